@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// t2v-render: text-to-video on a CPU. Dependencies point one way:
+// CFFmpeg <- FrameIO <- t2v-render -> Generator -> CBLAS.
+let package = Package(
+    name: "t2v-render",
+    products: [
+        .executable(name: "t2v-render", targets: ["t2v-render"]),
+        .library(name: "FrameIO", targets: ["FrameIO"]),
+        .library(name: "Generator", targets: ["Generator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // FFmpeg 5.1 (Debian 12): libavformat, libavcodec, libswscale, libavutil.
+        .systemLibrary(
+            name: "CFFmpeg",
+            path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat libavcodec libswscale libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        // Debian's OpenBLAS (pthread variant), used only by Generator/Tensor/BLAS.swift.
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "FrameIO",
+            dependencies: ["CFFmpeg"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "Generator",
+            dependencies: ["CBLAS"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(
+            name: "t2v-render",
+            dependencies: [
+                "FrameIO", "Generator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["t2v-render"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

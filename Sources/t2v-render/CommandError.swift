@@ -1,0 +1,10 @@
+import Foundation
+
+/// A runtime failure the user can act on: what failed, which file, and what to do.
+/// Exits with status 1 (usage errors are ArgumentParser's ValidationError, status 2).
+struct CommandError: LocalizedError, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var errorDescription: String? { message }
+    var description: String { message }
+}

@@ -7,6 +7,7 @@ let package = Package(
     name: "t2v-render",
     products: [
         .executable(name: "t2v-render", targets: ["t2v-render"]),
+        .executable(name: "t2v-scenes", targets: ["t2v-scenes"]),
         .library(name: "FrameIO", targets: ["FrameIO"]),
         .library(name: "Generator", targets: ["Generator"]),
     ],
@@ -45,9 +46,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The procedural scene corpus (training data for the default model). Never linked into
+        // t2v-render: a prompt's video comes from the diffusion model alone.
+        .target(name: "Scenes", dependencies: ["FrameIO"]),
+        .executableTarget(
+            name: "t2v-scenes",
+            dependencies: ["Scenes", "FrameIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["t2v-render"]),
+        .testTarget(name: "ScenesTests", dependencies: ["Scenes"]),
+        .testTarget(name: "CLITests", dependencies: ["t2v-render", "t2v-scenes"]),
     ],
     swiftLanguageModes: [.v5]
 )

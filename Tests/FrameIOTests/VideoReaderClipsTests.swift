@@ -68,13 +68,15 @@ enum ReaderClips {
         return frames
     }
 
-    /// A clip whose frame n has luma `16 + 6n` (uniform grey), lossless FFV1 in Matroska, at
-    /// `rate` frames/s for `seconds` — the decoded picture says which source frame it is.
-    static func indexClip(_ dir: URL, rate: Int, seconds: Double, name: String = "index.mkv", setpts: String? = nil) throws -> String {
+    /// A clip whose frame n has luma `16 + 6n` (uniform grey), lossless FFV1, at `rate` frames/s
+    /// for `seconds` — the decoded picture says which source frame it is. NUT keeps exact
+    /// timestamps (time base 1/(2*rate) or finer); with `setpts` the timestamps are rewritten in
+    /// a 1/1000 time base (use a `.mkv` name) to make a variable-frame-rate clip.
+    static func indexClip(_ dir: URL, rate: Int, seconds: Double, name: String = "index.nut", setpts: String? = nil) throws -> String {
         var filter = "color=black:s=32x32:r=\(rate):d=\(seconds),format=yuv444p,geq=lum='16+6*N':cb=128:cr=128"
-        if let setpts { filter += ",setpts='\(setpts)'" }
+        if let setpts { filter += ",settb=1/1000,setpts='\(setpts)'" }
         var encode = ["-c:v", "ffv1"]
-        if setpts != nil { encode = ["-fps_mode", "vfr"] + encode }
+        if setpts != nil { encode = ["-fps_mode", "vfr", "-enc_time_base", "1:1000"] + encode }
         return try make(dir, name, source: filter, encode)
     }
 

@@ -59,7 +59,8 @@ public final class VideoWriter {
     /// Opens an encoder and output for `width` x `height` RGB frames.
     ///
     /// - Parameters:
-    ///   - path: output file (`.mp4 .m4v .mov .mkv .webm .gif .nut`), a PNG pattern such as
+    ///   - path: output file (`.mp4 .m4v .mov .mkv .webm .gif .nut`; a device or FIFO without
+    ///     one gets NUT), a PNG pattern such as
     ///     `frames_%04d.png`, or `-` for stdout (NUT unless `options.format` says otherwise).
     ///   - width, height: frame size in pixels (positive).
     ///   - options: codec, rate control, colour and muxing; see `Options`.
@@ -81,7 +82,7 @@ public final class VideoWriter {
         let container: Container
         if let format = options.format {
             container = format
-        } else if path == "-" {
+        } else if path == "-" || Self.isStreamDevice(path) && Container(pathExtension: URL(fileURLWithPath: path).pathExtension) == nil {
             container = .nut
         } else if let detected = Container(pathExtension: URL(fileURLWithPath: path).pathExtension) {
             container = detected
@@ -239,6 +240,14 @@ public final class VideoWriter {
         case .cancelled: return "cancelled"
         case .failed: return "closed by an earlier error"
         }
+    }
+
+    /// True for an existing character device, FIFO or socket (`/dev/full`, `/dev/stdout`, a named pipe).
+    private static func isStreamDevice(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let type = st.st_mode & S_IFMT
+        return type == S_IFCHR || type == S_IFIFO || type == S_IFSOCK
     }
 
     /// Refuses codec/container pairs FFmpeg cannot store (asking the muxer), before any file exists.
@@ -431,7 +440,7 @@ public final class VideoWriter {
         }
         if !names.isEmpty {
             throw FrameIOError.invalidArgument(
-                "\(path): unknown \(kind)\(names.count > 1 ? "s" : "") for \(owner): \(names.joined(separator: ", ")); check the name (see `ffmpeg -h encoder=\(owner)` or `-h muxer=\(owner)`)")
+                "\(path): unknown \(kind)\(names.count > 1 ? "s" : "") for \(owner): \(names.joined(separator: ", ")); check the name (`ffmpeg -h \(kind.hasPrefix("encoder") ? "encoder" : "muxer")=\(owner)` lists them)")
         }
     }
 
@@ -536,7 +545,7 @@ public final class VideoWriter {
     private func mapError(_ code: Int32, _ function: String) -> FrameIOError {
         let shown = path == "-" ? "stdout" : path
         if code == cff_averror(EPIPE) {
-            return .unwritable(path: shown, reason: "output pipe closed (the reading process exited)")
+            return .unwritable(path: shown, reason: "output pipe closed: the reading process exited")
         }
         if code == cff_averror(ENOSPC) {
             return .unwritable(path: shown, reason: "no space left on device (\(function))")

@@ -148,5 +148,36 @@ extension VideoWriter {
 
         /// Options with every default.
         public init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case format, codec, frameRate, crf, preset, speed, deadline, bitrate, keyframeInterval, pixelFormat, threads, metadata, colourMatrix, colourRange, oddSizePolicy, faststart, fragmented, gifPaletteFrames, encoderOptions, muxerOptions
+        }
+
+        /// Decodes options; a missing key keeps its default, so a partial JSON config works.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Options()
+            format = try c.decodeIfPresent(Container.self, forKey: .format)
+            codec = try c.decodeIfPresent(Codec.self, forKey: .codec)
+            frameRate = try c.decodeIfPresent(Rational.self, forKey: .frameRate) ?? d.frameRate
+            crf = try c.decodeIfPresent(Int.self, forKey: .crf)
+            preset = try c.decodeIfPresent(String.self, forKey: .preset)
+            speed = try c.decodeIfPresent(Int.self, forKey: .speed)
+            deadline = try c.decodeIfPresent(String.self, forKey: .deadline)
+            bitrate = try c.decodeIfPresent(Int.self, forKey: .bitrate)
+            keyframeInterval = try c.decodeIfPresent(Int.self, forKey: .keyframeInterval)
+            pixelFormat = try c.decodeIfPresent(PixelFormat.self, forKey: .pixelFormat) ?? d.pixelFormat
+            threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? d.threads
+            metadata = try c.decodeIfPresent([String: String].self, forKey: .metadata) ?? d.metadata
+            colourMatrix = try c.decodeIfPresent(ColourMatrix.self, forKey: .colourMatrix) ?? d.colourMatrix
+            colourRange = try c.decodeIfPresent(ColourRange.self, forKey: .colourRange) ?? d.colourRange
+            oddSizePolicy = try c.decodeIfPresent(OddSizePolicy.self, forKey: .oddSizePolicy) ?? d.oddSizePolicy
+            faststart = try c.decodeIfPresent(Bool.self, forKey: .faststart) ?? d.faststart
+            fragmented = try c.decodeIfPresent(Bool.self, forKey: .fragmented) ?? d.fragmented
+            gifPaletteFrames = try c.decodeIfPresent(Int.self, forKey: .gifPaletteFrames) ?? d.gifPaletteFrames
+            encoderOptions = try c.decodeIfPresent([String: String].self, forKey: .encoderOptions) ?? d.encoderOptions
+            muxerOptions = try c.decodeIfPresent([String: String].self, forKey: .muxerOptions) ?? d.muxerOptions
+        }
+
     }
 }

@@ -26,7 +26,7 @@ public enum DatasetManifest {
 
     /// Non-empty lines of a JSON-lines file as Data; a missing file gives none. A line longer
     /// than `maxLineBytes` throws. A last line without a newline (torn write) is dropped.
-    static func readLines(_ url: URL) throws -> [Data] {
+    static func readLines(_ url: URL, keepTornTail: Bool = false) throws -> [Data] {
         guard FileManager.default.fileExists(atPath: url.path) else { return [] }
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw FrameIOError.invalidArgument("\(url.path): cannot open for reading")
@@ -52,7 +52,9 @@ public enum DatasetManifest {
                 throw FrameIOError.invalidArgument("\(url.path):\(lineNumber): line longer than \(maxLineBytes) bytes")
             }
         }
-        // `current` holds a torn final line (no newline): ignored by design.
+        // `current` holds a final line without a newline: a torn write in files we append to
+        // (ignored by design), a normal last line in manifests people write (kept).
+        if keepTornTail, !current.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x0A }) { lines.append(current) }
         return lines
     }
 
@@ -77,6 +79,12 @@ public enum DatasetManifest {
             end = start
         }
         try handle.truncate(atOffset: 0)
+    }
+
+    /// Appends `{"source", "error"}` to the `errors.jsonl` of the dataset in `directory`.
+    public static func recordError(source: String, message: String, in directory: URL) throws {
+        try append(lines: [try jsonLine(["source": source, "error": message])],
+                   to: directory.appendingPathComponent(errorsName))
     }
 
     /// Encodes a value as one compact JSON line (sorted keys, no newline).

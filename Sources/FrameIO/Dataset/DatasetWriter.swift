@@ -26,6 +26,8 @@ public final class DatasetWriter {
     public private(set) var finishedInputs: Set<String>
     /// Clips written by this writer (committed to the manifest).
     public private(set) var clipsWritten = 0
+    /// Clips queued but not yet in a committed shard.
+    public var pendingCount: Int { pending.count }
     /// Pixel bytes written by this writer.
     public private(set) var bytesWritten = 0
 
@@ -138,8 +140,7 @@ public final class DatasetWriter {
     /// Records an input that could not be read in `errors.jsonl` (not marked finished, so a
     /// later run retries it).
     public func recordError(source: String, message: String) throws {
-        let line = try DatasetManifest.jsonLine(["source": source, "error": message])
-        try DatasetManifest.append(lines: [line], to: directory.appendingPathComponent(DatasetManifest.errorsName))
+        try DatasetManifest.recordError(source: source, message: message, in: directory)
     }
 
     /// Writes the queued clips as a shard, then appends their manifest lines and the finished

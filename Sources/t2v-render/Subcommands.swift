@@ -5,5 +5,6 @@ extension T2VRender {
     /// parallel work merges cleanly.
     static let allSubcommands: [ParsableCommand.Type] = [
         Encode.self,
+        Extract.self,
     ]
 }

@@ -76,6 +76,29 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(d.next(), UInt64(sequence[1]) << 32 | UInt64(sequence[0]))
     }
 
+    /// The bulk paths (whole blocks straight into 4096-word chunks) must equal one-at-a-time
+    /// draws, from unaligned offsets and across chunk boundaries.
+    func testBulkSamplingEqualsSingleDraws() {
+        for start in [0, 1, 2, 3, 4097] as [UInt64] {
+            var bulk = Philox(seed: 11, stream: 2)
+            var single = bulk
+            bulk.advance(by: start)
+            single.advance(by: start)
+            let u = bulk.uniform(count: 9001)
+            let expected = (0..<9001).map { _ in single.uniformFloat() }
+            XCTAssertEqual(u, expected, "uniform from offset \(start)")
+            XCTAssertEqual(bulk.offset, single.offset)
+            let z = bulk.normal(count: 4999, mean: -1, std: 3)
+            var pairs: [Double] = []
+            for _ in 0..<2500 {
+                let (a, b) = single.nextNormalPair()
+                pairs += [a, b]
+            }
+            XCTAssertEqual(z, pairs.prefix(4999).map { Float(-1 + 3 * $0) }, "normal from offset \(start)")
+            XCTAssertEqual(bulk, single)
+        }
+    }
+
     // MARK: - Uniform, normal, permutation against the numpy fixture
 
     func testUniformMatchesFixtureExactly() throws {

@@ -498,7 +498,8 @@ final class SafeTensorsTests: XCTestCase {
         expectInvalid(image("{\(tensor("a")),\(tensor("b", offsets: "[12,20]"))}", data: data16 + [0, 0, 0, 0]),
                       "bytes 8..<12 of the data buffer belong to no tensor")
         expectInvalid(image("{\(tensor())}", data: data16), "the tensors cover only 8; 8 trailing bytes")
-        expectInvalid(image("{\(tensor(shape: "[4294967296,4294967296]"))}", data: data8), "overflows 64 bits")
+        expectInvalid(image("{\(tensor(shape: "[4294967296,4294967296]"))}", data: data8),
+                      "shape [4294967296, 4294967296] has an element count that overflows 64 bits")
         expectInvalid(image("{\(tensor(shape: "[2305843009213693952]"))}", data: data8), "needs more bytes than fit in 64 bits")
         expectInvalid(image("{\(tensor("a")),\(tensor("a", offsets: "[8,16]"))}", data: data16),
                       "names tensor 'a' more than once")

@@ -153,7 +153,7 @@ extension SafeTensors {
             }
             let (product, overflow) = elements.multipliedReportingOverflow(by: v)
             guard !overflow else {
-                throw fail("tensor '\(name)': shape \(dims.map(\.summary)) has an element count that "
+                throw fail("tensor '\(name)': shape [\(dims.map(\.summary).joined(separator: ", "))] has an element count that "
                     + "overflows 64 bits")
             }
             elements = product

@@ -97,6 +97,10 @@ final class SafeTensorsTests: XCTestCase {
             guard case SafeTensorsError.io(_, let message) = error else { return XCTFail("wrong error \(error)") }
             XCTAssertTrue(message.contains("No such file"), message)
         }
+        XCTAssertThrowsError(try SafeTensors(contentsOf: tempDir)) { error in
+            guard case SafeTensorsError.io(_, let message) = error else { return XCTFail("wrong error \(error)") }
+            XCTAssertTrue(message.contains("not a regular file"), message)
+        }
     }
 
     // MARK: - Conversions against numpy and torch
@@ -543,6 +547,23 @@ final class SafeTensorsTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(refused, 2500, "most mutations must be refused")
+        // The mmap path shares the parser; run a slice of the same kind of inputs through files.
+        let url = tempDir.appendingPathComponent("fuzz.safetensors")
+        for _ in 0..<200 {
+            var bytes = valid
+            if rng.nextInt(below: 2) == 0 {
+                bytes.removeLast(1 + rng.nextInt(below: bytes.count))
+            } else {
+                bytes[rng.nextInt(below: headerEnd)] ^= UInt8(1 << rng.nextInt(below: 8))
+            }
+            try Data(bytes).write(to: url)
+            do {
+                let f = try SafeTensors(contentsOf: url)
+                for t in f.tensors { XCTAssertEqual(try f.data(t.name).count, t.byteCount) }
+            } catch let error as SafeTensorsError {
+                XCTAssertTrue(error.path.hasSuffix("fuzz.safetensors"))
+            }
+        }
         XCTAssertGreaterThan(accepted, 0, "some harmless mutations (e.g. in the padding) must still read")
     }
 }

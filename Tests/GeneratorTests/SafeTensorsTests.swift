@@ -211,6 +211,21 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(try f.info("steps").dataOffsets.lowerBound, 0)
     }
 
+    /// F16/BF16 encoding runs in 65 536-value chunks; a tensor spanning several chunks must
+    /// convert every value exactly as the scalar conversion does.
+    func testLargeHalfTensorsSpanChunks() throws {
+        var rng = Philox(seed: 8)
+        let values = rng.normal(count: 200_003, mean: 0, std: 1000)
+        let url = tempDir.appendingPathComponent("big.safetensors")
+        try SafeTensors.write([.init(name: "h", shape: [values.count], floats: values, as: .f16),
+                               .init(name: "b", shape: [values.count], floats: values, as: .bf16)], to: url)
+        let f = try SafeTensors(contentsOf: url)
+        XCTAssertEqual(bits(try f.floats("h")), values.map {
+            Float16Conversion.float(fromHalfBits: Float16Conversion.halfBits(from: $0)).bitPattern })
+        XCTAssertEqual(bits(try f.floats("b")), values.map {
+            Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: $0)).bitPattern })
+    }
+
     func testWritingIsDeterministicAndRewriteIsByteIdentical() throws {
         let a = tempDir.appendingPathComponent("a.safetensors")
         let b = tempDir.appendingPathComponent("b.safetensors")

@@ -4,7 +4,7 @@
 /// machine, because everything, including the logarithm and sine/cosine used for normal samples,
 /// is computed with IEEE-754 basic operations only (no libm, no Foundation randomness).
 ///
-/// Stream layout (the same as cuRAND's `curand_init(seed, subsequence, offset)`): the 64-bit
+/// Stream layout (following cuRAND's `curand_init(seed, subsequence, offset)`): the 64-bit
 /// key is `seed` (low word first); the 128-bit counter is `(block low, block high, stream low,
 /// stream high)`. Each counter value gives one block of four 32-bit words, consumed in order.
 /// So seed 0, stream 0 starts with Random123's known answer for counter 0, key 0.

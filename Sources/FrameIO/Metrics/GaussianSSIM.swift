@@ -111,35 +111,42 @@ public enum GaussianSSIM {
     }
 
     /// The mean of the SSIM map over the samples at least `radius` from every border; `load`
-    /// fills the two input images.
+    /// fills the two input images. Works in strips: the horizontal pass of each input row goes
+    /// into a ring of 11 rows (5 maps: x, y, x*x, y*y, x*y), so the working set stays in cache.
     static func mean(width w: Int, height h: Int,
                      load: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) -> Double {
+        let taps = 2 * radius + 1
         let ow = w - 2 * radius, oh = h - 2 * radius
-        let plane = w * h, hplane = h * ow
-        // Inputs x, y, x*x, y*y, x*y (exact in Double for 8-bit data), then the horizontal pass
-        // over every row at interior columns: 5 maps of h x ow.
-        let inputs = UnsafeMutablePointer<Double>.allocate(capacity: 5 * plane)
-        let horizontal = UnsafeMutablePointer<Double>.allocate(capacity: 5 * hplane)
+        let plane = w * h
+        let images = UnsafeMutablePointer<Double>.allocate(capacity: 2 * plane)
+        let products = UnsafeMutablePointer<Double>.allocate(capacity: 3 * w)
+        let ring = UnsafeMutablePointer<Double>.allocate(capacity: taps * 5 * ow)
         let rows = UnsafeMutablePointer<Double>.allocate(capacity: 5 * ow)
         defer {
-            inputs.deallocate()
-            horizontal.deallocate()
+            images.deallocate()
+            products.deallocate()
+            ring.deallocate()
             rows.deallocate()
         }
-        load(inputs, inputs + plane)
-        for i in 0..<plane {
-            let a = inputs[i], b = inputs[plane + i]
-            inputs[2 * plane + i] = a * a
-            inputs[3 * plane + i] = b * b
-            inputs[4 * plane + i] = a * b
-        }
+        load(images, images + plane)
         // The kernel is symmetric: w[k] == w[10 - k].
         let wt = weights
         let w0 = wt[0], w1 = wt[1], w2 = wt[2], w3 = wt[3], w4 = wt[4], w5 = wt[5]
-        for q in 0..<5 {
-            for row in 0..<h {
-                let s = inputs + q * plane + row * w
-                let out = horizontal + q * hplane + row * ow
+
+        /// Horizontal pass of input row `r` into ring slot `r % taps`.
+        func horizontal(_ r: Int) {
+            let xr = images + r * w, yr = images + plane + r * w
+            for i in 0..<w {
+                let a = xr[i], b = yr[i]
+                products[i] = a * a
+                products[w + i] = b * b
+                products[2 * w + i] = a * b
+            }
+            let sources = [xr, yr, products, products + w, products + 2 * w]
+            let slot = ring + (r % taps) * 5 * ow
+            for q in 0..<5 {
+                let s = sources[q]
+                let out = slot + q * ow
                 for j in 0..<ow {
                     let p = s + j
                     var v = w5 * p[5]
@@ -152,23 +159,27 @@ public enum GaussianSSIM {
                 }
             }
         }
-        // Vertical pass one output row at a time, then the SSIM map row and its sum.
+
+        for r in 0..<(taps - 1) { horizontal(r) }
         let c1 = GaussianSSIM.c1, c2 = GaussianSSIM.c2
         var total = 0.0
         for i in 0..<oh {
-            for q in 0..<5 {
-                let s = horizontal + q * hplane + i * ow
-                let out = rows + q * ow
-                for j in 0..<ow {
-                    let p = s + j
-                    var v = w5 * p[5 * ow]
-                    v += w4 * (p[4 * ow] + p[6 * ow])
-                    v += w3 * (p[3 * ow] + p[7 * ow])
-                    v += w2 * (p[2 * ow] + p[8 * ow])
-                    v += w1 * (p[ow] + p[9 * ow])
-                    v += w0 * (p[0] + p[10 * ow])
-                    out[j] = v
-                }
+            horizontal(i + taps - 1)
+            // Vertical pass for output row i from ring rows i...i+10.
+            let r0 = ring + ((i + 0) % taps) * 5 * ow, r1 = ring + ((i + 1) % taps) * 5 * ow
+            let r2 = ring + ((i + 2) % taps) * 5 * ow, r3 = ring + ((i + 3) % taps) * 5 * ow
+            let r4 = ring + ((i + 4) % taps) * 5 * ow, r5 = ring + ((i + 5) % taps) * 5 * ow
+            let r6 = ring + ((i + 6) % taps) * 5 * ow, r7 = ring + ((i + 7) % taps) * 5 * ow
+            let r8 = ring + ((i + 8) % taps) * 5 * ow, r9 = ring + ((i + 9) % taps) * 5 * ow
+            let r10 = ring + ((i + 10) % taps) * 5 * ow
+            for j in 0..<(5 * ow) {
+                var v = w5 * r5[j]
+                v += w4 * (r4[j] + r6[j])
+                v += w3 * (r3[j] + r7[j])
+                v += w2 * (r2[j] + r8[j])
+                v += w1 * (r1[j] + r9[j])
+                v += w0 * (r0[j] + r10[j])
+                rows[j] = v
             }
             var rowSum = 0.0
             for j in 0..<ow {

@@ -12,6 +12,7 @@ Usage: python3 bench/eval_bench.py [--binary .build/release/t2v-render] [--runs 
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,12 +21,16 @@ import time
 
 
 def run(cmd):
+    """Runs cmd; returns (wall seconds, CPU seconds user+sys of the child, CompletedProcess)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
-    return elapsed, proc
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu, proc
 
 
 def main():
@@ -47,21 +52,27 @@ def main():
             ours_cmd += ["--metric", args.metric]
         ffmpeg_cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-i", dist, "-i", ref, "-lavfi", "ssim", "-f", "null", "-"]
 
-        ours, theirs = [], []
+        ours, theirs, ours_cpu, theirs_cpu = [], [], [], []
         ours_out = theirs_out = None
         for _ in range(args.runs):
-            t, proc = run(ffmpeg_cmd)
+            t, c, proc = run(ffmpeg_cmd)
             theirs.append(t)
+            theirs_cpu.append(c)
             theirs_out = proc.stderr
-            t, proc = run(ours_cmd)
+            t, c, proc = run(ours_cmd)
             ours.append(t)
+            ours_cpu.append(c)
             ours_out = proc.stdout
 
         m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
-        print(f"pair: 512x512, 240 frames, libx264 crf 35 vs crf 18; {args.runs} runs each, alternating")
-        print(f"ffmpeg -lavfi ssim:            median {m_theirs:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in theirs)})")
-        print(f"t2v-render eval --metric {args.metric}: median {m_ours:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in ours)})")
-        print(f"ratio t2v-render / ffmpeg: {m_ours / m_theirs:.2f}")
+        c_ours, c_theirs = statistics.median(ours_cpu), statistics.median(theirs_cpu)
+        print(f"pair: 512x512, 240 frames, libx264 crf 35 vs crf 18; {args.runs} runs each, alternating; "
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+        print(f"ffmpeg -lavfi ssim:            wall median {m_theirs:.3f} s, CPU median {c_theirs:.3f} s "
+              f"(wall runs: {', '.join(f'{t:.3f}' for t in theirs)})")
+        print(f"t2v-render eval --metric {args.metric}: wall median {m_ours:.3f} s, CPU median {c_ours:.3f} s "
+              f"(wall runs: {', '.join(f'{t:.3f}' for t in ours)})")
+        print(f"ratio t2v-render / ffmpeg: wall {m_ours / m_theirs:.2f}, CPU {c_ours / c_theirs:.2f}")
 
         if "ssim" in args.metric or args.metric == "all":
             f = re.search(r"SSIM Y:([\d.]+) \([^)]*\) U:([\d.]+) \([^)]*\) V:([\d.]+) \([^)]*\) All:([\d.]+) \(([\d.inf]+)\)", theirs_out)

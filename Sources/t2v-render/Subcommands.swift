@@ -9,5 +9,6 @@ extension T2VRender {
         Probe.self,
         Frames.self,
         Decode.self,
+        Eval.self,
     ]
 }

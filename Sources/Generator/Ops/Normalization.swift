@@ -1,31 +1,25 @@
 import Foundation
 
-/// Mean and reciprocal standard deviation of `n` floats (biased variance, as PyTorch's norms).
+/// Mean and reciprocal standard deviation of `n` floats (biased variance, as PyTorch's norms),
+/// two passes with 16-lane partial sums.
 @inline(__always)
 func meanRstd(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float) {
-    var s: Double = 0
+    let mean = FastMath.sum(p, n) / Float(n)
     var i = 0
-    while i < n {
-        let end = min(i + 256, n)
-        var f: Float = 0
-        for j in i..<end { f += p[j] }
-        s += Double(f)
-        i = end
+    var acc = SIMD16<Float>(repeating: 0)
+    let mv = SIMD16<Float>(repeating: mean)
+    while i + 16 <= n {
+        let d = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) - mv
+        acc += d * d
+        i += 16
     }
-    let mean = Float(s / Double(n))
-    var v: Double = 0
-    i = 0
+    var v = acc.sum()
     while i < n {
-        let end = min(i + 256, n)
-        var f: Float = 0
-        for j in i..<end {
-            let d = p[j] - mean
-            f += d * d
-        }
-        v += Double(f)
-        i = end
+        let d = p[i] - mean
+        v += d * d
+        i += 1
     }
-    return (mean, 1 / (Float(v / Double(n)) + eps).squareRoot())
+    return (mean, 1 / (v / Float(n) + eps).squareRoot())
 }
 
 /// Group normalisation (PyTorch `group_norm`): statistics over each group of C/groups
@@ -76,12 +70,8 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
                     let ng = (nc / c) * groups + (nc % c) / cpg
                     let mean = st[2 * ng], rstd = st[2 * ng + 1]
                     let gg = pg + nc * spatial, xx = pxx + nc * spatial
-                    var s1: Float = 0, s2: Float = 0
-                    for i in 0..<spatial {
-                        s1 += gg[i] * (xx[i] - mean)
-                        s2 += gg[i]
-                    }
-                    a[nc] = s1 * rstd
+                    let s2 = FastMath.sum(gg, spatial)
+                    a[nc] = (FastMath.dot(gg, xx, spatial) - mean * s2) * rstd
                     b[nc] = s2
                 }
             }
@@ -99,11 +89,8 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
                     for cc in 0..<cpg {
                         let gamma = pww?[grp * cpg + cc] ?? 1
                         let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial
-                        var s1: Float = 0, s2: Float = 0
-                        for i in 0..<spatial {
-                            s1 += gg[i]
-                            s2 += gg[i] * (xx[i] - mean)
-                        }
+                        let s1 = FastMath.sum(gg, spatial)
+                        let s2 = FastMath.dot(gg, xx, spatial) - mean * s1
                         m1 += Double(s1 * gamma)
                         m2 += Double(s2 * gamma * rstd)
                     }
@@ -111,10 +98,9 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
                     for cc in 0..<cpg {
                         let gamma = pww?[grp * cpg + cc] ?? 1
                         let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial, oo = po + base + cc * spatial
-                        for i in 0..<spatial {
-                            let xhat = (xx[i] - mean) * rstd
-                            oo[i] = rstd * (gg[i] * gamma - a - xhat * b)
-                        }
+                        // dx = rstd·(dy·γ − a − x̂·b) = c1·dy + c2·x + c3
+                        let c1 = rstd * gamma, c2 = -rstd * rstd * b, c3 = rstd * (rstd * mean * b - a)
+                        for i in 0..<spatial { oo[i] = c1 * gg[i] + c2 * xx[i] + c3 }
                     }
                 }
             }

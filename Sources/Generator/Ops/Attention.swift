@@ -101,8 +101,8 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     // Every (sequence, query block) pair is an independent task; workers take chunks of tasks
     // and run GEMMs and softmax serially with their own score buffer.
     Parallel.forRange(bh * blocks, grain: 1) { tasks in
-        let scores = TensorStorage(uninitializedCount: bq * lk)
-        let ps = scores.base
+        let scores = TensorStorage(uninitializedCount: bq * lk + bq)
+        let ps = scores.base, pinv = scores.base + bq * lk
         for task in tasks {
             let b = task / blocks, q0 = (task % blocks) * bq
             let rows = min(bq, lq - q0)
@@ -110,16 +110,31 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                              b: pk + b * lk * d, ldb: d, c: ps, ldc: lk)
             biasTerm?.add(to: ps, bh: b, q0: q0, rows: 0..<rows, lk: lk)
             maskTerm?.add(to: ps, bh: b, q0: q0, rows: 0..<rows, lk: lk)
+            // Unnormalised e^(s − max) per row; the 1/Σ goes onto the (narrower) output rows.
             for i in 0..<rows {
                 let row = ps + i * lk
                 if causal {
                     let first = q0 + i + 1
                     if first < lk { (row + first).update(repeating: -Float.infinity, count: lk - first) }
                 }
-                pl[b * lq + q0 + i] = FastMath.softmaxInPlace(row, lk)
+                let m = FastMath.max(row, lk)
+                if m == -Float.infinity {
+                    row.update(repeating: 0, count: lk)
+                    pl[b * lq + q0 + i] = .infinity
+                    pinv[i] = 0
+                    continue
+                }
+                let sum = FastMath.expShift(row, lk, shift: m)
+                pl[b * lq + q0 + i] = m + Foundation.log(sum)
+                pinv[i] = 1 / sum
             }
+            let ob = po + (b * lq + q0) * dv
             BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: dv, k: lk, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
-                             c: po + (b * lq + q0) * dv, ldc: dv)
+                             c: ob, ldc: dv)
+            for i in 0..<rows {
+                let inv = pinv[i], o = ob + i * dv
+                for t in 0..<dv { o[t] *= inv }
+            }
         }
         withExtendedLifetime(scores) {}
     }
@@ -170,7 +185,7 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                             if l == Float.infinity {
                                 row.update(repeating: 0, count: lk)
                             } else {
-                                for j in 0..<lim { row[j] = FastMath.exp(row[j] - l) }
+                                FastMath.expShift(row, lim, shift: l)
                                 for j in lim..<lk { row[j] = 0 }
                             }
                             // D_i = dO_i · O_i; dS = P ∘ (dP − D_i), stored over dP.

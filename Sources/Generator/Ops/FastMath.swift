@@ -50,6 +50,7 @@ extension FastMath {
     /// Maximum of `n` floats (−∞ for n = 0), 16 lanes at a time.
     @inline(__always)
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        if let fast = VectorKernels.max(p, n) { return fast }
         var i = 0
         var m = -Float.infinity
         if n >= 16 {
@@ -102,6 +103,15 @@ extension FastMath {
         return s
     }
 
+    /// p[i] = e^(p[i] − shift) for i < n; returns the sum of the results.
+    @inline(__always)
+    @discardableResult
+    static func expShift(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+        if let fast = VectorKernels.expShiftSum(p, n, shift: shift) { return fast }
+        for i in 0..<n { p[i] = exp(p[i] - shift) }
+        return sum(p, n)
+    }
+
     /// Replaces row `p` (n floats) by softmax(p) in place; returns log Σ exp, or +∞ when every
     /// entry is −∞ (the row is then set to zeros).
     @inline(__always)
@@ -112,8 +122,7 @@ extension FastMath {
             p.update(repeating: 0, count: n)
             return .infinity
         }
-        for i in 0..<n { p[i] = exp(p[i] - m) }
-        let s = sum(p, n)
+        let s = expShift(p, n, shift: m)
         let inv = 1 / s
         for i in 0..<n { p[i] *= inv }
         return logSumExp ? m + Foundation.log(s) : 0

@@ -121,3 +121,42 @@ public enum BLAS {
         }
     }
 }
+
+/// AVX-512 vector kernels from the CBLAS shim header (Swift itself is compiled for baseline
+/// SSE2). Each returns false / nil when the CPU lacks AVX-512, and the caller uses its Swift loop.
+enum VectorKernels {
+    /// Whether the CPU has AVX-512F/DQ (read once from /proc/cpuinfo).
+    static let available: Bool = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        return flags.contains("avx512f") && flags.contains("avx512dq")
+    }()
+
+    /// p[i] = e^(p[i] − shift) for i < n; returns the sum, or nil without AVX-512.
+    @inline(__always)
+    static func expShiftSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float? {
+        #if arch(x86_64)
+        if available { return t2v_exp_shift_sum_avx512(p, n, shift) }
+        #endif
+        return nil
+    }
+
+    /// Maximum of n floats, or nil without AVX-512.
+    @inline(__always)
+    static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float? {
+        #if arch(x86_64)
+        if available { return t2v_max_avx512(p, n) }
+        #endif
+        return nil
+    }
+
+    /// y = x·σ(x) over n floats; false without AVX-512.
+    @inline(__always)
+    static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        #if arch(x86_64)
+        if available { t2v_silu_avx512(x, y, n); return true }
+        #endif
+        return false
+    }
+}

@@ -5,6 +5,13 @@
 #ifndef CBLAS_SHIM_H
 #define CBLAS_SHIM_H
 #include <cblas.h>
+#include <malloc.h>
+
+// glibc heap tuning for large, short-lived tensor buffers (see TensorStorage).
+static inline void t2v_keep_freed_heap_memory(void) {
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 #if defined(__x86_64__)
 #define T2V_HAVE_AVX512_KERNELS 1

@@ -61,40 +61,41 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
     if Tensor.shouldRecord(inputs) {
         let dx = x.detached(), dw = weight?.detached()
         let statsT = Tensor(shape: [batch * groups * 2], storage: stats)
-        // Per-(n, c) sums of dy·x̂ and dy, shared by the weight and bias pullbacks.
-        let channelSums: (Tensor) -> (Tensor, Tensor) = { g in
-            let sxy = Tensor(uninitializedShape: [batch, c]), sy = Tensor(uninitializedShape: [batch, c])
-            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, a = sxy.ptr, b = sy.ptr
+        // One pass over dy and x gives per-(n, c) Σdy and Σdy·x̂; every pullback uses them.
+        var cached: (g: Tensor, sums: Tensor)? = nil
+        let channelSums: (Tensor) -> Tensor = { g in
+            if let cached, cached.g === g { return cached.sums }
+            let sums = Tensor(uninitializedShape: [batch, c, 2])
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, ps = sums.ptr
             Parallel.forRange(batch * c, grain: max(1, elementwiseGrain / max(spatial, 1))) { r in
                 for nc in r {
                     let ng = (nc / c) * groups + (nc % c) / cpg
                     let mean = st[2 * ng], rstd = st[2 * ng + 1]
                     let gg = pg + nc * spatial, xx = pxx + nc * spatial
-                    let s2 = FastMath.sum(gg, spatial)
-                    a[nc] = (FastMath.dot(gg, xx, spatial) - mean * s2) * rstd
-                    b[nc] = s2
+                    let s1 = FastMath.sum(gg, spatial)
+                    ps[2 * nc] = s1
+                    ps[2 * nc + 1] = (FastMath.dot(gg, xx, spatial) - mean * s1) * rstd
                 }
             }
-            return (sxy, sy)
+            cached = (g, sums)
+            return sums
         }
         var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
+            let sums = channelSums(g)
             let gx = Tensor(uninitializedShape: dx.shape)
-            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr, ps = sums.ptr
             Parallel.forRange(batch * groups, grain: max(1, elementwiseGrain / max(groupSize, 1))) { r in
                 for ng in r {
-                    let base = ng * groupSize, grp = ng % groups
+                    let base = ng * groupSize, grp = ng % groups, n = ng / groups
                     let mean = st[2 * ng], rstd = st[2 * ng + 1]
                     // Means over the group of dx̂ and dx̂·x̂, with dx̂ = dy·γ.
-                    var m1: Double = 0, m2: Double = 0
+                    var m1: Float = 0, m2: Float = 0
                     for cc in 0..<cpg {
-                        let gamma = pww?[grp * cpg + cc] ?? 1
-                        let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial
-                        let s1 = FastMath.sum(gg, spatial)
-                        let s2 = FastMath.dot(gg, xx, spatial) - mean * s1
-                        m1 += Double(s1 * gamma)
-                        m2 += Double(s2 * gamma * rstd)
+                        let ch = grp * cpg + cc, gamma = pww?[ch] ?? 1
+                        m1 += ps[2 * (n * c + ch)] * gamma
+                        m2 += ps[2 * (n * c + ch) + 1] * gamma
                     }
-                    let a = Float(m1 / Double(groupSize)), b = Float(m2 / Double(groupSize))
+                    let a = m1 / Float(groupSize), b = m2 / Float(groupSize)
                     for cc in 0..<cpg {
                         let gamma = pww?[grp * cpg + cc] ?? 1
                         let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial, oo = po + base + cc * spatial
@@ -106,11 +107,18 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
             }
             return gx
         } : nil]
+        // dγ[c] = Σ_n Σdy·x̂, dβ[c] = Σ_n Σdy.
+        let reduceBatch: (Tensor, Int) -> Tensor = { sums, which in
+            let out = Tensor.zeros([c])
+            let ps = sums.ptr, po = out.ptr
+            for n in 0..<batch { for ch in 0..<c { po[ch] += ps[2 * (n * c + ch) + which] } }
+            return out
+        }
         if let weight {
-            pullbacks.append(weight.requiresGrad ? { g in channelSums(g).0.sum(axis: 0) } : nil)
+            pullbacks.append(weight.requiresGrad ? { g in reduceBatch(channelSums(g), 1) } : nil)
         }
         if let bias {
-            pullbacks.append(bias.requiresGrad ? { g in g.sumToShape([1, c] + [Int](repeating: 1, count: dx.rank - 2)).reshaped([c]) } : nil)
+            pullbacks.append(bias.requiresGrad ? { g in reduceBatch(channelSums(g), 0) } : nil)
         }
         out.record("groupNorm", inputs, pullbacks)
     }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import FrameIO
+import Foundation
+import Scenes
+
+/// `t2v-scenes sheet`: a contact sheet with one row per family (frames of one clip, left to
+/// right in time), for the README gallery.
+struct SheetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sheet",
+        abstract: "Render a contact sheet: one row per family, frames of one clip across.",
+        discussion: "The output format follows the extension: .ppm (binary PPM).")
+
+    @Option(name: [.short, .customLong("output")], help: "Output image (.ppm).")
+    var output: String
+
+    @Option(help: "Cell size in pixels.")
+    var size: Int = 96
+
+    @Option(help: "Frames shown per row, evenly spaced over the clip.")
+    var columns: Int = 6
+
+    @Option(help: "Clip length the columns are sampled from.")
+    var frames: Int = 16
+
+    @Option(help: "Seed of the clip shown for every family.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var selection: FamilySelection
+
+    func validate() throws {
+        guard size >= Scenes.minimumSize, size <= 1024 else { throw ValidationError("--size must be from \(Scenes.minimumSize) to 1024, got \(size)") }
+        guard columns >= 1, columns <= 64 else { throw ValidationError("--columns must be from 1 to 64, got \(columns)") }
+        guard frames >= 1, frames <= 10_000 else { throw ValidationError("--frames must be from 1 to 10000, got \(frames)") }
+        let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
+        guard ImageFormat(rawValue: ext) != nil else {
+            throw ValidationError("-o \(output): unsupported image type '.\(ext)'; use \(ImageFormat.allCases.map { "." + $0.rawValue }.joined(separator: " or "))")
+        }
+    }
+
+    func run() throws {
+        let families = try selection.resolved()
+        let sheet = ContactSheet.render(families: families, seed: seed, cell: size, columns: columns, frames: frames)
+        let url = URL(fileURLWithPath: output)
+        try ImageFile.write(sheet, to: url)
+        print("wrote \(url.path): \(sheet.width)x\(sheet.height), \(families.count) rows x \(columns) frames")
+    }
+}
+
+/// Lays frames out in a grid with 2-pixel dark gutters.
+enum ContactSheet {
+    static let gutter = 2
+
+    /// One row per family: `columns` frames of the `(family, seed)` clip, evenly spaced in time.
+    static func render(families: [SceneFamily], seed: UInt64, cell: Int, columns: Int, frames: Int) -> RGBFrame {
+        let width = columns * cell + (columns + 1) * gutter
+        let height = families.count * cell + (families.count + 1) * gutter
+        var bytes = [UInt8](repeating: 24, count: width * height * 3)
+        let picks = (0..<columns).map { columns == 1 ? 0 : $0 * (frames - 1) / (columns - 1) }
+        for (row, family) in families.enumerated() {
+            let clip = Scenes.render(family: family, seed: seed, size: cell, frames: frames)
+            for (col, f) in picks.enumerated() {
+                let src = clip.frames[f].packedRGB
+                let x0 = gutter + col * (cell + gutter), y0 = gutter + row * (cell + gutter)
+                for y in 0..<cell {
+                    let dst = ((y0 + y) * width + x0) * 3
+                    bytes.replaceSubrange(dst..<(dst + cell * 3), with: src[(y * cell * 3)..<((y + 1) * cell * 3)])
+                }
+            }
+        }
+        // Sizes are positive and the byte count matches by construction.
+        return try! RGBFrame(width: width, height: height, packed: bytes)
+    }
+}

@@ -132,6 +132,7 @@ struct Encode: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE: "output pipe closed"
         VideoWriter.setFFmpegLogLevel(verbose ? .info : .error)
+        if !verbose { setenv("SVT_LOG", "1", 0) }  // SVT-AV1 logs on its own: errors only
         let (width, height) = parsedSize!
         var options = VideoWriter.Options()
         options.format = format

@@ -6,5 +6,8 @@ extension T2VRender {
     static let allSubcommands: [ParsableCommand.Type] = [
         Encode.self,
         Extract.self,
+        Probe.self,
+        Frames.self,
+        Decode.self,
     ]
 }

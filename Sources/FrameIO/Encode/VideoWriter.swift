@@ -108,6 +108,12 @@ public final class VideoWriter {
         }
         let encoderName = try Self.encoderName(for: codec, width: encodedWidth, height: encodedHeight)
         try Self.checkOptions(options, codec: codec, path: path)
+        if encoderName == "libaom-av1", container == .mkv || container == .webm, path == "-" || Self.isStreamDevice(path) {
+            // libaom hands its sequence header over late; FFmpeg 5.1's Matroska muxer can only
+            // store it by seeking back (the ffmpeg CLI fails the same way).
+            throw FrameIOError.unsupported(
+                "\(path): AV1 at \(encodedWidth)x\(encodedHeight) uses libaom, which FFmpeg 5.1 cannot stream in \(container.rawValue) to a pipe; use NUT (the default for -), a file, or frames of at least 64x64 (SVT-AV1)")
+        }
 
         self.path = path
         self.width = width

@@ -10,8 +10,9 @@
 /// So seed 0, stream 0 starts with Random123's known answer for counter 0, key 0.
 ///
 /// Independent streams: `Philox(seed:stream:)` or `forked(stream:)` give non-overlapping
-/// sequences (2^66 words each) for per-frame noise or per-worker shuffling; `advance(by:)` skips
-/// ahead in O(1).
+/// sequences for per-frame noise or per-worker shuffling; `advance(by:)` skips ahead in O(1).
+/// A stream's position is a 64-bit word count, so each stream yields 2^64 words (blocks
+/// 0..<2^62) before it wraps around.
 public struct Philox: RandomNumberGenerator, Sendable, Equatable {
     /// The key (seed) of this generator.
     public let seed: UInt64

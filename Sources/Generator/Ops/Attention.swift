@@ -1,0 +1,235 @@
+import Foundation
+
+/// How an additive term ([..., Lq or 1, Lk or 1], right-aligned and broadcast over the
+/// leading dims of the attention) maps onto a block of scores.
+struct ScoreTerm {
+    let base: UnsafeMutablePointer<Float>
+    /// Element stride per flattened leading (batch·head) index, decomposed over `lead`.
+    let leadDims: [Int]
+    let leadStrides: [Int]
+    let rowStride: Int
+    let colStride: Int
+
+    init?(_ t: Tensor?, lead: [Int], lq: Int, lk: Int, name: String) {
+        guard let t else { return nil }
+        let full = lead + [lq, lk]
+        precondition(t.rank <= full.count && BroadcastPlan.broadcastShape(t.shape, full, op: "attention \(name)") == full,
+                     "attention: \(name) \(t.shape) does not broadcast to scores \(full)")
+        let s = BroadcastPlan.broadcastStrides(t.shape, to: full)
+        base = t.ptr
+        leadDims = lead
+        leadStrides = Array(s.dropLast(2))
+        rowStride = s[s.count - 2]
+        colStride = s[s.count - 1]
+    }
+
+    @inline(__always)
+    func offset(_ bh: Int) -> Int {
+        var rem = bh, off = 0
+        var i = leadDims.count - 1
+        while i >= 0 {
+            let q = rem / leadDims[i]
+            off += (rem - q * leadDims[i]) * leadStrides[i]
+            rem = q
+            i -= 1
+        }
+        return off
+    }
+
+    /// Adds rows `rows` (absolute query indices) of this term into the score block `s`
+    /// (row `r` of the block is query `q0 + r`).
+    @inline(__always)
+    func add(to s: UnsafeMutablePointer<Float>, bh: Int, q0: Int, rows: Range<Int>, lk: Int) {
+        let b = base + offset(bh)
+        for r in rows {
+            let src = b + (q0 + r) * rowStride, dst = s + r * lk
+            if colStride == 1 {
+                for j in 0..<lk { dst[j] += src[j] }
+            } else {
+                let v = src[0]
+                for j in 0..<lk { dst[j] += v }
+            }
+        }
+    }
+}
+
+/// Scaled dot-product attention softmax(Q·Kᵀ·scale + bias + mask)·V, computed in blocks of
+/// query rows so the full Lq×Lk score matrix is never held: memory grows with Lq + Lk, not
+/// their product, in both inference and training (backward recomputes the scores per block
+/// from the saved row log-sum-exps, as FlashAttention does).
+/// - Parameters:
+///   - query: `[..., Lq, D]`.
+///   - key: `[..., Lk, D]` (same leading dims).
+///   - value: `[..., Lk, Dv]`.
+///   - bias: additive term broadcastable to `[..., Lq, Lk]` (e.g. a learned relative
+///     position bias `[H, Lq, Lk]`); receives a gradient when it requires one.
+///   - mask: additive mask broadcastable to `[..., Lq, Lk]` holding 0 (keep) or −∞ (drop),
+///     e.g. from `attentionMask(keep:)`; never differentiated.
+///   - causal: also drop keys j > i.
+///   - scale: multiplier of Q·Kᵀ; default 1/√D.
+/// - Returns: `[..., Lq, Dv]`. Query rows with every key dropped give zeros.
+public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, bias: Tensor? = nil,
+                                      mask: Tensor? = nil, causal: Bool = false, scale: Float? = nil) -> Tensor {
+    precondition(query.rank >= 2 && key.rank == query.rank && value.rank == query.rank,
+                 "attention: query \(query.shape), key \(key.shape), value \(value.shape) need equal rank ≥ 2")
+    let lead = Array(query.shape.dropLast(2))
+    precondition(Array(key.shape.dropLast(2)) == lead && Array(value.shape.dropLast(2)) == lead,
+                 "attention: leading dims of query \(query.shape), key \(key.shape), value \(value.shape) differ")
+    let lq = query.shape[query.rank - 2], d = query.shape.last!
+    let lk = key.shape[key.rank - 2], dv = value.shape.last!
+    precondition(key.shape.last! == d && value.shape[value.rank - 2] == lk,
+                 "attention: key \(key.shape) / value \(value.shape) do not match query \(query.shape)")
+    let bh = lead.reduce(1, *)
+    let sc = scale ?? 1 / Float(d).squareRoot()
+    let biasTerm = ScoreTerm(bias, lead: lead, lq: lq, lk: lk, name: "bias")
+    let maskTerm = ScoreTerm(mask, lead: lead, lq: lq, lk: lk, name: "mask")
+    let out = Tensor(uninitializedShape: lead + [lq, dv])
+    let lse = TensorStorage(uninitializedCount: bh * lq)
+    // Query block: about 64K scores (256 KiB) per block.
+    let bq = max(1, min(lq, 65536 / max(lk, 1)))
+    let scores = TensorStorage(uninitializedCount: bq * lk)
+    let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr, pl = lse.base, ps = scores.base
+    for b in 0..<bh {
+        var q0 = 0
+        while q0 < lq {
+            let rows = min(bq, lq - q0)
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: pq + (b * lq + q0) * d, lda: d,
+                       b: pk + b * lk * d, ldb: d, c: ps, ldc: lk)
+            Parallel.forRange(rows, grain: max(1, 8192 / max(lk, 1))) { r in
+                biasTerm?.add(to: ps, bh: b, q0: q0, rows: r, lk: lk)
+                maskTerm?.add(to: ps, bh: b, q0: q0, rows: r, lk: lk)
+                for i in r {
+                    let row = ps + i * lk
+                    if causal {
+                        let first = q0 + i + 1
+                        if first < lk { (row + first).update(repeating: -Float.infinity, count: lk - first) }
+                    }
+                    var m = -Float.infinity
+                    for j in 0..<lk { m = max(m, row[j]) }
+                    if m == -Float.infinity {
+                        row.update(repeating: 0, count: lk)
+                        pl[b * lq + q0 + i] = Float.infinity
+                        continue
+                    }
+                    var s: Float = 0
+                    for j in 0..<lk {
+                        let e = FastMath.exp(row[j] - m)
+                        row[j] = e
+                        s += e
+                    }
+                    let inv = 1 / s
+                    for j in 0..<lk { row[j] *= inv }
+                    pl[b * lq + q0 + i] = m + Foundation.log(s)
+                }
+            }
+            BLAS.sgemm(transA: false, transB: false, m: rows, n: dv, k: lk, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
+                       c: po + (b * lq + q0) * dv, ldc: dv)
+            q0 += rows
+        }
+    }
+    var inputs = [query, key, value]
+    if let bias { inputs.append(bias) }
+    if Tensor.shouldRecord(inputs) {
+        let q = query.detached(), k = key.detached(), v = value.detached(), o = out.detached()
+        let lseT = Tensor(shape: [bh * lq], storage: lse)
+        let biasShape = bias?.shape, biasD = bias?.detached(), maskD = mask?.detached()
+        let needBias = bias?.requiresGrad ?? false
+        var cached: (g: Tensor, grads: [Tensor?])? = nil
+        let all: (Tensor) -> [Tensor?] = { g in
+            if let cached, cached.g === g { return cached.grads }
+            let gq = Tensor(uninitializedShape: q.shape), gk = Tensor.zeros(k.shape), gv = Tensor.zeros(v.shape)
+            let gb = needBias ? Tensor.zeros(biasShape!) : nil
+            let bT = ScoreTerm(biasD, lead: lead, lq: lq, lk: lk, name: "bias")
+            let mT = ScoreTerm(maskD, lead: lead, lq: lq, lk: lk, name: "mask")
+            let gbT = ScoreTerm(gb, lead: lead, lq: lq, lk: lk, name: "bias")
+            let p = TensorStorage(uninitializedCount: bq * lk), dp = TensorStorage(uninitializedCount: bq * lk)
+            let rowDot = TensorStorage(uninitializedCount: bq)
+            let pqq = q.ptr, pkk = k.ptr, pvv = v.ptr, poo = o.ptr, pg = g.ptr, pll = lseT.ptr
+            for b in 0..<bh {
+                var q0 = 0
+                while q0 < lq {
+                    let rows = min(bq, lq - q0)
+                    let qb = pqq + (b * lq + q0) * d, gob = pg + (b * lq + q0) * dv
+                    // P from the saved log-sum-exp.
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: qb, lda: d,
+                               b: pkk + b * lk * d, ldb: d, c: p.base, ldc: lk)
+                    // dP = dO · Vᵀ
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: lk, k: dv, a: gob, lda: dv,
+                               b: pvv + b * lk * dv, ldb: dv, c: dp.base, ldc: lk)
+                    let pp = p.base, pdp = dp.base, prd = rowDot.base
+                    Parallel.forRange(rows, grain: max(1, 8192 / max(lk, 1))) { r in
+                        bT?.add(to: pp, bh: b, q0: q0, rows: r, lk: lk)
+                        mT?.add(to: pp, bh: b, q0: q0, rows: r, lk: lk)
+                        for i in r {
+                            let row = pp + i * lk, drow = pdp + i * lk
+                            let l = pll[b * lq + q0 + i]
+                            let lim = causal ? min(lk, q0 + i + 1) : lk
+                            if l == Float.infinity {
+                                row.update(repeating: 0, count: lk)
+                            } else {
+                                for j in 0..<lim { row[j] = FastMath.exp(row[j] - l) }
+                                for j in lim..<lk { row[j] = 0 }
+                            }
+                            // D_i = dO_i · O_i
+                            var dot: Float = 0
+                            let go = gob + i * dv, oo = poo + (b * lq + q0 + i) * dv
+                            for t in 0..<dv { dot += go[t] * oo[t] }
+                            prd[i] = dot
+                            // dS = P ∘ (dP − D_i), stored over dP.
+                            for j in 0..<lk { drow[j] = row[j] * (drow[j] - dot) }
+                        }
+                    }
+                    if let gbT {
+                        if gbT.rowStride == 0 {
+                            let dst = gbT.base + gbT.offset(b)
+                            for i in 0..<rows {
+                                let drow = pdp + i * lk
+                                if gbT.colStride == 1 { for j in 0..<lk { dst[j] += drow[j] } } else { for j in 0..<lk { dst[0] += drow[j] } }
+                            }
+                        } else {
+                            let dst = gbT.base + gbT.offset(b)
+                            Parallel.forRange(rows, grain: max(1, 8192 / max(lk, 1))) { r in
+                                for i in r {
+                                    let drow = pdp + i * lk, brow = dst + (q0 + i) * gbT.rowStride
+                                    if gbT.colStride == 1 { for j in 0..<lk { brow[j] += drow[j] } } else { for j in 0..<lk { brow[0] += drow[j] } }
+                                }
+                            }
+                        }
+                    }
+                    // dV += Pᵀ · dO
+                    BLAS.sgemm(transA: true, transB: false, m: lk, n: dv, k: rows, a: pp, lda: lk, b: gob, ldb: dv,
+                               beta: 1, c: gv.ptr + b * lk * dv, ldc: dv)
+                    // dQ = scale · dS · K
+                    BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: lk, alpha: sc, a: pdp, lda: lk,
+                               b: pkk + b * lk * d, ldb: d, c: gq.ptr + (b * lq + q0) * d, ldc: d)
+                    // dK += scale · dSᵀ · Q
+                    BLAS.sgemm(transA: true, transB: false, m: lk, n: d, k: rows, alpha: sc, a: pdp, lda: lk, b: qb, ldb: d,
+                               beta: 1, c: gk.ptr + b * lk * d, ldc: d)
+                    q0 += rows
+                }
+            }
+            let grads: [Tensor?] = [gq, gk, gv, gb]
+            cached = (g, grads)
+            return grads
+        }
+        var pullbacks: [((Tensor) -> Tensor)?] = [
+            query.requiresGrad ? { g in all(g)[0]! } : nil,
+            key.requiresGrad ? { g in all(g)[1]! } : nil,
+            value.requiresGrad ? { g in all(g)[2]! } : nil,
+        ]
+        if bias != nil { pullbacks.append(needBias ? { g in all(g)[3]! } : nil) }
+        out.record("attention", inputs, pullbacks)
+    }
+    return out
+}
+
+/// Builds an additive attention mask `[B, 1, 1, Lk]` from per-sequence key flags
+/// (true = attend, false = padding): 0 where kept, −∞ where dropped. Broadcasts over heads
+/// and query positions of `[B, H, Lq, Lk]` scores.
+public func attentionMask(keep: [[Bool]]) -> Tensor {
+    let b = keep.count, lk = keep.first?.count ?? 0
+    precondition(keep.allSatisfy { $0.count == lk }, "attentionMask: rows of unequal length")
+    var data = [Float](repeating: 0, count: b * lk)
+    for i in 0..<b { for j in 0..<lk where !keep[i][j] { data[i * lk + j] = -Float.infinity } }
+    return Tensor(shape: [b, 1, 1, lk], data: data)
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// Geometry of a 2-D convolution over one NCHW image.
+struct ConvGeometry {
+    let cin: Int, h: Int, w: Int
+    let kh: Int, kw: Int
+    let stride: Int, padding: Int
+    let hout: Int, wout: Int
+
+    init(cin: Int, h: Int, w: Int, kh: Int, kw: Int, stride: Int, padding: Int) {
+        self.cin = cin; self.h = h; self.w = w; self.kh = kh; self.kw = kw
+        self.stride = stride; self.padding = padding
+        hout = (h + 2 * padding - kh) / stride + 1
+        wout = (w + 2 * padding - kw) / stride + 1
+    }
+
+    /// Rows of the column matrix (Cin·kh·kw).
+    var k: Int { cin * kh * kw }
+    /// Columns of the column matrix (Hout·Wout).
+    var n: Int { hout * wout }
+
+    /// Fills `col` ([k, n]) from image `x` ([cin, h, w]); parallel over rows.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+        let hout = hout, wout = wout, n = n, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
+        Parallel.forRange(k, grain: max(1, 8192 / max(n, 1))) { rows in
+            for row in rows {
+                let c = row / (kh * kw), ky = (row / kw) % kh, kx = row % kw
+                let src = x + c * h * w
+                let dst = col + row * n
+                // Output columns whose input column is inside the image.
+                let oxLo = max(0, (p - kx + s - 1) / s)
+                let oxHi = min(wout, (w - 1 + p - kx) / s + 1)
+                for oy in 0..<hout {
+                    let iy = oy * s - p + ky
+                    let d = dst + oy * wout
+                    if iy < 0 || iy >= h || oxLo >= oxHi {
+                        d.update(repeating: 0, count: wout)
+                        continue
+                    }
+                    let srow = src + iy * w
+                    for ox in 0..<oxLo { d[ox] = 0 }
+                    if s == 1 {
+                        (d + oxLo).update(from: srow + (oxLo - p + kx), count: oxHi - oxLo)
+                    } else {
+                        for ox in oxLo..<oxHi { d[ox] = srow[ox * s - p + kx] }
+                    }
+                    for ox in oxHi..<wout { d[ox] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Adds column matrix `col` ([k, n]) back into image gradient `dx` ([cin, h, w]);
+    /// parallel over channels so no two threads write the same element.
+    func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        let hout = hout, wout = wout, n = n, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
+        Parallel.forRange(cin, grain: 1) { channels in
+            for c in channels {
+                let dst = dx + c * h * w
+                for ky in 0..<kh {
+                    for kx in 0..<kw {
+                        let src = col + ((c * kh + ky) * kw + kx) * n
+                        let oxLo = max(0, (p - kx + s - 1) / s)
+                        let oxHi = min(wout, (w - 1 + p - kx) / s + 1)
+                        if oxLo >= oxHi { continue }
+                        for oy in 0..<hout {
+                            let iy = oy * s - p + ky
+                            if iy < 0 || iy >= h { continue }
+                            let drow = dst + iy * w
+                            let srow = src + oy * wout
+                            if s == 1 {
+                                let base = drow + (oxLo - p + kx)
+                                for ox in oxLo..<oxHi { base[ox - oxLo] += srow[ox] }
+                            } else {
+                                for ox in oxLo..<oxHi { drow[ox * s - p + kx] += srow[ox] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// 2-D cross-correlation (PyTorch `conv2d`) over NCHW input.
+/// - Parameters:
+///   - x: `[N, Cin, H, W]`.
+///   - weight: `[Cout, Cin, kh, kw]`.
+///   - bias: `[Cout]` or nil.
+///   - stride: step in both directions (≥ 1).
+///   - padding: zero padding on every side (≥ 0).
+/// - Returns: `[N, Cout, (H + 2p − kh)/s + 1, (W + 2p − kw)/s + 1]`.
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
+    precondition(x.rank == 4 && weight.rank == 4 && x.shape[1] == weight.shape[1],
+                 "conv2d: input \(x.shape) ([N, C, H, W]) does not match weight \(weight.shape) ([Cout, Cin, kh, kw])")
+    precondition(stride >= 1 && padding >= 0, "conv2d: stride \(stride) must be ≥ 1 and padding \(padding) ≥ 0")
+    let batch = x.shape[0], cout = weight.shape[0]
+    let geo = ConvGeometry(cin: x.shape[1], h: x.shape[2], w: x.shape[3], kh: weight.shape[2], kw: weight.shape[3],
+                           stride: stride, padding: padding)
+    precondition(geo.hout > 0 && geo.wout > 0, "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
+    if let bias { precondition(bias.shape == [cout], "conv2d: bias \(bias.shape) should be [\(cout)]") }
+    let out = Tensor(uninitializedShape: [batch, cout, geo.hout, geo.wout])
+    let k = geo.k, n = geo.n
+    let inImage = geo.cin * geo.h * geo.w, outImage = cout * n
+    let direct1x1 = geo.kh == 1 && geo.kw == 1 && stride == 1 && padding == 0
+    let col = direct1x1 ? nil : TensorStorage(uninitializedCount: k * n)
+    for img in 0..<batch {
+        let xo = x.ptr + img * inImage, yo = out.ptr + img * outImage
+        if let bias {
+            let pb = bias.ptr
+            Parallel.forRange(cout, grain: max(1, elementwiseGrain / max(n, 1))) { r in
+                for c in r { (yo + c * n).update(repeating: pb[c], count: n) }
+            }
+        }
+        let b: UnsafePointer<Float>
+        if let col {
+            geo.im2col(xo, col.base)
+            b = UnsafePointer(col.base)
+        } else {
+            b = UnsafePointer(xo)
+        }
+        BLAS.sgemm(transA: false, transB: false, m: cout, n: n, k: k, a: weight.ptr, lda: k, b: b, ldb: n,
+                   beta: bias == nil ? 0 : 1, c: yo, ldc: n)
+    }
+    var inputs = [x, weight]
+    if let bias { inputs.append(bias) }
+    if Tensor.shouldRecord(inputs) {
+        let dx = x.detached(), dw = weight.detached()
+        let needX = x.requiresGrad, needW = weight.requiresGrad
+        // One pass computes both input and weight gradients; the pullbacks share it.
+        var cached: (g: Tensor, gx: Tensor?, gw: Tensor?)? = nil
+        let both: (Tensor) -> (Tensor?, Tensor?) = { g in
+            if let cached, cached.g === g { return (cached.gx, cached.gw) }
+            let gx = needX ? Tensor.zeros(dx.shape) : nil
+            let gw = needW ? Tensor(uninitializedShape: dw.shape) : nil
+            let colBuf = TensorStorage(uninitializedCount: k * n)
+            for img in 0..<batch {
+                let gy = g.ptr + img * outImage
+                if let gw {
+                    let b: UnsafePointer<Float>
+                    if direct1x1 {
+                        b = UnsafePointer(dx.ptr + img * inImage)
+                    } else {
+                        geo.im2col(dx.ptr + img * inImage, colBuf.base)
+                        b = UnsafePointer(colBuf.base)
+                    }
+                    // dW += dY · colᵀ
+                    BLAS.sgemm(transA: false, transB: true, m: cout, n: k, k: n, a: gy, lda: n, b: b, ldb: n,
+                               beta: img == 0 ? 0 : 1, c: gw.ptr, ldc: k)
+                }
+                if let gx {
+                    if direct1x1 {
+                        BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: dw.ptr, lda: k, b: gy, ldb: n,
+                                   c: gx.ptr + img * inImage, ldc: n)
+                    } else {
+                        // dcol = Wᵀ · dY, then scatter-add into dX.
+                        BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: dw.ptr, lda: k, b: gy, ldb: n,
+                                   c: colBuf.base, ldc: n)
+                        geo.col2im(colBuf.base, gx.ptr + img * inImage)
+                    }
+                }
+            }
+            cached = (g, gx, gw)
+            return (gx, gw)
+        }
+        var pullbacks: [((Tensor) -> Tensor)?] = [
+            needX ? { g in both(g).0! } : nil,
+            needW ? { g in both(g).1! } : nil,
+        ]
+        if let bias {
+            pullbacks.append(bias.requiresGrad ? { g in g.sumToShape([1, cout, 1, 1]).reshaped([cout]) } : nil)
+        }
+        out.record("conv2d", inputs, pullbacks)
+    }
+    return out
+}

@@ -1,0 +1,208 @@
+import Foundation
+
+/// Mean and reciprocal standard deviation of `n` floats (biased variance, as PyTorch's norms).
+@inline(__always)
+func meanRstd(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float) {
+    var s: Double = 0
+    var i = 0
+    while i < n {
+        let end = min(i + 256, n)
+        var f: Float = 0
+        for j in i..<end { f += p[j] }
+        s += Double(f)
+        i = end
+    }
+    let mean = Float(s / Double(n))
+    var v: Double = 0
+    i = 0
+    while i < n {
+        let end = min(i + 256, n)
+        var f: Float = 0
+        for j in i..<end {
+            let d = p[j] - mean
+            f += d * d
+        }
+        v += Double(f)
+        i = end
+    }
+    return (mean, 1 / (Float(v / Double(n)) + eps).squareRoot())
+}
+
+/// Group normalisation (PyTorch `group_norm`): statistics over each group of C/groups
+/// channels and all positions, then a per-channel affine map.
+/// - Parameters:
+///   - x: `[N, C, ...]` with C divisible by `groups`.
+///   - weight, bias: `[C]` or nil (identity affine).
+///   - eps: added to the variance.
+public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+    precondition(x.rank >= 2 && groups > 0 && x.shape[1] % groups == 0,
+                 "groupNorm: \(x.shape[1 < x.rank ? 1 : 0]) channels of \(x.shape) not divisible into \(groups) groups")
+    let batch = x.shape[0], c = x.shape[1], spatial = x.count / max(batch * c, 1)
+    let cpg = c / groups, groupSize = cpg * spatial
+    if let weight { precondition(weight.shape == [c], "groupNorm: weight \(weight.shape) should be [\(c)]") }
+    if let bias { precondition(bias.shape == [c], "groupNorm: bias \(bias.shape) should be [\(c)]") }
+    let out = Tensor(uninitializedShape: x.shape)
+    let stats = TensorStorage(uninitializedCount: batch * groups * 2)
+    let px = x.ptr, py = out.ptr, ps = stats.base
+    let pw = weight?.ptr, pb = bias?.ptr
+    Parallel.forRange(batch * groups, grain: max(1, elementwiseGrain / max(groupSize, 1))) { r in
+        for ng in r {
+            let base = ng * groupSize
+            let (mean, rstd) = meanRstd(px + base, groupSize, eps: eps)
+            ps[2 * ng] = mean
+            ps[2 * ng + 1] = rstd
+            let g = ng % groups
+            for cc in 0..<cpg {
+                let ch = g * cpg + cc
+                let scale = rstd * (pw?[ch] ?? 1)
+                let shift = (pb?[ch] ?? 0) - mean * scale
+                let s = px + base + cc * spatial, d = py + base + cc * spatial
+                for i in 0..<spatial { d[i] = s[i] * scale + shift }
+            }
+        }
+    }
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    if Tensor.shouldRecord(inputs) {
+        let dx = x.detached(), dw = weight?.detached()
+        let statsT = Tensor(shape: [batch * groups * 2], storage: stats)
+        // Per-(n, c) sums of dy·x̂ and dy, shared by the weight and bias pullbacks.
+        let channelSums: (Tensor) -> (Tensor, Tensor) = { g in
+            let sxy = Tensor(uninitializedShape: [batch, c]), sy = Tensor(uninitializedShape: [batch, c])
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, a = sxy.ptr, b = sy.ptr
+            Parallel.forRange(batch * c, grain: max(1, elementwiseGrain / max(spatial, 1))) { r in
+                for nc in r {
+                    let ng = (nc / c) * groups + (nc % c) / cpg
+                    let mean = st[2 * ng], rstd = st[2 * ng + 1]
+                    let gg = pg + nc * spatial, xx = pxx + nc * spatial
+                    var s1: Float = 0, s2: Float = 0
+                    for i in 0..<spatial {
+                        s1 += gg[i] * (xx[i] - mean)
+                        s2 += gg[i]
+                    }
+                    a[nc] = s1 * rstd
+                    b[nc] = s2
+                }
+            }
+            return (sxy, sy)
+        }
+        var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
+            let gx = Tensor(uninitializedShape: dx.shape)
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr
+            Parallel.forRange(batch * groups, grain: max(1, elementwiseGrain / max(groupSize, 1))) { r in
+                for ng in r {
+                    let base = ng * groupSize, grp = ng % groups
+                    let mean = st[2 * ng], rstd = st[2 * ng + 1]
+                    // Means over the group of dx̂ and dx̂·x̂, with dx̂ = dy·γ.
+                    var m1: Double = 0, m2: Double = 0
+                    for cc in 0..<cpg {
+                        let gamma = pww?[grp * cpg + cc] ?? 1
+                        let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial
+                        var s1: Float = 0, s2: Float = 0
+                        for i in 0..<spatial {
+                            s1 += gg[i]
+                            s2 += gg[i] * (xx[i] - mean)
+                        }
+                        m1 += Double(s1 * gamma)
+                        m2 += Double(s2 * gamma * rstd)
+                    }
+                    let a = Float(m1 / Double(groupSize)), b = Float(m2 / Double(groupSize))
+                    for cc in 0..<cpg {
+                        let gamma = pww?[grp * cpg + cc] ?? 1
+                        let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial, oo = po + base + cc * spatial
+                        for i in 0..<spatial {
+                            let xhat = (xx[i] - mean) * rstd
+                            oo[i] = rstd * (gg[i] * gamma - a - xhat * b)
+                        }
+                    }
+                }
+            }
+            return gx
+        } : nil]
+        if let weight {
+            pullbacks.append(weight.requiresGrad ? { g in channelSums(g).0.sum(axis: 0) } : nil)
+        }
+        if let bias {
+            pullbacks.append(bias.requiresGrad ? { g in g.sumToShape([1, c] + [Int](repeating: 1, count: dx.rank - 2)).reshaped([c]) } : nil)
+        }
+        out.record("groupNorm", inputs, pullbacks)
+    }
+    return out
+}
+
+/// Layer normalisation over the last dimension (PyTorch `layer_norm` with one normalised dim).
+/// - Parameters:
+///   - x: `[..., D]`.
+///   - weight, bias: `[D]` or nil.
+///   - eps: added to the variance.
+public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+    precondition(x.rank >= 1, "layerNorm: scalar input")
+    let d = x.shape.last!, rows = x.count / max(d, 1)
+    if let weight { precondition(weight.shape == [d], "layerNorm: weight \(weight.shape) should be [\(d)]") }
+    if let bias { precondition(bias.shape == [d], "layerNorm: bias \(bias.shape) should be [\(d)]") }
+    let out = Tensor(uninitializedShape: x.shape)
+    let stats = TensorStorage(uninitializedCount: rows * 2)
+    let px = x.ptr, py = out.ptr, ps = stats.base, pw = weight?.ptr, pb = bias?.ptr
+    Parallel.forRange(rows, grain: max(1, elementwiseGrain / max(d, 1))) { r in
+        for row in r {
+            let s = px + row * d, o = py + row * d
+            let (mean, rstd) = meanRstd(s, d, eps: eps)
+            ps[2 * row] = mean
+            ps[2 * row + 1] = rstd
+            if let pw, let pb {
+                for i in 0..<d { o[i] = (s[i] - mean) * rstd * pw[i] + pb[i] }
+            } else if let pw {
+                for i in 0..<d { o[i] = (s[i] - mean) * rstd * pw[i] }
+            } else {
+                for i in 0..<d { o[i] = (s[i] - mean) * rstd + (pb?[i] ?? 0) }
+            }
+        }
+    }
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    if Tensor.shouldRecord(inputs) {
+        let dx = x.detached(), dw = weight?.detached()
+        let statsT = Tensor(shape: [rows * 2], storage: stats)
+        var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
+            let gx = Tensor(uninitializedShape: dx.shape)
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr
+            Parallel.forRange(rows, grain: max(1, elementwiseGrain / max(d, 1))) { r in
+                for row in r {
+                    let mean = st[2 * row], rstd = st[2 * row + 1]
+                    let gg = pg + row * d, xx = pxx + row * d, oo = po + row * d
+                    var s1: Float = 0, s2: Float = 0
+                    for i in 0..<d {
+                        let gh = gg[i] * (pww?[i] ?? 1)
+                        s1 += gh
+                        s2 += gh * (xx[i] - mean) * rstd
+                    }
+                    let a = s1 / Float(d), b = s2 / Float(d)
+                    for i in 0..<d {
+                        let xhat = (xx[i] - mean) * rstd
+                        oo[i] = rstd * (gg[i] * (pww?[i] ?? 1) - a - xhat * b)
+                    }
+                }
+            }
+            return gx
+        } : nil]
+        if let weight {
+            pullbacks.append(weight.requiresGrad ? { g in
+                // x̂ recomputed from the saved statistics, then summed over rows.
+                let xhat = Tensor(uninitializedShape: dx.shape)
+                let pxx = dx.ptr, st = statsT.ptr, po = xhat.ptr
+                Parallel.forRange(rows, grain: max(1, elementwiseGrain / max(d, 1))) { r in
+                    for row in r {
+                        let mean = st[2 * row], rstd = st[2 * row + 1]
+                        for i in 0..<d { po[row * d + i] = (pxx[row * d + i] - mean) * rstd }
+                    }
+                }
+                return (g * xhat).sumToShape([d])
+            } : nil)
+        }
+        if let bias { pullbacks.append(bias.requiresGrad ? { g in g.sumToShape([d]) } : nil) }
+        out.record("layerNorm", inputs, pullbacks)
+    }
+    return out
+}

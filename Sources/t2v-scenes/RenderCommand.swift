@@ -76,6 +76,9 @@ struct RenderCommand: ParsableCommand {
             let top = format == .webm ? 63 : 51
             guard (0...top).contains(crf) else { throw ValidationError("--crf for \(format.rawValue) must be from 0 to \(top), got \(crf)") }
         }
+        guard seed <= UInt64.max - SceneSplit.heldOutBase - UInt64(perFamily) else {
+            throw ValidationError("--seed \(seed) is too large: it must be at most \(UInt64.max - SceneSplit.heldOutBase - UInt64(perFamily))")
+        }
         if split == .train {
             guard seed + UInt64(perFamily) <= SceneSplit.heldOutBase else {
                 throw ValidationError("--seed \(seed) + --per-family \(perFamily) runs past the training seed range (0..<\(SceneSplit.heldOutBase))")
@@ -94,8 +97,11 @@ struct RenderCommand: ParsableCommand {
         }
         let encoding = ClipEncoding(format: format, fps: fps, crf: crf ?? (format == .webm ? 30 : 18), preset: preset)
         let manifestURL = folder.appendingPathComponent("manifest.csv")
-        var rows = try Manifest.read(manifestURL)
-        let progress = Progress(total: families.count * perFamily, enabled: !quiet && isatty(STDERR_FILENO) != 0)
+        // Rows of an earlier run whose clip has since been deleted are dropped.
+        var rows = try Manifest.read(manifestURL).filter {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0.path).path)
+        }
+        let progress = ProgressLine(total: families.count * perFamily, enabled: !quiet && isatty(STDERR_FILENO) != 0)
         var rendered = 0, skipped = 0
         let start = Date()
         for family in families {
@@ -143,7 +149,7 @@ struct RenderCommand: ParsableCommand {
 }
 
 /// A one-line progress display on stderr, shown only when stderr is a terminal.
-final class Progress {
+final class ProgressLine {
     let total: Int
     let enabled: Bool
     private var count = 0

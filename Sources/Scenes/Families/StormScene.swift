@@ -70,7 +70,7 @@ struct StormScene: SceneGenerator {
                                alpha: 0.85, softness: s * 0.05)
         }
         if flash > 0.02 {
-            canvas.fillRect(x0: 0, y0: 0, x1: s, y1: s, color: SceneColor(0.75, 0.8, 1), alpha: 0.5 * flash, blend: .additive)
+            canvas.fillRect(x0: 0, y0: 0, x1: s, y1: s, color: SceneColor(0.75, 0.8, 1), alpha: 0.25 * flash, blend: .additive)
         }
         for k in strikes where t >= k.time && t < k.time + 2 {
             let a: Float = t == k.time ? 1 : 0.45

@@ -85,7 +85,17 @@ struct Train: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: text) else {
                 throw CommandError("--config \(text): not a preset (tiny, default) and no such file")
             }
-            do { return try JSONDecoder().decode(DenoiserConfig.self, from: data) } catch {
+            // Keys the file leaves out keep the default preset's values.
+            do {
+                let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DenoiserConfig.default)) as! [String: Any]
+                guard let given = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                    throw CommandError("--config \(text): expected a JSON object")
+                }
+                let merged = base.merging(given) { _, new in new }
+                return try JSONDecoder().decode(DenoiserConfig.self, from: JSONSerialization.data(withJSONObject: merged))
+            } catch let error as CommandError {
+                throw error
+            } catch {
                 throw CommandError("--config \(text): not a valid DenoiserConfig JSON (\(error))")
             }
         }
@@ -138,7 +148,10 @@ struct Train: ParsableCommand {
         let interrupted = SignalFlag.install()
         let completed: Bool
         do {
-            completed = try trainer.train(clipCount: dataset.count, loadClip: dataset.clip,
+            // On --resume, --steps is the run's new end (at most the schedule's total): passing the
+            // current step exports the checkpoint's EMA weights without training further.
+            completed = try trainer.train(steps: max(0, min(steps, trainer.config.totalSteps) - trainer.step),
+                                          clipCount: dataset.count, loadClip: dataset.clip,
                                           checkpoint: URL(fileURLWithPath: checkpointPath)) { p in
                 log.append(step: p.step, loss: p.loss, lr: p.learningRate)
                 bar.update(p.step, rateCount: p.step - startStep, suffix: String(format: "loss %.4f", log.smoothed))

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Reproduces the shipped default model, weights/t2v-default.safetensors, through the project's
+# own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
+# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train`, distil
+# it to a 4-step student with `t2v-render distill`, and copy the student into weights/.
+#
+# Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
+# after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
+# gitignored). Knobs: STEPS (teacher steps), ABLATION_STEPS, DISTILL_STEPS (per round).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${WORK:-work/default-model}
+STEPS=${STEPS:-2000}
+DISTILL_STEPS=${DISTILL_STEPS:-150}
+PER_FAMILY=${PER_FAMILY:-40}
+BIN=$(swift build -c release --show-bin-path)
+swift build -c release --product t2v-render >/dev/null
+swift build -c release --product t2v-scenes >/dev/null
+mkdir -p "$WORK" weights
+
+echo "== 1/5 corpus: $PER_FAMILY clips per family (train split) and 8 per family (held-out split)"
+"$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size 64 --frames 16 --fps 8 --quiet
+"$BIN/t2v-scenes" render -o "$WORK/heldout" --split heldout --captions training --per-family 8 --size 64 --frames 16 --fps 8 --quiet
+
+echo "== 2/5 extract: 16 frames at 8 fps, 32x32"
+"$BIN/t2v-render" extract "$WORK/corpus" -o "$WORK/dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
+"$BIN/t2v-render" extract "$WORK/heldout" -o "$WORK/heldout-dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
+
+echo "== 3/5 train the teacher ($STEPS steps)"
+if [ ! -f "$WORK/teacher.safetensors" ]; then
+    RESUME=""
+    [ -f "$WORK/teacher.ckpt.safetensors" ] && RESUME="--resume"
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$STEPS" \
+        --batch 4 --lr 3e-4 --warmup 100 --checkpoint-every 50 --seed 1 $RESUME -o "$WORK/teacher.safetensors"
+fi
+
+echo "== 4/5 distil 32 -> 4 steps ($DISTILL_STEPS steps per round)"
+if [ ! -f "$WORK/student.safetensors" ]; then
+    "$BIN/t2v-render" distill --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
+        --from-steps 32 --to-steps 4 --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --seed 2 \
+        -o "$WORK/student.safetensors"
+fi
+
+echo "== 5/5 ship"
+cp "$WORK/student.safetensors" weights/t2v-default.safetensors
+echo "weights/t2v-default.safetensors: $(sha256sum weights/t2v-default.safetensors | cut -c1-16)... ($(stat -c %s weights/t2v-default.safetensors) bytes)"

@@ -76,6 +76,29 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(d.next(), UInt64(sequence[1]) << 32 | UInt64(sequence[0]))
     }
 
+    /// The bulk paths (whole blocks straight into 4096-word chunks) must equal one-at-a-time
+    /// draws, from unaligned offsets and across chunk boundaries.
+    func testBulkSamplingEqualsSingleDraws() {
+        for start in [0, 1, 2, 3, 4097] as [UInt64] {
+            var bulk = Philox(seed: 11, stream: 2)
+            var single = bulk
+            bulk.advance(by: start)
+            single.advance(by: start)
+            let u = bulk.uniform(count: 9001)
+            let expected = (0..<9001).map { _ in single.uniformFloat() }
+            XCTAssertEqual(u, expected, "uniform from offset \(start)")
+            XCTAssertEqual(bulk.offset, single.offset)
+            let z = bulk.normal(count: 4999, mean: -1, std: 3)
+            var pairs: [Double] = []
+            for _ in 0..<2500 {
+                let (a, b) = single.nextNormalPair()
+                pairs += [a, b]
+            }
+            XCTAssertEqual(z, pairs.prefix(4999).map { Float(-1 + 3 * $0) }, "normal from offset \(start)")
+            XCTAssertEqual(bulk, single)
+        }
+    }
+
     // MARK: - Uniform, normal, permutation against the numpy fixture
 
     func testUniformMatchesFixtureExactly() throws {
@@ -87,16 +110,17 @@ final class RandomTests: XCTestCase {
     }
 
     /// The fixture's normals use numpy's (glibc's) log/sin/cos in Double; ours uses
-    /// DeterministicMath. After rounding to Float they agree bit for bit here; the tolerance
-    /// below documents the contract (a last-bit difference would be acceptable) and the exact
-    /// count guards against a change in the stream.
+    /// DeterministicMath. After rounding to Float all 1001 agree bit for bit. Our values do not
+    /// depend on the platform, so the exact check is stable everywhere; it is the golden-value
+    /// guard against any change in the stream. The rtol/atol check before it reports how far
+    /// off a failure is.
     func testNormalMatchesFixture() throws {
         var g = Philox(seed: seed, stream: 2)
         let z = g.normal(count: 1001, mean: 0.5, std: 2)
         let expected = try golden().floats("normal_seed_stream2")
         assertClose(z, expected, rtol: 1e-6, atol: 1e-6)
         let exact = zip(z, expected).filter { $0.bitPattern == $1.bitPattern }.count
-        XCTAssertGreaterThanOrEqual(exact, 1000, "at most one last-bit difference expected")
+        XCTAssertEqual(exact, 1001, "every normal must match the golden value bit for bit")
         XCTAssertEqual(g.offset, 1002, "an odd count still consumes the whole last pair")
     }
 
@@ -163,7 +187,7 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(variance, 1, accuracy: 0.007)
         XCTAssertEqual(within1, 0.682_689, accuracy: 0.0025)
         XCTAssertTrue(z.allSatisfy(\.isFinite))
-        XCTAssertLessThan(z.map(abs).max()!, 6.7, "sqrt(-2 ln 2^-33) bounds |z|")
+        XCTAssertLessThan(z.map(abs).max()!, 6.77, "sqrt(-2 ln 2^-33) = 6.764 bounds |z|")
         let shifted = Philox(seed: 2024).forked(stream: 0)
         var s = shifted
         let y = s.normal(count: 1000, mean: 3, std: 0.5)

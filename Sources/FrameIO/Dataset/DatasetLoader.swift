@@ -74,7 +74,13 @@ public final class DatasetLoader {
             }
             let record = records[order[cursor]]
             cursor += 1
-            let bytes = try shard(record.shard).clip(record.index)
+            let file = try shard(record.shard)
+            guard Array(file.shape[1...3]) == [frames, height, width] else {
+                throw FrameIOError.invalidArgument(
+                    "\(file.path): holds clips of \(file.shape[1])x\(file.shape[2])x\(file.shape[3]) (frames x height x width) "
+                    + "but the manifest says \(frames)x\(height)x\(width); the dataset is damaged. Re-run extract into a new directory.")
+            }
+            let bytes = try file.clip(record.index)
             out.withUnsafeMutableBufferPointer { dst in
                 bytes.withUnsafeBufferPointer { src in
                     for f in 0..<frames {

@@ -48,6 +48,10 @@ final class DenoiserTests: XCTestCase {
         XCTAssertFalse(ablated.namedParameters().contains { $0.0.contains("emporal") }, "ablation has no temporal stream")
         XCTAssertLessThan(ablated.parameterCount, full.parameterCount)
         XCTAssertEqual(full.namedParameters().first { $0.0 == "down.0.temporal.relativeBias" }?.1.shape, [9, 2])
+        // Parameter counts of the presets, as counted by the PyTorch port (make_denoiser_fixture.py).
+        XCTAssertEqual(full.parameterCount, 194_268)
+        var rng = Philox(seed: 0)
+        XCTAssertEqual(try VideoDenoiser(config: .default, rng: &rng).parameterCount, 4_225_794)
     }
 
     func testOutputShapeAndAnyFrameCount() throws {

@@ -48,6 +48,10 @@ final class DenoiserTests: XCTestCase {
         XCTAssertFalse(ablated.namedParameters().contains { $0.0.contains("emporal") }, "ablation has no temporal stream")
         XCTAssertLessThan(ablated.parameterCount, full.parameterCount)
         XCTAssertEqual(full.namedParameters().first { $0.0 == "down.0.temporal.relativeBias" }?.1.shape, [9, 2])
+        // Parameter counts of the presets, as counted by the PyTorch port (make_denoiser_fixture.py).
+        XCTAssertEqual(full.parameterCount, 194_268)
+        var rng = Philox(seed: 0)
+        XCTAssertEqual(try VideoDenoiser(config: .default, rng: &rng).parameterCount, 4_225_794)
     }
 
     func testOutputShapeAndAnyFrameCount() throws {
@@ -158,5 +162,22 @@ final class DenoiserTests: XCTestCase {
         }
         // Missing file.
         XCTAssertThrowsError(try VideoDenoiser.load(from: dir.appendingPathComponent("absent.safetensors")))
+    }
+}
+
+/// Parity of the whole forward pass with a PyTorch port (Scripts/make_denoiser_fixture.py).
+final class DenoiserParityTests: XCTestCase {
+    func testForwardMatchesPyTorchPort() throws {
+        let (model, _) = try VideoDenoiser.load(from: TestUtils.fixture("diffusion/denoiser_tiny.safetensors"))
+        XCTAssertEqual(model.config, .tiny)
+        let io = try SafeTensors(contentsOf: TestUtils.fixture("diffusion/denoiser_tiny_io.safetensors"))
+        let x = Tensor(shape: try io.info("x").shape, data: try io.floats("x"))
+        let text = Tensor(shape: try io.info("text").shape, data: try io.floats("text"))
+        let timesteps = try io.int64s("timesteps").map { Int($0) }
+        let expected = try io.floats("output")
+        let out = withoutGradients { model(x, timesteps: timesteps, text: text) }
+        XCTAssertEqual(out.shape, [2, 6, 3, 16, 16])
+        // Float32 on both sides through ~30 layers: rtol 1e-3, atol 1e-4 (outputs have std 0.29).
+        assertClose(out.toArray(), expected, rtol: 1e-3, atol: 1e-4)
     }
 }

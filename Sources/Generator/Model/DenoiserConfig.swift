@@ -37,7 +37,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
     /// Metadata key of the JSON configuration in checkpoint files.
     public static let metadataKey = "t2v.denoiser_config"
 
-    /// A few-thousand-parameter model for tests: 2 levels of 16/32 channels, 4 frames of 16x16.
+    /// A 0.19M-parameter model for tests: 2 levels of 16/32 channels, 4 frames of 16x16.
     public static var tiny: DenoiserConfig {
         var c = DenoiserConfig()
         c.baseChannels = 16
@@ -50,7 +50,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         return c
     }
 
-    /// The design's model: 3 levels of 64/128/128 channels, 16 frames of 32x32.
+    /// The design's model: 3 levels of 64/128/128 channels, 16 frames of 32x32 (4.2M parameters).
     public static var `default`: DenoiserConfig { DenoiserConfig() }
 
     /// Channels at level `l`.

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
-STEPS=${STEPS:-2000}
+STEPS=${STEPS:-1000}
 DISTILL_STEPS=${DISTILL_STEPS:-150}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
@@ -31,7 +31,7 @@ if [ ! -f "$WORK/teacher.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/teacher.ckpt.safetensors" ] && RESUME="--resume"
     "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$STEPS" \
-        --batch 4 --lr 3e-4 --warmup 100 --checkpoint-every 50 --seed 1 $RESUME -o "$WORK/teacher.safetensors"
+        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/teacher.safetensors"
 fi
 
 echo "== 4/5 distil 32 -> 4 steps ($DISTILL_STEPS steps per round)"

@@ -4,6 +4,7 @@ extension T2VRender {
     /// Every subcommand, in the order `--help` lists them. One line per subcommand so
     /// parallel work merges cleanly.
     static let allSubcommands: [ParsableCommand.Type] = [
+        Render.self,
         Probe.self,
         Frames.self,
         Decode.self,
@@ -11,5 +12,7 @@ extension T2VRender {
         Eval.self,
         Extract.self,
         Embed.self,
+        Train.self,
+        Distill.self,
     ]
 }

@@ -183,3 +183,16 @@ final class TextEncoderTests: XCTestCase {
         }
     }
 }
+
+/// The cache in front of the real encoder.
+final class TextEmbeddingCacheEncoderTests: XCTestCase {
+    func testCacheReturnsEncoderResult() throws {
+        let encoder = try TextEncoder(directory: try requireTextModel())
+        let cache = TextEmbeddingCache(capacity: 2)
+        let first = try cache.embedding(for: "a cyberpunk city at night", encoder: encoder)
+        XCTAssertEqual(first, try encoder.encode("a cyberpunk city at night"))
+        XCTAssertEqual(cache.count, 1)
+        XCTAssertEqual(try cache.embedding(for: "a cyberpunk city at night", encoder: encoder), first)
+        XCTAssertEqual(cache.count, 1)
+    }
+}

@@ -117,3 +117,34 @@ final class TokenizerTests: XCTestCase {
         }
     }
 }
+
+/// The LRU embedding cache (no model needed: embeddings are made up).
+final class TextEmbeddingCacheTests: XCTestCase {
+    private func fake(_ v: Float) -> TextEmbedding {
+        TextEmbedding(pooled: [v, 0], tokens: [v, 0, 0, v], tokenCount: 2)
+    }
+
+    func testEvictsLeastRecentlyUsed() {
+        let cache = TextEmbeddingCache(capacity: 2)
+        cache.insert(fake(1), for: "a")
+        cache.insert(fake(2), for: "b")
+        XCTAssertEqual(cache.cached("a"), fake(1))        // "a" is now the most recent
+        cache.insert(fake(3), for: "c")                    // evicts "b"
+        XCTAssertNil(cache.cached("b"))
+        XCTAssertEqual(cache.cached("a"), fake(1))
+        XCTAssertEqual(cache.cached("c"), fake(3))
+        XCTAssertEqual(cache.count, 2)
+        cache.insert(fake(4), for: "c")                    // replacing keeps the count
+        XCTAssertEqual(cache.cached("c"), fake(4))
+        XCTAssertEqual(cache.count, 2)
+        cache.removeAll()
+        XCTAssertEqual(cache.count, 0)
+    }
+
+    func testKeysAreExactBytesNotCanonicalEquivalence() {
+        let cache = TextEmbeddingCache(capacity: 4)
+        cache.insert(fake(1), for: "caf\u{E9}")
+        XCTAssertNil(cache.cached("cafe\u{301}"), "NFC and NFD spellings are different keys")
+        XCTAssertEqual(cache.cached("caf\u{E9}"), fake(1))
+    }
+}

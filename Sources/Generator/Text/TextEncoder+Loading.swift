@@ -40,7 +40,8 @@ extension BertModel {
             throw TextEncoderError.unreadableFile(path: url.path, reason: "\(error)")
         }
         let prefix = file.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
-        var tensors: [String: Tensor] = [:]
+        // Every parameter must be found with its shape before anything is copied.
+        var plan: [(key: String, info: SafeTensors.TensorInfo, parameter: Parameter)] = []
         for (name, parameter) in namedParameters() {
             let key = prefix + Self.checkpointName(ofParameter: name)
             guard file.contains(key) else {
@@ -51,14 +52,28 @@ extension BertModel {
                 throw TextEncoderError.badWeights(path: url.path,
                                                   reason: "\(key) has shape \(info.shape), expected \(parameter.shape)")
             }
+            plan.append((key, info, parameter))
+        }
+        // Copy straight from the mapped file into the parameters (F32), or convert (F16, BF16, F64).
+        for (key, info, parameter) in plan {
             do {
-                tensors[name] = Tensor(shape: info.shape, data: try file.floats(key))
+                if info.dtype == .f32 {
+                    guard info.byteCount == 4 * parameter.value.count else {
+                        throw TextEncoderError.badWeights(path: url.path, reason: "\(key) holds \(info.byteCount) bytes, expected \(4 * parameter.value.count)")
+                    }
+                    try file.withUnsafeBytes(key) { raw in
+                        parameter.value.withUnsafeMutableBufferPointer { dst in
+                            UnsafeMutableRawBufferPointer(dst).copyMemory(from: raw)
+                        }
+                    }
+                } else {
+                    parameter.value.assign(try file.floats(key))
+                }
+            } catch let error as TextEncoderError {
+                throw error
             } catch {
                 throw TextEncoderError.badWeights(path: url.path, reason: "\(error)")
             }
-        }
-        do { try load(tensors, strict: true) } catch {
-            throw TextEncoderError.badWeights(path: url.path, reason: error.localizedDescription)
         }
     }
 }

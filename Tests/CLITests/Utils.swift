@@ -61,7 +61,7 @@ final class CLIHelpTests: XCTestCase {
     }
 
     func testUnknownOptionIsUsageError() throws {
-        let result = try CLI.run(["--no-such-option"])
+        let result = try CLI.run(["probe", "x.mp4", "--no-such-option"])
         XCTAssertEqual(result.status, 2, "usage errors exit 2: \(result.stderr)")
         XCTAssertTrue(result.stderr.contains("no-such-option"), result.stderr)
     }

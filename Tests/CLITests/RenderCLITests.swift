@@ -1,0 +1,169 @@
+import Foundation
+import XCTest
+
+/// `render`, `train` and `distill` end to end with a tiny model trained in the test on clips
+/// made by the ffmpeg CLI. Oracles: ffprobe (streams, metadata), sha256sum (model hash).
+final class RenderCLITests: XCTestCase {
+    static var root: URL!
+    static var model: String!
+    static var setupError: String?
+
+    /// Shell helper for oracles.
+    @discardableResult
+    static func sh(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// One dataset and one tiny model (2 training steps) shared by the tests.
+    override class func setUp() {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-render-cli-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
+        do {
+            for (i, src) in ["testsrc2", "mandelbrot"].enumerated() {
+                let path = root.appendingPathComponent("clips/c\(i).mp4").path
+                try sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "\(src)=size=64x64:rate=8", "-t", "2", "-pix_fmt", "yuv420p", path])
+                try (i == 0 ? "a test pattern" : "a fractal zoom").write(toFile: root.appendingPathComponent("clips/c\(i).txt").path, atomically: true, encoding: .utf8)
+            }
+            var r = try CLI.run(["extract", root.appendingPathComponent("clips").path, "-o", root.appendingPathComponent("ds").path,
+                                 "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"])
+            guard r.status == 0 else { setupError = "extract: \(r.stderr)"; return }
+            model = root.appendingPathComponent("tiny.safetensors").path
+            r = try CLI.run(["train", "--data", root.appendingPathComponent("ds").path, "--config", "tiny", "--steps", "2",
+                             "--batch", "2", "--quiet", "-o", model])
+            if r.status != 0 { setupError = "train: \(r.stderr)" }
+        } catch {
+            setupError = "\(error)"
+        }
+    }
+
+    override class func tearDown() { try? FileManager.default.removeItem(at: root) }
+
+    override func setUpWithError() throws {
+        if let e = Self.setupError {
+            if e.contains("text encoder") || e.contains("all-MiniLM") {
+                throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
+            }
+            XCTFail("setup failed: \(e)")
+        }
+    }
+
+    var root: URL { Self.root }
+
+    func render(_ extra: [String], output: String) throws -> (status: Int32, stdout: Data, stderr: String) {
+        try CLI.run(["--prompt", "a test pattern", "--model", Self.model, "-o", output, "--quiet", "--size", "64x64"] + extra)
+    }
+
+    func testRenderWritesTaggedH264WithMetadataAndIsReproducible() throws {
+        let a = root.appendingPathComponent("a.mp4").path, b = root.appendingPathComponent("b.mp4").path
+        let c = root.appendingPathComponent("c.mp4").path
+        XCTAssertEqual(try render(["--seed", "7", "--steps", "3"], output: a).status, 0)
+        XCTAssertEqual(try render(["--seed", "7", "--steps", "3"], output: b).status, 0)
+        XCTAssertEqual(try render(["--seed", "8", "--steps", "3"], output: c).status, 0)
+        let da = try Data(contentsOf: URL(fileURLWithPath: a))
+        XCTAssertEqual(da, try Data(contentsOf: URL(fileURLWithPath: b)), "same seed and settings give a byte-identical file")
+        XCTAssertNotEqual(da, try Data(contentsOf: URL(fileURLWithPath: c)), "another seed gives another video")
+
+        let (_, probe) = try Self.sh(["ffprobe", "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", a])
+        let json = try JSONSerialization.jsonObject(with: Data(probe.utf8)) as! [String: Any]
+        let stream = (json["streams"] as! [[String: Any]])[0]
+        XCTAssertEqual(stream["codec_name"] as? String, "h264")
+        XCTAssertEqual(stream["pix_fmt"] as? String, "yuv420p")
+        XCTAssertEqual(stream["width"] as? Int, 64)
+        XCTAssertEqual(stream["nb_read_frames"] as? String, "4", "the tiny model's native frame count")
+        XCTAssertEqual(stream["color_space"] as? String, "bt709")
+        let tags = (json["format"] as! [String: Any])["tags"] as! [String: String]
+        XCTAssertEqual(tags["title"], "a test pattern")
+        let comment = tags["comment"] ?? ""
+        let (_, sum) = try Self.sh(["sha256sum", Self.model])
+        let hash = String(sum.prefix(64))
+        for expected in ["prompt=a test pattern", "seed=7", "steps=3", "sampler=ddim", "guidance=3.0", "model_sha256=\(hash)"] {
+            XCTAssertTrue(comment.contains(expected), "metadata comment '\(comment)' lacks \(expected)")
+        }
+    }
+
+    func testGuidanceOneSamplersFramesAndPipe() throws {
+        let out = root.appendingPathComponent("g.webm").path
+        var r = try render(["--guidance", "1", "--sampler", "dpmpp", "--steps", "2", "--frames", "6", "--json"], output: out)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        XCTAssertEqual(summary["frames"] as? Int, 6, "any frame count: the temporal bias is relative")
+        let (_, codec) = try Self.sh(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", out])
+        XCTAssertEqual(codec.trimmingCharacters(in: .whitespacesAndNewlines), "vp9")
+        // -o - streams NUT into ffmpeg.
+        r = try CLI.run(["--prompt", "a fractal zoom", "--model", Self.model, "-o", "-", "--quiet", "--steps", "2", "--sampler", "ddpm"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let nut = root.appendingPathComponent("pipe.nut")
+        try r.stdout.write(to: nut)
+        let (_, frames) = try Self.sh(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", nut.path])
+        XCTAssertEqual(frames.trimmingCharacters(in: .whitespacesAndNewlines), "4")
+    }
+
+    func testBadInputsGiveClearErrors() throws {
+        let out = root.appendingPathComponent("bad.mp4").path
+        var r = try CLI.run(["--prompt", "  ", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--prompt is empty"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--frames", "0", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--frames"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--size", "12", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--size"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--model", root.appendingPathComponent("none.safetensors").path, "-o", out])
+        XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
+        // A weights file whose stored config does not match its tensors.
+        let broken = root.appendingPathComponent("broken.safetensors").path
+        let script = """
+        import sys, json
+        from safetensors.numpy import load_file, save_file
+        from safetensors import safe_open
+        with safe_open(sys.argv[1], "np") as f: meta = f.metadata()
+        t = load_file(sys.argv[1])
+        c = json.loads(meta["t2v.denoiser_config"]); c["baseChannels"] = 24
+        meta["t2v.denoiser_config"] = json.dumps(c)
+        save_file(t, sys.argv[2], metadata=meta)
+        """
+        XCTAssertEqual(try Self.sh(["python3", "-c", script, Self.model, broken]).0, 0)
+        r = try CLI.run(["--prompt", "x", "--model", broken, "-o", out])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("broken.safetensors"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written on failure")
+        // A size the model cannot make is upscaled, never refused; a frame count is any positive number.
+        r = try render(["--size", "30x18", "--steps", "1"], output: root.appendingPathComponent("odd.mkv").path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    func testTrainResumesAndDistillStoresSteps() throws {
+        let out = root.appendingPathComponent("m.safetensors").path
+        let ds = root.appendingPathComponent("ds").path
+        var r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "4", "--batch", "1", "--checkpoint-every", "1", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let csv = try String(contentsOfFile: root.appendingPathComponent("m.loss.csv").path, encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 5, "header + 4 steps: \(csv)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("m.loss.png").path))
+        // Continue the same run to 6 steps: the log keeps its first 4 rows.
+        r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "4", "--batch", "1", "--quiet", "--resume", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try CLI.run(["train", "--data", ds, "--steps", "4", "--resume", "--quiet", "-o", root.appendingPathComponent("other.safetensors").path])
+        XCTAssertEqual(r.status, 1, "no checkpoint for that output")
+        XCTAssertTrue(r.stderr.contains("no checkpoint"), r.stderr)
+
+        let student = root.appendingPathComponent("s.safetensors").path
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "4", "--to-steps", "2", "--steps-per-round", "1", "--batch", "1", "--quiet", "-o", student])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let script = "import sys; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(f.metadata()['t2v.sampling_steps'])"
+        XCTAssertEqual(try Self.sh(["python3", "-c", script, student]).1.trimmingCharacters(in: .whitespacesAndNewlines), "2")
+        r = try CLI.run(["--prompt", "a test pattern", "--model", student, "-o", root.appendingPathComponent("s.mp4").path, "--json", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        XCTAssertEqual(summary["steps"] as? Int, 2, "a student samples with its own step count by default")
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "6", "--to-steps", "4", "-o", student])
+        XCTAssertEqual(r.status, 2, "6 is not 4 times a power of two")
+    }
+}

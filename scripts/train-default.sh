@@ -34,6 +34,14 @@ if [ ! -f "$WORK/teacher.safetensors" ]; then
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/teacher.safetensors"
 fi
 
+echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 300 steps"
+if [ ! -f "$WORK/ablation.safetensors" ]; then
+    RESUME=""
+    [ -f "$WORK/ablation.ckpt.safetensors" ] && RESUME="--resume"
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --no-temporal --steps 300 \
+        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
+fi
+
 echo "== 4/5 distil 32 -> 4 steps ($DISTILL_STEPS steps per round)"
 if [ ! -f "$WORK/student.safetensors" ]; then
     "$BIN/t2v-render" distill --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \

@@ -70,13 +70,18 @@ struct Decode: ParsableCommand {
         let options = VideoReader.Options(
             size: size.flatMap(VideoReader.Size.init(parsing:)), scaling: VideoReader.Scaling(rawValue: scaling)!,
             layout: pixFmt == .rgb24 ? .packed : .planarFloat, frameRate: fps, threads: threads, start: start)
+        signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE and a clear message
         let reader = try ReaderInput.open(file, options: options)
         let sink = try RawSink(output)
+        let interrupted = SignalFlag.install()
         var count = 0
         var shape = ""
         do {
             try ReaderInput.mapErrors {
                 while frames.map({ count < $0 }) ?? true, let frame = try reader.nextFrame() {
+                    if interrupted.isSet {
+                        throw CommandError("interrupted after \(count) frames; \(output) was not written (partial output removed)")
+                    }
                     switch frame.pixels {
                     case let .packed(bytes):
                         try bytes.withUnsafeBytes { try sink.write($0) }
@@ -140,6 +145,9 @@ final class RawSink {
             let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EPIPE {
+                    throw CommandError("writing \(path == "-" ? "stdout" : path) failed: the reader closed the pipe; output stopped early")
+                }
                 throw CommandError("writing \(path) failed: \(String(cString: strerror(errno))); check free space")
             }
             offset += n

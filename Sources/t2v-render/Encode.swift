@@ -132,6 +132,7 @@ struct Encode: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE: "output pipe closed"
         VideoWriter.setFFmpegLogLevel(verbose ? .info : .error)
+        if !verbose { setenv("SVT_LOG", "1", 0) }  // SVT-AV1 logs on its own: errors only
         let (width, height) = parsedSize!
         var options = VideoWriter.Options()
         options.format = format
@@ -178,8 +179,12 @@ struct Encode: ParsableCommand {
         let frameBytes = pixFmt == .rgb24 ? pixels : pixels * 4
         var bytes = [UInt8](repeating: 0, count: pixFmt == .rgb24 ? pixels : 0)
         var floats = [Float](repeating: 0, count: pixFmt == .f32planar ? pixels : 0)
+        let interrupted = SignalFlag.install()
         do {
             while true {
+                if interrupted.isSet {
+                    throw CommandError("interrupted after \(writer.frameCount) frames; \(output == "-" ? "stdout" : output) was not completed (partial file output removed)")
+                }
                 let got: Int
                 if pixFmt == .rgb24 {
                     got = bytes.withUnsafeMutableBytes { Self.readFully(fd, $0) }

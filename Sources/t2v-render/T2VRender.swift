@@ -11,7 +11,8 @@ struct T2VRender: ParsableCommand {
         commandName: "t2v-render",
         abstract: "Text-to-video on a CPU: a video diffusion model streamed into FFmpeg encoders.",
         version: "0.1.0",
-        subcommands: T2VRender.allSubcommands
+        subcommands: T2VRender.allSubcommands,
+        defaultSubcommand: Render.self
     )
 
     /// Parses, runs, and maps errors onto the tool's exit codes (usage errors exit 2, not

@@ -131,4 +131,21 @@ final class MetricsEvaluatorTests: XCTestCase {
         // One frame: no pairs, mean nan.
         XCTAssertTrue(try TemporalConsistency.evaluate(frames: [frame]).mean.isNaN)
     }
+
+    func testScaledSourceMatchesFFmpegScaleFilter() throws {
+        // The 65x49 clip resized to 96x64 by ScaledPlanesSource vs by `-vf scale=96:64`.
+        let clips = MetricsOracle.Clips.shared
+        let expected = [UInt8](try MetricsOracle.ffmpeg(["-i", clips.oddReference, "-vf", "scale=96:64",
+                                                         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]))
+        let scaled = try ScaledPlanesSource(try source(clips.oddReference, width: 65, height: 49), width: 96, height: 64)
+        var got = [UInt8]()
+        while let image = try scaled.nextPlanes() {
+            XCTAssertEqual(image.planes.map(\.width), [96, 48, 48])
+            for plane in image.planes { got += plane.data }
+        }
+        XCTAssertEqual(got.count, expected.count)
+        let differing = zip(got, expected).filter { $0 != $1 }.count
+        XCTAssertEqual(differing, 0, "\(differing) of \(got.count) samples differ")
+        XCTAssertThrowsError(try ScaledPlanesSource(PlanarImageSource([]), width: 0, height: 4))
+    }
 }

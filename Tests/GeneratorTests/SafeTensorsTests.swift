@@ -97,6 +97,10 @@ final class SafeTensorsTests: XCTestCase {
             guard case SafeTensorsError.io(_, let message) = error else { return XCTFail("wrong error \(error)") }
             XCTAssertTrue(message.contains("No such file"), message)
         }
+        XCTAssertThrowsError(try SafeTensors(contentsOf: tempDir)) { error in
+            guard case SafeTensorsError.io(_, let message) = error else { return XCTFail("wrong error \(error)") }
+            XCTAssertTrue(message.contains("not a regular file"), message)
+        }
     }
 
     // MARK: - Conversions against numpy and torch
@@ -205,6 +209,21 @@ final class SafeTensorsTests: XCTestCase {
         // The reference layout: widest dtype first, then by name.
         XCTAssertEqual(f.names, ["steps", "w64", "w32", "wbf", "w16", "frames"])
         XCTAssertEqual(try f.info("steps").dataOffsets.lowerBound, 0)
+    }
+
+    /// F16/BF16 encoding runs in 65 536-value chunks; a tensor spanning several chunks must
+    /// convert every value exactly as the scalar conversion does.
+    func testLargeHalfTensorsSpanChunks() throws {
+        var rng = Philox(seed: 8)
+        let values = rng.normal(count: 200_003, mean: 0, std: 1000)
+        let url = tempDir.appendingPathComponent("big.safetensors")
+        try SafeTensors.write([.init(name: "h", shape: [values.count], floats: values, as: .f16),
+                               .init(name: "b", shape: [values.count], floats: values, as: .bf16)], to: url)
+        let f = try SafeTensors(contentsOf: url)
+        XCTAssertEqual(bits(try f.floats("h")), values.map {
+            Float16Conversion.float(fromHalfBits: Float16Conversion.halfBits(from: $0)).bitPattern })
+        XCTAssertEqual(bits(try f.floats("b")), values.map {
+            Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: $0)).bitPattern })
     }
 
     func testWritingIsDeterministicAndRewriteIsByteIdentical() throws {
@@ -498,7 +517,8 @@ final class SafeTensorsTests: XCTestCase {
         expectInvalid(image("{\(tensor("a")),\(tensor("b", offsets: "[12,20]"))}", data: data16 + [0, 0, 0, 0]),
                       "bytes 8..<12 of the data buffer belong to no tensor")
         expectInvalid(image("{\(tensor())}", data: data16), "the tensors cover only 8; 8 trailing bytes")
-        expectInvalid(image("{\(tensor(shape: "[4294967296,4294967296]"))}", data: data8), "overflows 64 bits")
+        expectInvalid(image("{\(tensor(shape: "[4294967296,4294967296]"))}", data: data8),
+                      "shape [4294967296, 4294967296] has an element count that overflows 64 bits")
         expectInvalid(image("{\(tensor(shape: "[2305843009213693952]"))}", data: data8), "needs more bytes than fit in 64 bits")
         expectInvalid(image("{\(tensor("a")),\(tensor("a", offsets: "[8,16]"))}", data: data16),
                       "names tensor 'a' more than once")
@@ -542,6 +562,23 @@ final class SafeTensorsTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(refused, 2500, "most mutations must be refused")
+        // The mmap path shares the parser; run a slice of the same kind of inputs through files.
+        let url = tempDir.appendingPathComponent("fuzz.safetensors")
+        for _ in 0..<100 {
+            var bytes = valid
+            if rng.nextInt(below: 2) == 0 {
+                bytes.removeLast(1 + rng.nextInt(below: bytes.count))
+            } else {
+                bytes[rng.nextInt(below: headerEnd)] ^= UInt8(1 << rng.nextInt(below: 8))
+            }
+            try Data(bytes).write(to: url)
+            do {
+                let f = try SafeTensors(contentsOf: url)
+                for t in f.tensors { XCTAssertEqual(try f.data(t.name).count, t.byteCount) }
+            } catch let error as SafeTensorsError {
+                XCTAssertTrue(error.path.hasSuffix("fuzz.safetensors"))
+            }
+        }
         XCTAssertGreaterThan(accepted, 0, "some harmless mutations (e.g. in the padding) must still read")
     }
 }

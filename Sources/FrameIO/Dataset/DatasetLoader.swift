@@ -59,11 +59,50 @@ public final class DatasetLoader {
         cursor = min(max(index, 0), order.count)
     }
 
+    /// Clip `index` (in manifest order) as Float32 `[frames, 3, height, width]` in [-1, 1], read
+    /// from its shard on demand (random access for trainers that pick their own indices).
+    public func clip(at index: Int) throws -> [Float] {
+        guard records.indices.contains(index) else {
+            throw FrameIOError.invalidArgument("\(directory.path): clip \(index) out of range 0..<\(records.count)")
+        }
+        return DatasetLoader.planarFloats(try clipBytes(records[index]), frames: frames, height: height, width: width)
+    }
+
+    /// The packed bytes of a record's clip, after checking its shard holds clips of the
+    /// manifest's shape.
+    private func clipBytes(_ record: ClipRecord) throws -> [UInt8] {
+        let file = try shard(record.shard)
+        guard Array(file.shape[1...3]) == [frames, height, width] else {
+            throw FrameIOError.invalidArgument(
+                "\(file.path): holds clips of \(file.shape[1])x\(file.shape[2])x\(file.shape[3]) (frames x height x width) "
+                + "but the manifest says \(frames)x\(height)x\(width); the dataset is damaged. Re-run extract into a new directory.")
+        }
+        return try file.clip(record.index)
+    }
+
+    /// Packed `[T, H, W, 3]` bytes to planar `[T, 3, H, W]` floats in [-1, 1].
+    static func planarFloats(_ bytes: [UInt8], frames: Int, height: Int, width: Int) -> [Float] {
+        let plane = height * width
+        var out = [Float](repeating: 0, count: frames * 3 * plane)
+        out.withUnsafeMutableBufferPointer { dst in
+            bytes.withUnsafeBufferPointer { src in
+                for f in 0..<frames {
+                    let s = f * plane * 3, d = f * 3 * plane
+                    for i in 0..<plane {
+                        dst[d + i] = Float(src[s + i * 3]) / 127.5 - 1
+                        dst[d + plane + i] = Float(src[s + i * 3 + 1]) / 127.5 - 1
+                        dst[d + 2 * plane + i] = Float(src[s + i * 3 + 2]) / 127.5 - 1
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// The next `batchSize` clips (wrapping into the next epoch, reshuffled).
     public func nextBatch(_ batchSize: Int) throws -> Batch {
         precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
-        let plane = height * width
-        let clipFloats = frames * 3 * plane
+        let clipFloats = frames * 3 * height * width
         var out = [Float](repeating: 0, count: batchSize * clipFloats)
         var captions: [String] = []
         var picked: [ClipRecord] = []
@@ -74,20 +113,8 @@ public final class DatasetLoader {
             }
             let record = records[order[cursor]]
             cursor += 1
-            let bytes = try shard(record.shard).clip(record.index)
-            out.withUnsafeMutableBufferPointer { dst in
-                bytes.withUnsafeBufferPointer { src in
-                    for f in 0..<frames {
-                        let s = f * plane * 3
-                        let d = b * clipFloats + f * 3 * plane
-                        for i in 0..<plane {
-                            dst[d + i] = Float(src[s + i * 3]) / 127.5 - 1
-                            dst[d + plane + i] = Float(src[s + i * 3 + 1]) / 127.5 - 1
-                            dst[d + 2 * plane + i] = Float(src[s + i * 3 + 2]) / 127.5 - 1
-                        }
-                    }
-                }
-            }
+            let floats = DatasetLoader.planarFloats(try clipBytes(record), frames: frames, height: height, width: width)
+            out.replaceSubrange((b * clipFloats)..<((b + 1) * clipFloats), with: floats)
             captions.append(record.caption)
             picked.append(record)
         }

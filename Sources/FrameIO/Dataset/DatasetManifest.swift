@@ -14,8 +14,42 @@ public enum DatasetManifest {
     /// The clip records of the dataset in `directory` (empty when there is no manifest yet).
     /// A final line cut short by a crash is ignored; any other bad line is an error naming the
     /// file and line number.
+    /// Every record is checked with `validate(_:)`, so a hostile manifest cannot point outside
+    /// the directory or claim absurd clip sizes.
     public static func readRecords(in directory: URL) throws -> [ClipRecord] {
-        try readLines(directory.appendingPathComponent(manifestName)).map { try JSONDecoder().decode(ClipRecord.self, from: $0) }
+        let url = directory.appendingPathComponent(manifestName)
+        return try readLines(url).enumerated().map { i, line in
+            let record = try JSONDecoder().decode(ClipRecord.self, from: line)
+            if let problem = validate(record) {
+                throw FrameIOError.invalidArgument("\(url.path): record \(i + 1): \(problem); the manifest is damaged. Re-run extract into a new directory.")
+            }
+            return record
+        }
+    }
+
+    /// Largest clip a record may claim, in bytes of packed RGB (frames * height * width * 3).
+    public static let maxClipBytes = 1 << 31
+
+    /// Why `record` cannot be a clip of a dataset directory, or nil when it can: the shard must be
+    /// a plain file name inside the directory (no `/`, not `.` or `..`), the index non-negative
+    /// and frames, width and height positive with at most `maxClipBytes` bytes per clip.
+    public static func validate(_ record: ClipRecord) -> String? {
+        let s = record.shard
+        if s.isEmpty || s == "." || s == ".." || s.contains("/") || s.contains("\0") {
+            return "shard name '\(s)' is not a file name inside the dataset directory"
+        }
+        if record.index < 0 { return "clip index \(record.index) is negative" }
+        guard record.frames > 0, record.width > 0, record.height > 0 else {
+            return "clip size \(record.frames)x\(record.height)x\(record.width) is not positive"
+        }
+        var bytes = 3, overflow = false
+        for d in [record.frames, record.height, record.width] where !overflow {
+            (bytes, overflow) = bytes.multipliedReportingOverflow(by: d)
+        }
+        if overflow || bytes > maxClipBytes {
+            return "clip size \(record.frames)x\(record.height)x\(record.width) is larger than \(maxClipBytes) bytes"
+        }
+        return nil
     }
 
     /// Sources recorded as finished in `inputs.jsonl`.

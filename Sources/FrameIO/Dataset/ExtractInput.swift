@@ -115,9 +115,18 @@ public enum ExtractInputs {
         return out
     }
 
+    /// Largest CSV manifest read, in bytes (CSV is parsed whole; a JSON-lines manifest is read a
+    /// line at a time with lines of at most `DatasetManifest.maxLineBytes`).
+    public static let maxCSVBytes = 64 << 20
+
     /// Parses a CSV manifest (RFC 4180 quoting) whose header names `path` and optionally
     /// `caption`, `start`, `end`.
     static func readCSVManifest(_ path: String) throws -> [ExtractInput] {
+        // The whole file is parsed in memory: refuse a hostile size before reading it.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        guard size <= Int64(maxCSVBytes) else {
+            throw FrameIOError.invalidArgument("\(path): the CSV manifest is \(size) bytes, more than the \(maxCSVBytes)-byte limit; split it or use a .jsonl manifest")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw FrameIOError.invalidArgument("\(path): cannot read the manifest as UTF-8 text")
         }
@@ -155,7 +164,7 @@ public enum ExtractInputs {
         var row: [String] = []
         var field = ""
         var quoted = false
-        var chars = Array(text.unicodeScalars).makeIterator()
+        var chars = text.unicodeScalars.makeIterator()
         var pending: Unicode.Scalar? = nil
         while let c = pending ?? chars.next() {
             pending = nil

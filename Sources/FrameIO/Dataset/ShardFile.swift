@@ -68,7 +68,7 @@ public final class ShardFile {
             throw bad("data_offsets \(offsets) do not match shape \(shape) (\(count) bytes)")
         }
         dataStart = 8 + Int(headerLength)
-        guard dataStart + count == fileSize else {
+        guard count == fileSize - dataStart else {
             throw bad("data is \(fileSize - dataStart) bytes, shape \(shape) needs \(count)")
         }
         self.shape = shape

@@ -60,7 +60,7 @@ struct OutputTarget {
             kind = .sequence
             tempPath = temp
             // The image2 muxer expands %d in the whole path: escape any % in the directory part.
-            ffmpegURL = temp.replacingOccurrences(of: "%", with: "%%") + "/" + name
+            ffmpegURL = "file:" + temp.replacingOccurrences(of: "%", with: "%%") + "/" + name
             return
         }
         var st = stat()

@@ -108,6 +108,12 @@ public final class VideoWriter {
         }
         let encoderName = try Self.encoderName(for: codec, width: encodedWidth, height: encodedHeight)
         try Self.checkOptions(options, codec: codec, path: path)
+        if encoderName == "libaom-av1", container == .mkv || container == .webm, path == "-" || Self.isStreamDevice(path) {
+            // libaom hands its sequence header over late; FFmpeg 5.1's Matroska muxer can only
+            // store it by seeking back (the ffmpeg CLI fails the same way).
+            throw FrameIOError.unsupported(
+                "\(path): AV1 at \(encodedWidth)x\(encodedHeight) uses libaom, which FFmpeg 5.1 cannot stream in \(container.rawValue) to a pipe; use NUT (the default for -), a file, or frames of at least 64x64 (SVT-AV1)")
+        }
 
         self.path = path
         self.width = width
@@ -260,6 +266,7 @@ public final class VideoWriter {
         case (.gif, _): throw refuse("GIF output needs the .gif container")
         case (_, .gif): throw refuse("the .gif container holds only the gif codec")
         case (_, .png): throw refuse("a PNG sequence holds only png images")
+        case (.vp9, .mov), (.av1, .mov): throw refuse("FFmpeg stores \(codec.rawValue) in MP4 but not MOV; use .mp4")
         default: break
         }
         guard let format = av_guess_format(container.muxerName, nil, nil) else {

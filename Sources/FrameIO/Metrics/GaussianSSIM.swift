@@ -45,8 +45,11 @@ public enum GaussianSSIM {
     /// `FrameIOError.shapeMismatch` when the sizes differ and `invalidArgument` under 11x11.
     public static func ssim(_ distorted: Plane, _ reference: Plane) throws -> Double {
         try checkSize(distorted.width, distorted.height, reference.width, reference.height)
-        let x = distorted.data.map(Double.init), y = reference.data.map(Double.init)
-        return mean(x, y, width: distorted.width, height: distorted.height)
+        return distorted.data.withUnsafeBufferPointer { x in
+            reference.data.withUnsafeBufferPointer { y in
+                mean(x, y, width: distorted.width, height: distorted.height)
+            }
+        }
     }
 
     /// Mean SSIM of two RGB frames on `channels` (planar Float32 frames are quantised to 8 bits
@@ -89,69 +92,106 @@ public enum GaussianSSIM {
         }
     }
 
-    /// The mean of the SSIM map over the samples at least `radius` from every border.
+    /// The mean of the SSIM map of two 8-bit planes.
+    static func mean(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int) -> Double {
+        mean(width: w, height: h) { xd, yd in
+            for i in 0..<(w * h) {
+                xd[i] = Double(x[i])
+                yd[i] = Double(y[i])
+            }
+        }
+    }
+
+    /// The mean of the SSIM map of two Double images (row-major, `width * height` each).
     static func mean(_ x: [Double], _ y: [Double], width w: Int, height h: Int) -> Double {
+        mean(width: w, height: h) { xd, yd in
+            x.withUnsafeBufferPointer { xd.update(from: $0.baseAddress!, count: w * h) }
+            y.withUnsafeBufferPointer { yd.update(from: $0.baseAddress!, count: w * h) }
+        }
+    }
+
+    /// The mean of the SSIM map over the samples at least `radius` from every border; `load`
+    /// fills the two input images. Works in strips: the horizontal pass of each input row goes
+    /// into a ring of 11 rows (5 maps: x, y, x*x, y*y, x*y), so the working set stays in cache.
+    static func mean(width w: Int, height h: Int,
+                     load: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) -> Double {
         let taps = 2 * radius + 1
         let ow = w - 2 * radius, oh = h - 2 * radius
-        // Inputs: x, y, x*x, y*y, x*y (exact in Double for 8-bit data).
-        var xx = [Double](repeating: 0, count: w * h), yy = xx, xy = xx
-        for i in 0..<(w * h) {
-            xx[i] = x[i] * x[i]
-            yy[i] = y[i] * y[i]
-            xy[i] = x[i] * y[i]
+        let plane = w * h
+        let images = UnsafeMutablePointer<Double>.allocate(capacity: 2 * plane)
+        let products = UnsafeMutablePointer<Double>.allocate(capacity: 3 * w)
+        let ring = UnsafeMutablePointer<Double>.allocate(capacity: taps * 5 * ow)
+        let rows = UnsafeMutablePointer<Double>.allocate(capacity: 5 * ow)
+        defer {
+            images.deallocate()
+            products.deallocate()
+            ring.deallocate()
+            rows.deallocate()
         }
-        // Horizontal pass over every row, interior columns only: 5 maps of h x ow.
-        var horizontal = [Double](repeating: 0, count: 5 * h * ow)
-        let inputs = [x, y, xx, yy, xy]
-        weights.withUnsafeBufferPointer { wt in
-            horizontal.withUnsafeMutableBufferPointer { hbuf in
-                for q in 0..<5 {
-                    inputs[q].withUnsafeBufferPointer { src in
-                        for row in 0..<h {
-                            let out = hbuf.baseAddress! + (q * h + row) * ow
-                            let line = src.baseAddress! + row * w
-                            for k in 0..<taps {
-                                let wk = wt[k]
-                                let s = line + k
-                                for j in 0..<ow { out[j] += wk * s[j] }
-                            }
-                        }
-                    }
+        load(images, images + plane)
+        // The kernel is symmetric: w[k] == w[10 - k].
+        let wt = weights
+        let w0 = wt[0], w1 = wt[1], w2 = wt[2], w3 = wt[3], w4 = wt[4], w5 = wt[5]
+
+        /// Horizontal pass of input row `r` into ring slot `r % taps`.
+        func horizontal(_ r: Int) {
+            let xr = images + r * w, yr = images + plane + r * w
+            for i in 0..<w {
+                let a = xr[i], b = yr[i]
+                products[i] = a * a
+                products[w + i] = b * b
+                products[2 * w + i] = a * b
+            }
+            let sources = [xr, yr, products, products + w, products + 2 * w]
+            let slot = ring + (r % taps) * 5 * ow
+            for q in 0..<5 {
+                let s = sources[q]
+                let out = slot + q * ow
+                for j in 0..<ow {
+                    let p = s + j
+                    var v = w5 * p[5]
+                    v += w4 * (p[4] + p[6])
+                    v += w3 * (p[3] + p[7])
+                    v += w2 * (p[2] + p[8])
+                    v += w1 * (p[1] + p[9])
+                    v += w0 * (p[0] + p[10])
+                    out[j] = v
                 }
             }
         }
-        // Vertical pass one output row at a time, then the SSIM map row and its sum.
-        var total = 0.0
-        var rowBuffer = [Double](repeating: 0, count: 5 * ow)
+
+        for r in 0..<(taps - 1) { horizontal(r) }
         let c1 = GaussianSSIM.c1, c2 = GaussianSSIM.c2
-        weights.withUnsafeBufferPointer { wt in
-            horizontal.withUnsafeBufferPointer { hbuf in
-                rowBuffer.withUnsafeMutableBufferPointer { rbuf in
-                    let r = rbuf.baseAddress!
-                    for i in 0..<oh {
-                        r.update(repeating: 0, count: 5 * ow)
-                        for q in 0..<5 {
-                            let out = r + q * ow
-                            for k in 0..<taps {
-                                let wk = wt[k]
-                                let s = hbuf.baseAddress! + (q * h + i + k) * ow
-                                for j in 0..<ow { out[j] += wk * s[j] }
-                            }
-                        }
-                        var rowSum = 0.0
-                        for j in 0..<ow {
-                            let ux = r[j], uy = r[ow + j]
-                            let vx = r[2 * ow + j] - ux * ux
-                            let vy = r[3 * ow + j] - uy * uy
-                            let vxy = r[4 * ow + j] - ux * uy
-                            let a1 = 2 * ux * uy + c1, a2 = 2 * vxy + c2
-                            let b1 = ux * ux + uy * uy + c1, b2 = vx + vy + c2
-                            rowSum += (a1 * a2) / (b1 * b2)
-                        }
-                        total += rowSum
-                    }
-                }
+        var total = 0.0
+        for i in 0..<oh {
+            horizontal(i + taps - 1)
+            // Vertical pass for output row i from ring rows i...i+10.
+            let r0 = ring + ((i + 0) % taps) * 5 * ow, r1 = ring + ((i + 1) % taps) * 5 * ow
+            let r2 = ring + ((i + 2) % taps) * 5 * ow, r3 = ring + ((i + 3) % taps) * 5 * ow
+            let r4 = ring + ((i + 4) % taps) * 5 * ow, r5 = ring + ((i + 5) % taps) * 5 * ow
+            let r6 = ring + ((i + 6) % taps) * 5 * ow, r7 = ring + ((i + 7) % taps) * 5 * ow
+            let r8 = ring + ((i + 8) % taps) * 5 * ow, r9 = ring + ((i + 9) % taps) * 5 * ow
+            let r10 = ring + ((i + 10) % taps) * 5 * ow
+            for j in 0..<(5 * ow) {
+                var v = w5 * r5[j]
+                v += w4 * (r4[j] + r6[j])
+                v += w3 * (r3[j] + r7[j])
+                v += w2 * (r2[j] + r8[j])
+                v += w1 * (r1[j] + r9[j])
+                v += w0 * (r0[j] + r10[j])
+                rows[j] = v
             }
+            var rowSum = 0.0
+            for j in 0..<ow {
+                let ux = rows[j], uy = rows[ow + j]
+                let vx = rows[2 * ow + j] - ux * ux
+                let vy = rows[3 * ow + j] - uy * uy
+                let vxy = rows[4 * ow + j] - ux * uy
+                let a1 = 2 * ux * uy + c1, a2 = 2 * vxy + c2
+                let b1 = ux * ux + uy * uy + c1, b2 = vx + vy + c2
+                rowSum += (a1 * a2) / (b1 * b2)
+            }
+            total += rowSum
         }
         return total / Double(ow * oh)
     }

@@ -1,5 +1,6 @@
 /// The result of comparing a distorted clip with its reference: per-frame scores and the clip
-/// summaries FFmpeg's filters print.
+/// summaries FFmpeg's filters print. Identical frames give infinite dB/PSNR values: encode with
+/// `JSONEncoder.nonConformingFloatEncodingStrategy = .convertToString(...)`.
 public struct QualityReport: Sendable, Codable {
     /// Name of the distorted input (its path for files).
     public var distorted: String

@@ -29,15 +29,24 @@ public enum TemporalConsistency {
         public var minimum: Double { pairs.min() ?? .nan }
     }
 
-    /// Measures `source` to its end. `maxInFlight` bounds the pairs held at once. Throws the
-    /// source's errors, `FrameIOError.shapeMismatch` if the picture size changes mid-clip and
-    /// `invalidArgument` for pictures too small for the definition.
+    /// Measures `source` to its end with one definition. `maxInFlight` bounds the pairs held at
+    /// once. Throws the source's errors, `FrameIOError.shapeMismatch` if the picture size changes
+    /// mid-clip and `invalidArgument` for pictures too small for the definition.
     public static func evaluate(_ source: PlanarFrameSource, definition: Definition = .ssim,
                                 maxInFlight: Int = 2 * ProcessInfo.processInfo.activeProcessorCount) throws -> Report {
-        let pipeline = PairPipeline<(PlanarImage, PlanarImage), Double>(maxInFlight: maxInFlight) { pair, _ in
-            switch definition {
-            case .ssim: return try FFmpegSSIM.score(pair.1, pair.0).all
-            case .gssim: return try GaussianSSIM.ssim(pair.1.planes[0], pair.0.planes[0])
+        try evaluate(source, definitions: [definition], maxInFlight: maxInFlight)[0]
+    }
+
+    /// Measures `source` to its end with several definitions in one decoding pass; one report
+    /// per definition, in the order given. Throws as `evaluate(_:definition:maxInFlight:)`.
+    public static func evaluate(_ source: PlanarFrameSource, definitions: [Definition],
+                                maxInFlight: Int = 2 * ProcessInfo.processInfo.activeProcessorCount) throws -> [Report] {
+        let pipeline = PairPipeline<(PlanarImage, PlanarImage), [Double]>(maxInFlight: maxInFlight) { pair, _ in
+            try definitions.map { definition in
+                switch definition {
+                case .ssim: return try FFmpegSSIM.score(pair.1, pair.0).all
+                case .gssim: return try GaussianSSIM.ssim(pair.1.planes[0], pair.0.planes[0])
+                }
             }
         }
         var previous: PlanarImage?
@@ -55,7 +64,10 @@ public enum TemporalConsistency {
             pipeline.cancel()
             throw error
         }
-        return Report(definition: definition, source: source.name, frames: frames, pairs: try pipeline.finish())
+        let values = try pipeline.finish()
+        return definitions.enumerated().map { k, definition in
+            Report(definition: definition, source: source.name, frames: frames, pairs: values.map { $0[k] })
+        }
     }
 
     /// Measures in-memory RGB frames (e.g. the generator's output before encoding), converted to

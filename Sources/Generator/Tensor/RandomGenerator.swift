@@ -4,14 +4,15 @@
 /// machine, because everything, including the logarithm and sine/cosine used for normal samples,
 /// is computed with IEEE-754 basic operations only (no libm, no Foundation randomness).
 ///
-/// Stream layout (the same as cuRAND's `curand_init(seed, subsequence, offset)`): the 64-bit
+/// Stream layout (following cuRAND's `curand_init(seed, subsequence, offset)`): the 64-bit
 /// key is `seed` (low word first); the 128-bit counter is `(block low, block high, stream low,
 /// stream high)`. Each counter value gives one block of four 32-bit words, consumed in order.
 /// So seed 0, stream 0 starts with Random123's known answer for counter 0, key 0.
 ///
 /// Independent streams: `Philox(seed:stream:)` or `forked(stream:)` give non-overlapping
-/// sequences (2^66 words each) for per-frame noise or per-worker shuffling; `advance(by:)` skips
-/// ahead in O(1).
+/// sequences for per-frame noise or per-worker shuffling; `advance(by:)` skips ahead in O(1).
+/// A stream's position is a 64-bit word count, so each stream yields 2^64 words (blocks
+/// 0..<2^62) before it wraps around.
 public struct Philox: RandomNumberGenerator, Sendable, Equatable {
     /// The key (seed) of this generator.
     public let seed: UInt64
@@ -28,6 +29,12 @@ public struct Philox: RandomNumberGenerator, Sendable, Equatable {
     public init(seed: UInt64, stream: UInt64 = 0) {
         self.seed = seed
         self.stream = stream
+    }
+
+    /// Two generators are equal when they will produce the same words: same seed, stream and
+    /// offset (the cached block does not matter).
+    public static func == (a: Philox, b: Philox) -> Bool {
+        a.seed == b.seed && a.stream == b.stream && a.offset == b.offset
     }
 
     /// A fresh generator with the same seed on another stream, at offset 0 (independent of how
@@ -109,7 +116,54 @@ public struct Philox: RandomNumberGenerator, Sendable, Equatable {
     /// `count` uniform `Float`s in [0, 1), one 32-bit word each (see `uniformFloat()`).
     public mutating func uniform(count: Int) -> [Float] {
         precondition(count >= 0, "uniform(count:) needs count >= 0, got \(count)")
-        return (0..<count).map { _ in uniformFloat() }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            withWords(count) { words, start in
+                for i in 0..<words.count { out[start + i] = Float(words[i] >> 8) * 0x1p-24 }
+            }
+            initialized = count
+        }
+    }
+
+    /// Feeds the next `count` words to `body` in chunks of at most 4096, with each chunk's index
+    /// in the whole sequence. Whole blocks are computed straight into the chunk.
+    private mutating func withWords(_ count: Int, _ body: (UnsafeBufferPointer<UInt32>, Int) -> Void) {
+        let chunk = 4096
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: chunk) { buffer in
+            var done = 0
+            while done < count {
+                let n = min(chunk, count - done)
+                fill(UnsafeMutableBufferPointer(rebasing: buffer[0..<n]))
+                body(UnsafeBufferPointer(rebasing: buffer[0..<n]), done)
+                done += n
+            }
+        }
+    }
+
+    /// Fills `buffer` with the next `buffer.count` words, exactly as repeated `nextUInt32()`.
+    private mutating func fill(_ buffer: UnsafeMutableBufferPointer<UInt32>) {
+        let n = buffer.count
+        var i = 0
+        while i < n && offset & 3 != 0 {
+            buffer[i] = nextUInt32()
+            i += 1
+        }
+        let key = (UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
+        let s0 = UInt32(truncatingIfNeeded: stream), s1 = UInt32(truncatingIfNeeded: stream >> 32)
+        while n - i >= 4 {
+            let block = offset >> 2
+            let w = Philox.block(counter: (UInt32(truncatingIfNeeded: block), UInt32(truncatingIfNeeded: block >> 32), s0, s1),
+                                 key: key)
+            buffer[i] = w.0
+            buffer[i + 1] = w.1
+            buffer[i + 2] = w.2
+            buffer[i + 3] = w.3
+            i += 4
+            offset &+= 4
+        }
+        while i < n {
+            buffer[i] = nextUInt32()
+            i += 1
+        }
     }
 
     /// `count` normal samples with the given mean and standard deviation, by the Box-Muller
@@ -120,20 +174,29 @@ public struct Philox: RandomNumberGenerator, Sendable, Equatable {
     /// `ln`, `sin`, `cos` of `DeterministicMath`, then `mean + std * z` is rounded once to Float.
     public mutating func normal(count: Int, mean: Float = 0, std: Float = 1) -> [Float] {
         precondition(count >= 0, "normal(count:) needs count >= 0, got \(count)")
-        var out = [Float]()
-        out.reserveCapacity(count)
         let m = Double(mean), s = Double(std)
-        while out.count < count {
-            let (z0, z1) = nextNormalPair()
-            out.append(Float(m + s * z0))
-            if out.count < count { out.append(Float(m + s * z1)) }
+        let pairs = (count + 1) / 2
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            withWords(2 * pairs) { words, start in
+                // Chunks hold an even number of words, so pairs never straddle two chunks.
+                for p in 0..<(words.count / 2) {
+                    let (z0, z1) = Philox.boxMuller(words[2 * p], words[2 * p + 1])
+                    let index = start + 2 * p
+                    out[index] = Float(m + s * z0)
+                    if index + 1 < count { out[index + 1] = Float(m + s * z1) }
+                }
+            }
+            initialized = count
         }
-        return out
     }
 
     /// One Box-Muller pair of standard normals (see `normal(count:mean:std:)`).
     public mutating func nextNormalPair() -> (Double, Double) {
-        let a = nextUInt32(), b = nextUInt32()
+        Philox.boxMuller(nextUInt32(), nextUInt32())
+    }
+
+    /// The Box-Muller pair (r cos θ, r sin θ) for words a, b (see `normal(count:mean:std:)`).
+    static func boxMuller(_ a: UInt32, _ b: UInt32) -> (Double, Double) {
         let u1 = (Double(a) + 0.5) * 0x1p-32
         let r = (-2 * DeterministicMath.log(u1)).squareRoot()
         let (sine, cosine) = DeterministicMath.sinCos(turns: b)
@@ -199,13 +262,20 @@ public enum DeterministicMath {
         }
         let s = (m - 1) / (m + 1)
         let s2 = s * s
-        // Horner evaluation of 1 + s2/3 + s2^2/5 + ... + s2^12/25.
+        // Horner evaluation of 1 + s2/3 + s2^2/5 + ... + s2^12/25. The reciprocals are quotients
+        // of exact constants, so they are the same correctly rounded Doubles everywhere.
         var p = 1.0 / 25.0
-        var d = 23.0
-        while d >= 3 {
-            p = p * s2 + 1.0 / d
-            d -= 2
-        }
+        p = p * s2 + 1.0 / 23.0
+        p = p * s2 + 1.0 / 21.0
+        p = p * s2 + 1.0 / 19.0
+        p = p * s2 + 1.0 / 17.0
+        p = p * s2 + 1.0 / 15.0
+        p = p * s2 + 1.0 / 13.0
+        p = p * s2 + 1.0 / 11.0
+        p = p * s2 + 1.0 / 9.0
+        p = p * s2 + 1.0 / 7.0
+        p = p * s2 + 1.0 / 5.0
+        p = p * s2 + 1.0 / 3.0
         p = p * s2 + 1.0
         let ln2Hi = 6.93147180369123816490e-01  // 0x3FE62E42_FEE00000: trailing zeros
         let ln2Lo = 1.90821492927058770002e-10
@@ -215,7 +285,7 @@ public enum DeterministicMath {
 
     /// (sin θ, cos θ) for θ = 2π · turns / 2^32. The quadrant comes from the top two bits and the
     /// rest is reduced exactly to g in [-1/2, 1/2) quarter turns, r = g · π/2 in [-π/4, π/4);
-    /// sin r and cos r use their Taylor series to r^19 and r^20 (error below 1e-19), then the
+    /// sin r and cos r use their Taylor series to r^19 and r^20 (truncation error below 1e-19), then the
     /// quadrant rotates the pair.
     public static func sinCos(turns: UInt32) -> (sin: Double, cos: Double) {
         var quadrant = turns >> 30
@@ -226,21 +296,30 @@ public enum DeterministicMath {
         }
         let r = g * 1.5707963267948966
         let r2 = r * r
-        // sin r = r (1 - r2/(2·3) (1 - r2/(4·5) (1 - ...))), nested from the highest term.
+        // sin r = r (1 - r2/(2·3) (1 - r2/(4·5) (1 - ...))), nested from the r^19 term.
         var sp = 1.0
-        var n = 19.0
-        while n >= 3 {
-            sp = 1 - r2 / ((n - 1) * n) * sp
-            n -= 2
-        }
+        sp = 1 - r2 * (1.0 / 18.0 / 19.0) * sp
+        sp = 1 - r2 * (1.0 / 16.0 / 17.0) * sp
+        sp = 1 - r2 * (1.0 / 14.0 / 15.0) * sp
+        sp = 1 - r2 * (1.0 / 12.0 / 13.0) * sp
+        sp = 1 - r2 * (1.0 / 10.0 / 11.0) * sp
+        sp = 1 - r2 * (1.0 / 8.0 / 9.0) * sp
+        sp = 1 - r2 * (1.0 / 6.0 / 7.0) * sp
+        sp = 1 - r2 * (1.0 / 4.0 / 5.0) * sp
+        sp = 1 - r2 * (1.0 / 2.0 / 3.0) * sp
         let sine = r * sp
-        // cos r = 1 - r2/(1·2) (1 - r2/(3·4) (1 - ...)).
+        // cos r = 1 - r2/(1·2) (1 - r2/(3·4) (1 - ...)), nested from the r^20 term.
         var cp = 1.0
-        n = 20
-        while n >= 2 {
-            cp = 1 - r2 / ((n - 1) * n) * cp
-            n -= 2
-        }
+        cp = 1 - r2 * (1.0 / 19.0 / 20.0) * cp
+        cp = 1 - r2 * (1.0 / 17.0 / 18.0) * cp
+        cp = 1 - r2 * (1.0 / 15.0 / 16.0) * cp
+        cp = 1 - r2 * (1.0 / 13.0 / 14.0) * cp
+        cp = 1 - r2 * (1.0 / 11.0 / 12.0) * cp
+        cp = 1 - r2 * (1.0 / 9.0 / 10.0) * cp
+        cp = 1 - r2 * (1.0 / 7.0 / 8.0) * cp
+        cp = 1 - r2 * (1.0 / 5.0 / 6.0) * cp
+        cp = 1 - r2 * (1.0 / 3.0 / 4.0) * cp
+        cp = 1 - r2 * (1.0 / 1.0 / 2.0) * cp
         let cosine = cp
         switch quadrant {
         case 0: return (sine, cosine)

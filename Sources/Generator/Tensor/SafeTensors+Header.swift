@@ -38,11 +38,11 @@ extension SafeTensors {
         guard let text = String(validating: headerBytes, as: UTF8.self) else {
             throw fail("the \(headerLength)-byte header is not valid UTF-8; the file is corrupt")
         }
-        let root: JSONValue
+        let root: SafeTensorsJSON
         do {
-            var parser = JSONParser(text)
+            var parser = SafeTensorsJSONParser(text)
             root = try parser.parseDocument()
-        } catch let error as JSONParser.Failure {
+        } catch let error as SafeTensorsJSONParser.Failure {
             throw fail("the header is not valid JSON: \(error.message)")
         }
         guard case .object(let members) = root else {
@@ -99,7 +99,7 @@ extension SafeTensors {
         return Header(tensors: tensors, metadata: metadata ?? [:], dataStart: dataStart)
     }
 
-    private static func parseMetadata(_ value: JSONValue, fail: (String) -> SafeTensorsError) throws
+    private static func parseMetadata(_ value: SafeTensorsJSON, fail: (String) -> SafeTensorsError) throws
         -> [String: String]
     {
         guard case .object(let members) = value else {
@@ -117,13 +117,13 @@ extension SafeTensors {
         return result
     }
 
-    private static func parseTensorInfo(name: String, _ value: JSONValue,
+    private static func parseTensorInfo(name: String, _ value: SafeTensorsJSON,
                                         fail: (String) -> SafeTensorsError) throws -> TensorInfo {
         guard case .object(let fields) = value else {
             throw fail("tensor '\(name)' must be an object with dtype, shape and data_offsets, "
                 + "found \(value.kindName)")
         }
-        func field(_ key: String) throws -> JSONValue {
+        func field(_ key: String) throws -> SafeTensorsJSON {
             let matches = fields.filter { $0.0 == key }
             guard matches.count == 1 else {
                 throw fail(matches.isEmpty ? "tensor '\(name)' has no \"\(key)\""
@@ -147,13 +147,13 @@ extension SafeTensors {
         shape.reserveCapacity(dims.count)
         var elements = 1
         for d in dims {
-            guard case .number(let lexeme) = d, let v = JSONParser.nonNegativeInt(lexeme) else {
+            guard case .number(let lexeme) = d, let v = SafeTensorsJSONParser.nonNegativeInt(lexeme) else {
                 throw fail("tensor '\(name)': \"shape\" entries must be non-negative integers that fit "
                     + "in 64 bits, found \(d.summary)")
             }
             let (product, overflow) = elements.multipliedReportingOverflow(by: v)
             guard !overflow else {
-                throw fail("tensor '\(name)': shape \(dims.map(\.summary)) has an element count that "
+                throw fail("tensor '\(name)': shape [\(dims.map(\.summary).joined(separator: ", "))] has an element count that "
                     + "overflows 64 bits")
             }
             elements = product
@@ -167,8 +167,8 @@ extension SafeTensors {
         guard case .array(let offsets) = try field("data_offsets"), offsets.count == 2 else {
             throw fail("tensor '\(name)': \"data_offsets\" must be an array [begin, end] of two integers")
         }
-        guard case .number(let b) = offsets[0], let begin = JSONParser.nonNegativeInt(b),
-              case .number(let e) = offsets[1], let end = JSONParser.nonNegativeInt(e)
+        guard case .number(let b) = offsets[0], let begin = SafeTensorsJSONParser.nonNegativeInt(b),
+              case .number(let e) = offsets[1], let end = SafeTensorsJSONParser.nonNegativeInt(e)
         else {
             throw fail("tensor '\(name)': \"data_offsets\" must hold two non-negative integers that fit "
                 + "in 64 bits, found [\(offsets[0].summary), \(offsets[1].summary)]")
@@ -186,9 +186,9 @@ extension SafeTensors {
 
 /// A JSON value. Objects keep their members in order, duplicates included, so the caller can
 /// reject them; numbers keep their text so integers are converted exactly.
-enum JSONValue {
-    case object([(String, JSONValue)])
-    case array([JSONValue])
+enum SafeTensorsJSON {
+    case object([(String, SafeTensorsJSON)])
+    case array([SafeTensorsJSON])
     case string(String)
     case number(Substring)
     case bool(Bool)
@@ -219,7 +219,7 @@ enum JSONValue {
 }
 
 /// A strict recursive-descent JSON parser over UTF-8 (RFC 8259), with a nesting limit.
-struct JSONParser {
+struct SafeTensorsJSONParser {
     /// A parse failure with a message that names the byte offset.
     struct Failure: Error { let message: String }
 
@@ -236,7 +236,7 @@ struct JSONParser {
     }
 
     /// Parses one value surrounded by optional whitespace and nothing else.
-    mutating func parseDocument() throws -> JSONValue {
+    mutating func parseDocument() throws -> SafeTensorsJSON {
         skipWhitespace()
         let value = try parseValue(depth: 0)
         skipWhitespace()
@@ -264,7 +264,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws -> JSONValue {
+    private mutating func parseValue(depth: Int) throws -> SafeTensorsJSON {
         guard depth < Self.maxDepth else { throw failure("JSON nested deeper than \(Self.maxDepth) levels") }
         guard pos < bytes.count else { throw failure("unexpected end of the header") }
         switch bytes[pos] {
@@ -287,9 +287,9 @@ struct JSONParser {
         pos += w.count
     }
 
-    private mutating func parseObject(depth: Int) throws -> JSONValue {
+    private mutating func parseObject(depth: Int) throws -> SafeTensorsJSON {
         pos += 1  // {
-        var members: [(String, JSONValue)] = []
+        var members: [(String, SafeTensorsJSON)] = []
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
             pos += 1
@@ -315,9 +315,9 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws -> JSONValue {
+    private mutating func parseArray(depth: Int) throws -> SafeTensorsJSON {
         pos += 1  // [
-        var items: [JSONValue] = []
+        var items: [SafeTensorsJSON] = []
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
             pos += 1
@@ -334,7 +334,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws -> JSONValue {
+    private mutating func parseNumber() throws -> SafeTensorsJSON {
         let start = pos
         func digits() -> Int {
             let s = pos

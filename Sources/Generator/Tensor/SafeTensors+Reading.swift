@@ -29,7 +29,8 @@ extension SafeTensors {
             throw SafeTensorsError.io(path: path, message: "cannot stat the file: \(String(cString: strerror(errno)))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SafeTensorsError.io(path: path, message: "not a regular file")
+            throw SafeTensorsError.io(path: path, message: "not a regular file (give the path of a .safetensors file, "
+                + "not a folder or device)")
         }
         let size = Int(st.st_size)
         guard size >= 8 else {

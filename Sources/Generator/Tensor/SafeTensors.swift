@@ -64,6 +64,10 @@ public final class SafeTensors {
     public func contains(_ name: String) -> Bool { index[name] != nil }
 }
 
+/// A `SafeTensors` never changes after `init` and its mapping is read-only, so one instance may
+/// be read from many threads at once (e.g. parallel weight conversion).
+extension SafeTensors: @unchecked Sendable {}
+
 extension SafeTensors {
     /// The element types a safetensors file may declare, spelled as in the file (`"F32"`, ...).
     /// Sub-byte and complex types of newer format revisions are refused with a clear error.

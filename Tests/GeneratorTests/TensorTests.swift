@@ -1,0 +1,91 @@
+import XCTest
+@testable import Generator
+
+final class TensorTests: XCTestCase {
+    func testCreationAndViews() {
+        let t = Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(t.shape, [2, 3])
+        XCTAssertEqual(t.count, 6)
+        XCTAssertEqual(t.toArray(), [1, 2, 3, 4, 5, 6])
+        let v = t.reshaped([3, -1])
+        XCTAssertEqual(v.shape, [3, 2])
+        XCTAssertTrue(v.storage === t.storage, "reshape is a view")
+        XCTAssertEqual(t.permuted([1, 0]).toArray(), [1, 4, 2, 5, 3, 6])
+        XCTAssertEqual(Tensor.zeros([2]).toArray(), [0, 0])
+        XCTAssertEqual(Tensor.full([3], 2.5).toArray(), [2.5, 2.5, 2.5])
+        XCTAssertEqual(Tensor(4).item, 4)
+        XCTAssertEqual(Tensor.concat([t, t], axis: 0).shape, [4, 3])
+        XCTAssertEqual(t.slice(axis: 1, 1..<3).toArray(), [2, 3, 5, 6])
+        XCTAssertEqual(t.sum(axis: 0).toArray(), [5, 7, 9])
+        XCTAssertEqual(t.mean().item, 3.5)
+    }
+
+    func testBroadcastValues() {
+        let a = Tensor(shape: [2, 1, 3], data: [1, 2, 3, 4, 5, 6])
+        let b = Tensor(shape: [2, 1], data: [10, 20])
+        XCTAssertEqual((a + b).shape, [2, 2, 3])
+        XCTAssertEqual((a + b).toArray(), [11, 12, 13, 21, 22, 23, 14, 15, 16, 24, 25, 26])
+        XCTAssertEqual((b - a).toArray(), [9, 8, 7, 19, 18, 17, 6, 5, 4, 16, 15, 14])
+        XCTAssertEqual((a * 2).toArray(), [2, 4, 6, 8, 10, 12])
+        XCTAssertEqual(Tensor(shape: [2, 3], data: [1, 1, 1, 2, 2, 2]).sumToShape([1, 3]).toArray(), [3, 3, 3])
+        XCTAssertEqual(Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]).sumToShape([2, 1]).toArray(), [6, 15])
+    }
+
+    func testRandomInitialisersAreDeterministic() {
+        var r1 = TestRNG(seed: 5), r2 = TestRNG(seed: 5)
+        let a = Tensor.randn([1001], using: &r1), b = Tensor.randn([1001], using: &r2)
+        XCTAssertEqual(a.toArray(), b.toArray())
+        let v = a.toArray()
+        let mean = v.reduce(0, +) / Float(v.count)
+        let variance = v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(v.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.1)
+        XCTAssertEqual(variance, 1, accuracy: 0.15)
+    }
+
+    /// OpenBLAS against the plain Swift oracle, all transpose combinations, with alpha/beta
+    /// and leading dimensions larger than the matrix (rtol 1e-5, atol 1e-5).
+    func testBLASMatchesReference() {
+        var rng = TestRNG(seed: 9)
+        let (m, n, k) = (37, 29, 53)
+        for transA in [false, true] {
+            for transB in [false, true] {
+                let lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 2, ldc = n + 1
+                let a = (0..<((transA ? k : m) * lda)).map { _ in Float.random(in: -1..<1, using: &rng) }
+                let b = (0..<((transB ? n : k) * ldb)).map { _ in Float.random(in: -1..<1, using: &rng) }
+                let c0 = (0..<(m * ldc)).map { _ in Float.random(in: -1..<1, using: &rng) }
+                var c1 = c0, c2 = c0
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        c1.withUnsafeMutableBufferPointer { pc in
+                            BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, a: pa.baseAddress!, lda: lda,
+                                       b: pb.baseAddress!, ldb: ldb, beta: 0.3, c: pc.baseAddress!, ldc: ldc)
+                        }
+                        c2.withUnsafeMutableBufferPointer { pc in
+                            BLAS.referenceSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.7, a: pa.baseAddress!, lda: lda,
+                                                b: pb.baseAddress!, ldb: ldb, beta: 0.3, c: pc.baseAddress!, ldc: ldc)
+                        }
+                    }
+                }
+                assertClose(c1, c2, rtol: 1e-5, atol: 1e-5, "transA \(transA) transB \(transB)")
+            }
+        }
+    }
+
+    /// Results must not depend on the number of threads (parallel chunking is race-free).
+    func testThreadCountDoesNotChangeResults() {
+        let x = randomTensor([4, 8, 16, 16], seed: 31, requiresGrad: false, scale: 2)
+        let w = randomTensor([8, 8, 3, 3], seed: 32, requiresGrad: false)
+        func run() -> [Float] {
+            let y = groupNorm(conv2d(x, weight: w, bias: nil, padding: 1), groups: 4, weight: nil, bias: nil).silu()
+            let q = y.reshaped([4, 8, 256]).transposed(1, 2)
+            return scaledDotProductAttention(query: q, key: q, value: q).softmax().toArray()
+        }
+        let before = Parallel.threadCount
+        defer { BLAS.setThreadCount(before) }
+        BLAS.setThreadCount(1)
+        let one = run()
+        BLAS.setThreadCount(2)
+        let two = run()
+        assertClose(two, one, rtol: 1e-5, atol: 1e-6)
+    }
+}

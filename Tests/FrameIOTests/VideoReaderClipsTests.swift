@@ -95,3 +95,17 @@ final class VideoReaderClipsTests: XCTestCase {
         XCTAssertEqual(frames.map { (Int($0[0]) - 16) / 6 }, [0, 1, 2, 3, 4])
     }
 }
+
+/// `frames()` as a Sequence gives what `nextFrame()` gives.
+final class VideoReaderSequenceTests: XCTestCase {
+    func testFramesSequenceEqualsNextFrame() throws {
+        let dir = try TestUtils.makeTempDir(self)
+        let path = try ReaderClips.make(dir, "s.mkv", source: "testsrc2=s=32x32:r=10:d=0.5", ["-c:v", "ffv1"])
+        let expected = try ReaderClips.readAll(path)
+        let sequence = try VideoReader(path: path).frames()
+        let frames = Array(sequence)
+        XCTAssertNil(sequence.error)
+        XCTAssertEqual(frames, expected)
+        XCTAssertEqual(frames.count, 5)
+    }
+}

@@ -83,8 +83,6 @@ public final class VideoReader {
             throw VideoReader.openError(path: path, code: openResult, stage: "avformat_open_input")
         }
         format = fmt
-        // From here on deinit frees what exists if init throws.
-        packet = av_packet_alloc()
 
         let infoResult = avformat_find_stream_info(fmt, nil)
         if infoResult < 0 {
@@ -139,6 +137,8 @@ public final class VideoReader {
             samplerTimeBase = nil
         }
 
+        // Every stored property is set: from here on a throw runs deinit, which frees what exists.
+        packet = av_packet_alloc()
         // Decoder with frame threading.
         guard let decoder = avcodec_find_decoder(parameters.pointee.codec_id) else {
             avformat_close_input(&format)

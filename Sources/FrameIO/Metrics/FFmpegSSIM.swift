@@ -92,14 +92,19 @@ public enum FFmpegSSIM {
         let w4 = width >> 2, h4 = height >> 2
         let buffer = UnsafeMutablePointer<SIMD4<Int32>>.allocate(capacity: 2 * (w4 + 3))
         buffer.initialize(repeating: .zero, count: 2 * (w4 + 3))
-        defer { buffer.deallocate() }
+        let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 16 * w4)
+        defer {
+            buffer.deallocate()
+            scratch.deallocate()
+        }
         var sum0 = buffer, sum1 = buffer + (w4 + 3)
         var total = 0.0
         var z = 0
         for y in 1..<h4 {
             while z <= y {
                 swap(&sum0, &sum1)
-                blockSums(a + 4 * z * stride, b + 4 * z * stride, stride: stride, into: sum0, count: w4)
+                blockSums(a + 4 * z * stride, b + 4 * z * stride, stride: stride, into: sum0, count: w4,
+                          scratch: scratch)
                 z += 1
             }
             total += endLine(sum0, sum1, count: w4 - 1)
@@ -108,23 +113,31 @@ public enum FFmpegSSIM {
     }
 
     /// vf_ssim's `ssim_4x4xn_8bit`: sums (s1, s2, ss, s12) of `count` 4x4 blocks side by side.
+    /// Column sums over the 4 rows first (a loop the compiler vectorises), then 4 columns per block;
+    /// integer sums, so the order does not change the result.
     @inline(__always)
     static func blockSums(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, stride: Int,
-                          into sums: UnsafeMutablePointer<SIMD4<Int32>>, count: Int) {
-        for z in 0..<count {
-            var s1: Int32 = 0, s2: Int32 = 0, ss: Int32 = 0, s12: Int32 = 0
-            for dy in 0..<4 {
-                let pa = a + dy * stride + 4 * z
-                let pb = b + dy * stride + 4 * z
-                for dx in 0..<4 {
-                    let x = Int32(pa[dx]), y = Int32(pb[dx])
-                    s1 &+= x
-                    s2 &+= y
-                    ss &+= x &* x &+ y &* y
-                    s12 &+= x &* y
-                }
+                          into sums: UnsafeMutablePointer<SIMD4<Int32>>, count: Int,
+                          scratch: UnsafeMutablePointer<Int32>) {
+        let n = 4 * count
+        let c1 = scratch, c2 = scratch + n, cs = scratch + 2 * n, c12 = scratch + 3 * n
+        c1.update(repeating: 0, count: 4 * n)
+        for dy in 0..<4 {
+            let pa = a + dy * stride, pb = b + dy * stride
+            for x in 0..<n {
+                let u = Int32(pa[x]), v = Int32(pb[x])
+                c1[x] &+= u
+                c2[x] &+= v
+                cs[x] &+= u &* u &+ v &* v
+                c12[x] &+= u &* v
             }
-            sums[z] = SIMD4(s1, s2, ss, s12)
+        }
+        for z in 0..<count {
+            let x = 4 * z
+            sums[z] = SIMD4(c1[x] &+ c1[x + 1] &+ c1[x + 2] &+ c1[x + 3],
+                            c2[x] &+ c2[x + 1] &+ c2[x + 2] &+ c2[x + 3],
+                            cs[x] &+ cs[x + 1] &+ cs[x + 2] &+ cs[x + 3],
+                            c12[x] &+ c12[x + 1] &+ c12[x + 2] &+ c12[x + 3])
         }
     }
 

@@ -67,9 +67,9 @@ public enum MetricsPlot {
                 last = point
             }
         }
-        // Legend swatches, top right.
+        // Legend swatches, top right, left to right in series order.
         for (k, s) in series.enumerated() {
-            canvas.fill(right - 14 - 20 * k, top + 4, 14, 8, s.color)
+            canvas.fill(right - 14 - 20 * (series.count - 1 - k), top + 4, 14, 8, s.color)
         }
         return try RGBFrame(width: width, height: height, packed: canvas.pixels)
     }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Compares a distorted clip with its reference frame by frame: FFmpeg-exact SSIM and PSNR and
-/// Wang et al. Gaussian SSIM, streaming (at most `maxInFlight` frame pairs are held) and spread
-/// over `workers` threads. The two inputs are decoded side by side on two threads.
+/// Wang et al. Gaussian SSIM, streaming (each input decodes at most `maxInFlight` pictures ahead
+/// on a thread of its own; at most `maxInFlight` pairs are being scored) with the per-frame work
+/// on worker threads.
 ///
 /// Frames are paired in decode order (the n-th frame of each), as FFmpeg's filters pair frames
 /// of two clips with the same frame rate. When the lengths differ, the common prefix is compared
@@ -61,9 +62,19 @@ public struct QualityEvaluator: Sendable {
         }
         var read = 0
         var distortedCount = 0, referenceCount = 0
+        // Each input decodes ahead on its own thread (unless both are one object).
+        let prefetched = distorted === reference ? nil
+            : (PrefetchingSource(distorted, capacity: options.maxInFlight),
+               PrefetchingSource(reference, capacity: options.maxInFlight))
+        defer {
+            prefetched?.0.stop()
+            prefetched?.1.stop()
+        }
+        let distorted: PlanarFrameSource = prefetched?.0 ?? distorted
+        let reference: PlanarFrameSource = prefetched?.1 ?? reference
         do {
             while true {
-                let (a, b) = try Self.readPair(distorted, reference)
+                let (a, b) = (try distorted.nextPlanes(), try reference.nextPlanes())
                 if a != nil { distortedCount += 1 }
                 if b != nil { referenceCount += 1 }
                 guard let a, let b else {
@@ -100,22 +111,6 @@ public struct QualityEvaluator: Sendable {
             report.gaussianSSIM = frames.compactMap(\.gaussianSSIM).reduce(0, +) / Double(frames.count)
         }
         return report
-    }
-
-    /// Reads the next picture of both sources, on two threads when they are distinct objects.
-    static func readPair(_ a: PlanarFrameSource, _ b: PlanarFrameSource) throws -> (PlanarImage?, PlanarImage?) {
-        if a === b { return (try a.nextPlanes(), try b.nextPlanes()) }
-        final class Slot: @unchecked Sendable {
-            var image: PlanarImage?
-            var error: Error?
-        }
-        let slots = [Slot(), Slot()]   // one per thread: no shared mutable storage
-        let sources = [a, b]
-        DispatchQueue.concurrentPerform(iterations: 2) { i in
-            do { slots[i].image = try sources[i].nextPlanes() } catch { slots[i].error = error }
-        }
-        if let error = slots[0].error ?? slots[1].error { throw error }
-        return (slots[0].image, slots[1].image)
     }
 
     /// Throws a message naming both inputs when their pictures cannot be compared.

@@ -123,3 +123,9 @@ for (m, n, k) in [(64, 1024, 576), (1024, 64, 576), (2048, 2048, 2048), (64, 409
     let a = rand([m, k]), b = rand([k, n])
     bench("gemm_\(m)x\(n)x\(k)", forward: { Tensor.matmul(a, b) })
 }
+
+for (cout, hw, k) in [(32, 4096, 288), (64, 1024, 576), (128, 256, 1152)] {
+    let w = rand([cout, k]), col = rand([k, hw])
+    bench("gemmNN_\(cout)x\(hw)x\(k)", forward: { Tensor.matmul(w, col) })
+    bench("gemmTT_\(hw)x\(cout)x\(k)", forward: { Tensor.matmul(col, w, transposeA: true, transposeB: true) })
+}

@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes"]),
         .testTarget(name: "CLITests", dependencies: ["t2v-render", "t2v-scenes"]),
     ],

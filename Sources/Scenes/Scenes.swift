@@ -1,3 +1,83 @@
+import FrameIO
+
 /// The procedural scene corpus: captioned clips rendered from code, used to train the default
 /// model. Only the `t2v-scenes` tool links this module.
-public enum Scenes {}
+///
+/// A clip is a pure function of `(family, seed)`: the seed feeds independent SplitMix64 streams
+/// for the attributes, the caption choice, the scene layout and the grain, so changing
+/// a caption table never changes pixels. Motion is defined per frame (speeds are fractions of the
+/// frame size per frame), so `frames` only sets how long the clip runs.
+public enum Scenes {
+    /// The smallest supported frame size (pixels).
+    public static let minimumSize = 8
+
+    /// Renders `frames` frames of `size x size` pixels of `family`'s clip for `seed`.
+    /// `size` must be at least `minimumSize` and `frames` at least 1.
+    public static func render(family: SceneFamily, seed: UInt64, size: Int = 128, frames: Int = 16) -> SceneClip {
+        var frameList: [RGBFrame] = []
+        frameList.reserveCapacity(frames)
+        renderFrames(family: family, seed: seed, size: size, frames: frames) { frameList.append($0) }
+        let attributes = self.attributes(family: family, seed: seed)
+        return SceneClip(family: family, seed: seed, attributes: attributes,
+                         caption: caption(family: family, seed: seed),
+                         paraphrase: paraphrase(family: family, seed: seed),
+                         frames: frameList)
+    }
+
+    /// Renders the same frames as `render` but hands them to `body` one at a time, so a caller
+    /// can stream them into an encoder without holding the clip.
+    public static func renderFrames(family: SceneFamily, seed: UInt64, size: Int = 128, frames: Int = 16,
+                                    _ body: (RGBFrame) throws -> Void) rethrows {
+        precondition(size >= minimumSize, "scene size must be at least \(minimumSize) pixels, got \(size)")
+        precondition(frames >= 1, "a clip needs at least one frame, got \(frames)")
+        let attributes = self.attributes(family: family, seed: seed)
+        var rng = SceneRNG(seed: seed, stream: UInt64(family.number))
+        let scene = makeGenerator(family, size: Float(size), frames: frames, attributes: attributes, rng: &rng)
+        for f in 0..<frames {
+            var canvas = Canvas(width: size, height: size)
+            scene.draw(&canvas, t: Float(f))
+            if scene.grain > 0 {
+                // The same grain pattern on every frame: texture that breaks up banding without
+                // adding frame-to-frame flicker.
+                var grainRNG = SceneRNG(seed: seed, stream: UInt64(family.number) | 1 << 63)
+                canvas.addNoise(amount: scene.grain, rng: &grainRNG)
+            }
+            try body(canvas.rgbFrame())
+        }
+    }
+
+    /// The attributes (ball colour, direction) of `family`'s clip for `seed`.
+    public static func attributes(family: SceneFamily, seed: UInt64) -> SceneAttributes {
+        var rng = SceneRNG(seed: seed, stream: UInt64(family.number) + 2000)
+        switch family {
+        case .ball: return SceneAttributes(ballColor: rng.pick(BallColor.allCases))
+        case .clouds, .car: return SceneAttributes(direction: rng.pick(SceneDirection.allCases))
+        default: return SceneAttributes()
+        }
+    }
+
+    /// The training caption of `family`'s clip for `seed`: a template chosen by the seed,
+    /// expanded with the clip's attributes.
+    public static func caption(family: SceneFamily, seed: UInt64) -> String {
+        var rng = SceneRNG(seed: seed, stream: UInt64(family.number) + 1000)
+        return SceneCaptions.expand(rng.pick(SceneCaptions.templates(family)), attributes(family: family, seed: seed))
+    }
+
+    /// A held-out paraphrase for `family`'s clip for `seed`, agreeing with its attributes.
+    public static func paraphrase(family: SceneFamily, seed: UInt64) -> String {
+        var rng = SceneRNG(seed: seed, stream: UInt64(family.number) + 3000)
+        return SceneCaptions.expand(rng.pick(SceneCaptions.paraphrases(family)), attributes(family: family, seed: seed))
+    }
+
+    /// Every training caption `family`'s clips can carry (templates expanded over all attribute
+    /// values), without duplicates.
+    public static func trainingCaptions(_ family: SceneFamily) -> [String] {
+        SceneCaptions.expandAll(SceneCaptions.templates(family), family)
+    }
+
+    /// The held-out paraphrases of `family` (expanded over all attribute values): never used as
+    /// training captions; for the prompt-adherence report.
+    public static func heldOutParaphrases(_ family: SceneFamily) -> [String] {
+        SceneCaptions.expandAll(SceneCaptions.paraphrases(family), family)
+    }
+}

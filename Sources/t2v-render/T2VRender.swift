@@ -1,12 +1,32 @@
 import ArgumentParser
+import Foundation
 
 /// The `t2v-render` command-line tool: glue between FrameIO and Generator.
+///
+/// Exit codes: 0 success, 1 runtime failure (a `CommandError` or library error with a message a
+/// user can act on), 2 usage error (bad flags or values, caught by parsing or `validate()`).
 @main
 struct T2VRender: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "t2v-render",
         abstract: "Text-to-video on a CPU: a video diffusion model streamed into FFmpeg encoders.",
         version: "0.1.0",
-        subcommands: T2VRender.allSubcommands
+        subcommands: T2VRender.allSubcommands,
+        defaultSubcommand: Render.self
     )
+
+    /// Parses, runs, and maps errors onto the tool's exit codes (usage errors exit 2, not
+    /// ArgumentParser's default 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,192 @@
+import Foundation
+
+/// One source for `extract`: a video file with an optional caption and time range.
+public struct ExtractInput: Sendable, Codable, Equatable, Hashable {
+    /// Path of the video file.
+    public var path: String
+    /// Caption; nil when none was found (the clip is kept with an empty caption and counted).
+    public var caption: String?
+    /// Start of the range to use, seconds.
+    public var start: Double?
+    /// End of the range to use, seconds.
+    public var end: Double?
+
+    /// Creates an input.
+    public init(path: String, caption: String? = nil, start: Double? = nil, end: Double? = nil) {
+        self.path = path
+        self.caption = caption
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Turns command-line arguments into `ExtractInput`s: files, directories (recursive; a file is a
+/// video if FFmpeg can open a video stream in it, whatever its extension), and manifests
+/// (`.csv` with a header naming `path` and optionally `caption`, `start`, `end`; or `.jsonl` with
+/// those keys). Captions come from the manifest, else from a sidecar `NAME.txt` beside
+/// `NAME.ext`. Relative paths in a manifest are relative to the manifest's directory.
+public enum ExtractInputs {
+    /// Files that could not be used, with the reason (reported, not fatal).
+    public struct Rejected: Sendable, Equatable {
+        /// The path.
+        public var path: String
+        /// Why it was rejected.
+        public var reason: String
+    }
+
+    /// Expands `arguments` into inputs sorted by path (deterministic across runs and machines),
+    /// and the files rejected while scanning directories. Throws for a missing argument path or
+    /// a malformed manifest (naming the file and line).
+    public static func expand(_ arguments: [String], isVideo: (String) -> Bool) throws -> (inputs: [ExtractInput], rejected: [Rejected]) {
+        var inputs: [ExtractInput] = []
+        var rejected: [Rejected] = []
+        let fm = FileManager.default
+        for arg in arguments {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: arg, isDirectory: &isDir) else {
+                throw FrameIOError.fileNotFound(path: arg)
+            }
+            if isDir.boolValue {
+                guard let walker = fm.enumerator(atPath: arg) else { continue }
+                var files: [String] = []
+                while let rel = walker.nextObject() as? String {
+                    let full = (arg as NSString).appendingPathComponent(rel)
+                    var sub: ObjCBool = false
+                    if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue,
+                       !(rel as NSString).lastPathComponent.hasPrefix(".") {
+                        files.append(full)
+                    }
+                }
+                let set = Set(files)
+                for file in files.sorted() {
+                    // A caption sidecar of a video beside it is not an input.
+                    if file.hasSuffix(".txt"), set.contains(where: { sidecar(for: $0) == file && $0 != file }) { continue }
+                    if isVideo(file) {
+                        inputs.append(ExtractInput(path: file, caption: readSidecar(file)))
+                    } else {
+                        rejected.append(Rejected(path: file, reason: "not a video FFmpeg can read"))
+                    }
+                }
+            } else if arg.hasSuffix(".csv") {
+                inputs += try readCSVManifest(arg)
+            } else if arg.hasSuffix(".jsonl") {
+                inputs += try readJSONLManifest(arg)
+            } else {
+                inputs.append(ExtractInput(path: arg, caption: readSidecar(arg)))
+            }
+        }
+        // Deterministic order; the same path listed twice is one input.
+        var seen = Set<ExtractInput>()
+        inputs = inputs.filter { seen.insert($0).inserted }
+        return (inputs.sorted { ($0.path, $0.start ?? 0) < ($1.path, $1.start ?? 0) }, rejected)
+    }
+
+    /// `dir/NAME.txt` for `dir/NAME.ext`.
+    static func sidecar(for path: String) -> String {
+        ((path as NSString).deletingPathExtension as String) + ".txt"
+    }
+
+    /// The trimmed contents of the caption sidecar, or nil.
+    static func readSidecar(_ path: String) -> String? {
+        let side = sidecar(for: path)
+        guard side != path, let text = try? String(contentsOfFile: side, encoding: .utf8) else { return nil }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func resolve(_ path: String, relativeTo manifest: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return ((manifest as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
+    }
+
+    /// Parses a JSON-lines manifest: one object per line with `path` and optional `caption`,
+    /// `start`, `end`.
+    static func readJSONLManifest(_ path: String) throws -> [ExtractInput] {
+        struct Line: Decodable { var path: String; var caption: String?; var start: Double?; var end: Double? }
+        var out: [ExtractInput] = []
+        let lines = try DatasetManifest.readLines(URL(fileURLWithPath: path), keepTornTail: true)
+        for (n, data) in lines.enumerated() {
+            guard let line = try? JSONDecoder().decode(Line.self, from: data) else {
+                throw FrameIOError.invalidArgument("\(path):\(n + 1): expected a JSON object with a string \"path\" (and optional caption, start, end)")
+            }
+            out.append(ExtractInput(path: resolve(line.path, relativeTo: path),
+                                    caption: line.caption ?? readSidecar(resolve(line.path, relativeTo: path)),
+                                    start: line.start, end: line.end))
+        }
+        return out
+    }
+
+    /// Largest CSV manifest read, in bytes (CSV is parsed whole; a JSON-lines manifest is read a
+    /// line at a time with lines of at most `DatasetManifest.maxLineBytes`).
+    public static let maxCSVBytes = 64 << 20
+
+    /// Parses a CSV manifest (RFC 4180 quoting) whose header names `path` and optionally
+    /// `caption`, `start`, `end`.
+    static func readCSVManifest(_ path: String) throws -> [ExtractInput] {
+        // The whole file is parsed in memory: refuse a hostile size before reading it.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        guard size <= Int64(maxCSVBytes) else {
+            throw FrameIOError.invalidArgument("\(path): the CSV manifest is \(size) bytes, more than the \(maxCSVBytes)-byte limit; split it or use a .jsonl manifest")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw FrameIOError.invalidArgument("\(path): cannot read the manifest as UTF-8 text")
+        }
+        let rows = parseCSV(text)
+        guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }),
+              let pathColumn = header.firstIndex(of: "path") else {
+            throw FrameIOError.invalidArgument("\(path): the first line must be a header naming a 'path' column (and optionally caption,start,end)")
+        }
+        let captionColumn = header.firstIndex(of: "caption")
+        let startColumn = header.firstIndex(of: "start")
+        let endColumn = header.firstIndex(of: "end")
+        var out: [ExtractInput] = []
+        for (n, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
+            guard pathColumn < row.count, !row[pathColumn].isEmpty else {
+                throw FrameIOError.invalidArgument("\(path):\(n + 2): missing path")
+            }
+            func number(_ column: Int?) throws -> Double? {
+                guard let column, column < row.count, !row[column].isEmpty else { return nil }
+                guard let v = Double(row[column]) else {
+                    throw FrameIOError.invalidArgument("\(path):\(n + 2): '\(row[column])' is not a number of seconds")
+                }
+                return v
+            }
+            let file = resolve(row[pathColumn], relativeTo: path)
+            let caption = captionColumn.flatMap { $0 < row.count ? row[$0] : nil }
+            out.append(ExtractInput(path: file, caption: caption ?? readSidecar(file),
+                                    start: try number(startColumn), end: try number(endColumn)))
+        }
+        return out
+    }
+
+    /// RFC 4180 CSV: fields separated by commas, optionally double-quoted with "" escapes.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var chars = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        while let c = pending ?? chars.next() {
+            pending = nil
+            if quoted {
+                if c == "\"" {
+                    if let next = chars.next() {
+                        if next == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = next }
+                    } else { quoted = false }
+                } else { field.unicodeScalars.append(c) }
+            } else if c == "\"" && field.isEmpty {
+                quoted = true
+            } else if c == "," {
+                row.append(field); field = ""
+            } else if c == "\n" || c == "\r" {
+                if c == "\r", let next = chars.next(), next != "\n" { pending = next }
+                row.append(field); field = ""
+                rows.append(row); row = []
+            } else {
+                field.unicodeScalars.append(c)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}

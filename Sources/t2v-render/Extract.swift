@@ -1,0 +1,196 @@
+import ArgumentParser
+import Foundation
+import FrameIO
+
+/// `t2v-render extract`: video files into a dataset of training clips.
+struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cut video files into fixed-size training clips (safetensors shards + manifest.jsonl).",
+        discussion: """
+        INPUT is a video file, a directory (searched recursively; files are probed, not judged by \
+        extension) or a manifest (.csv with a header naming path[,caption,start,end], or .jsonl \
+        with those keys). Captions come from the manifest or a sidecar NAME.txt beside NAME.mp4.
+        Re-running the same command resumes: finished inputs are skipped and no clip is written \
+        twice. --shard i/N splits the inputs between N machines; --merge combines their outputs.
+        """)
+
+    @Argument(help: "Video files, directories or manifests (.csv/.jsonl). With --merge: dataset directories.")
+    var inputs: [String] = []
+
+    @Option(name: .shortAndLong, help: "The dataset directory to write (created if needed).")
+    var output: String
+
+    @Option(help: "Frames per clip.")
+    var frames: Int = 16
+
+    @Option(help: "Sampling rate in frames per second (frames picked by timestamp).")
+    var fps: Double = 8
+
+    @Option(help: "Clip size WxH.")
+    var size: String = "64x64"
+
+    @Option(help: "How frames are fitted to the size: \(ExtractOptions.Resize.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var resize: ExtractOptions.Resize = .crop
+
+    @Option(help: "Seconds between clip starts (default: the clip length, no overlap).")
+    var stride: Double?
+
+    @Option(help: "At most this many clips per video.")
+    var maxClipsPerVideo: Int?
+
+    @Flag(help: "Drop clips spanning a hard scene cut (inter-frame SSIM below --cut-threshold).")
+    var skipCuts = false
+
+    @Option(help: "Luma SSIM (FFmpeg's definition) between consecutive frames under which a cut is assumed.")
+    var cutThreshold: Double = 0.4
+
+    @Option(help: "Largest shard, in bytes of pixel data, with an optional K/M/G suffix.")
+    var shardSize: String = "64M"
+
+    @Option(help: "Process only shard i of N (e.g. 0/4), split by a stable hash of each input path.")
+    var shard: String?
+
+    @Flag(help: "Combine the dataset directories given as inputs into --output.")
+    var merge = false
+
+    @Flag(help: "Exit non-zero if any input could not be read.")
+    var strict = false
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func parsedSize() -> (Int, Int)? {
+        let parts = size.lowercased().split(separator: "x")
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+
+    func parsedShard() -> (Int, Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n > 0, i >= 0, i < n else { return nil }
+        return (i, n)
+    }
+
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give at least one input (a video, a directory or a manifest)") }
+        if merge { return }
+        guard frames >= 1 else { throw ValidationError("--frames must be at least 1, got \(frames)") }
+        guard fps > 0, fps.isFinite else { throw ValidationError("--fps must be positive, got \(fps)") }
+        guard let (w, h) = parsedSize(), w <= 4096, h <= 4096 else {
+            throw ValidationError("--size must be WxH with positive sides up to 4096, got '\(size)'")
+        }
+        if let stride, !(stride > 0) { throw ValidationError("--stride must be positive, got \(stride)") }
+        if let m = maxClipsPerVideo, m < 1 { throw ValidationError("--max-clips-per-video must be at least 1") }
+        if shard != nil, parsedShard() == nil { throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard!)'") }
+        guard let bytes = Extract.parseBytes(shardSize), bytes >= 1 else {
+            throw ValidationError("--shard-size must be a positive byte count such as 500K or 64M, got '\(shardSize)'")
+        }
+        _ = bytes
+        guard (0...1).contains(cutThreshold) else { throw ValidationError("--cut-threshold must be in 0...1") }
+    }
+
+    func run() throws {
+        let out = URL(fileURLWithPath: output)
+        if merge {
+            do {
+                let s = try DatasetMerger.merge(inputs.map { URL(fileURLWithPath: $0) }, into: out)
+                if json {
+                    print(#"{"clips": \#(s.clips), "shards": \#(s.shards), "duplicates": \#(s.duplicates)}"#)
+                } else {
+                    FileHandle.standardError.write(Data("merged \(inputs.count) datasets into \(output): \(s.clips) clips in \(s.shards) shards, \(s.duplicates) duplicates dropped\n".utf8))
+                }
+            } catch {
+                throw CommandError("merge failed: \(error)")
+            }
+            return
+        }
+        var options = ExtractOptions()
+        options.frames = frames
+        options.fps = fps
+        (options.width, options.height) = parsedSize()!
+        options.resize = resize
+        options.stride = stride
+        options.maxClipsPerVideo = maxClipsPerVideo
+        options.skipCuts = skipCuts
+        options.cutThreshold = cutThreshold
+        options.maxShardBytes = Extract.parseBytes(shardSize)!
+
+        let expanded: (inputs: [ExtractInput], rejected: [ExtractInputs.Rejected])
+        do {
+            expanded = try ExtractInputs.expand(inputs) { path in
+                guard let reader = try? VideoReader(path: path, options: .init(threads: 1)) else { return false }
+                return reader.info.width > 0
+            }
+        } catch {
+            throw CommandError("\(error)")
+        }
+        let job = ExtractJob(options: options, similarity: skipCuts ? Extract.lumaSSIM : nil)
+        let bar = ProgressBar(total: expanded.inputs.count, label: "extract", unit: "videos", quiet: quiet)
+        let interrupted = SignalFlag.install()
+        let summaryResult: ExtractJob.Summary
+        do {
+            summaryResult = try job.run(inputs: expanded.inputs, into: out, shard: parsedShard()) { p in
+                bar.update(p.inputsDone, suffix: "\(p.clipsWritten) clips")
+                return !interrupted.isSet
+            }
+        } catch {
+            throw CommandError("extract into \(output) failed: \(error)")
+        }
+        var summary = summaryResult
+        for r in expanded.rejected {
+            summary.errors[r.path] = r.reason
+            try? DatasetManifest.recordError(source: r.path, message: r.reason, in: out)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else if !quiet || !summary.errors.isEmpty {
+            var lines = ["extract: \(summary.videosRead) videos read, \(summary.videosSkipped) already done, "
+                         + "\(summary.clipsWritten) clips written (\(summary.bytesWritten / 1024) KiB), "
+                         + "\(summary.clipsWithoutCaption) without caption, \(summary.clipsDroppedAtCuts) dropped at cuts, "
+                         + "\(summary.errors.count) errors" + (summary.inputsInOtherShards > 0 ? ", \(summary.inputsInOtherShards) inputs in other shards" : "")]
+            for (path, message) in summary.errors.sorted(by: { $0.key < $1.key }) { lines.append("  error: \(path): \(message)") }
+            if !summary.errors.isEmpty { lines.append("  (also listed in \(output)/errors.jsonl)") }
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        if interrupted.isSet {
+            throw CommandError("interrupted; finished shards are kept in \(output). Run the same command again to resume.")
+        }
+        let readable = summary.videosRead + summary.videosSkipped
+        if readable == 0 && summary.inputsInOtherShards == 0 {
+            throw CommandError("no input could be read; nothing was extracted (see the errors above)")
+        }
+        if strict && !summary.errors.isEmpty {
+            throw CommandError("\(summary.errors.count) inputs could not be read (--strict)")
+        }
+    }
+
+    /// "500K", "64M", "1G" or a plain number of bytes.
+    static func parseBytes(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        if let last = text.uppercased().last, let unit = units[last] {
+            return Int(text.dropLast()).map { $0 * unit }
+        }
+        return Int(text)
+    }
+
+    /// Scene-cut similarity: FFmpeg-definition SSIM of the BT.601 luma of two packed RGB frames.
+    static func lumaSSIM(_ a: [UInt8], _ b: [UInt8], _ width: Int, _ height: Int) -> Double {
+        func luma(_ p: [UInt8]) -> Plane {
+            var y = [UInt8](repeating: 0, count: width * height)
+            for i in 0..<(width * height) {
+                let v = 0.299 * Double(p[3 * i]) + 0.587 * Double(p[3 * i + 1]) + 0.114 * Double(p[3 * i + 2])
+                y[i] = UInt8(min(255, max(0, v.rounded())))
+            }
+            return try! Plane(width: width, height: height, data: y)
+        }
+        return (try? FFmpegSSIM.plane(luma(a), luma(b))) ?? 0
+    }
+}
+
+extension ExtractOptions.Resize: ExpressibleByArgument {}

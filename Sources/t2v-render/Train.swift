@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import FrameIO
+import Generator
+
+/// `t2v-render train`: trains the video denoiser on a dataset written by `extract`.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the video diffusion model on a dataset made by `t2v-render extract`.",
+        discussion: """
+        --config is a preset (tiny, default) or a JSON DenoiserConfig file; its frames and resolution \
+        are taken from the dataset. Checkpoints (weights, EMA, optimizer state, random stream) are \
+        written atomically to --checkpoint every --checkpoint-every steps and on Ctrl-C; --resume \
+        continues bit for bit. The loss goes to --log (CSV) and --plot (PNG). -o receives the EMA \
+        weights, ready for `render --model` and `distill --teacher`.
+        """)
+
+    @Option(help: "Dataset directory (from `t2v-render extract`).")
+    var data: String
+
+    @Option(help: "Model preset (tiny, default) or a JSON file with a DenoiserConfig.")
+    var config: String = "default"
+
+    @Option(help: "Total optimisation steps of the run.")
+    var steps: Int = 2000
+
+    @Option(help: "Clips per step.")
+    var batch: Int = 4
+
+    @Option(help: "Peak learning rate (AdamW).")
+    var lr: Float = 2e-4
+
+    @Option(help: "Linear warm-up steps.")
+    var warmup: Int = 100
+
+    @Option(help: "Checkpoint every this many steps.")
+    var checkpointEvery: Int = 100
+
+    @Option(help: "Random seed (initial weights, batches, noise).")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Train without the temporal stream (the ablation: frames denoised independently).")
+    var noTemporal = false
+
+    @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
+    var output: String
+
+    @Option(help: "Checkpoint file (default: OUTPUT with .ckpt.safetensors).")
+    var checkpoint: String?
+
+    @Flag(help: "Continue from --checkpoint.")
+    var resume = false
+
+    @Option(help: "Loss log (CSV: step,loss,lr); default OUTPUT with .loss.csv.")
+    var log: String?
+
+    @Option(help: "Loss curve PNG; default OUTPUT with .loss.png.")
+    var plot: String?
+
+    @OptionGroup var textModel: TextModelOptions
+
+    @Flag(name: .shortAndLong, help: "No progress output.")
+    var quiet = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard batch >= 1, batch <= 256 else { throw ValidationError("--batch must be in 1...256") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+        guard warmup >= 0, checkpointEvery >= 1 else { throw ValidationError("--warmup must be >= 0 and --checkpoint-every >= 1") }
+    }
+
+    /// `model.safetensors` → `model.<suffix>`.
+    static func sibling(_ output: String, _ suffix: String) -> String {
+        let url = URL(fileURLWithPath: output)
+        let stem = url.deletingPathExtension().lastPathComponent
+        return url.deletingLastPathComponent().appendingPathComponent("\(stem).\(suffix)").path
+    }
+
+    /// The preset or JSON file named by `--config`.
+    static func loadConfig(_ text: String) throws -> DenoiserConfig {
+        switch text {
+        case "tiny": return .tiny
+        case "default": return .default
+        default:
+            guard let data = FileManager.default.contents(atPath: text) else {
+                throw CommandError("--config \(text): not a preset (tiny, default) and no such file")
+            }
+            do { return try JSONDecoder().decode(DenoiserConfig.self, from: data) } catch {
+                throw CommandError("--config \(text): not a valid DenoiserConfig JSON (\(error))")
+            }
+        }
+    }
+
+    func run() throws {
+        let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
+        let logPath = log ?? Train.sibling(output, "loss.csv")
+        let plotPath = plot ?? Train.sibling(output, "loss.png")
+        let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
+        let (frames, height, width) = dataset.shape
+        guard height == width else {
+            throw CommandError("\(data): clips are \(width)x\(height); the model needs square clips (extract with --size NxN)")
+        }
+
+        let trainer: Trainer
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpointPath) else {
+                throw CommandError("--resume: no checkpoint at \(checkpointPath); start without --resume")
+            }
+            do { trainer = try Trainer.resume(from: URL(fileURLWithPath: checkpointPath)) } catch { throw CommandError("\(error)") }
+            let mc = trainer.model.config
+            guard mc.frames == frames, mc.resolution == height else {
+                throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
+            }
+        } else {
+            var mc = try Train.loadConfig(config)
+            mc.frames = frames
+            mc.resolution = height
+            mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
+            if noTemporal { mc.temporal = false }
+            var tc = TrainingConfig()
+            tc.batchSize = batch
+            tc.learningRate = lr
+            tc.warmupSteps = min(warmup, steps)
+            tc.totalSteps = steps
+            tc.checkpointEvery = checkpointEvery
+            tc.seed = seed
+            do {
+                try mc.validate()
+                var rng = Philox(seed: seed)
+                trainer = try Trainer(model: try VideoDenoiser(config: mc, rng: &rng), config: tc)
+            } catch { throw CommandError("cannot set up training: \(error)") }
+            try? FileManager.default.removeItem(atPath: logPath)
+        }
+
+        var log = try LossLog(path: logPath, truncateAfter: trainer.step)
+        let bar = ProgressBar(total: trainer.config.totalSteps, label: "train", unit: "steps", quiet: quiet)
+        let startStep = trainer.step
+        let interrupted = SignalFlag.install()
+        let completed: Bool
+        do {
+            completed = try trainer.train(clipCount: dataset.count, loadClip: dataset.clip,
+                                          checkpoint: URL(fileURLWithPath: checkpointPath)) { p in
+                log.append(step: p.step, loss: p.loss, lr: p.learningRate)
+                bar.update(p.step, rateCount: p.step - startStep, suffix: String(format: "loss %.4f", log.smoothed))
+                if p.step % trainer.config.checkpointEvery == 0 { log.flush(); log.plot(to: plotPath) }
+                return !interrupted.isSet
+            }
+        } catch {
+            log.flush()
+            throw CommandError("training failed at step \(trainer.step): \(error). The last checkpoint is \(checkpointPath); continue with --resume.")
+        }
+        log.flush()
+        log.plot(to: plotPath)
+        if !completed {
+            throw CommandError("interrupted at step \(trainer.step); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue.")
+        }
+        do { try trainer.exportModel(to: URL(fileURLWithPath: output)) } catch { throw CommandError("writing \(output) failed: \(error)") }
+        if !quiet {
+            FileHandle.standardError.write(Data("train: \(trainer.step) steps done; EMA weights in \(output), loss log \(logPath), curve \(plotPath)\n".utf8))
+        }
+    }
+}
+
+/// The loss log: appended CSV lines (`step,loss,lr`), an exponential moving average for the
+/// progress line, and a PNG of the curve.
+struct LossLog {
+    let path: String
+    private var pending: [String] = []
+    private(set) var history: [Double] = []
+    private(set) var smoothed: Double = .nan
+
+    /// Opens the log, keeping rows up to `step` from an earlier run (resume) and dropping later ones.
+    init(path: String, truncateAfter step: Int) throws {
+        self.path = path
+        var kept: [String] = []
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            for line in text.split(separator: "\n").dropFirst() {
+                let cols = line.split(separator: ",")
+                if cols.count >= 2, let s = Int(cols[0]), s <= step, let l = Double(cols[1]) {
+                    kept.append(String(line))
+                    history.append(l)
+                }
+            }
+        }
+        let content = (["step,loss,lr"] + kept).joined(separator: "\n") + "\n"
+        do { try AtomicFile.write(Data(content.utf8), to: path) } catch { throw CommandError("cannot write the loss log \(path): \(error)") }
+        for l in history { smoothed = smoothed.isNaN ? l : 0.98 * smoothed + 0.02 * l }
+    }
+
+    mutating func append(step: Int, loss: Float, lr: Float) {
+        pending.append("\(step),\(loss),\(lr)")
+        history.append(Double(loss))
+        smoothed = smoothed.isNaN ? Double(loss) : 0.98 * smoothed + 0.02 * Double(loss)
+    }
+
+    mutating func flush() {
+        guard !pending.isEmpty, let h = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? h.close() }
+        _ = try? h.seekToEnd()
+        try? h.write(contentsOf: Data((pending.joined(separator: "\n") + "\n").utf8))
+        pending.removeAll()
+    }
+
+    /// Raw loss (grey) and its moving average over 50 steps (blue) as a PNG.
+    func plot(to path: String) {
+        guard history.count >= 2 else { return }
+        var avg: [Double] = []
+        var sum = 0.0
+        for (i, v) in history.enumerated() {
+            sum += v
+            if i >= 50 { sum -= history[i - 50] }
+            avg.append(sum / Double(min(i + 1, 50)))
+        }
+        let top = (avg.max() ?? 1) * 1.5
+        if let image = try? MetricsPlot.render([.init(values: history, color: (190, 190, 190)), .init(values: avg, color: (30, 90, 220))],
+                                               width: 800, height: 400, yRange: 0...max(top, 1e-6)) {
+            try? PNGImage.write(image, to: path)
+        }
+    }
+}

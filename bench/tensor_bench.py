@@ -45,6 +45,13 @@ def attn_case(shape):
     return (lambda: f([q, k, v])), [q, k, v], f, flops
 
 
+def temporal_case():
+    q, k, v = (torch.rand(2048, 4, 16, 16) * 2 - 1 for _ in range(3))
+    bias = torch.rand(4, 16, 16) * 2 - 1
+    f = lambda xs: F.scaled_dot_product_attention(xs[0], xs[1], xs[2], attn_mask=xs[3])
+    return (lambda: f([q, k, v, bias])), [q, k, v, bias], f, 4 * 2048 * 4 * 16 * 16 * 16
+
+
 def unary_case(fn, extra=None):
     x = torch.rand(32, 64, 32, 32) * 2 - 1
     xs = [x] + (extra or [])
@@ -56,6 +63,7 @@ CASES = {
     "conv3x3_32x128x16x16": lambda: conv_case(32, 128, 16),
     "conv3x3_32x32x64x64": lambda: conv_case(32, 32, 64),
     "attention_16x4x1024x16": lambda: attn_case((16, 4, 1024, 16)),
+    "attention_temporal_2048x4x16x16": temporal_case,
     "attention_32x256x64": lambda: attn_case((32, 256, 64)),
     "groupnorm_32x64x32x32": lambda: unary_case(lambda xs: F.group_norm(xs[0], 32, xs[1], xs[2]),
                                                 [torch.rand(64), torch.rand(64)]),

@@ -103,6 +103,17 @@ do {
 }
 
 do {
+    // Temporal attention of the video UNet: 2 videos x 32x32 positions x 4 heads over 16 frames,
+    // head dim 16, with a learned [heads, 16, 16] bias.
+    let q = rand([2048, 4, 16, 16]), k = rand([2048, 4, 16, 16]), v = rand([2048, 4, 16, 16]), bias = rand([4, 16, 16])
+    let qg = q.copy().requiringGrad(), kg = k.copy().requiringGrad(), vg = v.copy().requiringGrad()
+    let bg = bias.copy().requiringGrad()
+    bench("attention_temporal_2048x4x16x16",
+          forward: { scaledDotProductAttention(query: q, key: k, value: v, bias: bias) },
+          backward: { scaledDotProductAttention(query: qg, key: kg, value: vg, bias: bg) }, leaves: [qg, kg, vg, bg])
+}
+
+do {
     let q = rand([32, 256, 64]), k = rand([32, 256, 64]), v = rand([32, 256, 64])
     let qg = q.copy().requiringGrad(), kg = k.copy().requiringGrad(), vg = v.copy().requiringGrad()
     bench("attention_32x256x64",

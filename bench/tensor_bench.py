@@ -3,13 +3,16 @@
 on the CPU with torch.set_num_threads(2) (and --threads 2 for t2v-bench).
 
     swift build -c release --product t2v-bench
-    python3 bench/tensor_bench.py [--rounds 3] [--repeats 5] [--threads 2] [case ...]
+    python3 bench/tensor_bench.py [--rounds 3] [--repeats 5] [--threads 2] [--cpu] [case ...]
 
 For every case the two engines run alternately for --rounds rounds (so both see the same
 machine load); each round reports the median of --repeats timed runs after one warm-up, and the
 table shows the best round of each. Forward runs without gradients (inference); backward times
 only y.backward(ones) after an untimed recorded forward. Ratio = PyTorch ms / Swift ms (> 1
 means the Swift engine is faster). GFLOP/s use the nominal FLOP counts below for both engines.
+
+--cpu measures process CPU time instead of wall time, with one thread in both engines: on a
+shared, overloaded machine this is the load-independent measure of per-core efficiency.
 """
 import argparse
 import json
@@ -42,6 +45,13 @@ def attn_case(shape):
     return (lambda: f([q, k, v])), [q, k, v], f, flops
 
 
+def temporal_case():
+    q, k, v = (torch.rand(2048, 4, 16, 16) * 2 - 1 for _ in range(3))
+    bias = torch.rand(4, 16, 16) * 2 - 1
+    f = lambda xs: F.scaled_dot_product_attention(xs[0], xs[1], xs[2], attn_mask=xs[3])
+    return (lambda: f([q, k, v, bias])), [q, k, v, bias], f, 4 * 2048 * 4 * 16 * 16 * 16
+
+
 def unary_case(fn, extra=None):
     x = torch.rand(32, 64, 32, 32) * 2 - 1
     xs = [x] + (extra or [])
@@ -53,6 +63,7 @@ CASES = {
     "conv3x3_32x128x16x16": lambda: conv_case(32, 128, 16),
     "conv3x3_32x32x64x64": lambda: conv_case(32, 32, 64),
     "attention_16x4x1024x16": lambda: attn_case((16, 4, 1024, 16)),
+    "attention_temporal_2048x4x16x16": temporal_case,
     "attention_32x256x64": lambda: attn_case((32, 256, 64)),
     "groupnorm_32x64x32x32": lambda: unary_case(lambda xs: F.group_norm(xs[0], 32, xs[1], xs[2]),
                                                 [torch.rand(64), torch.rand(64)]),
@@ -61,23 +72,26 @@ CASES = {
 }
 
 
+CLOCK = time.perf_counter
+
+
 def torch_times(name, repeats):
     fwd, inputs, fn, flops = CASES[name]()
     f_times, b_times = [], []
     for i in range(repeats + 1):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         with torch.no_grad():
             fwd()
-        t1 = time.perf_counter()
+        t1 = CLOCK()
         if i:
             f_times.append((t1 - t0) * 1e3)
     grads = [x.detach().clone().requires_grad_() for x in inputs]
     for i in range(repeats + 1):
         y = fn(grads)
         gy = torch.ones_like(y)
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         y.backward(gy)
-        t1 = time.perf_counter()
+        t1 = CLOCK()
         for g in grads:
             g.grad = None
         if i:
@@ -85,8 +99,8 @@ def torch_times(name, repeats):
     return statistics.median(f_times), statistics.median(b_times), flops
 
 
-def swift_times(name, repeats, threads):
-    out = subprocess.run([BIN, "--threads", str(threads), "--repeats", str(repeats), name],
+def swift_times(name, repeats, threads, cpu):
+    out = subprocess.run([BIN, "--threads", str(threads), "--repeats", str(repeats)] + (["--cpu"] if cpu else []) + [name],
                          check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
     return row["fwd_ms"], row["bwd_ms"]
@@ -97,13 +111,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cpu", action="store_true", help="process CPU time, one thread")
     ap.add_argument("cases", nargs="*")
     args = ap.parse_args()
+    global CLOCK
+    if args.cpu:
+        CLOCK = time.process_time
+        args.threads = 1
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} not found: run `swift build -c release --product t2v-bench` first")
     torch.set_num_threads(args.threads)
     names = args.cases or list(CASES)
-    print(f"torch {torch.__version__}, {args.threads} threads, best of {args.rounds} rounds x median of {args.repeats}; "
+    print(f"torch {torch.__version__}, {args.threads} threads, {'CPU' if args.cpu else 'wall'} time, "
+          f"best of {args.rounds} rounds x median of {args.repeats}; "
           f"load average {os.getloadavg()[0]:.1f}")
     print("| case | PyTorch fwd ms | Swift fwd ms | Swift fwd GFLOP/s | fwd ratio | PyTorch bwd ms | Swift bwd ms | Swift bwd GFLOP/s | bwd ratio |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -114,7 +134,7 @@ def main():
             a, b, flops = torch_times(name, args.repeats)
             tf.append(a)
             tb.append(b)
-            c, d = swift_times(name, args.repeats, args.threads)
+            c, d = swift_times(name, args.repeats, args.threads, args.cpu)
             sf.append(c)
             sb.append(d)
         tf, tb, sf, sb = min(tf), min(tb), min(sf), min(sb)

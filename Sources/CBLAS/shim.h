@@ -84,5 +84,21 @@ static inline T2V_AVX512 void t2v_silu_avx512(const float *x, float *y, long n) 
         y[i] = x[i] / (1.0f + t2v_exp16(-v)[0]);
     }
 }
+
+// gx[i] = g[i] * d/dx SiLU(x[i]) = g * (s + x s (1 - s)), s = sigmoid(x).
+static inline T2V_AVX512 void t2v_silu_backward_avx512(const float *x, const float *g, float *gx, long n) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        t2v_f32x16 v = *(const t2v_f32x16 *)(x + i);
+        t2v_f32x16 sg = 1.0f / (1.0f + t2v_exp16(-v));
+        *(t2v_f32x16 *)(gx + i) = *(const t2v_f32x16 *)(g + i) * (sg + v * sg * (1.0f - sg));
+    }
+    for (; i < n; i++) {
+        t2v_f32x16 v = {0};
+        v[0] = -x[i];
+        float sg = 1.0f / (1.0f + t2v_exp16(v)[0]);
+        gx[i] = g[i] * (sg + x[i] * sg * (1.0f - sg));
+    }
+}
 #endif
 #endif

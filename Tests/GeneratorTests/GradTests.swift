@@ -152,6 +152,27 @@ final class GradTests: XCTestCase {
         assertClose(y.grad!.toArray(), [7], rtol: 0, atol: 0)
     }
 
+    func testLeafGradientsNeverAlias() {
+        // add passes one gradient buffer to both inputs; each leaf must still own its grad.
+        let a = Tensor(shape: [3], data: [1, 2, 3], requiresGrad: true)
+        let b = Tensor(shape: [3], data: [4, 5, 6], requiresGrad: true)
+        ((a + b) * 2).backward(Tensor(shape: [3], data: [1, 1, 1]))
+        a.grad!.scaleInPlace(10)
+        XCTAssertEqual(b.grad!.toArray(), [2, 2, 2])
+        XCTAssertEqual(a.grad!.toArray(), [20, 20, 20])
+        // A seed passed straight through (reshape) must not become the leaf's gradient buffer.
+        let x = Tensor(shape: [2, 2], data: [1, 2, 3, 4], requiresGrad: true)
+        let seed = Tensor(shape: [4], data: [1, 2, 3, 4])
+        x.reshaped([4]).backward(seed)
+        x.grad!.scaleInPlace(0)
+        XCTAssertEqual(seed.toArray(), [1, 2, 3, 4])
+        // Two paths into one intermediate accumulate before flowing on.
+        let y = Tensor(shape: [2], data: [1, 2], requiresGrad: true)
+        let h = y * 3
+        (h * h + h).sum().backward()
+        XCTAssertEqual(y.grad!.toArray(), [3 * (2 * 3 + 1), 3 * (2 * 6 + 1)])
+    }
+
     func testWithoutGradientsRecordsNothing() {
         let x = randomTensor([3], seed: 44)
         let y = withoutGradients { (x * 2).silu() }

@@ -38,6 +38,36 @@ final class OpsParityTests: XCTestCase {
         check("conv3x3", ["x", "w", "b"]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 1, padding: 1) }
         check("conv3x3s2", ["x", "w", "b"]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
         check("conv1x1", ["x", "w", "b"]) { conv2d($0[0], weight: $0[1], bias: $0[2]) }
+        check("conv3x3_tiled", ["x", "w", "b"]) { conv2d($0[0], weight: $0[1], bias: $0[2], stride: 1, padding: 1) }
+    }
+
+    /// Strided convolution over several im2col row tiles against a direct loop (Double sums),
+    /// rtol 1e-4 / atol 1e-4.
+    func testTiledStridedConvolutionMatchesDirectLoop() {
+        let x = randomTensor([1, 64, 16, 200], seed: 50, requiresGrad: false)
+        let w = randomTensor([3, 64, 3, 3], seed: 51, requiresGrad: false)
+        let y = conv2d(x, weight: w, bias: nil, stride: 2, padding: 1)
+        XCTAssertEqual(y.shape, [1, 3, 8, 100])
+        let xs = x.toArray(), ws = w.toArray()
+        var expected = [Float]()
+        for co in 0..<3 {
+            for oy in 0..<8 {
+                for ox in 0..<100 {
+                    var acc = 0.0
+                    for ci in 0..<64 {
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                let iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx
+                                if iy < 0 || iy >= 16 || ix < 0 || ix >= 200 { continue }
+                                acc += Double(xs[(ci * 16 + iy) * 200 + ix]) * Double(ws[((co * 64 + ci) * 3 + ky) * 3 + kx])
+                            }
+                        }
+                    }
+                    expected.append(Float(acc))
+                }
+            }
+        }
+        assertClose(y.toArray(), expected, rtol: 1e-4, atol: 1e-4)
     }
 
     func testNormsAndActivations() {

@@ -59,7 +59,7 @@ BLAS.setThreadCount(threads)
 
 /// Times `forward` without gradients, and, when `backwardInputs` is given, the backward pass
 /// of a recorded forward (forward not timed).
-func bench(_ name: String, forward: () -> Tensor, backward: (() -> Tensor)? = nil) {
+func bench(_ name: String, forward: () -> Tensor, backward: (() -> Tensor)? = nil, leaves: [Tensor] = []) {
     if !selected.isEmpty && !selected.contains(name) { return }
     var fwd: [Double] = []
     for i in 0...repeats {
@@ -77,6 +77,7 @@ func bench(_ name: String, forward: () -> Tensor, backward: (() -> Tensor)? = ni
             let t0 = now()
             y.backward(gy)
             let t1 = now()
+            for l in leaves { l.zeroGrad() }
             if i > 0 { bwd.append(t1 - t0) }
         }
     }
@@ -90,7 +91,7 @@ for (n, c, hw) in [(32, 64, 32), (32, 128, 16), (32, 32, 64)] {
     let xg = x.copy().requiringGrad(), wg = w.copy().requiringGrad(), bg = b.copy().requiringGrad()
     bench("conv3x3_\(n)x\(c)x\(hw)x\(hw)",
           forward: { conv2d(x, weight: w, bias: b, padding: 1) },
-          backward: { conv2d(xg, weight: wg, bias: bg, padding: 1) })
+          backward: { conv2d(xg, weight: wg, bias: bg, padding: 1) }, leaves: [xg, wg, bg])
 }
 
 do {
@@ -98,7 +99,18 @@ do {
     let qg = q.copy().requiringGrad(), kg = k.copy().requiringGrad(), vg = v.copy().requiringGrad()
     bench("attention_16x4x1024x16",
           forward: { scaledDotProductAttention(query: q, key: k, value: v) },
-          backward: { scaledDotProductAttention(query: qg, key: kg, value: vg) })
+          backward: { scaledDotProductAttention(query: qg, key: kg, value: vg) }, leaves: [qg, kg, vg])
+}
+
+do {
+    // Temporal attention of the video UNet: 2 videos x 32x32 positions x 4 heads over 16 frames,
+    // head dim 16, with a learned [heads, 16, 16] bias.
+    let q = rand([2048, 4, 16, 16]), k = rand([2048, 4, 16, 16]), v = rand([2048, 4, 16, 16]), bias = rand([4, 16, 16])
+    let qg = q.copy().requiringGrad(), kg = k.copy().requiringGrad(), vg = v.copy().requiringGrad()
+    let bg = bias.copy().requiringGrad()
+    bench("attention_temporal_2048x4x16x16",
+          forward: { scaledDotProductAttention(query: q, key: k, value: v, bias: bias) },
+          backward: { scaledDotProductAttention(query: qg, key: kg, value: vg, bias: bg) }, leaves: [qg, kg, vg, bg])
 }
 
 do {
@@ -106,19 +118,25 @@ do {
     let qg = q.copy().requiringGrad(), kg = k.copy().requiringGrad(), vg = v.copy().requiringGrad()
     bench("attention_32x256x64",
           forward: { scaledDotProductAttention(query: q, key: k, value: v) },
-          backward: { scaledDotProductAttention(query: qg, key: kg, value: vg) })
+          backward: { scaledDotProductAttention(query: qg, key: kg, value: vg) }, leaves: [qg, kg, vg])
 }
 
 do {
     let x = rand([32, 64, 32, 32]), xg = x.copy().requiringGrad()
     let g = rand([64]), b = rand([64]), gg = g.copy().requiringGrad(), bg = b.copy().requiringGrad()
     bench("groupnorm_32x64x32x32", forward: { groupNorm(x, groups: 32, weight: g, bias: b) },
-          backward: { groupNorm(xg, groups: 32, weight: gg, bias: bg) })
-    bench("silu_32x64x32x32", forward: { x.silu() }, backward: { xg.silu() })
-    bench("softmax_32x64x32x32", forward: { x.softmax() }, backward: { xg.softmax() })
+          backward: { groupNorm(xg, groups: 32, weight: gg, bias: bg) }, leaves: [xg, gg, bg])
+    bench("silu_32x64x32x32", forward: { x.silu() }, backward: { xg.silu() }, leaves: [xg])
+    bench("softmax_32x64x32x32", forward: { x.softmax() }, backward: { xg.softmax() }, leaves: [xg])
 }
 
 for (m, n, k) in [(64, 1024, 576), (1024, 64, 576), (2048, 2048, 2048), (64, 4096, 576)] {
     let a = rand([m, k]), b = rand([k, n])
     bench("gemm_\(m)x\(n)x\(k)", forward: { Tensor.matmul(a, b) })
+}
+
+for (cout, hw, k) in [(32, 4096, 288), (64, 1024, 576), (128, 256, 1152)] {
+    let w = rand([cout, k]), col = rand([k, hw])
+    bench("gemmNN_\(cout)x\(hw)x\(k)", forward: { Tensor.matmul(w, col) })
+    bench("gemmTT_\(hw)x\(cout)x\(k)", forward: { Tensor.matmul(col, w, transposeA: true, transposeB: true) })
 }

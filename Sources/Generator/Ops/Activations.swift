@@ -8,16 +8,22 @@ protocol UnaryKernel {
     static func derivative(_ x: Float, _ y: Float) -> Float
     /// Optional vectorised forward over a whole range; returns false to use `forward`.
     static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool
+    /// Optional vectorised backward gx = g·f′(x) over a range; returns false to use `derivative`.
+    static func backwardBulk(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool
 }
 
 extension UnaryKernel {
     @inline(__always) static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool { false }
+    @inline(__always) static func backwardBulk(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool { false }
 }
 
 enum SiLUKernel: UnaryKernel {
     @inline(__always) static func forward(_ x: Float) -> Float { x / (1 + FastMath.exp(-x)) }
     @inline(__always) static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         VectorKernels.silu(x, y, n)
+    }
+    @inline(__always) static func backwardBulk(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        VectorKernels.siluBackward(x, g, gx, n)
     }
     @inline(__always) static func derivative(_ x: Float, _ y: Float) -> Float {
         let s = 1 / (1 + FastMath.exp(-x))
@@ -96,7 +102,9 @@ extension Tensor {
                 let gx = Tensor(uninitializedShape: x.shape)
                 let pg = g.ptr, pxx = x.ptr, pyy = y.ptr, po = gx.ptr
                 Parallel.forRange(x.count, grain: elementwiseGrain / 4) { r in
-                    for i in r { po[i] = pg[i] * K.derivative(pxx[i], pyy[i]) }
+                    if !K.backwardBulk(pxx + r.lowerBound, pg + r.lowerBound, po + r.lowerBound, r.count) {
+                        for i in r { po[i] = pg[i] * K.derivative(pxx[i], pyy[i]) }
+                    }
                 }
                 return gx
             }])

@@ -62,6 +62,33 @@ struct ScoreTerm {
     }
 }
 
+/// C (m×n, row stride ldc) = alpha·op(A)·B, plus C when `accumulate`; B is k×n row-major (row
+/// stride ldb); op(A) is A (m×k, stride lda) or Aᵀ (A stored k×m). Plain loops whose inner loop
+/// runs along contiguous rows of B and C: for the tiny products of short sequences (temporal
+/// attention over 16 frames) this beats a BLAS call, whose fixed cost dominates there.
+@inline(__always)
+func smallGemm(transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+               b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    for i in 0..<m {
+        let cr = c + i * ldc
+        if !accumulate { for j in 0..<n { cr[j] = 0 } }
+        for p in 0..<k {
+            let av = alpha * (transA ? a[p * lda + i] : a[i * lda + p])
+            let br = b + p * ldb
+            for j in 0..<n { cr[j] += av * br[j] }
+        }
+    }
+}
+
+/// Writes the transpose of a rows×cols row-major matrix into `dst` (cols×rows).
+@inline(__always)
+func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let s = src + r * cols
+        for c in 0..<cols { dst[c * rows + r] = s[c] }
+    }
+}
+
 /// Scaled dot-product attention softmax(Q·Kᵀ·scale + bias + mask)·V, computed in blocks of
 /// query rows so the full Lq×Lk score matrix is never held: memory grows with Lq + Lk, not
 /// their product, in both inference and training (backward recomputes the scores per block
@@ -100,14 +127,26 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr, pl = lse.base
     // Every (sequence, query block) pair is an independent task; workers take chunks of tasks
     // and run GEMMs and softmax serially with their own score buffer.
+    // Short key sequences use plain loops instead of BLAS calls (see `smallGemm`).
+    let small = lk <= 64 && d <= 128 && dv <= 128
     Parallel.forRange(bh * blocks, grain: 1) { tasks in
-        let scores = TensorStorage(uninitializedCount: bq * lk + bq)
-        let ps = scores.base, pinv = scores.base + bq * lk
+        let scores = TensorStorage(uninitializedCount: bq * lk + bq + (small ? d * lk : 0))
+        let ps = scores.base, pinv = scores.base + bq * lk, pkt = pinv + bq
+        var transposed = -1
         for task in tasks {
             let b = task / blocks, q0 = (task % blocks) * bq
             let rows = min(bq, lq - q0)
-            BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: pq + (b * lq + q0) * d, lda: d,
-                             b: pk + b * lk * d, ldb: d, c: ps, ldc: lk)
+            if small {
+                if transposed != b {
+                    transpose(pk + b * lk * d, rows: lk, cols: d, into: pkt)
+                    transposed = b
+                }
+                smallGemm(transA: false, m: rows, n: lk, k: d, alpha: sc, a: pq + (b * lq + q0) * d, lda: d,
+                          b: pkt, ldb: lk, accumulate: false, c: ps, ldc: lk)
+            } else {
+                BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: pq + (b * lq + q0) * d, lda: d,
+                                 b: pk + b * lk * d, ldb: d, c: ps, ldc: lk)
+            }
             biasTerm?.add(to: ps, bh: b, q0: q0, rows: 0..<rows, lk: lk)
             maskTerm?.add(to: ps, bh: b, q0: q0, rows: 0..<rows, lk: lk)
             // Unnormalised e^(s − max) per row; the 1/Σ goes onto the (narrower) output rows.
@@ -129,8 +168,13 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                 pinv[i] = 1 / sum
             }
             let ob = po + (b * lq + q0) * dv
-            BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: dv, k: lk, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
-                             c: ob, ldc: dv)
+            if small {
+                smallGemm(transA: false, m: rows, n: dv, k: lk, alpha: 1, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
+                          accumulate: false, c: ob, ldc: dv)
+            } else {
+                BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: dv, k: lk, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
+                                 c: ob, ldc: dv)
+            }
             for i in 0..<rows {
                 let inv = pinv[i], o = ob + i * dv
                 for t in 0..<dv { o[t] *= inv }
@@ -161,21 +205,33 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
             let biasPartials = gb != nil ? TensorStorage(zeroedCount: chunks * biasCount) : nil
             Parallel.forEach(chunks) { chunk in
                 let p = TensorStorage(uninitializedCount: bq * lk), dp = TensorStorage(uninitializedCount: bq * lk)
+                let kvT = TensorStorage(uninitializedCount: small ? (d + dv) * lk : 0)
+                let pkt = kvT.base, pvt = kvT.base + d * lk
                 let gbT: ScoreTerm? = biasPartials.map { part in
                     ScoreTerm(base: part.base + chunk * biasCount, like: ScoreTerm(gb, lead: lead, lq: lq, lk: lk, name: "bias")!)
                 }
                 let pp = p.base, pdp = dp.base
                 for b in (bh * chunk / chunks)..<(bh * (chunk + 1) / chunks) {
+                    if small {
+                        transpose(pkk + b * lk * d, rows: lk, cols: d, into: pkt)
+                        transpose(pvv + b * lk * dv, rows: lk, cols: dv, into: pvt)
+                    }
                     var q0 = 0
                     while q0 < lq {
                         let rows = min(bq, lq - q0)
                         let qb = pqq + (b * lq + q0) * d, gob = pg + (b * lq + q0) * dv
-                        // P from the saved log-sum-exp.
-                        BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: qb, lda: d,
-                                         b: pkk + b * lk * d, ldb: d, c: pp, ldc: lk)
-                        // dP = dO · Vᵀ
-                        BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: dv, a: gob, lda: dv,
-                                         b: pvv + b * lk * dv, ldb: dv, c: pdp, ldc: lk)
+                        // P from the saved log-sum-exp; dP = dO · Vᵀ.
+                        if small {
+                            smallGemm(transA: false, m: rows, n: lk, k: d, alpha: sc, a: qb, lda: d, b: pkt, ldb: lk,
+                                      accumulate: false, c: pp, ldc: lk)
+                            smallGemm(transA: false, m: rows, n: lk, k: dv, alpha: 1, a: gob, lda: dv, b: pvt, ldb: lk,
+                                      accumulate: false, c: pdp, ldc: lk)
+                        } else {
+                            BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: qb, lda: d,
+                                             b: pkk + b * lk * d, ldb: d, c: pp, ldc: lk)
+                            BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: dv, a: gob, lda: dv,
+                                             b: pvv + b * lk * dv, ldb: dv, c: pdp, ldc: lk)
+                        }
                         bT?.add(to: pp, bh: b, q0: q0, rows: 0..<rows, lk: lk)
                         mT?.add(to: pp, bh: b, q0: q0, rows: 0..<rows, lk: lk)
                         for i in 0..<rows {
@@ -203,19 +259,26 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
                                 }
                             }
                         }
-                        // dV += Pᵀ · dO
-                        BLAS.sgemmSerial(transA: true, transB: false, m: lk, n: dv, k: rows, a: pp, lda: lk, b: gob, ldb: dv,
-                                         beta: 1, c: gv.ptr + b * lk * dv, ldc: dv)
-                        // dQ = scale · dS · K
-                        BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: d, k: lk, alpha: sc, a: pdp, lda: lk,
-                                         b: pkk + b * lk * d, ldb: d, c: gq.ptr + (b * lq + q0) * d, ldc: d)
-                        // dK += scale · dSᵀ · Q
-                        BLAS.sgemmSerial(transA: true, transB: false, m: lk, n: d, k: rows, alpha: sc, a: pdp, lda: lk, b: qb, ldb: d,
-                                         beta: 1, c: gk.ptr + b * lk * d, ldc: d)
+                        // dV += Pᵀ · dO;  dQ = scale · dS · K;  dK += scale · dSᵀ · Q
+                        if small {
+                            smallGemm(transA: true, m: lk, n: dv, k: rows, alpha: 1, a: pp, lda: lk, b: gob, ldb: dv,
+                                      accumulate: true, c: gv.ptr + b * lk * dv, ldc: dv)
+                            smallGemm(transA: false, m: rows, n: d, k: lk, alpha: sc, a: pdp, lda: lk, b: pkk + b * lk * d, ldb: d,
+                                      accumulate: false, c: gq.ptr + (b * lq + q0) * d, ldc: d)
+                            smallGemm(transA: true, m: lk, n: d, k: rows, alpha: sc, a: pdp, lda: lk, b: qb, ldb: d,
+                                      accumulate: true, c: gk.ptr + b * lk * d, ldc: d)
+                        } else {
+                            BLAS.sgemmSerial(transA: true, transB: false, m: lk, n: dv, k: rows, a: pp, lda: lk, b: gob, ldb: dv,
+                                             beta: 1, c: gv.ptr + b * lk * dv, ldc: dv)
+                            BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: d, k: lk, alpha: sc, a: pdp, lda: lk,
+                                             b: pkk + b * lk * d, ldb: d, c: gq.ptr + (b * lq + q0) * d, ldc: d)
+                            BLAS.sgemmSerial(transA: true, transB: false, m: lk, n: d, k: rows, alpha: sc, a: pdp, lda: lk, b: qb, ldb: d,
+                                             beta: 1, c: gk.ptr + b * lk * d, ldc: d)
+                        }
                         q0 += rows
                     }
                 }
-                withExtendedLifetime((p, dp)) {}
+                withExtendedLifetime((p, dp, kvT)) {}
             }
             if let gb, let biasPartials {
                 let dst = gb.ptr

@@ -18,10 +18,15 @@ struct ConvGeometry {
     var k: Int { cin * kh * kw }
     /// Columns of the column matrix (Hout·Wout).
     var n: Int { hout * wout }
+    /// Output rows per column tile, so one tile of the column matrix (k × rows·Wout) stays
+    /// near 1 MiB and in cache between im2col and the GEMM that reads it.
+    var tileRows: Int { max(1, min(hout, (262_144 / max(k, 1)) / max(wout, 1))) }
 
-    /// Fills `col` ([k, n]) from image `x` ([cin, h, w]); parallel over rows.
-    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, parallel: Bool) {
-        let hout = hout, wout = wout, n = n, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
+    /// Fills `col` ([k, outRows.count·Wout]) with the patches of output rows `outRows` of image
+    /// `x` ([cin, h, w]); parallel over the k rows when `parallel`.
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, outRows: Range<Int>, parallel: Bool) {
+        let wout = wout, n = outRows.count * wout, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
+        let oy0 = outRows.lowerBound
         let body = { (rows: Range<Int>) in
             for row in rows {
                 let c = row / (kh * kw), ky = (row / kw) % kh, kx = row % kw
@@ -30,9 +35,9 @@ struct ConvGeometry {
                 // Output columns whose input column is inside the image.
                 let oxLo = max(0, (p - kx + s - 1) / s)
                 let oxHi = min(wout, (w - 1 + p - kx) / s + 1)
-                for oy in 0..<hout {
+                for oy in outRows {
                     let iy = oy * s - p + ky
-                    let d = dst + oy * wout
+                    let d = dst + (oy - oy0) * wout
                     if iy < 0 || iy >= h || oxLo >= oxHi {
                         for ox in 0..<wout { d[ox] = 0 }
                         continue
@@ -53,10 +58,11 @@ struct ConvGeometry {
         if parallel { Parallel.forRange(k, grain: max(1, 8192 / max(n, 1)), body) } else { body(0..<k) }
     }
 
-    /// Adds column matrix `col` ([k, n]) back into image gradient `dx` ([cin, h, w]);
-    /// parallel over channels so no two threads write the same element.
-    func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, parallel: Bool) {
-        let hout = hout, wout = wout, n = n, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
+    /// Adds column tile `col` ([k, outRows.count·Wout]) back into image gradient `dx`
+    /// ([cin, h, w]); parallel over channels when `parallel` (no two threads write one element).
+    func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, outRows: Range<Int>, parallel: Bool) {
+        let wout = wout, n = outRows.count * wout, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
+        let oy0 = outRows.lowerBound
         let body = { (channels: Range<Int>) in
             for c in channels {
                 let dst = dx + c * h * w
@@ -66,11 +72,11 @@ struct ConvGeometry {
                         let oxLo = max(0, (p - kx + s - 1) / s)
                         let oxHi = min(wout, (w - 1 + p - kx) / s + 1)
                         if oxLo >= oxHi { continue }
-                        for oy in 0..<hout {
+                        for oy in outRows {
                             let iy = oy * s - p + ky
                             if iy < 0 || iy >= h { continue }
                             let drow = dst + iy * w
-                            let srow = src + oy * wout
+                            let srow = src + (oy - oy0) * wout
                             if s == 1 {
                                 let base = drow + (oxLo - p + kx)
                                 for ox in oxLo..<oxHi { base[ox - oxLo] += srow[ox] }
@@ -110,27 +116,37 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     // Enough images: one worker per chunk of images, serial im2col + GEMM inside (one fork-join
     // per call). Few images: parallel im2col and panel-parallel GEMM per image.
     let imageParallel = batch >= 2 * Parallel.threadCount
+    let tile = geo.tileRows
     let px = x.ptr, py = out.ptr, pw = weight.ptr, pb = bias?.ptr
     let forwardImages = { (images: Range<Int>, inner: Bool) in
-        let col = direct1x1 ? nil : TensorStorage(uninitializedCount: k * n)
+        let col = direct1x1 ? nil : TensorStorage(uninitializedCount: k * tile * geo.wout)
         for img in images {
             let xo = px + img * inImage, yo = py + img * outImage
             if let pb {
                 for c in 0..<cout { (yo + c * n).update(repeating: pb[c], count: n) }
             }
-            let b: UnsafePointer<Float>
-            if let col {
-                geo.im2col(xo, col.base, parallel: inner)
-                b = UnsafePointer(col.base)
-            } else {
-                b = UnsafePointer(xo)
-            }
-            if inner {
-                BLAS.sgemm(transA: false, transB: false, m: cout, n: n, k: k, a: pw, lda: k, b: b, ldb: n,
-                           beta: pb == nil ? 0 : 1, c: yo, ldc: n)
-            } else {
-                BLAS.sgemmSerial(transA: false, transB: false, m: cout, n: n, k: k, a: pw, lda: k, b: b, ldb: n,
-                                 beta: pb == nil ? 0 : 1, c: yo, ldc: n)
+            // Output rows in tiles: im2col of a tile, then its GEMM while the tile is in cache.
+            var oy0 = 0
+            while oy0 < geo.hout {
+                let rows = oy0..<(direct1x1 ? geo.hout : min(geo.hout, oy0 + tile))
+                let nt = rows.count * geo.wout
+                let b: UnsafePointer<Float>, ldb: Int
+                if let col {
+                    geo.im2col(xo, col.base, outRows: rows, parallel: inner)
+                    b = UnsafePointer(col.base)
+                    ldb = nt
+                } else {
+                    b = UnsafePointer(xo)
+                    ldb = n
+                }
+                if inner {
+                    BLAS.sgemm(transA: false, transB: false, m: cout, n: nt, k: k, a: pw, lda: k, b: b, ldb: ldb,
+                               beta: pb == nil ? 0 : 1, c: yo + oy0 * geo.wout, ldc: n)
+                } else {
+                    BLAS.sgemmSerial(transA: false, transB: false, m: cout, n: nt, k: k, a: pw, lda: k, b: b, ldb: ldb,
+                                     beta: pb == nil ? 0 : 1, c: yo + oy0 * geo.wout, ldc: n)
+                }
+                oy0 = rows.upperBound
             }
         }
         withExtendedLifetime(col) {}
@@ -158,40 +174,60 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
             let partials = (needW && chunks > 1) ? TensorStorage(zeroedCount: chunks * wCount) : nil
             let backwardImages = { (chunk: Int, inner: Bool) in
                 let lo = batch * chunk / chunks, hi = batch * (chunk + 1) / chunks
-                let colBuf = TensorStorage(uninitializedCount: k * n)
+                let colBuf = TensorStorage(uninitializedCount: direct1x1 ? 0 : k * tile * geo.wout)
                 let gwDst = partials.map { $0.base + chunk * wCount } ?? gw?.ptr
                 for img in lo..<hi {
-                    let gy = pg + img * outImage
-                    if let gwDst {
-                        let b: UnsafePointer<Float>
-                        if direct1x1 {
-                            b = UnsafePointer(pxx + img * inImage)
-                        } else {
-                            geo.im2col(pxx + img * inImage, colBuf.base, parallel: inner)
-                            b = UnsafePointer(colBuf.base)
+                    let gyImage = pg + img * outImage, xo = pxx + img * inImage
+                    let gxo = gx.map { $0.ptr + img * inImage }
+                    if direct1x1 {
+                        // dW += dY · Xᵀ, dX = Wᵀ · dY.
+                        if let gwDst {
+                            if inner {
+                                BLAS.sgemm(transA: false, transB: true, m: cout, n: k, k: n, a: gyImage, lda: n, b: xo, ldb: n,
+                                           beta: 1, c: gwDst, ldc: k)
+                            } else {
+                                BLAS.sgemmSerial(transA: false, transB: true, m: cout, n: k, k: n, a: gyImage, lda: n, b: xo, ldb: n,
+                                                 beta: 1, c: gwDst, ldc: k)
+                            }
                         }
-                        // dW += dY · colᵀ
-                        if inner {
-                            BLAS.sgemm(transA: false, transB: true, m: cout, n: k, k: n, a: gy, lda: n, b: b, ldb: n,
-                                       beta: 1, c: gwDst, ldc: k)
-                        } else {
-                            BLAS.sgemmSerial(transA: false, transB: true, m: cout, n: k, k: n, a: gy, lda: n, b: b, ldb: n,
-                                             beta: 1, c: gwDst, ldc: k)
+                        if let gxo {
+                            if inner {
+                                BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: pww, lda: k, b: gyImage, ldb: n, c: gxo, ldc: n)
+                            } else {
+                                BLAS.sgemmSerial(transA: true, transB: false, m: k, n: n, k: cout, a: pww, lda: k, b: gyImage, ldb: n, c: gxo, ldc: n)
+                            }
                         }
+                        continue
                     }
-                    if let gx {
-                        let gxo = gx.ptr + img * inImage
-                        // dcol = Wᵀ · dY (straight into dX for 1×1), then scatter-add into dX.
-                        let dst = direct1x1 ? gxo : colBuf.base
-                        if inner {
-                            BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: pww, lda: k, b: gy, ldb: n, c: dst, ldc: n)
-                        } else {
-                            BLAS.sgemmSerial(transA: true, transB: false, m: k, n: n, k: cout, a: pww, lda: k, b: gy, ldb: n, c: dst, ldc: n)
+                    if let gxo { gxo.update(repeating: 0, count: inImage) }
+                    var oy0 = 0
+                    while oy0 < geo.hout {
+                        let rows = oy0..<min(geo.hout, oy0 + tile)
+                        let nt = rows.count * geo.wout
+                        let gy = gyImage + oy0 * geo.wout
+                        if let gwDst {
+                            // dW += dY[:, tile] · col(tile)ᵀ
+                            geo.im2col(xo, colBuf.base, outRows: rows, parallel: inner)
+                            if inner {
+                                BLAS.sgemm(transA: false, transB: true, m: cout, n: k, k: nt, a: gy, lda: n, b: colBuf.base, ldb: nt,
+                                           beta: 1, c: gwDst, ldc: k)
+                            } else {
+                                BLAS.sgemmSerial(transA: false, transB: true, m: cout, n: k, k: nt, a: gy, lda: n, b: colBuf.base, ldb: nt,
+                                                 beta: 1, c: gwDst, ldc: k)
+                            }
                         }
-                        if !direct1x1 {
-                            gxo.update(repeating: 0, count: inImage)
-                            geo.col2im(colBuf.base, gxo, parallel: inner)
+                        if let gxo {
+                            // dcol(tile) = Wᵀ · dY[:, tile], scattered back into dX.
+                            if inner {
+                                BLAS.sgemm(transA: true, transB: false, m: k, n: nt, k: cout, a: pww, lda: k, b: gy, ldb: n,
+                                           c: colBuf.base, ldc: nt)
+                            } else {
+                                BLAS.sgemmSerial(transA: true, transB: false, m: k, n: nt, k: cout, a: pww, lda: k, b: gy, ldb: n,
+                                                 c: colBuf.base, ldc: nt)
+                            }
+                            geo.col2im(colBuf.base, gxo, outRows: rows, parallel: inner)
                         }
+                        oy0 = rows.upperBound
                     }
                 }
                 withExtendedLifetime(colBuf) {}

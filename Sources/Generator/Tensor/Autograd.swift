@@ -107,34 +107,44 @@ extension Tensor {
                 order.append(t)
             }
         }
-        var grads: [ObjectIdentifier: Tensor] = [:]
-        grads[ObjectIdentifier(self)] = seed.map { Tensor(shape: shape, storage: $0.storage) } ?? Tensor.ones(shape)
+        // Gradient per tensor, and whether this walk owns its storage (a fresh buffer no one
+        // else holds: then it can be accumulated into in place or handed to a leaf uncopied).
+        var grads: [ObjectIdentifier: (tensor: Tensor, owned: Bool)] = [:]
+        grads[ObjectIdentifier(self)] = (seed.map { Tensor(shape: shape, storage: $0.storage) } ?? Tensor.ones(shape), seed == nil)
         withoutGradients {
             for index in stride(from: order.count - 1, through: 0, by: -1) {
                 let t = order[index]!
                 order[index] = nil
-                guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
+                guard let (g, owned) = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 if let node = t.node {
                     for (input, pullback) in zip(node.inputs, node.pullbacks) {
                         guard let pullback, input.requiresGrad else { continue }
                         let gi = pullback(g)
                         precondition(gi.count == input.count, "backward: \(node.op) produced a gradient of shape \(gi.shape) for an input of shape \(input.shape)")
+                        // Pullbacks either pass `g`'s storage through (views) or allocate.
+                        let fresh = gi.storage !== g.storage
                         let key = ObjectIdentifier(input)
                         if let existing = grads[key] {
-                            grads[key] = existing + gi
+                            if existing.owned {
+                                existing.tensor.addInPlace(gi)
+                            } else {
+                                grads[key] = (existing.tensor + gi, true)
+                            }
                         } else {
-                            grads[key] = gi
+                            grads[key] = (gi, fresh)
                         }
                     }
                     if !retainGraph { t.node = nil }
                 } else {
-                    // Leaf gradients are owned copies, so optimizers may scale them in place.
+                    // Leaf gradients are owned, so optimizers may scale them in place.
                     if let existing = t.grad {
                         existing.addInPlace(g)
+                    } else if owned && g.storage !== seed?.storage {
+                        t.grad = g.shape == t.shape ? g : Tensor(shape: t.shape, storage: g.storage)
                     } else {
-                        let owned = Tensor(uninitializedShape: t.shape)
-                        owned.ptr.update(from: g.ptr, count: g.count)
-                        t.grad = owned
+                        let copy = Tensor(uninitializedShape: t.shape)
+                        copy.ptr.update(from: g.ptr, count: g.count)
+                        t.grad = copy
                     }
                 }
             }

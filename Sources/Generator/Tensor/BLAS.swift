@@ -162,4 +162,13 @@ enum VectorKernels {
         #endif
         return false
     }
+
+    /// gx = g · SiLU′(x) over n floats; false without AVX-512.
+    @inline(__always)
+    static func siluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        #if arch(x86_64)
+        if available { t2v_silu_backward_avx512(x, g, gx, n); return true }
+        #endif
+        return false
+    }
 }

@@ -55,6 +55,9 @@ def ops():
          dict(x=rand(2, 3, 9, 8), w=rand(5, 3, 3, 3), b=rand(5)))
     case(s, "conv3x3s2", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
          dict(x=rand(2, 3, 9, 8), w=rand(5, 3, 3, 3), b=rand(5)))
+    # Wide enough that the engine's im2col works in two row tiles (k * Wout > 256K floats).
+    case(s, "conv3x3_tiled", lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1),
+         dict(x=rand(1, 32, 12, 100), w=rand(4, 32, 3, 3), b=rand(4)))
     case(s, "conv1x1", lambda x, w, b: F.conv2d(x, w, b), dict(x=rand(2, 6, 5, 4), w=rand(4, 6, 1, 1), b=rand(4)))
     case(s, "groupnorm", lambda x, w, b: F.group_norm(x, 4, w, b, eps=1e-5),
          dict(x=rand(2, 8, 5, 3, scale=3), w=rand(8), b=rand(8)))

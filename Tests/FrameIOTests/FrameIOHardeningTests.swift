@@ -13,6 +13,25 @@ final class FrameIOHardeningTests: XCTestCase {
         return path
     }
 
+    /// A fixture file committed under Tests/FrameIOTests/Fixtures.
+    func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name).path
+    }
+
+    /// A mutated MOV whose video stream has no codec (FuzzVideoReader, crash-5ef98f8e...): the
+    /// "no decoder" error read the codec id from the stream's parameters after
+    /// `avformat_close_input` had freed them (heap-use-after-free under AddressSanitizer; a wrong
+    /// codec name or a crash without it). The message must name the file and the codec.
+    func testStreamWithoutADecoderIsRefusedWithItsCodecName() throws {
+        let path = fixture("fuzz/videoreader-uaf-unknown-codec.mov")
+        XCTAssertThrowsError(try VideoReader(path: path)) { error in
+            guard case .unsupported(let message)? = error as? FrameIOError else {
+                return XCTFail("expected .unsupported, got \(error)")
+            }
+            XCTAssertTrue(message.hasPrefix(path + ": this FFmpeg has no decoder for the none video codec"), message)
+        }
+    }
+
     /// Peak resident set size of this process so far, in bytes (ru_maxrss).
     func peakRSS() -> Int {
         var usage = rusage()

@@ -5,7 +5,10 @@
 import Foundation
 import FrameIO
 
-private let path = NSTemporaryDirectory() + "fuzz-video-\(getpid()).bin"
+private let path: String = {
+    VideoWriter.setFFmpegLogLevel(.quiet)  // damaged input makes FFmpeg log a lot; it slows fuzzing
+    return NSTemporaryDirectory() + "fuzz-video-\(getpid()).bin"
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVideoReader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {

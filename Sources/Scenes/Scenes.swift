@@ -4,7 +4,7 @@ import FrameIO
 /// model. Only the `t2v-scenes` tool links this module.
 ///
 /// A clip is a pure function of `(family, seed)`: the seed feeds independent SplitMix64 streams
-/// for the attributes, the caption choice, the scene layout and the per-frame grain, so changing
+/// for the attributes, the caption choice, the scene layout and the grain, so changing
 /// a caption table never changes pixels. Motion is defined per frame (speeds are fractions of the
 /// frame size per frame), so `frames` only sets how long the clip runs.
 public enum Scenes {
@@ -37,7 +37,9 @@ public enum Scenes {
             var canvas = Canvas(width: size, height: size)
             scene.draw(&canvas, t: Float(f))
             if scene.grain > 0 {
-                var grainRNG = SceneRNG(seed: seed, stream: UInt64(family.number) << 32 | UInt64(f) | 1 << 63)
+                // The same grain pattern on every frame: texture that breaks up banding without
+                // adding frame-to-frame flicker.
+                var grainRNG = SceneRNG(seed: seed, stream: UInt64(family.number) | 1 << 63)
                 canvas.addNoise(amount: scene.grain, rng: &grainRNG)
             }
             try body(canvas.rgbFrame())

@@ -62,7 +62,9 @@ struct Probe: ParsableCommand {
 /// Opening inputs for the reading subcommands: library errors become actionable CommandErrors.
 enum ReaderInput {
     /// Opens `path` (`-` = stdin) with `options`; FrameIO's message says what failed and what to do.
+    /// FFmpeg's own logging is limited to errors (e.g. "moov atom not found"), which add detail.
     static func open(_ path: String, options: VideoReader.Options = .init()) throws -> VideoReader {
+        VideoWriter.setFFmpegLogLevel(.error)
         do {
             return try VideoReader(path: path, options: options)
         } catch let error as FrameIOError {

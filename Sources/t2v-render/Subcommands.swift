@@ -4,10 +4,12 @@ extension T2VRender {
     /// Every subcommand, in the order `--help` lists them. One line per subcommand so
     /// parallel work merges cleanly.
     static let allSubcommands: [ParsableCommand.Type] = [
-        Encode.self,
-        Extract.self,
         Probe.self,
         Frames.self,
         Decode.self,
+        Encode.self,
+        Eval.self,
+        Extract.self,
+        Embed.self,
     ]
 }

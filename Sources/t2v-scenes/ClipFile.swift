@@ -2,51 +2,54 @@ import ArgumentParser
 import FrameIO
 import Foundation
 
-/// The file format of rendered clips.
+/// The container clips are written in (H.264 in MP4 or Matroska, VP9 in WebM, through FrameIO's
+/// `VideoWriter`).
 enum ClipFormat: String, CaseIterable, ExpressibleByArgument {
-    /// Raw RGB24 frames back to back (`FAMILY-SEED.rgb`); read with
-    /// `ffmpeg -f rawvideo -pix_fmt rgb24 -video_size SxS -framerate FPS -i FILE`.
-    case rgb
+    /// H.264 in MP4 (`FAMILY-SEED.mp4`).
+    case mp4
+    /// H.264 in Matroska (`FAMILY-SEED.mkv`).
+    case mkv
+    /// VP9 in WebM (`FAMILY-SEED.webm`).
+    case webm
 
     /// The file extension.
     var fileExtension: String { rawValue }
 }
 
-/// Streams one clip's frames into a temporary file and moves it into place on `finish()`, so an
-/// interrupted run never leaves a partial clip under the final name.
-final class ClipFile {
-    let url: URL
-    private let tmp: URL
-    private var handle: FileHandle?
+/// Encoding settings for the corpus's clips.
+struct ClipEncoding {
+    var format: ClipFormat
+    var fps: Int
+    var crf: Int?
+    var preset: String?
 
-    /// Opens a temporary file beside `url`. Throws `ScenesCommandError` when it cannot be created.
-    init(url: URL, format: ClipFormat, width: Int, height: Int, fps: Int) throws {
-        self.url = url
-        tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil), let h = FileHandle(forWritingAtPath: tmp.path) else {
-            throw ScenesCommandError("\(tmp.path): cannot create the clip file. Check that the output folder is writable.")
-        }
-        handle = h
+    /// Writer options: one encoder thread per clip (clips are tiny; threads only add latency),
+    /// constant quality.
+    var options: VideoWriter.Options {
+        var o = VideoWriter.Options()
+        o.frameRate = Rational(Int32(fps), 1)
+        o.crf = crf
+        if format != .webm { o.preset = preset }
+        o.threads = 1
+        o.metadata = ["comment": "t2v-scenes procedural corpus"]
+        return o
     }
+}
 
-    /// Appends one frame.
-    func write(_ frame: RGBFrame) throws {
-        do { try handle?.write(contentsOf: frame.packedRGB) } catch {
-            throw ScenesCommandError("\(tmp.path): write failed (\(error.localizedDescription)). Is the disk full?")
+/// Streams one clip's frames into `url` with a `VideoWriter` (which writes to a hidden temp file
+/// and renames it on `finish()`, so an interrupted run never leaves a partial clip under the
+/// final name). Errors name the file.
+func writeClip(to url: URL, size: Int, encoding: ClipEncoding, frames: ((RGBFrame) throws -> Void) throws -> Void) throws {
+    do {
+        let writer = try VideoWriter(path: url.path, width: size, height: size, options: encoding.options)
+        do {
+            try frames { try writer.write($0) }
+            try writer.finish()
+        } catch {
+            writer.cancel()
+            throw error
         }
-    }
-
-    /// Closes the file and renames it to its final name.
-    func finish() throws {
-        try handle?.close()
-        handle = nil
-        try moveReplacing(tmp, url)
-    }
-
-    deinit {
-        if handle != nil {
-            try? handle?.close()
-            try? FileManager.default.removeItem(at: tmp)
-        }
+    } catch let error as FrameIOError {
+        throw ScenesCommandError("\(url.lastPathComponent): encoding failed: \(error.description)")
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 
 /// Still-image formats `t2v-scenes sheet` writes.
 enum ImageFormat: String, CaseIterable {
+    /// PNG (RGB, 8-bit), through FrameIO's `PNGImage`.
+    case png
     /// Binary PPM (P6, 8-bit).
     case ppm
 }
@@ -16,8 +18,12 @@ enum ImageFile {
             var data = Data("P6\n\(frame.width) \(frame.height)\n255\n".utf8)
             data.append(contentsOf: frame.packedRGB)
             try writeAtomically(data, to: url)
+        case .png:
+            do { try PNGImage.write(frame, to: url.path) } catch let error as FrameIOError {
+                throw ScenesCommandError("\(url.path): cannot write the PNG (\(error.description)).")
+            }
         case nil:
-            throw ScenesCommandError("\(url.path): unsupported image type; use .ppm")
+            throw ScenesCommandError("\(url.path): unsupported image type; use .png or .ppm")
         }
     }
 }

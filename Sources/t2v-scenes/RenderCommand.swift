@@ -49,8 +49,14 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Caption written to the sidecar: auto (training caption for train, paraphrase for heldout), training, paraphrase.")
     var captions: CaptionKind = .auto
 
-    @Option(help: "Clip file format.")
-    var format: ClipFormat = .rgb
+    @Option(help: "Clip container: mp4 (H.264), mkv (H.264) or webm (VP9).")
+    var format: ClipFormat = .mp4
+
+    @Option(help: "Constant-quality factor (h264 0...51, vp9 0...63; lower = better). Default: 18 for h264, 30 for vp9.")
+    var crf: Int?
+
+    @Option(help: "x264 preset (ultrafast ... veryslow) for mp4/mkv.")
+    var preset: String = "medium"
 
     @OptionGroup var selection: FamilySelection
 
@@ -64,6 +70,15 @@ struct RenderCommand: ParsableCommand {
         }
         guard frames >= 1, frames <= 10_000 else { throw ValidationError("--frames must be from 1 to 10000, got \(frames)") }
         guard fps >= 1, fps <= 240 else { throw ValidationError("--fps must be from 1 to 240, got \(fps)") }
+        let presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+        guard presets.contains(preset) else { throw ValidationError("--preset must be one of \(presets.joined(separator: ", ")), got \(preset)") }
+        if let crf {
+            let top = format == .webm ? 63 : 51
+            guard (0...top).contains(crf) else { throw ValidationError("--crf for \(format.rawValue) must be from 0 to \(top), got \(crf)") }
+        }
+        guard seed <= UInt64.max - SceneSplit.heldOutBase - UInt64(perFamily) else {
+            throw ValidationError("--seed \(seed) is too large: it must be at most \(UInt64.max - SceneSplit.heldOutBase - UInt64(perFamily))")
+        }
         if split == .train {
             guard seed + UInt64(perFamily) <= SceneSplit.heldOutBase else {
                 throw ValidationError("--seed \(seed) + --per-family \(perFamily) runs past the training seed range (0..<\(SceneSplit.heldOutBase))")
@@ -72,6 +87,7 @@ struct RenderCommand: ParsableCommand {
     }
 
     func run() throws {
+        VideoWriter.setFFmpegLogLevel(.error)
         let families = try selection.resolved()
         let folder = URL(fileURLWithPath: output, isDirectory: true)
         do {
@@ -79,9 +95,13 @@ struct RenderCommand: ParsableCommand {
         } catch {
             throw ScenesCommandError("\(folder.path): cannot create the output folder (\(error.localizedDescription)).")
         }
+        let encoding = ClipEncoding(format: format, fps: fps, crf: crf ?? (format == .webm ? 30 : 18), preset: preset)
         let manifestURL = folder.appendingPathComponent("manifest.csv")
-        var rows = try Manifest.read(manifestURL)
-        let progress = Progress(total: families.count * perFamily, enabled: !quiet && isatty(STDERR_FILENO) != 0)
+        // Rows of an earlier run whose clip has since been deleted are dropped.
+        var rows = try Manifest.read(manifestURL).filter {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0.path).path)
+        }
+        let progress = ProgressLine(total: families.count * perFamily, enabled: !quiet && isatty(STDERR_FILENO) != 0)
         var rendered = 0, skipped = 0
         let start = Date()
         for family in families {
@@ -96,9 +116,9 @@ struct RenderCommand: ParsableCommand {
                     skipped += 1
                 } else {
                     try writeAtomically(Data((caption + "\n").utf8), to: textURL)
-                    let file = try ClipFile(url: videoURL, format: format, width: size, height: size, fps: fps)
-                    try Scenes.renderFrames(family: family, seed: clipSeed, size: size, frames: frames) { try file.write($0) }
-                    try file.finish()
+                    try writeClip(to: videoURL, size: size, encoding: encoding) { sink in
+                        try Scenes.renderFrames(family: family, seed: clipSeed, size: size, frames: frames, sink)
+                    }
                     rendered += 1
                 }
                 // Keep the caption that is on disk (a resumed run may have been asked for other captions).
@@ -129,7 +149,7 @@ struct RenderCommand: ParsableCommand {
 }
 
 /// A one-line progress display on stderr, shown only when stderr is a terminal.
-final class Progress {
+final class ProgressLine {
     let total: Int
     let enabled: Bool
     private var count = 0

@@ -9,9 +9,9 @@ struct SheetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sheet",
         abstract: "Render a contact sheet: one row per family, frames of one clip across.",
-        discussion: "The output format follows the extension: .ppm (binary PPM).")
+        discussion: "The output format follows the extension: .png (through FrameIO's PNGImage) or .ppm (binary PPM).")
 
-    @Option(name: [.short, .customLong("output")], help: "Output image (.ppm).")
+    @Option(name: [.short, .customLong("output")], help: "Output image (.png or .ppm).")
     var output: String
 
     @Option(help: "Cell size in pixels.")
@@ -40,35 +40,19 @@ struct SheetCommand: ParsableCommand {
 
     func run() throws {
         let families = try selection.resolved()
-        let sheet = ContactSheet.render(families: families, seed: seed, cell: size, columns: columns, frames: frames)
+        // One row per family: `columns` frames of the (family, seed) clip, evenly spaced in time.
+        let picks = (0..<columns).map { columns == 1 ? 0 : $0 * (frames - 1) / (columns - 1) }
+        var tiles: [RGBFrame] = []
+        for family in families {
+            let clip = Scenes.render(family: family, seed: seed, size: size, frames: frames)
+            tiles += picks.map { clip.frames[$0] }
+        }
+        let sheet: RGBFrame
+        do { sheet = try ContactSheet(columns: columns, spacing: 2, background: [24, 24, 24]).compose(tiles) } catch let error as FrameIOError {
+            throw ScenesCommandError("cannot lay out the contact sheet: \(error.description)")
+        }
         let url = URL(fileURLWithPath: output)
         try ImageFile.write(sheet, to: url)
         print("wrote \(url.path): \(sheet.width)x\(sheet.height), \(families.count) rows x \(columns) frames")
-    }
-}
-
-/// Lays frames out in a grid with 2-pixel dark gutters.
-enum ContactSheet {
-    static let gutter = 2
-
-    /// One row per family: `columns` frames of the `(family, seed)` clip, evenly spaced in time.
-    static func render(families: [SceneFamily], seed: UInt64, cell: Int, columns: Int, frames: Int) -> RGBFrame {
-        let width = columns * cell + (columns + 1) * gutter
-        let height = families.count * cell + (families.count + 1) * gutter
-        var bytes = [UInt8](repeating: 24, count: width * height * 3)
-        let picks = (0..<columns).map { columns == 1 ? 0 : $0 * (frames - 1) / (columns - 1) }
-        for (row, family) in families.enumerated() {
-            let clip = Scenes.render(family: family, seed: seed, size: cell, frames: frames)
-            for (col, f) in picks.enumerated() {
-                let src = clip.frames[f].packedRGB
-                let x0 = gutter + col * (cell + gutter), y0 = gutter + row * (cell + gutter)
-                for y in 0..<cell {
-                    let dst = ((y0 + y) * width + x0) * 3
-                    bytes.replaceSubrange(dst..<(dst + cell * 3), with: src[(y * cell * 3)..<((y + 1) * cell * 3)])
-                }
-            }
-        }
-        // Sizes are positive and the byte count matches by construction.
-        return try! RGBFrame(width: width, height: height, packed: bytes)
     }
 }

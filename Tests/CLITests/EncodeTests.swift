@@ -40,14 +40,15 @@ final class EncodeTests: XCTestCase {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        var errData = Data()
+        final class Box: @unchecked Sendable { var data = Data() }  // written by one reader, read after wait()
+        let errBox = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         p.waitUntilExit()
-        return (p.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
+        return (p.terminationStatus, outData, String(decoding: errBox.data, as: UTF8.self))
     }
 
     private func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }

@@ -125,6 +125,7 @@ final class VideoWriterErrorTests: XCTestCase {
         }
         expect("a.mp4", .gif, "codec gif cannot be stored in mp4: GIF output needs the .gif container")
         expect("a.webm", .h264, "codec h264 cannot be stored in webm: the webm muxer does not accept it")
+        expect("a.mov", .vp9, "codec vp9 cannot be stored in mov: FFmpeg stores vp9 in MP4 but not MOV; use .mp4")
         expect("a.gif", .h264, "codec h264 cannot be stored in gif: the .gif container holds only the gif codec")
         expect("a.avi", nil, "cannot tell the container from the file name; use .mp4, .mov, .mkv, .webm, .gif, .nut, a PNG pattern such as frames_%04d.png, or set the format")
         expect("a.png", nil, "a PNG sequence needs a frame-number pattern in the file name, e.g. frames_%04d.png")

@@ -59,6 +59,11 @@ final class GradTests: XCTestCase {
         let w1 = randomTensor([4, 3, 1, 1], seed: 21)
         checkGradients([x, w1, b], "1x1") { conv2d($0[0], weight: $0[1], bias: $0[2]) }
         checkGradients([x, w1], "1x1 s2") { conv2d($0[0], weight: $0[1], bias: nil, stride: 2) }
+        // A batch large enough for the image-parallel path (private weight-gradient partials).
+        let xb = randomTensor([9, 2, 3, 4], seed: 46)
+        let wb = randomTensor([3, 2, 3, 3], seed: 47)
+        checkGradients([xb, wb, randomTensor([3], seed: 48)], "batch 9") { conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1) }
+        checkGradients([xb, randomTensor([3, 2, 1, 1], seed: 49)], "batch 9 1x1") { conv2d($0[0], weight: $0[1], bias: nil) }
     }
 
     func testNormalization() {

@@ -266,6 +266,7 @@ public final class VideoWriter {
         case (.gif, _): throw refuse("GIF output needs the .gif container")
         case (_, .gif): throw refuse("the .gif container holds only the gif codec")
         case (_, .png): throw refuse("a PNG sequence holds only png images")
+        case (.vp9, .mov), (.av1, .mov): throw refuse("FFmpeg stores \(codec.rawValue) in MP4 but not MOV; use .mp4")
         default: break
         }
         guard let format = av_guess_format(container.muxerName, nil, nil) else {

@@ -52,6 +52,25 @@ public struct DDIMScheduler: Scheduler, Sendable {
                      "steps offset \(stepsOffset) pushes the grid outside 0..<\(schedule.trainSteps)")
     }
 
+    /// Creates a DDIM sampler on an explicit grid, e.g. a distilled student's
+    /// (`ProgressiveDistillation.studentTimesteps`); other parameters as in the main initialiser.
+    ///
+    /// - Precondition: `timesteps` is non-empty, strictly descending and inside the schedule.
+    public init(schedule: NoiseSchedule, timesteps: [Int], predictionType: PredictionType, eta: Double = 0,
+                clipSample: Float? = nil, useClippedModelOutput: Bool = false, setAlphaToOne: Bool = true) {
+        precondition(!timesteps.isEmpty && zip(timesteps, timesteps.dropFirst()).allSatisfy { $0 > $1 },
+                     "a DDIM grid must be non-empty and strictly descending: \(timesteps)")
+        precondition(timesteps.allSatisfy { $0 >= 0 && $0 < schedule.trainSteps }, "grid outside 0..<\(schedule.trainSteps)")
+        precondition(eta >= 0, "DDIM eta must be >= 0 (got \(eta))")
+        self.schedule = schedule
+        self.predictionType = predictionType
+        self.eta = eta
+        self.clipSample = clipSample
+        self.useClippedModelOutput = useClippedModelOutput
+        self.finalAlphaCumprod = setAlphaToOne ? 1 : schedule.alphasCumprod[0]
+        self.timesteps = timesteps
+    }
+
     /// Noise is needed whenever eta > 0.
     public func needsNoise(at timestep: Int) -> Bool { eta > 0 }
 

@@ -6,10 +6,19 @@ protocol UnaryKernel {
     static func forward(_ x: Float) -> Float
     /// f'(x) given x and y = f(x).
     static func derivative(_ x: Float, _ y: Float) -> Float
+    /// Optional vectorised forward over a whole range; returns false to use `forward`.
+    static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool
+}
+
+extension UnaryKernel {
+    @inline(__always) static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool { false }
 }
 
 enum SiLUKernel: UnaryKernel {
     @inline(__always) static func forward(_ x: Float) -> Float { x / (1 + FastMath.exp(-x)) }
+    @inline(__always) static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        VectorKernels.silu(x, y, n)
+    }
     @inline(__always) static func derivative(_ x: Float, _ y: Float) -> Float {
         let s = 1 / (1 + FastMath.exp(-x))
         return s + y * (1 - s)
@@ -77,7 +86,9 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape)
         let px = ptr, py = out.ptr
         Parallel.forRange(count, grain: elementwiseGrain / 4) { r in
-            for i in r { py[i] = K.forward(px[i]) }
+            if !K.forwardBulk(px + r.lowerBound, py + r.lowerBound, r.count) {
+                for i in r { py[i] = K.forward(px[i]) }
+            }
         }
         if Tensor.shouldRecord(self) {
             let x = detached(), y = out.detached()

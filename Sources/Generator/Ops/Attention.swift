@@ -23,6 +23,15 @@ struct ScoreTerm {
         colStride = s[s.count - 1]
     }
 
+    /// The same layout over another buffer (a private gradient copy).
+    init(base: UnsafeMutablePointer<Float>, like other: ScoreTerm) {
+        self.base = base
+        leadDims = other.leadDims
+        leadStrides = other.leadStrides
+        rowStride = other.rowStride
+        colStride = other.colStride
+    }
+
     @inline(__always)
     func offset(_ bh: Int) -> Int {
         var rem = bh, off = 0
@@ -85,47 +94,49 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     let maskTerm = ScoreTerm(mask, lead: lead, lq: lq, lk: lk, name: "mask")
     let out = Tensor(uninitializedShape: lead + [lq, dv])
     let lse = TensorStorage(uninitializedCount: bh * lq)
-    // Query block: about 64K scores (256 KiB) per block.
-    let bq = max(1, min(lq, 65536 / max(lk, 1)))
-    let scores = TensorStorage(uninitializedCount: bq * lk)
-    let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr, pl = lse.base, ps = scores.base
-    for b in 0..<bh {
-        var q0 = 0
-        while q0 < lq {
+    // Query block: about 256K scores (1 MiB) per block.
+    let bq = max(1, min(lq, 262_144 / max(lk, 1)))
+    let blocks = (lq + bq - 1) / bq
+    let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr, pl = lse.base
+    // Every (sequence, query block) pair is an independent task; workers take chunks of tasks
+    // and run GEMMs and softmax serially with their own score buffer.
+    Parallel.forRange(bh * blocks, grain: 1) { tasks in
+        let scores = TensorStorage(uninitializedCount: bq * lk + bq)
+        let ps = scores.base, pinv = scores.base + bq * lk
+        for task in tasks {
+            let b = task / blocks, q0 = (task % blocks) * bq
             let rows = min(bq, lq - q0)
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: pq + (b * lq + q0) * d, lda: d,
-                       b: pk + b * lk * d, ldb: d, c: ps, ldc: lk)
-            Parallel.forRange(rows, grain: max(1, 8192 / max(lk, 1))) { r in
-                biasTerm?.add(to: ps, bh: b, q0: q0, rows: r, lk: lk)
-                maskTerm?.add(to: ps, bh: b, q0: q0, rows: r, lk: lk)
-                for i in r {
-                    let row = ps + i * lk
-                    if causal {
-                        let first = q0 + i + 1
-                        if first < lk { (row + first).update(repeating: -Float.infinity, count: lk - first) }
-                    }
-                    var m = -Float.infinity
-                    for j in 0..<lk { m = max(m, row[j]) }
-                    if m == -Float.infinity {
-                        row.update(repeating: 0, count: lk)
-                        pl[b * lq + q0 + i] = Float.infinity
-                        continue
-                    }
-                    var s: Float = 0
-                    for j in 0..<lk {
-                        let e = FastMath.exp(row[j] - m)
-                        row[j] = e
-                        s += e
-                    }
-                    let inv = 1 / s
-                    for j in 0..<lk { row[j] *= inv }
-                    pl[b * lq + q0 + i] = m + Foundation.log(s)
+            BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: pq + (b * lq + q0) * d, lda: d,
+                             b: pk + b * lk * d, ldb: d, c: ps, ldc: lk)
+            biasTerm?.add(to: ps, bh: b, q0: q0, rows: 0..<rows, lk: lk)
+            maskTerm?.add(to: ps, bh: b, q0: q0, rows: 0..<rows, lk: lk)
+            // Unnormalised e^(s − max) per row; the 1/Σ goes onto the (narrower) output rows.
+            for i in 0..<rows {
+                let row = ps + i * lk
+                if causal {
+                    let first = q0 + i + 1
+                    if first < lk { (row + first).update(repeating: -Float.infinity, count: lk - first) }
                 }
+                let m = FastMath.max(row, lk)
+                if m == -Float.infinity {
+                    row.update(repeating: 0, count: lk)
+                    pl[b * lq + q0 + i] = .infinity
+                    pinv[i] = 0
+                    continue
+                }
+                let sum = FastMath.expShift(row, lk, shift: m)
+                pl[b * lq + q0 + i] = m + Foundation.log(sum)
+                pinv[i] = 1 / sum
             }
-            BLAS.sgemm(transA: false, transB: false, m: rows, n: dv, k: lk, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
-                       c: po + (b * lq + q0) * dv, ldc: dv)
-            q0 += rows
+            let ob = po + (b * lq + q0) * dv
+            BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: dv, k: lk, a: ps, lda: lk, b: pv + b * lk * dv, ldb: dv,
+                             c: ob, ldc: dv)
+            for i in 0..<rows {
+                let inv = pinv[i], o = ob + i * dv
+                for t in 0..<dv { o[t] *= inv }
+            }
         }
+        withExtendedLifetime(scores) {}
     }
     var inputs = [query, key, value]
     if let bias { inputs.append(bias) }
@@ -141,71 +152,76 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
             let gb = needBias ? Tensor.zeros(biasShape!) : nil
             let bT = ScoreTerm(biasD, lead: lead, lq: lq, lk: lk, name: "bias")
             let mT = ScoreTerm(maskD, lead: lead, lq: lq, lk: lk, name: "mask")
-            let gbT = ScoreTerm(gb, lead: lead, lq: lq, lk: lk, name: "bias")
-            let p = TensorStorage(uninitializedCount: bq * lk), dp = TensorStorage(uninitializedCount: bq * lk)
-            let rowDot = TensorStorage(uninitializedCount: bq)
             let pqq = q.ptr, pkk = k.ptr, pvv = v.ptr, poo = o.ptr, pg = g.ptr, pll = lseT.ptr
-            for b in 0..<bh {
-                var q0 = 0
-                while q0 < lq {
-                    let rows = min(bq, lq - q0)
-                    let qb = pqq + (b * lq + q0) * d, gob = pg + (b * lq + q0) * dv
-                    // P from the saved log-sum-exp.
-                    BLAS.sgemm(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: qb, lda: d,
-                               b: pkk + b * lk * d, ldb: d, c: p.base, ldc: lk)
-                    // dP = dO · Vᵀ
-                    BLAS.sgemm(transA: false, transB: true, m: rows, n: lk, k: dv, a: gob, lda: dv,
-                               b: pvv + b * lk * dv, ldb: dv, c: dp.base, ldc: lk)
-                    let pp = p.base, pdp = dp.base, prd = rowDot.base
-                    Parallel.forRange(rows, grain: max(1, 8192 / max(lk, 1))) { r in
-                        bT?.add(to: pp, bh: b, q0: q0, rows: r, lk: lk)
-                        mT?.add(to: pp, bh: b, q0: q0, rows: r, lk: lk)
-                        for i in r {
+            // Workers own whole sequences (dK, dV of a sequence are sums over its query blocks);
+            // each has private score buffers and, when the bias needs a gradient, a private
+            // bias-gradient buffer summed at the end (the bias is shared across sequences).
+            let chunks = min(bh, 4 * Parallel.threadCount)
+            let biasCount = gb?.count ?? 0
+            let biasPartials = gb != nil ? TensorStorage(zeroedCount: chunks * biasCount) : nil
+            Parallel.forEach(chunks) { chunk in
+                let p = TensorStorage(uninitializedCount: bq * lk), dp = TensorStorage(uninitializedCount: bq * lk)
+                let gbT: ScoreTerm? = biasPartials.map { part in
+                    ScoreTerm(base: part.base + chunk * biasCount, like: ScoreTerm(gb, lead: lead, lq: lq, lk: lk, name: "bias")!)
+                }
+                let pp = p.base, pdp = dp.base
+                for b in (bh * chunk / chunks)..<(bh * (chunk + 1) / chunks) {
+                    var q0 = 0
+                    while q0 < lq {
+                        let rows = min(bq, lq - q0)
+                        let qb = pqq + (b * lq + q0) * d, gob = pg + (b * lq + q0) * dv
+                        // P from the saved log-sum-exp.
+                        BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: d, alpha: sc, a: qb, lda: d,
+                                         b: pkk + b * lk * d, ldb: d, c: pp, ldc: lk)
+                        // dP = dO · Vᵀ
+                        BLAS.sgemmSerial(transA: false, transB: true, m: rows, n: lk, k: dv, a: gob, lda: dv,
+                                         b: pvv + b * lk * dv, ldb: dv, c: pdp, ldc: lk)
+                        bT?.add(to: pp, bh: b, q0: q0, rows: 0..<rows, lk: lk)
+                        mT?.add(to: pp, bh: b, q0: q0, rows: 0..<rows, lk: lk)
+                        for i in 0..<rows {
                             let row = pp + i * lk, drow = pdp + i * lk
                             let l = pll[b * lq + q0 + i]
                             let lim = causal ? min(lk, q0 + i + 1) : lk
                             if l == Float.infinity {
                                 row.update(repeating: 0, count: lk)
                             } else {
-                                for j in 0..<lim { row[j] = FastMath.exp(row[j] - l) }
+                                FastMath.expShift(row, lim, shift: l)
                                 for j in lim..<lk { row[j] = 0 }
                             }
-                            // D_i = dO_i · O_i
-                            var dot: Float = 0
-                            let go = gob + i * dv, oo = poo + (b * lq + q0 + i) * dv
-                            for t in 0..<dv { dot += go[t] * oo[t] }
-                            prd[i] = dot
-                            // dS = P ∘ (dP − D_i), stored over dP.
+                            // D_i = dO_i · O_i; dS = P ∘ (dP − D_i), stored over dP.
+                            let dot = FastMath.dot(gob + i * dv, poo + (b * lq + q0 + i) * dv, dv)
                             for j in 0..<lk { drow[j] = row[j] * (drow[j] - dot) }
                         }
-                    }
-                    if let gbT {
-                        if gbT.rowStride == 0 {
+                        if let gbT {
                             let dst = gbT.base + gbT.offset(b)
                             for i in 0..<rows {
-                                let drow = pdp + i * lk
-                                if gbT.colStride == 1 { for j in 0..<lk { dst[j] += drow[j] } } else { for j in 0..<lk { dst[0] += drow[j] } }
-                            }
-                        } else {
-                            let dst = gbT.base + gbT.offset(b)
-                            Parallel.forRange(rows, grain: max(1, 8192 / max(lk, 1))) { r in
-                                for i in r {
-                                    let drow = pdp + i * lk, brow = dst + (q0 + i) * gbT.rowStride
-                                    if gbT.colStride == 1 { for j in 0..<lk { brow[j] += drow[j] } } else { for j in 0..<lk { brow[0] += drow[j] } }
+                                let drow = pdp + i * lk, brow = dst + (q0 + i) * gbT.rowStride
+                                if gbT.colStride == 1 {
+                                    for j in 0..<lk { brow[j] += drow[j] }
+                                } else {
+                                    brow[0] += FastMath.sum(drow, lk)
                                 }
                             }
                         }
+                        // dV += Pᵀ · dO
+                        BLAS.sgemmSerial(transA: true, transB: false, m: lk, n: dv, k: rows, a: pp, lda: lk, b: gob, ldb: dv,
+                                         beta: 1, c: gv.ptr + b * lk * dv, ldc: dv)
+                        // dQ = scale · dS · K
+                        BLAS.sgemmSerial(transA: false, transB: false, m: rows, n: d, k: lk, alpha: sc, a: pdp, lda: lk,
+                                         b: pkk + b * lk * d, ldb: d, c: gq.ptr + (b * lq + q0) * d, ldc: d)
+                        // dK += scale · dSᵀ · Q
+                        BLAS.sgemmSerial(transA: true, transB: false, m: lk, n: d, k: rows, alpha: sc, a: pdp, lda: lk, b: qb, ldb: d,
+                                         beta: 1, c: gk.ptr + b * lk * d, ldc: d)
+                        q0 += rows
                     }
-                    // dV += Pᵀ · dO
-                    BLAS.sgemm(transA: true, transB: false, m: lk, n: dv, k: rows, a: pp, lda: lk, b: gob, ldb: dv,
-                               beta: 1, c: gv.ptr + b * lk * dv, ldc: dv)
-                    // dQ = scale · dS · K
-                    BLAS.sgemm(transA: false, transB: false, m: rows, n: d, k: lk, alpha: sc, a: pdp, lda: lk,
-                               b: pkk + b * lk * d, ldb: d, c: gq.ptr + (b * lq + q0) * d, ldc: d)
-                    // dK += scale · dSᵀ · Q
-                    BLAS.sgemm(transA: true, transB: false, m: lk, n: d, k: rows, alpha: sc, a: pdp, lda: lk, b: qb, ldb: d,
-                               beta: 1, c: gk.ptr + b * lk * d, ldc: d)
-                    q0 += rows
+                }
+                withExtendedLifetime((p, dp)) {}
+            }
+            if let gb, let biasPartials {
+                let dst = gb.ptr
+                for c in 0..<chunks {
+                    let src = biasPartials.base + c * biasCount
+                    for i in 0..<biasCount { dst[i] += src[i] }
                 }
             }
             let grads: [Tensor?] = [gq, gk, gv, gb]

@@ -20,9 +20,9 @@ struct ConvGeometry {
     var n: Int { hout * wout }
 
     /// Fills `col` ([k, n]) from image `x` ([cin, h, w]); parallel over rows.
-    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+    func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, parallel: Bool) {
         let hout = hout, wout = wout, n = n, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
-        Parallel.forRange(k, grain: max(1, 8192 / max(n, 1))) { rows in
+        let body = { (rows: Range<Int>) in
             for row in rows {
                 let c = row / (kh * kw), ky = (row / kw) % kh, kx = row % kw
                 let src = x + c * h * w
@@ -34,13 +34,15 @@ struct ConvGeometry {
                     let iy = oy * s - p + ky
                     let d = dst + oy * wout
                     if iy < 0 || iy >= h || oxLo >= oxHi {
-                        d.update(repeating: 0, count: wout)
+                        for ox in 0..<wout { d[ox] = 0 }
                         continue
                     }
                     let srow = src + iy * w
                     for ox in 0..<oxLo { d[ox] = 0 }
                     if s == 1 {
-                        (d + oxLo).update(from: srow + (oxLo - p + kx), count: oxHi - oxLo)
+                        // Inline copy: rows are short, a memcpy call per row costs more.
+                        let sp = srow + (kx - p)
+                        for ox in oxLo..<oxHi { d[ox] = sp[ox] }
                     } else {
                         for ox in oxLo..<oxHi { d[ox] = srow[ox * s - p + kx] }
                     }
@@ -48,13 +50,14 @@ struct ConvGeometry {
                 }
             }
         }
+        if parallel { Parallel.forRange(k, grain: max(1, 8192 / max(n, 1)), body) } else { body(0..<k) }
     }
 
     /// Adds column matrix `col` ([k, n]) back into image gradient `dx` ([cin, h, w]);
     /// parallel over channels so no two threads write the same element.
-    func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, parallel: Bool) {
         let hout = hout, wout = wout, n = n, h = h, w = w, kh = kh, kw = kw, s = stride, p = padding
-        Parallel.forRange(cin, grain: 1) { channels in
+        let body = { (channels: Range<Int>) in
             for c in channels {
                 let dst = dx + c * h * w
                 for ky in 0..<kh {
@@ -79,6 +82,7 @@ struct ConvGeometry {
                 }
             }
         }
+        if parallel { Parallel.forRange(cin, grain: 1, body) } else { body(0..<cin) }
     }
 }
 
@@ -103,24 +107,38 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let k = geo.k, n = geo.n
     let inImage = geo.cin * geo.h * geo.w, outImage = cout * n
     let direct1x1 = geo.kh == 1 && geo.kw == 1 && stride == 1 && padding == 0
-    let col = direct1x1 ? nil : TensorStorage(uninitializedCount: k * n)
-    for img in 0..<batch {
-        let xo = x.ptr + img * inImage, yo = out.ptr + img * outImage
-        if let bias {
-            let pb = bias.ptr
-            Parallel.forRange(cout, grain: max(1, elementwiseGrain / max(n, 1))) { r in
-                for c in r { (yo + c * n).update(repeating: pb[c], count: n) }
+    // Enough images: one worker per chunk of images, serial im2col + GEMM inside (one fork-join
+    // per call). Few images: parallel im2col and panel-parallel GEMM per image.
+    let imageParallel = batch >= 2 * Parallel.threadCount
+    let px = x.ptr, py = out.ptr, pw = weight.ptr, pb = bias?.ptr
+    let forwardImages = { (images: Range<Int>, inner: Bool) in
+        let col = direct1x1 ? nil : TensorStorage(uninitializedCount: k * n)
+        for img in images {
+            let xo = px + img * inImage, yo = py + img * outImage
+            if let pb {
+                for c in 0..<cout { (yo + c * n).update(repeating: pb[c], count: n) }
+            }
+            let b: UnsafePointer<Float>
+            if let col {
+                geo.im2col(xo, col.base, parallel: inner)
+                b = UnsafePointer(col.base)
+            } else {
+                b = UnsafePointer(xo)
+            }
+            if inner {
+                BLAS.sgemm(transA: false, transB: false, m: cout, n: n, k: k, a: pw, lda: k, b: b, ldb: n,
+                           beta: pb == nil ? 0 : 1, c: yo, ldc: n)
+            } else {
+                BLAS.sgemmSerial(transA: false, transB: false, m: cout, n: n, k: k, a: pw, lda: k, b: b, ldb: n,
+                                 beta: pb == nil ? 0 : 1, c: yo, ldc: n)
             }
         }
-        let b: UnsafePointer<Float>
-        if let col {
-            geo.im2col(xo, col.base)
-            b = UnsafePointer(col.base)
-        } else {
-            b = UnsafePointer(xo)
-        }
-        BLAS.sgemm(transA: false, transB: false, m: cout, n: n, k: k, a: weight.ptr, lda: k, b: b, ldb: n,
-                   beta: bias == nil ? 0 : 1, c: yo, ldc: n)
+        withExtendedLifetime(col) {}
+    }
+    if imageParallel {
+        Parallel.forRange(batch, grain: 1) { forwardImages($0, false) }
+    } else {
+        forwardImages(0..<batch, true)
     }
     var inputs = [x, weight]
     if let bias { inputs.append(bias) }
@@ -131,32 +149,64 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
         var cached: (g: Tensor, gx: Tensor?, gw: Tensor?)? = nil
         let both: (Tensor) -> (Tensor?, Tensor?) = { g in
             if let cached, cached.g === g { return (cached.gx, cached.gw) }
-            let gx = needX ? Tensor.zeros(dx.shape) : nil
-            let gw = needW ? Tensor(uninitializedShape: dw.shape) : nil
-            let colBuf = TensorStorage(uninitializedCount: k * n)
-            for img in 0..<batch {
-                let gy = g.ptr + img * outImage
-                if let gw {
-                    let b: UnsafePointer<Float>
-                    if direct1x1 {
-                        b = UnsafePointer(dx.ptr + img * inImage)
-                    } else {
-                        geo.im2col(dx.ptr + img * inImage, colBuf.base)
-                        b = UnsafePointer(colBuf.base)
+            let gx = needX ? Tensor(uninitializedShape: dx.shape) : nil
+            let gw = needW ? Tensor.zeros(dw.shape) : nil
+            let pg = g.ptr, pxx = dx.ptr, pww = dw.ptr
+            let wCount = cout * k
+            let chunks = imageParallel ? min(batch, 4 * Parallel.threadCount) : 1
+            // Each chunk of images accumulates its own weight gradient; summed afterwards.
+            let partials = (needW && chunks > 1) ? TensorStorage(zeroedCount: chunks * wCount) : nil
+            let backwardImages = { (chunk: Int, inner: Bool) in
+                let lo = batch * chunk / chunks, hi = batch * (chunk + 1) / chunks
+                let colBuf = TensorStorage(uninitializedCount: k * n)
+                let gwDst = partials.map { $0.base + chunk * wCount } ?? gw?.ptr
+                for img in lo..<hi {
+                    let gy = pg + img * outImage
+                    if let gwDst {
+                        let b: UnsafePointer<Float>
+                        if direct1x1 {
+                            b = UnsafePointer(pxx + img * inImage)
+                        } else {
+                            geo.im2col(pxx + img * inImage, colBuf.base, parallel: inner)
+                            b = UnsafePointer(colBuf.base)
+                        }
+                        // dW += dY · colᵀ
+                        if inner {
+                            BLAS.sgemm(transA: false, transB: true, m: cout, n: k, k: n, a: gy, lda: n, b: b, ldb: n,
+                                       beta: 1, c: gwDst, ldc: k)
+                        } else {
+                            BLAS.sgemmSerial(transA: false, transB: true, m: cout, n: k, k: n, a: gy, lda: n, b: b, ldb: n,
+                                             beta: 1, c: gwDst, ldc: k)
+                        }
                     }
-                    // dW += dY · colᵀ
-                    BLAS.sgemm(transA: false, transB: true, m: cout, n: k, k: n, a: gy, lda: n, b: b, ldb: n,
-                               beta: img == 0 ? 0 : 1, c: gw.ptr, ldc: k)
+                    if let gx {
+                        let gxo = gx.ptr + img * inImage
+                        // dcol = Wᵀ · dY (straight into dX for 1×1), then scatter-add into dX.
+                        let dst = direct1x1 ? gxo : colBuf.base
+                        if inner {
+                            BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: pww, lda: k, b: gy, ldb: n, c: dst, ldc: n)
+                        } else {
+                            BLAS.sgemmSerial(transA: true, transB: false, m: k, n: n, k: cout, a: pww, lda: k, b: gy, ldb: n, c: dst, ldc: n)
+                        }
+                        if !direct1x1 {
+                            gxo.update(repeating: 0, count: inImage)
+                            geo.col2im(colBuf.base, gxo, parallel: inner)
+                        }
+                    }
                 }
-                if let gx {
-                    if direct1x1 {
-                        BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: dw.ptr, lda: k, b: gy, ldb: n,
-                                   c: gx.ptr + img * inImage, ldc: n)
-                    } else {
-                        // dcol = Wᵀ · dY, then scatter-add into dX.
-                        BLAS.sgemm(transA: true, transB: false, m: k, n: n, k: cout, a: dw.ptr, lda: k, b: gy, ldb: n,
-                                   c: colBuf.base, ldc: n)
-                        geo.col2im(colBuf.base, gx.ptr + img * inImage)
+                withExtendedLifetime(colBuf) {}
+            }
+            if chunks > 1 {
+                Parallel.forEach(chunks) { backwardImages($0, false) }
+            } else {
+                backwardImages(0, true)
+            }
+            if let partials, let gw {
+                let d = gw.ptr, p = partials.base
+                Parallel.forRange(wCount, grain: 4096) { r in
+                    for c in 0..<chunks {
+                        let src = p + c * wCount
+                        for i in r { d[i] += src[i] }
                     }
                 }
             }

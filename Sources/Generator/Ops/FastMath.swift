@@ -45,3 +45,86 @@ enum FastMath {
         return x < 0 ? -v : v
     }
 }
+
+extension FastMath {
+    /// Maximum of `n` floats (−∞ for n = 0), 16 lanes at a time.
+    @inline(__always)
+    static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        if let fast = VectorKernels.max(p, n) { return fast }
+        var i = 0
+        var m = -Float.infinity
+        if n >= 16 {
+            var acc = SIMD16<Float>(repeating: -.infinity)
+            while i + 16 <= n {
+                let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+                acc.replace(with: v, where: v .> acc)
+                i += 16
+            }
+            for l in 0..<16 { m = acc[l] > m ? acc[l] : m }
+        }
+        while i < n {
+            m = p[i] > m ? p[i] : m
+            i += 1
+        }
+        return m
+    }
+
+    /// Sum of `n` floats with 16 independent lanes.
+    @inline(__always)
+    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var i = 0
+        var acc = SIMD16<Float>(repeating: 0)
+        while i + 16 <= n {
+            acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n {
+            s += p[i]
+            i += 1
+        }
+        return s
+    }
+
+    /// Dot product of `n` floats with 16 independent lanes.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var i = 0
+        var acc = SIMD16<Float>(repeating: 0)
+        while i + 16 <= n {
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self)
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n {
+            s += a[i] * b[i]
+            i += 1
+        }
+        return s
+    }
+
+    /// p[i] = e^(p[i] − shift) for i < n; returns the sum of the results.
+    @inline(__always)
+    @discardableResult
+    static func expShift(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+        if let fast = VectorKernels.expShiftSum(p, n, shift: shift) { return fast }
+        for i in 0..<n { p[i] = exp(p[i] - shift) }
+        return sum(p, n)
+    }
+
+    /// Replaces row `p` (n floats) by softmax(p) in place; returns log Σ exp, or +∞ when every
+    /// entry is −∞ (the row is then set to zeros).
+    @inline(__always)
+    @discardableResult
+    static func softmaxInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int, logSumExp: Bool = true) -> Float {
+        let m = max(p, n)
+        if m == -Float.infinity {
+            p.update(repeating: 0, count: n)
+            return .infinity
+        }
+        let s = expShift(p, n, shift: m)
+        let inv = 1 / s
+        for i in 0..<n { p[i] *= inv }
+        return logSumExp ? m + Foundation.log(s) : 0
+    }
+}

@@ -1,31 +1,25 @@
 import Foundation
 
-/// Mean and reciprocal standard deviation of `n` floats (biased variance, as PyTorch's norms).
+/// Mean and reciprocal standard deviation of `n` floats (biased variance, as PyTorch's norms),
+/// two passes with 16-lane partial sums.
 @inline(__always)
 func meanRstd(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float) {
-    var s: Double = 0
+    let mean = FastMath.sum(p, n) / Float(n)
     var i = 0
-    while i < n {
-        let end = min(i + 256, n)
-        var f: Float = 0
-        for j in i..<end { f += p[j] }
-        s += Double(f)
-        i = end
+    var acc = SIMD16<Float>(repeating: 0)
+    let mv = SIMD16<Float>(repeating: mean)
+    while i + 16 <= n {
+        let d = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self) - mv
+        acc += d * d
+        i += 16
     }
-    let mean = Float(s / Double(n))
-    var v: Double = 0
-    i = 0
+    var v = acc.sum()
     while i < n {
-        let end = min(i + 256, n)
-        var f: Float = 0
-        for j in i..<end {
-            let d = p[j] - mean
-            f += d * d
-        }
-        v += Double(f)
-        i = end
+        let d = p[i] - mean
+        v += d * d
+        i += 1
     }
-    return (mean, 1 / (Float(v / Double(n)) + eps).squareRoot())
+    return (mean, 1 / (v / Float(n) + eps).squareRoot())
 }
 
 /// Group normalisation (PyTorch `group_norm`): statistics over each group of C/groups
@@ -67,64 +61,64 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
     if Tensor.shouldRecord(inputs) {
         let dx = x.detached(), dw = weight?.detached()
         let statsT = Tensor(shape: [batch * groups * 2], storage: stats)
-        // Per-(n, c) sums of dy·x̂ and dy, shared by the weight and bias pullbacks.
-        let channelSums: (Tensor) -> (Tensor, Tensor) = { g in
-            let sxy = Tensor(uninitializedShape: [batch, c]), sy = Tensor(uninitializedShape: [batch, c])
-            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, a = sxy.ptr, b = sy.ptr
+        // One pass over dy and x gives per-(n, c) Σdy and Σdy·x̂; every pullback uses them.
+        var cached: (g: Tensor, sums: Tensor)? = nil
+        let channelSums: (Tensor) -> Tensor = { g in
+            if let cached, cached.g === g { return cached.sums }
+            let sums = Tensor(uninitializedShape: [batch, c, 2])
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, ps = sums.ptr
             Parallel.forRange(batch * c, grain: max(1, elementwiseGrain / max(spatial, 1))) { r in
                 for nc in r {
                     let ng = (nc / c) * groups + (nc % c) / cpg
                     let mean = st[2 * ng], rstd = st[2 * ng + 1]
                     let gg = pg + nc * spatial, xx = pxx + nc * spatial
-                    var s1: Float = 0, s2: Float = 0
-                    for i in 0..<spatial {
-                        s1 += gg[i] * (xx[i] - mean)
-                        s2 += gg[i]
-                    }
-                    a[nc] = s1 * rstd
-                    b[nc] = s2
+                    let s1 = FastMath.sum(gg, spatial)
+                    ps[2 * nc] = s1
+                    ps[2 * nc + 1] = (FastMath.dot(gg, xx, spatial) - mean * s1) * rstd
                 }
             }
-            return (sxy, sy)
+            cached = (g, sums)
+            return sums
         }
         var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
+            let sums = channelSums(g)
             let gx = Tensor(uninitializedShape: dx.shape)
-            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr
+            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr, ps = sums.ptr
             Parallel.forRange(batch * groups, grain: max(1, elementwiseGrain / max(groupSize, 1))) { r in
                 for ng in r {
-                    let base = ng * groupSize, grp = ng % groups
+                    let base = ng * groupSize, grp = ng % groups, n = ng / groups
                     let mean = st[2 * ng], rstd = st[2 * ng + 1]
                     // Means over the group of dx̂ and dx̂·x̂, with dx̂ = dy·γ.
-                    var m1: Double = 0, m2: Double = 0
+                    var m1: Float = 0, m2: Float = 0
                     for cc in 0..<cpg {
-                        let gamma = pww?[grp * cpg + cc] ?? 1
-                        let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial
-                        var s1: Float = 0, s2: Float = 0
-                        for i in 0..<spatial {
-                            s1 += gg[i]
-                            s2 += gg[i] * (xx[i] - mean)
-                        }
-                        m1 += Double(s1 * gamma)
-                        m2 += Double(s2 * gamma * rstd)
+                        let ch = grp * cpg + cc, gamma = pww?[ch] ?? 1
+                        m1 += ps[2 * (n * c + ch)] * gamma
+                        m2 += ps[2 * (n * c + ch) + 1] * gamma
                     }
-                    let a = Float(m1 / Double(groupSize)), b = Float(m2 / Double(groupSize))
+                    let a = m1 / Float(groupSize), b = m2 / Float(groupSize)
                     for cc in 0..<cpg {
                         let gamma = pww?[grp * cpg + cc] ?? 1
                         let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial, oo = po + base + cc * spatial
-                        for i in 0..<spatial {
-                            let xhat = (xx[i] - mean) * rstd
-                            oo[i] = rstd * (gg[i] * gamma - a - xhat * b)
-                        }
+                        // dx = rstd·(dy·γ − a − x̂·b) = c1·dy + c2·x + c3
+                        let c1 = rstd * gamma, c2 = -rstd * rstd * b, c3 = rstd * (rstd * mean * b - a)
+                        for i in 0..<spatial { oo[i] = c1 * gg[i] + c2 * xx[i] + c3 }
                     }
                 }
             }
             return gx
         } : nil]
+        // dγ[c] = Σ_n Σdy·x̂, dβ[c] = Σ_n Σdy.
+        let reduceBatch: (Tensor, Int) -> Tensor = { sums, which in
+            let out = Tensor.zeros([c])
+            let ps = sums.ptr, po = out.ptr
+            for n in 0..<batch { for ch in 0..<c { po[ch] += ps[2 * (n * c + ch) + which] } }
+            return out
+        }
         if let weight {
-            pullbacks.append(weight.requiresGrad ? { g in channelSums(g).0.sum(axis: 0) } : nil)
+            pullbacks.append(weight.requiresGrad ? { g in reduceBatch(channelSums(g), 1) } : nil)
         }
         if let bias {
-            pullbacks.append(bias.requiresGrad ? { g in g.sumToShape([1, c] + [Int](repeating: 1, count: dx.rank - 2)).reshaped([c]) } : nil)
+            pullbacks.append(bias.requiresGrad ? { g in reduceBatch(channelSums(g), 0) } : nil)
         }
         out.record("groupNorm", inputs, pullbacks)
     }

@@ -1,27 +1,101 @@
 import CBLAS
+import Foundation
 
 /// The only place that calls BLAS. Row-major single-precision GEMM through OpenBLAS, plus a
 /// plain Swift implementation of the same contract (`referenceSgemm`) that tests use as oracle.
+///
+/// Threading: OpenBLAS runs single-threaded (`openblas_set_num_threads(1)`) and large products
+/// are split into column or row panels run on `Parallel.threadCount` workers. Ops that already
+/// run in parallel (convolution over images, attention over heads) call `sgemmSerial` inside
+/// their workers. One level of parallelism, no nested thread pools, no spinning BLAS threads on
+/// a shared machine.
 public enum BLAS {
-    /// Sets the number of OpenBLAS threads used by matrix products (and `Parallel.threadCount`).
+    private static let configure: Void = {
+        openblas_set_num_threads(1)
+    }()
+
+    /// Sets the number of worker threads for matrix products and parallel loops.
     public static func setThreadCount(_ n: Int) {
         precondition(n >= 1, "BLAS.setThreadCount: need at least one thread, got \(n)")
-        openblas_set_num_threads(Int32(n))
+        _ = configure
         Parallel.threadCount = n
     }
 
-    /// Number of threads OpenBLAS uses.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// Name of the OpenBLAS kernel set in use (e.g. "SkylakeX", "Haswell", "Prescott").
+    public static var kernelName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    /// The OpenBLAS core type this CPU supports best, when OpenBLAS picked a slower generic one
+    /// (OpenBLAS 0.3.21 does not recognise some newer CPUs and falls back to "Prescott" SSE3
+    /// kernels, 4–5× slower). nil when the detected kernels are fine or the CPU is unknown.
+    public static var recommendedCoreType: String? {
+        let name = kernelName.lowercased()
+        if !["prescott", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "atom", "unknown"].contains(name) { return nil }
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        if flags.contains("avx512f") && flags.contains("avx512bw") && flags.contains("avx512vl") { return "SkylakeX" }
+        if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
+        return nil
+    }
+
+    /// For executables: when OpenBLAS chose slow generic kernels and `OPENBLAS_CORETYPE` is not
+    /// set, sets it to `recommendedCoreType` and re-executes the process (OpenBLAS reads the
+    /// variable only at load time). Returns normally when nothing needs to change or exec fails.
+    /// Call first thing in `main`, before any threads start.
+    public static func reexecWithFasterKernelsIfNeeded() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, let core = recommendedCoreType else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+    }
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ.
     /// A is m×k (k×m stored when `transA`), B is k×n (n×k stored when `transB`), C is m×n.
-    @inline(__always)
+    /// Large products are split into panels computed in parallel.
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let threads = Parallel.threadCount
+        let work = m * n * k
+        if threads == 1 || work < 1 << 20 || (m < 32 && n < 32) {
+            sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if n >= m {
+            // Column panels: C[:, j0..<j1] = op(A) · op(B)[:, j0..<j1].
+            let panels = min(2 * threads, max(1, n / 32))
+            Parallel.forEach(panels) { p in
+                let j0 = (n * p / panels) & ~15, j1 = p == panels - 1 ? n : (n * (p + 1) / panels) & ~15
+                if j1 <= j0 { return }
+                sgemmSerial(transA: transA, transB: transB, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda,
+                            b: transB ? b + j0 * ldb : b + j0, ldb: ldb, beta: beta, c: c + j0, ldc: ldc)
+            }
+        } else {
+            // Row panels: C[i0..<i1, :] = op(A)[i0..<i1, :] · op(B).
+            let panels = min(2 * threads, max(1, m / 16))
+            Parallel.forEach(panels) { p in
+                let i0 = m * p / panels, i1 = m * (p + 1) / panels
+                if i1 <= i0 { return }
+                sgemmSerial(transA: transA, transB: transB, m: i1 - i0, n: n, k: k, alpha: alpha,
+                            a: transA ? a + i0 : a + i0 * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc)
+            }
+        }
+    }
+
+    /// `sgemm` on the calling thread only (for use inside parallel workers).
+    @inline(__always)
+    static func sgemmSerial(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = configure
         if m == 0 || n == 0 { return }
         if k == 0 {
-            scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            for i in 0..<m {
+                for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
+            }
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
@@ -46,10 +120,46 @@ public enum BLAS {
             }
         }
     }
+}
 
-    private static func scaleC(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        for i in 0..<m {
-            for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] }
-        }
+/// AVX-512 vector kernels from the CBLAS shim header (Swift itself is compiled for baseline
+/// SSE2). Each returns false / nil when the CPU lacks AVX-512, and the caller uses its Swift loop.
+enum VectorKernels {
+    /// Whether the CPU has AVX-512F/DQ (read once from /proc/cpuinfo).
+    static let available: Bool = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        return flags.contains("avx512f") && flags.contains("avx512dq")
+    }()
+
+    /// Raises glibc's mmap and trim thresholds so freed tensor buffers are reused from the heap.
+    static func keepFreedHeapMemory() { t2v_keep_freed_heap_memory() }
+
+    /// p[i] = e^(p[i] − shift) for i < n; returns the sum, or nil without AVX-512.
+    @inline(__always)
+    static func expShiftSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float? {
+        #if arch(x86_64)
+        if available { return t2v_exp_shift_sum_avx512(p, n, shift) }
+        #endif
+        return nil
+    }
+
+    /// Maximum of n floats, or nil without AVX-512.
+    @inline(__always)
+    static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float? {
+        #if arch(x86_64)
+        if available { return t2v_max_avx512(p, n) }
+        #endif
+        return nil
+    }
+
+    /// y = x·σ(x) over n floats; false without AVX-512.
+    @inline(__always)
+    static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        #if arch(x86_64)
+        if available { t2v_silu_avx512(x, y, n); return true }
+        #endif
+        return false
     }
 }

@@ -95,24 +95,31 @@ public final class Tensor {
     public static func randn<G: RandomNumberGenerator>(_ shape: [Int], std: Float = 1, using generator: inout G,
                                                        requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
+        let p = t.ptr
         var i = 0
         while i < t.count {
-            let u1 = max(Float.random(in: 0..<1, using: &generator), Float.leastNormalMagnitude)
-            let u2 = Float.random(in: 0..<1, using: &generator)
+            let bits = generator.next()
+            // Two 24-bit uniforms from one 64-bit draw; u1 in (0, 1], u2 in [0, 1).
+            let u1 = (Float(bits >> 40) + 1) * 0x1p-24
+            let u2 = Float((bits >> 8) & 0xFF_FFFF) * 0x1p-24
             let r = (-2 * Foundation.log(u1)).squareRoot() * std
-            t.ptr[i] = r * Foundation.cos(2 * Float.pi * u2)
-            if i + 1 < t.count { t.ptr[i + 1] = r * Foundation.sin(2 * Float.pi * u2) }
+            p[i] = r * Foundation.cos(2 * Float.pi * u2)
+            if i + 1 < t.count { p[i + 1] = r * Foundation.sin(2 * Float.pi * u2) }
             i += 2
         }
         t.requiresGrad = requiresGrad
         return t
     }
 
-    /// Uniform samples in `low..<high` drawn from `generator`.
+    /// Uniform samples in `low..<high` drawn from `generator` (24 random bits each).
     public static func uniform<G: RandomNumberGenerator>(_ shape: [Int], low: Float, high: Float, using generator: inout G,
                                                          requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.ptr[i] = Float.random(in: low..<high, using: &generator) }
+        let p = t.ptr, span = high - low
+        for i in 0..<t.count {
+            let u = Float(generator.next() >> 40) * 0x1p-24
+            p[i] = min(low + span * u, high.nextDown)
+        }
         t.requiresGrad = requiresGrad
         return t
     }

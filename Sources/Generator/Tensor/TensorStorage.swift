@@ -10,8 +10,16 @@ public final class TensorStorage {
     /// Number of Float32 elements in the buffer.
     public let count: Int
 
+    /// Keeps freed tensor buffers in the heap for reuse instead of returning them to the OS
+    /// after every op (glibc would otherwise mmap/munmap each large buffer and every new
+    /// activation would pay page faults). Peak memory is unchanged.
+    private static let configureAllocator: Void = {
+        VectorKernels.keepFreedHeapMemory()
+    }()
+
     /// Allocates `count` uninitialised elements.
     init(uninitializedCount count: Int) {
+        _ = TensorStorage.configureAllocator
         self.count = count
         var raw: UnsafeMutableRawPointer? = nil
         let bytes = max(count, 1) * MemoryLayout<Float>.stride

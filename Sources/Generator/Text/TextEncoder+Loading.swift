@@ -1,71 +1,64 @@
 import Foundation
 
-/// Weights of one linear layer: weight [outFeatures, inFeatures] (PyTorch layout), bias.
-struct LinearWeights: Sendable {
-    var weight: [Float]
-    var bias: [Float]
-    var inFeatures: Int
-    var outFeatures: Int
-}
+extension BertModel {
+    /// The checkpoint name (Hugging Face `BertModel`, without a `bert.` prefix) of each module
+    /// parameter. This is the one place where checkpoint names map to the model.
+    static func checkpointName(ofParameter name: String) -> String {
+        let direct: [String: String] = [
+            "embeddings.word": "embeddings.word_embeddings.weight",
+            "embeddings.position": "embeddings.position_embeddings.weight",
+            "embeddings.tokenType": "embeddings.token_type_embeddings.weight",
+            "embeddings.norm.weight": "embeddings.LayerNorm.weight",
+            "embeddings.norm.bias": "embeddings.LayerNorm.bias",
+        ]
+        if let mapped = direct[name] { return mapped }
+        // layers.N.<part>.<weight|bias> -> encoder.layer.N.<HF part>.<weight|bias>
+        let parts = name.split(separator: ".").map(String.init)
+        guard parts.count == 4, parts[0] == "layers" else { return name }
+        let layerParts: [String: String] = [
+            "query": "attention.self.query",
+            "key": "attention.self.key",
+            "value": "attention.self.value",
+            "attentionOutput": "attention.output.dense",
+            "attentionNorm": "attention.output.LayerNorm",
+            "intermediate": "intermediate.dense",
+            "output": "output.dense",
+            "outputNorm": "output.LayerNorm",
+        ]
+        guard let hf = layerParts[parts[2]] else { return name }
+        return "encoder.layer.\(parts[1]).\(hf).\(parts[3])"
+    }
 
-/// Weights of one LayerNorm.
-struct NormWeights: Sendable {
-    var gamma: [Float]
-    var beta: [Float]
-}
-
-/// Weights of one BERT transformer layer.
-struct BertLayerWeights: Sendable {
-    var query, key, value, attentionOutput: LinearWeights
-    var attentionNorm: NormWeights
-    var intermediate, output: LinearWeights
-    var outputNorm: NormWeights
-}
-
-/// All weights of the BERT encoder.
-struct BertWeights: Sendable {
-    var wordEmbeddings: [Float]
-    var positionEmbeddings: [Float]
-    var tokenTypeEmbeddings: [Float]
-    var embeddingNorm: NormWeights
-    var layers: [BertLayerWeights]
-}
-
-extension BertWeights {
-    /// Loads the weights from a Hugging Face BertModel checkpoint. This is the one place where
-    /// checkpoint names map to the model: `embeddings.*` and `encoder.layer.N.*`, with or
-    /// without a leading `bert.` (BertForX checkpoints); `pooler.*` and
-    /// `embeddings.position_ids` are not used.
-    /// - Throws: `TextEncoderError.badWeights` when a tensor is missing or misshapen.
-    static func load(from file: TextWeightsFile, config c: BertConfig) throws -> BertWeights {
-        let prefix = file.entries["bert.embeddings.word_embeddings.weight"] != nil ? "bert." : ""
-        func t(_ name: String, _ shape: [Int]) throws -> [Float] { try file.floats(prefix + name, shape: shape) }
-        func linear(_ name: String, _ inF: Int, _ outF: Int) throws -> LinearWeights {
-            LinearWeights(weight: try t(name + ".weight", [outF, inF]), bias: try t(name + ".bias", [outF]),
-                          inFeatures: inF, outFeatures: outF)
+    /// Loads pretrained weights from a Hugging Face BertModel safetensors checkpoint, with or
+    /// without a leading `bert.` on the names (BertForX checkpoints). `pooler.*`,
+    /// `embeddings.position_ids` and task heads are not used.
+    /// - Throws: `TextEncoderError.unreadableFile` when the file is not a valid safetensors file,
+    ///   `.badWeights` when a tensor is missing, misshapen or not floating point.
+    func loadWeights(from url: URL) throws {
+        let file: SafeTensors
+        do { file = try SafeTensors(contentsOf: url) } catch {
+            throw TextEncoderError.unreadableFile(path: url.path, reason: "\(error)")
         }
-        func norm(_ name: String) throws -> NormWeights {
-            NormWeights(gamma: try t(name + ".weight", [c.hiddenSize]), beta: try t(name + ".bias", [c.hiddenSize]))
+        let prefix = file.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        var tensors: [String: Tensor] = [:]
+        for (name, parameter) in namedParameters() {
+            let key = prefix + Self.checkpointName(ofParameter: name)
+            guard file.contains(key) else {
+                throw TextEncoderError.badWeights(path: url.path, reason: "no tensor named \(key)")
+            }
+            let info = try file.info(key)
+            guard info.shape == parameter.shape else {
+                throw TextEncoderError.badWeights(path: url.path,
+                                                  reason: "\(key) has shape \(info.shape), expected \(parameter.shape)")
+            }
+            do {
+                tensors[name] = Tensor(shape: info.shape, data: try file.floats(key))
+            } catch {
+                throw TextEncoderError.badWeights(path: url.path, reason: "\(error)")
+            }
         }
-        let h = c.hiddenSize, f = c.intermediateSize
-        var layers: [BertLayerWeights] = []
-        for i in 0..<c.numHiddenLayers {
-            let p = "encoder.layer.\(i)."
-            layers.append(BertLayerWeights(
-                query: try linear(p + "attention.self.query", h, h),
-                key: try linear(p + "attention.self.key", h, h),
-                value: try linear(p + "attention.self.value", h, h),
-                attentionOutput: try linear(p + "attention.output.dense", h, h),
-                attentionNorm: try norm(p + "attention.output.LayerNorm"),
-                intermediate: try linear(p + "intermediate.dense", h, f),
-                output: try linear(p + "output.dense", f, h),
-                outputNorm: try norm(p + "output.LayerNorm")))
+        do { try load(tensors, strict: true) } catch {
+            throw TextEncoderError.badWeights(path: url.path, reason: error.localizedDescription)
         }
-        return BertWeights(
-            wordEmbeddings: try t("embeddings.word_embeddings.weight", [c.vocabSize, h]),
-            positionEmbeddings: try t("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h]),
-            tokenTypeEmbeddings: try t("embeddings.token_type_embeddings.weight", [c.typeVocabSize, h]),
-            embeddingNorm: try norm("embeddings.LayerNorm"),
-            layers: layers)
     }
 }

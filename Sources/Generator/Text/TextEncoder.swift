@@ -6,8 +6,9 @@ import Foundation
 /// tokens, then L2 normalisation — the same pipeline as
 /// `SentenceTransformer(dir).encode(texts, normalize_embeddings=True)`.
 ///
-/// Inference only (no gradients). The weights are read once (about 91 MB) and never change, so
-/// one encoder may be shared between threads.
+/// Inference only (no gradients). The weights are read once (about 91 MB) and never change
+/// after loading, and gradient recording is off per thread during `encode`, so one encoder may
+/// be shared between threads (hence `@unchecked Sendable`).
 ///
 /// ```swift
 /// let encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: nil))
@@ -15,15 +16,15 @@ import Foundation
 /// e.pooled      // 384 floats, length 1
 /// e.tokens      // [e.tokenCount, 384] last hidden states
 /// ```
-public final class TextEncoder: Sendable {
+public final class TextEncoder: @unchecked Sendable {
     /// The folder the model files were read from.
     public let directory: URL
     /// The encoder's shape, from `config.json`.
     public let config: BertConfig
     /// The tokenizer, from `vocab.txt`.
     public let tokenizer: BertTokenizer
-    /// All weights, as read from `model.safetensors`.
-    let weights: BertWeights
+    /// The BERT encoder with the weights of `model.safetensors`.
+    let model: BertModel
 
     /// Width of the embeddings (384).
     public var dimension: Int { config.hiddenSize }
@@ -70,8 +71,8 @@ public final class TextEncoder: Sendable {
                 path: directory.appendingPathComponent("vocab.txt").path,
                 reason: "\(tokenizer.wordPiece.vocabulary.count) tokens, config.json says vocab_size \(config.vocabSize)")
         }
-        let file = try TextWeightsFile(url: directory.appendingPathComponent("model.safetensors"))
-        self.weights = try BertWeights.load(from: file, config: config)
+        self.model = BertModel(config)
+        try model.loadWeights(from: directory.appendingPathComponent("model.safetensors"))
     }
 
     /// The files a model folder must hold.
@@ -97,17 +98,15 @@ public final class TextEncoder: Sendable {
                      "encode(ids:): \(ids.count) tokens, expected 1...\(config.maxPositionEmbeddings)")
         precondition(ids.allSatisfy { $0 >= 0 && $0 < config.vocabSize },
                      "encode(ids:): a token id is outside 0..<\(config.vocabSize)")
-        let hidden = forward(ids: ids)
+        let hidden = model(ids)
         let n = ids.count, h = config.hiddenSize
         // Mean pooling over the (all real) tokens, then L2 normalisation as torch's
         // F.normalize: v / max(|v|, 1e-12).
-        var pooled = [Float](repeating: 0, count: h)
-        for t in 0..<n { for i in 0..<h { pooled[i] += hidden[t * h + i] } }
-        for i in 0..<h { pooled[i] /= Float(n) }
+        var pooled = hidden.mean(axis: 0).toArray()
         let norm = pooled.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
         let inv = 1 / max(norm, 1e-12)
         for i in 0..<h { pooled[i] *= inv }
-        return TextEmbedding(pooled: pooled, tokens: hidden, tokenCount: n)
+        return TextEmbedding(pooled: pooled, tokens: hidden.toArray(), tokenCount: n)
     }
 
     /// The cosine of the angle between two vectors of equal length (0 when either is zero).
@@ -126,54 +125,6 @@ public final class TextEncoder: Sendable {
     /// The cosine similarity of two embeddings' pooled vectors.
     public static func cosineSimilarity(_ a: TextEmbedding, _ b: TextEmbedding) -> Float {
         cosineSimilarity(a.pooled, b.pooled)
-    }
-
-    // MARK: - Forward pass
-
-    /// BERT's last hidden states for one sequence, row-major [n, hidden].
-    func forward(ids: [Int]) -> [Float] {
-        let n = ids.count, h = config.hiddenSize, w = weights
-        // Embeddings: word + position + token type 0, then LayerNorm.
-        var x = [Float](repeating: 0, count: n * h)
-        for t in 0..<n {
-            let word = ids[t] * h, pos = t * h
-            for i in 0..<h {
-                x[t * h + i] = w.wordEmbeddings[word + i] + w.positionEmbeddings[pos + i] + w.tokenTypeEmbeddings[i]
-            }
-        }
-        TextKernels.layerNorm(&x, rows: n, width: h, gamma: w.embeddingNorm.gamma, beta: w.embeddingNorm.beta,
-                              eps: config.layerNormEps)
-        for layer in w.layers {
-            x = encoderLayer(x, tokens: n, layer)
-        }
-        return x
-    }
-
-    /// One post-LayerNorm transformer layer: self-attention + residual + LayerNorm, then
-    /// feed-forward (GELU) + residual + LayerNorm.
-    private func encoderLayer(_ x: [Float], tokens n: Int, _ l: BertLayerWeights) -> [Float] {
-        let eps = config.layerNormEps
-        // Self-attention.
-        let q = linear(x, n, l.query), k = linear(x, n, l.key), v = linear(x, n, l.value)
-        let context = TextKernels.attention(q: q, k: k, v: v, tokens: n,
-                                            heads: config.numAttentionHeads, headSize: config.headSize)
-        var a = linear(context, n, l.attentionOutput)
-        TextKernels.add(&a, x)
-        TextKernels.layerNorm(&a, rows: n, width: config.hiddenSize, gamma: l.attentionNorm.gamma,
-                              beta: l.attentionNorm.beta, eps: eps)
-        // Feed-forward.
-        var inner = linear(a, n, l.intermediate)
-        TextKernels.gelu(&inner)
-        var out = linear(inner, n, l.output)
-        TextKernels.add(&out, a)
-        TextKernels.layerNorm(&out, rows: n, width: config.hiddenSize, gamma: l.outputNorm.gamma,
-                              beta: l.outputNorm.beta, eps: eps)
-        return out
-    }
-
-    private func linear(_ x: [Float], _ n: Int, _ l: LinearWeights) -> [Float] {
-        TextKernels.linear(x, rows: n, inFeatures: l.inFeatures, weight: l.weight, bias: l.bias,
-                           outFeatures: l.outFeatures)
     }
 
     private static func readJSON<T: Decodable>(_ url: URL) throws -> T {

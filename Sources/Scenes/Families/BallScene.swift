@@ -19,9 +19,9 @@ struct BallScene: SceneGenerator {
         floorY = rng.uniform(0.8, 0.9) * s
         x0 = rng.uniform(0.2, 0.8) * s
         vx = rng.sign() * rng.uniform(0.012, 0.03) * s
-        period = rng.uniform(9, 14)
+        period = rng.uniform(12, 18)
         phase = rng.uniform(0, 1)
-        bounceHeight = rng.uniform(0.35, 0.55) * s
+        bounceHeight = rng.uniform(0.3, 0.5) * s
     }
 
     /// The ball centre at time `t`.

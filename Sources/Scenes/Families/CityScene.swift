@@ -68,7 +68,7 @@ struct CityScene: SceneGenerator {
         var drops: [Drop] = []
         for _ in 0..<90 {
             drops.append(Drop(x: rng.uniform(-0.2, 1.2) * s, y: rng.uniform(0, 1.3) * s,
-                              speed: rng.uniform(0.07, 0.11) * s, length: rng.uniform(0.04, 0.08) * s))
+                              speed: rng.uniform(0.05, 0.07) * s, length: rng.uniform(0.07, 0.1) * s))
         }
         self.drops = drops
     }

@@ -75,6 +75,20 @@ func ridgePolygon(width: Float, bottom: Float, base: Float, roughness: Float, ja
     return points
 }
 
+/// The y of a `ridgePolygon`'s top edge at `x` (linear between its vertices).
+func ridgeHeight(_ ridge: [SIMD2<Float>], at x: Float) -> Float {
+    let top = ridge.dropFirst().dropLast()
+    var previous = top.first!
+    for p in top.dropFirst() {
+        if p.x >= x {
+            let span = p.x - previous.x
+            return span > 0 ? previous.y + (p.y - previous.y) * (x - previous.x) / span : p.y
+        }
+        previous = p
+    }
+    return previous.y
+}
+
 /// A pine tree silhouette: a trunk and `tiers` stacked triangles, base at `(x, groundY)`.
 func drawPine(_ canvas: inout Canvas, x: Float, groundY: Float, height h: Float, color: SceneColor, tiers: Int = 3) {
     let trunkW = h * 0.07

@@ -32,11 +32,13 @@ struct SnowScene: SceneGenerator {
         }
         self.pines = pines
         var flakes: [Flake] = []
-        for i in 0..<130 {
+        // Flakes fall about their own diameter per frame or less, so consecutive frames overlap
+        // (inter-frame SSIM stays high: the motion reads as falling, not as flicker).
+        for i in 0..<100 {
             let layer = Float(i % 3) / 2
             flakes.append(Flake(x: rng.uniform(0, 1) * s, y: rng.uniform(0, 1.1) * s,
-                                radius: s * (0.005 + 0.008 * layer) + 0.35,
-                                speed: s * (0.012 + 0.016 * layer) * rng.uniform(0.85, 1.15),
+                                radius: s * (0.007 + 0.009 * layer) + 0.35,
+                                speed: s * (0.007 + 0.011 * layer) * rng.uniform(0.85, 1.15),
                                 swayPhase: rng.uniform(0, 6.28), swayAmp: s * rng.uniform(0.005, 0.02)))
         }
         self.flakes = flakes

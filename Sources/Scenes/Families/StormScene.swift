@@ -26,9 +26,10 @@ struct StormScene: SceneGenerator {
             Puff(x: rng.uniform(-0.2, 1.2) * s, y: rng.uniform(-0.05, 0.3) * s, rx: rng.uniform(0.12, 0.25) * s,
                  ry: rng.uniform(0.06, 0.12) * s, shade: rng.uniform(0.06, 0.2))
         }
-        drops = (0..<140).map { _ in
-            Drop(x: rng.uniform(-0.3, 1.3) * s, y: rng.uniform(0, 1.3) * s, speed: rng.uniform(0.09, 0.13) * s,
-                 length: rng.uniform(0.06, 0.1) * s)
+        // Streaks are longer than a frame's fall, so consecutive frames overlap (coherent rain).
+        drops = (0..<110).map { _ in
+            Drop(x: rng.uniform(-0.3, 1.3) * s, y: rng.uniform(0, 1.3) * s, speed: rng.uniform(0.06, 0.08) * s,
+                 length: rng.uniform(0.09, 0.13) * s)
         }
         ground = ridgePolygon(width: s, bottom: s, base: s * rng.uniform(0.82, 0.9), roughness: s * 0.03, jagged: false, rng: &rng)
         var strikes: [Strike] = []
@@ -69,7 +70,7 @@ struct StormScene: SceneGenerator {
                                alpha: 0.85, softness: s * 0.05)
         }
         if flash > 0.02 {
-            canvas.fillRect(x0: 0, y0: 0, x1: s, y1: s, color: SceneColor(0.75, 0.8, 1), alpha: 0.5 * flash, blend: .additive)
+            canvas.fillRect(x0: 0, y0: 0, x1: s, y1: s, color: SceneColor(0.75, 0.8, 1), alpha: 0.25 * flash, blend: .additive)
         }
         for k in strikes where t >= k.time && t < k.time + 2 {
             let a: Float = t == k.time ? 1 : 0.45

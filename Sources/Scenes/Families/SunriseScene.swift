@@ -18,7 +18,9 @@ struct SunriseScene: SceneGenerator {
                             jagged: true, rng: &rng)
         sunRadius = rng.uniform(0.06, 0.09) * s
         sunX = rng.uniform(0.3, 0.7) * s
-        sunY0 = farBase + sunRadius * rng.uniform(0.2, 0.8)
+        // Start with the sun's centre just above or below the ridge line right behind it, so the
+        // disc emerges from the peaks during the clip.
+        sunY0 = ridgeHeight(far, at: sunX) + sunRadius * rng.uniform(-0.3, 0.5)
         riseSpeed = rng.uniform(0.007, 0.011) * s
         progress0 = rng.uniform(0, 0.2)
         rate = rng.uniform(0.5, 0.7) / max(1, frames - 1)

@@ -1,0 +1,85 @@
+/// Configuration of `VideoDenoiser`, the factorised space-time noise predictor. Stored as JSON in
+/// the metadata of every checkpoint (key `DenoiserConfig.metadataKey`), so a weights file
+/// rebuilds its own model.
+public struct DenoiserConfig: Sendable, Codable, Equatable {
+    /// Channels of the video (3: RGB in [-1, 1], pixel-space diffusion).
+    public var inChannels: Int = 3
+    /// Channels of the first level; level l has `baseChannels * channelMultipliers[l]`.
+    public var baseChannels: Int = 64
+    /// Channel multiplier per resolution level; the count is the number of levels (each level
+    /// after the first halves the resolution).
+    public var channelMultipliers: [Int] = [1, 2, 2]
+    /// Residual blocks per level on the way down (and up).
+    public var resBlocksPerLevel: Int = 1
+    /// Attention heads (spatial attention at the lowest resolution and temporal attention).
+    public var heads: Int = 4
+    /// GroupNorm groups (must divide every level's channel count).
+    public var groups: Int = 8
+    /// Frames per training clip. Inference accepts any count: the temporal bias is relative.
+    public var frames: Int = 16
+    /// Height and width of training frames (divisible by 2^(levels-1)).
+    public var resolution: Int = 32
+    /// Width of the pooled text embedding (384 for all-MiniLM-L6-v2).
+    public var textDim: Int = 384
+    /// Frame distances beyond this share one learned temporal bias per head.
+    public var maxFrameDistance: Int = 16
+    /// The temporal stream (TGS attention after the spatial blocks of every level); false gives
+    /// the per-frame ablation.
+    public var temporal: Bool = true
+    /// The training noise schedule.
+    public var schedule: NoiseSchedule = NoiseSchedule(.squaredCosCapV2)
+    /// What the network predicts.
+    public var predictionType: PredictionType = .v
+
+    /// Creates the default configuration (use the presets or change fields).
+    public init() {}
+
+    /// Metadata key of the JSON configuration in checkpoint files.
+    public static let metadataKey = "t2v.denoiser_config"
+
+    /// A few-thousand-parameter model for tests: 2 levels of 16/32 channels, 4 frames of 16x16.
+    public static var tiny: DenoiserConfig {
+        var c = DenoiserConfig()
+        c.baseChannels = 16
+        c.channelMultipliers = [1, 2]
+        c.heads = 2
+        c.groups = 4
+        c.frames = 4
+        c.resolution = 16
+        c.maxFrameDistance = 4
+        return c
+    }
+
+    /// The design's model: 3 levels of 64/128/128 channels, 16 frames of 32x32.
+    public static var `default`: DenoiserConfig { DenoiserConfig() }
+
+    /// Channels at level `l`.
+    public func channels(level l: Int) -> Int { baseChannels * channelMultipliers[l] }
+
+    /// Width of the timestep/text embedding fed to every residual block.
+    public var embeddingDim: Int { 4 * baseChannels }
+
+    /// Checks the fields fit together.
+    ///
+    /// - Throws: `DenoiserError.invalidConfig` naming the offending field.
+    public func validate() throws {
+        func fail(_ message: String) -> DenoiserError { .invalidConfig(message) }
+        guard inChannels > 0, baseChannels > 0, textDim > 0, heads > 0, groups > 0 else {
+            throw fail("channel counts, heads and groups must be positive")
+        }
+        guard !channelMultipliers.isEmpty, channelMultipliers.allSatisfy({ $0 > 0 }) else {
+            throw fail("channelMultipliers must be a non-empty list of positive integers")
+        }
+        guard resBlocksPerLevel >= 1 else { throw fail("resBlocksPerLevel must be at least 1") }
+        for l in channelMultipliers.indices {
+            let c = channels(level: l)
+            guard c % groups == 0 else { throw fail("level \(l) has \(c) channels, not divisible by \(groups) groups") }
+            guard c % heads == 0 else { throw fail("level \(l) has \(c) channels, not divisible by \(heads) heads") }
+        }
+        let factor = 1 << (channelMultipliers.count - 1)
+        guard resolution > 0, resolution % factor == 0 else {
+            throw fail("resolution \(resolution) must be divisible by \(factor) for \(channelMultipliers.count) levels")
+        }
+        guard frames > 0, maxFrameDistance > 0 else { throw fail("frames and maxFrameDistance must be positive") }
+    }
+}

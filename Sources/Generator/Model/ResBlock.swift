@@ -1,0 +1,44 @@
+/// A residual block with FiLM conditioning (the scale-shift norm of Dhariwal & Nichol 2021):
+/// h = conv1(SiLU(GN(x))); h = GN(h) * (1 + scale) + shift with (scale, shift) = Linear(SiLU(emb));
+/// out = skip(x) + conv2(SiLU(h)). `emb` carries the timestep and the pooled text embedding.
+final class ResBlock: Module {
+    /// Input normalisation; checkpoint key `norm1`.
+    let norm1: GroupNorm
+    /// First 3x3 convolution; checkpoint key `conv1`.
+    let conv1: Conv2d
+    /// Embedding -> (scale, shift) per channel; checkpoint key `film`.
+    let film: Linear
+    /// Normalisation modulated by FiLM; checkpoint key `norm2`.
+    let norm2: GroupNorm
+    /// Second 3x3 convolution; checkpoint key `conv2`.
+    let conv2: Conv2d
+    /// 1x1 projection of the input when the channel count changes; checkpoint key `skip`.
+    let skip: Conv2d?
+    /// Output channels.
+    let outChannels: Int
+
+    init(_ inChannels: Int, _ outChannels: Int, embeddingDim: Int, groups: Int, rng: inout some RandomNumberGenerator) {
+        self.outChannels = outChannels
+        norm1 = GroupNorm(groups: groups, channels: inChannels)
+        conv1 = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        film = Linear(embeddingDim, 2 * outChannels, rng: &rng)
+        norm2 = GroupNorm(groups: groups, channels: outChannels)
+        conv2 = Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, rng: &rng)
+        skip = inChannels == outChannels ? nil : Conv2d(inChannels, outChannels, kernelSize: 1, rng: &rng)
+    }
+
+    /// `x`: `[N, C_in, H, W]`; `emb`: `[N, E]`. Returns `[N, C_out, H, W]`.
+    func callAsFunction(_ x: Tensor, _ emb: Tensor) -> Tensor {
+        let n = x.shape[0], c = outChannels
+        // First convolution.
+        var h = conv1(norm1(x).silu())
+        // FiLM from the embedding.
+        let scaleShift = film(emb.silu())
+        let scale = scaleShift.slice(axis: 1, 0..<c).reshaped([n, c, 1, 1])
+        let shift = scaleShift.slice(axis: 1, c..<2 * c).reshaped([n, c, 1, 1])
+        h = norm2(h) * (scale + 1) + shift
+        // Second convolution and residual.
+        h = conv2(h.silu())
+        return (skip?(x) ?? x) + h
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The temporal stream: a transformer block over the frame axis at every spatial position, with
+/// TGS attention
+///   softmax(Q K^T / sqrt(d) + gamma * T) V,
+/// where T[h, i, j] = b[h, clamp(j - i, -D, D)] is a learned relative (Toeplitz) bias per head
+/// indexed by frame distance, clamped at D = `maxFrameDistance` so any frame count works, and
+/// gamma is a learned per-head gate initialised at 0. The block is merged by a gated residual,
+/// x + g * (attention and feed-forward), with g initialised at 0, so a fresh model is exactly
+/// the per-frame spatial model and the temporal stream grows in during training.
+///
+/// b starts as ALiBi-style slopes (-|j - i| 2^(-8h/H)) so that the bias gradient is non-zero
+/// once gamma moves.
+final class TemporalTransformer: Module {
+    /// Pre-attention LayerNorm; checkpoint key `norm1`.
+    let norm1: LayerNorm
+    /// Attention over frames; checkpoint key `attention`.
+    let attention: MultiHeadAttention
+    /// Pre-feed-forward LayerNorm; checkpoint key `norm2`.
+    let norm2: LayerNorm
+    /// Feed-forward expansion `[2C, C]`; checkpoint key `ff1`.
+    let ff1: Linear
+    /// Feed-forward projection `[C, 2C]`; checkpoint key `ff2`.
+    let ff2: Linear
+    /// Relative bias table b, `[2D + 1, heads]` (row d + D is distance d); checkpoint key `relativeBias`.
+    let relativeBias: Parameter
+    /// gamma, `[heads, 1, 1]`, initialised at 0; checkpoint key `biasGate`.
+    let biasGate: Parameter
+    /// g, `[1]`, initialised at 0; checkpoint key `residualGate`.
+    let residualGate: Parameter
+    /// Heads.
+    let heads: Int
+    /// D.
+    let maxDistance: Int
+
+    init(channels: Int, heads: Int, maxDistance: Int, rng: inout some RandomNumberGenerator) {
+        self.heads = heads
+        self.maxDistance = maxDistance
+        norm1 = LayerNorm(channels)
+        attention = MultiHeadAttention(dim: channels, heads: heads, rng: &rng)
+        norm2 = LayerNorm(channels)
+        ff1 = Linear(channels, 2 * channels, rng: &rng)
+        ff2 = Linear(2 * channels, channels, rng: &rng)
+        var table = [Float](repeating: 0, count: (2 * maxDistance + 1) * heads)
+        for d in -maxDistance...maxDistance {
+            for h in 0..<heads {
+                let slope = Foundation.pow(2.0, -8.0 * Double(h + 1) / Double(heads))
+                table[(d + maxDistance) * heads + h] = Float(-Double(abs(d)) * slope)
+            }
+        }
+        relativeBias = Parameter(Tensor(shape: [2 * maxDistance + 1, heads], data: table))
+        biasGate = Parameter(Tensor.zeros([heads, 1, 1]))
+        residualGate = Parameter(Tensor.zeros([1]))
+    }
+
+    /// T for `frames` frames: `[heads, F, F]`, differentiable in the table.
+    func toeplitzBias(frames: Int) -> Tensor {
+        var indices = [Int]()
+        indices.reserveCapacity(frames * frames)
+        for i in 0..<frames {
+            for j in 0..<frames { indices.append(min(max(j - i, -maxDistance), maxDistance) + maxDistance) }
+        }
+        return embedding(relativeBias.value, indices: indices, indexShape: [frames, frames]).permuted([2, 0, 1])
+    }
+
+    /// `x`: `[B * F, C, H, W]` (frames of each clip consecutive). Returns the same shape.
+    func callAsFunction(_ x: Tensor, frames: Int) -> Tensor {
+        let (bf, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let b = bf / frames
+        // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
+        var seq = x.reshaped([b, frames, c, h * w]).permuted([0, 3, 1, 2]).reshaped([b * h * w, frames, c])
+        // TGS attention and feed-forward, each merged by the gated residual.
+        let bias = biasGate.value * toeplitzBias(frames: frames)
+        let gate = residualGate.value
+        seq = seq + gate * attention(norm1(seq), bias: bias)
+        seq = seq + gate * ff2(ff1(norm2(seq)).gelu())
+        // Back to [B*F, C, H, W].
+        return seq.reshaped([b, h * w, frames, c]).permuted([0, 2, 3, 1]).reshaped([bf, c, h, w])
+    }
+}

@@ -1,0 +1,204 @@
+/// One resolution level of the encoder: residual blocks, then the temporal transformer, then a
+/// stride-2 convolution (all but the last level).
+final class DownLevel: Module {
+    /// Residual blocks; checkpoint key `resBlocks.i`.
+    let resBlocks: [ResBlock]
+    /// Temporal stream (nil in the ablation); checkpoint key `temporal`.
+    let temporal: TemporalTransformer?
+    /// Stride-2 3x3 convolution; checkpoint key `downsample`.
+    let downsample: Conv2d?
+
+    init(resBlocks: [ResBlock], temporal: TemporalTransformer?, downsample: Conv2d?) {
+        self.resBlocks = resBlocks
+        self.temporal = temporal
+        self.downsample = downsample
+    }
+}
+
+/// One resolution level of the decoder: residual blocks on [h, skip], the temporal transformer,
+/// then nearest 2x upsampling and a 3x3 convolution (all but the top level).
+final class UpLevel: Module {
+    /// Residual blocks; checkpoint key `resBlocks.i`.
+    let resBlocks: [ResBlock]
+    /// Temporal stream (nil in the ablation); checkpoint key `temporal`.
+    let temporal: TemporalTransformer?
+    /// 3x3 convolution after upsampling; checkpoint key `upsample`.
+    let upsample: Conv2d?
+
+    init(resBlocks: [ResBlock], temporal: TemporalTransformer?, upsample: Conv2d?) {
+        self.resBlocks = resBlocks
+        self.temporal = temporal
+        self.upsample = upsample
+    }
+}
+
+/// The cross-frame noise predictor: a factorised space-time UNet (Ho et al. 2022, "Video
+/// Diffusion Models"). Spatial layers run on every frame: residual blocks with GroupNorm, SiLU,
+/// 3x3 convolutions and FiLM conditioning on the timestep embedding (sinusoidal + MLP) plus the
+/// pooled text embedding; stride-2 downsampling and nearest upsampling with skip connections;
+/// self-attention at the lowest resolution. After the spatial blocks of every level (and in the
+/// middle) a `TemporalTransformer` attends over the frame axis at each position with TGS
+/// attention (a learned, gated, relative frame-distance bias). `config.temporal = false` removes
+/// the temporal stream.
+///
+/// Input and output: `[B, F, C, H, W]`; the output is in `config.predictionType`.
+public final class VideoDenoiser: Module {
+    /// The configuration the model was built from.
+    public let config: DenoiserConfig
+    /// Timestep MLP; checkpoint key `timeEmbedding`.
+    let timeEmbedding: TimestepEmbedding
+    /// Pooled text embedding -> FiLM embedding; checkpoint key `textProjection`.
+    let textProjection: Linear
+    /// Input convolution; checkpoint key `convIn`.
+    let convIn: Conv2d
+    /// Encoder levels; checkpoint key `down.l`.
+    let down: [DownLevel]
+    /// Middle residual block 1; checkpoint key `midRes1`.
+    let midRes1: ResBlock
+    /// Middle spatial self-attention; checkpoint key `midAttention`.
+    let midAttention: SpatialAttention
+    /// Middle temporal stream; checkpoint key `midTemporal`.
+    let midTemporal: TemporalTransformer?
+    /// Middle residual block 2; checkpoint key `midRes2`.
+    let midRes2: ResBlock
+    /// Decoder levels, top level first; checkpoint key `up.l`.
+    let up: [UpLevel]
+    /// Output normalisation; checkpoint key `normOut`.
+    let normOut: GroupNorm
+    /// Output convolution; checkpoint key `convOut`.
+    let convOut: Conv2d
+
+    /// Builds the model with weights drawn from `rng` (pass a seeded `Philox` for reproducibility).
+    ///
+    /// - Throws: `DenoiserError.invalidConfig` when the configuration is inconsistent.
+    public init(config: DenoiserConfig, rng: inout some RandomNumberGenerator) throws {
+        try config.validate()
+        self.config = config
+        let e = config.embeddingDim, g = config.groups, levels = config.channelMultipliers.count
+        func temporal(_ c: Int, _ rng: inout some RandomNumberGenerator) -> TemporalTransformer? {
+            config.temporal ? TemporalTransformer(channels: c, heads: config.heads, maxDistance: config.maxFrameDistance, rng: &rng) : nil
+        }
+
+        // Conditioning.
+        timeEmbedding = TimestepEmbedding(features: config.baseChannels, embeddingDim: e, rng: &rng)
+        textProjection = Linear(config.textDim, e, rng: &rng)
+        convIn = Conv2d(config.inChannels, config.channels(level: 0), kernelSize: 3, padding: 1, rng: &rng)
+
+        // Encoder.
+        var downLevels = [DownLevel]()
+        var c = config.channels(level: 0)
+        for l in 0..<levels {
+            let out = config.channels(level: l)
+            var blocks = [ResBlock]()
+            for _ in 0..<config.resBlocksPerLevel {
+                blocks.append(ResBlock(c, out, embeddingDim: e, groups: g, rng: &rng))
+                c = out
+            }
+            let t = temporal(out, &rng)
+            let ds = l < levels - 1 ? Conv2d(out, out, kernelSize: 3, stride: 2, padding: 1, rng: &rng) : nil
+            downLevels.append(DownLevel(resBlocks: blocks, temporal: t, downsample: ds))
+        }
+        down = downLevels
+
+        // Middle.
+        midRes1 = ResBlock(c, c, embeddingDim: e, groups: g, rng: &rng)
+        midAttention = SpatialAttention(channels: c, heads: config.heads, groups: g, rng: &rng)
+        midTemporal = temporal(c, &rng)
+        midRes2 = ResBlock(c, c, embeddingDim: e, groups: g, rng: &rng)
+
+        // Decoder, from the lowest level up; stored top level first.
+        var upLevels = [UpLevel]()
+        for l in (0..<levels).reversed() {
+            let out = config.channels(level: l)
+            var blocks = [ResBlock]()
+            for r in 0..<config.resBlocksPerLevel {
+                blocks.append(ResBlock(r == 0 ? c + out : out, out, embeddingDim: e, groups: g, rng: &rng))
+            }
+            c = out
+            let t = temporal(out, &rng)
+            let us = l > 0 ? Conv2d(out, out, kernelSize: 3, padding: 1, rng: &rng) : nil
+            upLevels.insert(UpLevel(resBlocks: blocks, temporal: t, upsample: us), at: 0)
+        }
+        up = upLevels
+
+        // Output.
+        normOut = GroupNorm(groups: g, channels: c)
+        convOut = Conv2d(c, config.inChannels, kernelSize: 3, padding: 1, rng: &rng)
+    }
+
+    /// Predicts the noise (or v, or x0, per `config.predictionType`) for a batch of clips.
+    ///
+    /// - Parameters:
+    ///   - x: noisy clips `[B, F, C, H, W]`; any F; H and W divisible by 2^(levels-1).
+    ///   - timesteps: one diffusion timestep per clip (B values).
+    ///   - text: pooled text embeddings `[B, textDim]` (zeros = unconditional).
+    /// - Returns: `[B, F, C, H, W]`.
+    /// - Precondition: shapes as above (the message names them).
+    public func callAsFunction(_ x: Tensor, timesteps: [Int], text: Tensor) -> Tensor {
+        precondition(x.rank == 5 && x.shape[2] == config.inChannels,
+                     "VideoDenoiser: expected x of shape [B, F, \(config.inChannels), H, W], got \(x.shape)")
+        let (b, f, ch, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+        let factor = 1 << (config.channelMultipliers.count - 1)
+        precondition(h % factor == 0 && w % factor == 0, "VideoDenoiser: frame size \(h)x\(w) must be divisible by \(factor)")
+        precondition(timesteps.count == b, "VideoDenoiser: \(timesteps.count) timesteps for a batch of \(b)")
+        precondition(text.shape == [b, config.textDim], "VideoDenoiser: expected text of shape [\(b), \(config.textDim)], got \(text.shape)")
+
+        // Conditioning embedding per clip, repeated for its frames: [B*F, E].
+        let e = config.embeddingDim
+        let embClip = timeEmbedding(timesteps) + textProjection(text)
+        let emb = embClip.reshaped([b, 1, e]).expanded(to: [b, f, e]).reshaped([b * f, e])
+
+        // Frames as a batch of images.
+        var hidden = convIn(x.reshaped([b * f, ch, h, w]))
+
+        // Encoder.
+        var skips = [Tensor]()
+        for level in down {
+            for block in level.resBlocks { hidden = block(hidden, emb) }
+            if let t = level.temporal { hidden = t(hidden, frames: f) }
+            skips.append(hidden)
+            if let ds = level.downsample { hidden = ds(hidden) }
+        }
+
+        // Middle.
+        hidden = midRes1(hidden, emb)
+        hidden = midAttention(hidden)
+        if let t = midTemporal { hidden = t(hidden, frames: f) }
+        hidden = midRes2(hidden, emb)
+
+        // Decoder.
+        for (level, skip) in zip(up, skips).reversed() {
+            hidden = Tensor.concat([hidden, skip], axis: 1)
+            for block in level.resBlocks { hidden = block(hidden, emb) }
+            if let t = level.temporal { hidden = t(hidden, frames: f) }
+            if let us = level.upsample { hidden = us(hidden.upsampleNearest2x()) }
+        }
+
+        // Output.
+        hidden = convOut(normOut(hidden).silu())
+        return hidden.reshaped([b, f, ch, h, w])
+    }
+
+    /// Inference on flat arrays for `DiffusionSampler`: one clip of `frames` x C x `height` x
+    /// `width` values at `timestep`, conditioned on `text` (`textDim` values; zeros for the
+    /// unconditional branch). Records no gradients.
+    ///
+    /// - Throws: `DenoiserError.badInput` when the sizes do not fit.
+    public func predict(_ x: [Float], timestep: Int, text: [Float], frames: Int, height: Int, width: Int) throws -> [Float] {
+        let c = config.inChannels
+        guard x.count == frames * c * height * width else {
+            throw DenoiserError.badInput("\(x.count) values do not make \(frames) frames of \(c)x\(height)x\(width)")
+        }
+        guard text.count == config.textDim else {
+            throw DenoiserError.badInput("text embedding has \(text.count) values, the model expects \(config.textDim)")
+        }
+        let factor = 1 << (config.channelMultipliers.count - 1)
+        guard height % factor == 0, width % factor == 0 else {
+            throw DenoiserError.badInput("frame size \(width)x\(height) must be divisible by \(factor) for this model")
+        }
+        return withoutGradients {
+            self(Tensor(shape: [1, frames, c, height, width], data: x), timesteps: [timestep],
+                 text: Tensor(shape: [1, config.textDim], data: text)).toArray()
+        }
+    }
+}

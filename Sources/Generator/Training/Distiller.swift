@@ -1,0 +1,167 @@
+import Foundation
+
+/// Hyper-parameters of `Distiller`.
+public struct DistillationConfig: Sendable, Codable, Equatable {
+    /// Steps of the first teacher's DDIM sampler (a trailing grid; powers of two nest).
+    public var teacherSteps: Int = 64
+    /// Stop when the student samples in this many steps.
+    public var targetSteps: Int = 4
+    /// Optimisation steps per halving round.
+    public var stepsPerRound: Int = 2000
+    /// Clips per optimisation step.
+    public var batchSize: Int = 4
+    /// AdamW learning rate (constant after a linear warm-up).
+    public var learningRate: Float = 1e-4
+    /// Warm-up steps at the start of each round.
+    public var warmupSteps: Int = 50
+    /// Global gradient-norm clip; 0 disables.
+    public var gradientClip: Float = 1
+    /// Probability of the zero (unconditional) text embedding, so the student keeps serving CFG.
+    public var conditionDropout: Double = 0.1
+    /// Seed of the distiller's random stream.
+    public var seed: UInt64 = 0
+
+    /// The defaults above.
+    public init() {}
+}
+
+/// Progressive distillation (Salimans & Ho 2022) of a trained `VideoDenoiser`: each round the
+/// student (a v-predicting copy of the teacher) learns to match two deterministic DDIM steps of
+/// the teacher with one (targets from `ProgressiveDistillation`, weight max(SNR, 1) on x, i.e.
+/// max(SNR, 1) / (SNR + 1) on v); then the student becomes the teacher and the step count halves.
+public final class Distiller {
+    /// Hyper-parameters.
+    public let config: DistillationConfig
+    /// The frozen teacher of the current round.
+    public private(set) var teacher: VideoDenoiser
+    /// The student being trained (predicts v).
+    public private(set) var student: VideoDenoiser
+    /// The current round's grids and target computation.
+    public private(set) var round: ProgressiveDistillation
+    /// Optimisation steps taken in the current round.
+    public private(set) var roundStep = 0
+    /// The student's optimizer (recreated each round).
+    private var optimizer: AdamW
+    /// The distiller's random stream.
+    private var rng: Philox
+
+    /// Sets up the first round from `teacher` (copied; the caller's model is not changed).
+    ///
+    /// - Throws: `TrainingError.invalidConfig` for step counts that do not halve down to
+    ///   `targetSteps`, or `DenoiserError` when the model cannot be copied.
+    public init(teacher model: VideoDenoiser, config: DistillationConfig) throws {
+        guard config.teacherSteps >= 2, config.targetSteps >= 1, config.teacherSteps > config.targetSteps,
+              config.teacherSteps % config.targetSteps == 0,
+              (config.teacherSteps / config.targetSteps).nonzeroBitCount == 1 else {
+            throw TrainingError.invalidConfig("teacherSteps (\(config.teacherSteps)) must be targetSteps (\(config.targetSteps)) times a power of two")
+        }
+        guard config.batchSize > 0, config.stepsPerRound > 0, config.learningRate > 0 else {
+            throw TrainingError.invalidConfig("batchSize, stepsPerRound and learningRate must be positive")
+        }
+        self.config = config
+        teacher = try Self.copy(model, predictionType: model.config.predictionType)
+        student = try Self.copy(model, predictionType: .v)
+        let grid = TimestepSpacing.trailing.timesteps(count: config.teacherSteps, trainSteps: model.config.schedule.trainSteps)
+        round = ProgressiveDistillation(schedule: model.config.schedule, teacherTimesteps: grid,
+                                        teacherPrediction: model.config.predictionType)
+        optimizer = Self.makeOptimizer(student, config)
+        rng = Philox(seed: config.seed, stream: 2)
+    }
+
+    /// A copy of `model` whose configuration says `predictionType`.
+    static func copy(_ model: VideoDenoiser, predictionType: PredictionType) throws -> VideoDenoiser {
+        var config = model.config
+        config.predictionType = predictionType
+        var rng = Philox(seed: 0)
+        let copy = try VideoDenoiser(config: config, rng: &rng)
+        try copy.load(model.stateDict().mapValues { $0.copy() })
+        return copy
+    }
+
+    static func makeOptimizer(_ model: VideoDenoiser, _ config: DistillationConfig) -> AdamW {
+        var adam = AdamW.Configuration()
+        adam.learningRate = config.learningRate
+        adam.weightDecay = 0
+        return AdamW(namedParameters: model.namedParameters(), configuration: adam)
+    }
+
+    /// The DDIM sampler the student is trained for (its grid, v-prediction).
+    public var studentScheduler: DDIMScheduler {
+        DDIMScheduler(schedule: round.schedule, timesteps: round.studentTimesteps, predictionType: .v)
+    }
+
+    /// One optimisation step of the student on `clips`; returns the weighted v-MSE.
+    ///
+    /// - Throws: `TrainingError.badClip` for wrongly sized clips, `DenoiserError` from the teacher.
+    @discardableResult
+    public func trainStep(clips: [TrainingClip]) throws -> Float {
+        let mc = student.config, f = mc.frames, c = mc.inChannels, r = mc.resolution, n = f * c * r * r
+        let studentSteps = round.studentTimesteps.count
+        var zt = [Float](), targets = [Float](), text = [Float](), timesteps = [Int](), weights = [Float]()
+        for (i, clip) in clips.enumerated() {
+            guard clip.video.count == n, clip.text.count == mc.textDim else {
+                throw TrainingError.badClip(index: i, message: "expected \(n) video values and \(mc.textDim) text values")
+            }
+            // Condition dropout, the student step, the noise.
+            let drop = Double(rng.uniformFloat()) < config.conditionDropout
+            let embedding = drop ? [Float](repeating: 0, count: mc.textDim) : clip.text
+            let k = rng.nextInt(below: studentSteps)
+            let t = round.studentTimesteps[k]
+            let z = round.schedule.addNoise(x0: clip.video, noise: rng.normal(count: n), timestep: t)
+            // The teacher's two DDIM steps give the target.
+            let target = try round.target(sample: z, studentStep: k) { x, tt in
+                try teacher.predict(x, timestep: tt, text: embedding, frames: f, height: r, width: r)
+            }
+            zt += z; targets += target.v; text += embedding; timesteps.append(t)
+            weights.append(Float(target.weight(for: .v)))
+        }
+
+        // Weighted v-MSE on the student.
+        let b = clips.count, shape = [b, f, c, r, r]
+        let prediction = student(Tensor(shape: shape, data: zt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text))
+        let perSample = (prediction - Tensor(shape: shape, data: targets)).square().reshaped([b, n]).mean(axis: 1)
+        let loss = (perSample * Tensor(shape: [b], data: weights)).mean()
+        loss.backward()
+        if config.gradientClip > 0 { _ = clipGradientNorm(optimizer.parameters, maxNorm: config.gradientClip) }
+        optimizer.learningRate = config.learningRate * min(1, Float(roundStep + 1) / Float(max(config.warmupSteps, 1)))
+        optimizer.step()
+        optimizer.zeroGrad()
+        roundStep += 1
+        return loss.item
+    }
+
+    /// Ends the round: the student becomes the teacher, the step count halves. Returns false
+    /// (and changes nothing) when the student already takes `targetSteps` steps.
+    ///
+    /// - Throws: `DenoiserError` when the models cannot be copied.
+    @discardableResult
+    public func finishRound() throws -> Bool {
+        guard round.studentTimesteps.count > config.targetSteps, let next = round.nextRound(studentPrediction: .v) else { return false }
+        teacher = try Self.copy(student, predictionType: .v)
+        round = next
+        roundStep = 0
+        optimizer = Self.makeOptimizer(student, config)
+        return true
+    }
+
+    /// Runs every round: `stepsPerRound` steps each, halving until `targetSteps`.
+    ///
+    /// - Parameters:
+    ///   - clipCount: dataset size; `loadClip(i)` returns clip i.
+    ///   - progress: called after each step with (student steps of this round, step in round,
+    ///     loss); return false to stop.
+    /// - Returns: the final student (v-prediction; sample it with `studentScheduler`).
+    /// - Throws: what `loadClip` throws, `TrainingError`, `DenoiserError`.
+    public func run(clipCount: Int, loadClip: (Int) throws -> TrainingClip,
+                    progress: ((_ studentSteps: Int, _ step: Int, _ loss: Float) -> Bool)? = nil) throws -> VideoDenoiser {
+        guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
+        repeat {
+            while roundStep < config.stepsPerRound {
+                let clips = try (0..<config.batchSize).map { _ in try loadClip(rng.nextInt(below: clipCount)) }
+                let loss = try trainStep(clips: clips)
+                if let progress, !progress(round.studentTimesteps.count, roundStep, loss) { return student }
+            }
+        } while try finishRound()
+        return student
+    }
+}

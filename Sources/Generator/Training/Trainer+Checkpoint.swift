@@ -1,0 +1,75 @@
+import Foundation
+
+extension Trainer {
+    /// Metadata key of the training configuration JSON.
+    static let configKey = "t2v.training_config"
+
+    /// Writes the full training state atomically: `model.*` (raw weights), `ema.*`, `adam.*`
+    /// (moments and step) as tensors; configurations, step and random-stream position as metadata.
+    ///
+    /// - Throws: `TrainingError.badCheckpoint` when writing fails.
+    public func saveCheckpoint(to url: URL) throws {
+        var entries = [SafeTensors.Entry]()
+        let named = model.namedParameters()
+        for (name, p) in named { entries.append(.init(name: "model." + name, shape: p.shape, floats: p.value.toArray())) }
+        for ((name, p), shadow) in zip(named, ema.shadow) { entries.append(.init(name: "ema." + name, shape: p.shape, floats: shadow.toArray())) }
+        for (key, t) in optimizer.state() { entries.append(.init(name: "adam." + key, shape: t.shape, floats: t.toArray())) }
+        entries.sort { $0.name < $1.name }
+        do {
+            let metadata = [
+                DenoiserConfig.metadataKey: String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self),
+                Self.configKey: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
+                "t2v.step": String(step),
+                "t2v.rng": "\(rng.seed),\(rng.stream),\(rng.offset)",
+                "t2v.generator_version": GeneratorInfo.version,
+            ]
+            try SafeTensors.write(entries, metadata: metadata, to: url)
+        } catch {
+            throw TrainingError.badCheckpoint(path: url.path, message: "writing failed: \(error.localizedDescription)")
+        }
+    }
+
+    /// Restores a run from `saveCheckpoint(to:)`; training continues exactly where it stopped.
+    ///
+    /// - Throws: `TrainingError.badCheckpoint` naming the file and what is wrong.
+    public static func resume(from url: URL) throws -> Trainer {
+        func fail(_ m: String) -> TrainingError { .badCheckpoint(path: url.path, message: m) }
+        let file: SafeTensors
+        do { file = try SafeTensors(contentsOf: url) } catch { throw fail(error.localizedDescription) }
+        let meta = file.metadata
+        guard let modelJSON = meta[DenoiserConfig.metadataKey], let trainJSON = meta[configKey],
+              let stepText = meta["t2v.step"], let step = Int(stepText), let rngText = meta["t2v.rng"] else {
+            throw fail("missing training metadata; is this a checkpoint written by `t2v-render train`?")
+        }
+        let parts = rngText.split(separator: ",").compactMap { UInt64($0) }
+        guard parts.count == 3 else { throw fail("unreadable random-stream position '\(rngText)'") }
+        do {
+            let modelConfig = try JSONDecoder().decode(DenoiserConfig.self, from: Data(modelJSON.utf8))
+            let trainConfig = try JSONDecoder().decode(TrainingConfig.self, from: Data(trainJSON.utf8))
+            var init0 = Philox(seed: 0)
+            let model = try VideoDenoiser(config: modelConfig, rng: &init0)
+            var tensors = [String: Tensor]()
+            for info in file.tensors { tensors[info.name] = Tensor(shape: info.shape, data: try file.floats(info.name)) }
+            func group(_ prefix: String) -> [String: Tensor] {
+                Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+            }
+            try model.load(group("model."), strict: true)
+            let trainer = try Trainer(model: model, config: trainConfig)
+            let emaTensors = group("ema.")
+            for ((name, _), shadow) in zip(model.namedParameters(), trainer.ema.shadow) {
+                guard let t = emaTensors[name], t.shape == shadow.shape else { throw ModuleLoadError.missing("ema." + name) }
+                shadow.assign(t)
+            }
+            try trainer.optimizer.load(state: group("adam."))
+            trainer.step = step
+            var rng = Philox(seed: parts[0], stream: parts[1])
+            rng.advance(by: parts[2])
+            trainer.rng = rng
+            return trainer
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw fail(error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Trains a `VideoDenoiser` with the diffusion objective: each step draws a batch of clips, drops
+/// each clip's text to the zero (unconditional) embedding with probability
+/// `conditionDropout`, noises it to a uniform random timestep, and takes an AdamW step on the
+/// weighted MSE to the `predictionType` target (v by default), with gradient clipping, a
+/// warm-up + cosine learning rate and an EMA of the weights.
+///
+/// All randomness comes from one `Philox` stream seeded by `config.seed`; a checkpoint stores the
+/// weights, the EMA, the AdamW moments, the step and the stream position, so a resumed run
+/// continues bit for bit. Checkpoints are written atomically (temporary file, then rename)
+/// every `checkpointEvery` steps, at the end, and when `progress` cancels.
+public final class Trainer {
+    /// The model being trained (raw weights; `exportModel(to:useEMA:)` writes the EMA).
+    public let model: VideoDenoiser
+    /// Hyper-parameters.
+    public let config: TrainingConfig
+    /// Steps completed.
+    public internal(set) var step = 0
+    /// The optimizer (AdamW, no decay on biases and norms).
+    let optimizer: AdamW
+    /// EMA of the weights.
+    let ema: EMA
+    /// The trainer's random stream.
+    var rng: Philox
+    /// Learning-rate schedule.
+    let schedule: WarmupCosineSchedule
+
+    /// Starts a run on `model`.
+    ///
+    /// - Throws: `TrainingError.invalidConfig`.
+    public init(model: VideoDenoiser, config: TrainingConfig) throws {
+        try config.validate()
+        self.model = model
+        self.config = config
+        var adam = AdamW.Configuration()
+        adam.learningRate = config.learningRate
+        adam.weightDecay = config.weightDecay
+        optimizer = AdamW(namedParameters: model.namedParameters(), configuration: adam)
+        ema = EMA(parameters: model.parameters(), decay: config.emaDecay, warmup: false)
+        rng = Philox(seed: config.seed, stream: 1)
+        schedule = WarmupCosineSchedule(peak: config.learningRate, minimum: config.minimumLearningRate,
+                                        warmupSteps: config.warmupSteps, totalSteps: config.totalSteps)
+    }
+
+    /// Elements of one clip.
+    var clipSize: Int { model.config.frames * model.config.inChannels * model.config.resolution * model.config.resolution }
+
+    /// One optimisation step on `clips` (the batch); returns the weighted loss.
+    ///
+    /// - Throws: `TrainingError.badClip` when a clip's size does not fit the model.
+    @discardableResult
+    public func trainStep(clips: [TrainingClip]) throws -> Float {
+        let mc = model.config, b = clips.count, n = clipSize
+        for (i, c) in clips.enumerated() {
+            guard c.video.count == n else {
+                throw TrainingError.badClip(index: i, message: "has \(c.video.count) values, the model trains on \(mc.frames) frames of \(mc.inChannels)x\(mc.resolution)x\(mc.resolution) = \(n)")
+            }
+            guard c.text.count == mc.textDim else {
+                throw TrainingError.badClip(index: i, message: "text embedding has \(c.text.count) values, expected \(mc.textDim)")
+            }
+        }
+
+        // Condition dropout and timesteps, then the noise, from the trainer's stream.
+        var text = [Float](), timesteps = [Int]()
+        for c in clips {
+            let drop = Double(rng.uniformFloat()) < config.conditionDropout
+            text += drop ? [Float](repeating: 0, count: mc.textDim) : c.text
+            timesteps.append(rng.nextInt(below: mc.schedule.trainSteps))
+        }
+        let x0 = clips.flatMap(\.video)
+        let noise = rng.normal(count: x0.count)
+
+        // Forward process and target.
+        let s = mc.schedule
+        let xt = s.addNoise(x0: x0, noise: noise, timesteps: timesteps)
+        var target = [Float]()
+        target.reserveCapacity(x0.count)
+        for (i, t) in timesteps.enumerated() {
+            let range = i * n..<(i + 1) * n
+            target += mc.predictionType.target(x0: Array(x0[range]), noise: Array(noise[range]), alpha: s.alpha(t), sigma: s.sigma(t))
+        }
+        let weights = DiffusionLoss.weights(timesteps: timesteps, schedule: s, prediction: mc.predictionType,
+                                            weighting: config.lossWeighting).map(Float.init)
+
+        // Weighted MSE, backward, clip, AdamW, EMA.
+        let shape = [b, mc.frames, mc.inChannels, mc.resolution, mc.resolution]
+        let prediction = model(Tensor(shape: shape, data: xt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text))
+        let perSample = (prediction - Tensor(shape: shape, data: target)).square().reshaped([b, n]).mean(axis: 1)
+        let loss = (perSample * Tensor(shape: [b], data: weights)).mean()
+        loss.backward()
+        if config.gradientClip > 0 { _ = clipGradientNorm(optimizer.parameters, maxNorm: config.gradientClip) }
+        optimizer.learningRate = schedule(step)
+        optimizer.step()
+        optimizer.zeroGrad()
+        ema.decay = min(config.emaDecay, Float(1 + step) / Float(10 + step))
+        ema.update()
+        step += 1
+        return loss.item
+    }
+
+    /// Trains until `config.totalSteps` (or `steps` more steps), drawing batches uniformly from
+    /// `clipCount` clips that `loadClip` provides.
+    ///
+    /// - Parameters:
+    ///   - steps: how many steps to take now (default: up to `config.totalSteps`).
+    ///   - clipCount: size of the dataset.
+    ///   - loadClip: returns clip `i` (its video and pooled text embedding).
+    ///   - checkpoint: where checkpoints go (nil: none).
+    ///   - progress: called after each step; return false to stop (a checkpoint is written).
+    /// - Returns: true when the run completed, false when it was cancelled.
+    /// - Throws: what `loadClip` throws, `TrainingError`.
+    @discardableResult
+    public func train(steps: Int? = nil, clipCount: Int, loadClip: (Int) throws -> TrainingClip,
+                      checkpoint: URL? = nil, progress: ((TrainingProgress) -> Bool)? = nil) throws -> Bool {
+        guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
+        let end = steps.map { step + $0 } ?? config.totalSteps
+        while step < end {
+            let indices = (0..<config.batchSize).map { _ in rng.nextInt(below: clipCount) }
+            let clips = try indices.map(loadClip)
+            let lr = schedule(step)
+            let loss = try trainStep(clips: clips)
+            if let checkpoint, config.checkpointEvery > 0, step % config.checkpointEvery == 0 {
+                try saveCheckpoint(to: checkpoint)
+            }
+            if let progress, !progress(TrainingProgress(step: step, totalSteps: config.totalSteps, loss: loss, learningRate: lr)) {
+                if let checkpoint { try saveCheckpoint(to: checkpoint) }
+                return false
+            }
+        }
+        if let checkpoint { try saveCheckpoint(to: checkpoint) }
+        return true
+    }
+
+    /// Writes the model (EMA weights by default, for sampling) as a denoiser checkpoint that
+    /// `VideoDenoiser.load(from:)` reads.
+    ///
+    /// - Throws: `DenoiserError.badWeights` when writing fails.
+    public func exportModel(to url: URL, useEMA: Bool = true) throws {
+        let raw = model.parameters().map { $0.value.copy() }
+        if useEMA { ema.copyToParameters() }
+        defer { if useEMA { for (p, r) in zip(model.parameters(), raw) { p.assign(r) } } }
+        try model.save(to: url, metadata: ["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw"])
+    }
+}

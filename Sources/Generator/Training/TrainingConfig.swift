@@ -1,0 +1,73 @@
+/// Hyper-parameters of `Trainer`.
+public struct TrainingConfig: Sendable, Codable, Equatable {
+    /// Clips per optimisation step.
+    public var batchSize: Int = 4
+    /// Peak AdamW learning rate.
+    public var learningRate: Float = 2e-4
+    /// Learning rate at the end of the cosine decay.
+    public var minimumLearningRate: Float = 0
+    /// Linear warm-up steps.
+    public var warmupSteps: Int = 200
+    /// Steps of the whole run (end of the cosine decay).
+    public var totalSteps: Int = 20_000
+    /// AdamW decoupled weight decay (not applied to biases and norms).
+    public var weightDecay: Float = 0.01
+    /// Global gradient-norm clip; 0 disables.
+    public var gradientClip: Float = 1
+    /// Target EMA decay (ramped up as min(decay, (1 + n) / (10 + n)) over the first updates).
+    public var emaDecay: Float = 0.999
+    /// Probability of replacing a clip's text embedding by zeros (the unconditional embedding),
+    /// for classifier-free guidance.
+    public var conditionDropout: Double = 0.1
+    /// Loss weighting across noise levels. `.uniform` on a v target is the "SNR + 1" weighting
+    /// of Salimans & Ho; Min-SNR-gamma on v gives near-zero weight to the noisiest steps
+    /// (min(SNR, gamma) / (SNR + 1) -> 0), which a conditional model must learn to start sampling.
+    public var lossWeighting: LossWeighting = .uniform
+    /// Write a checkpoint every this many steps (0: only at the end and on cancel).
+    public var checkpointEvery: Int = 500
+    /// Seed of the trainer's random stream (batches, dropout, timesteps, noise).
+    public var seed: UInt64 = 0
+
+    /// The defaults above.
+    public init() {}
+
+    /// Checks the values.
+    ///
+    /// - Throws: `TrainingError.invalidConfig` naming the field.
+    public func validate() throws {
+        guard batchSize > 0 else { throw TrainingError.invalidConfig("batchSize must be positive") }
+        guard learningRate > 0, minimumLearningRate >= 0 else { throw TrainingError.invalidConfig("learning rates must be positive") }
+        guard warmupSteps >= 0, totalSteps >= warmupSteps else {
+            throw TrainingError.invalidConfig("need 0 <= warmupSteps (\(warmupSteps)) <= totalSteps (\(totalSteps))")
+        }
+        guard (0...1).contains(conditionDropout) else { throw TrainingError.invalidConfig("conditionDropout must be in [0, 1]") }
+        guard (0..<1).contains(emaDecay) else { throw TrainingError.invalidConfig("emaDecay must be in [0, 1)") }
+        guard checkpointEvery >= 0, gradientClip >= 0 else { throw TrainingError.invalidConfig("checkpointEvery and gradientClip must be >= 0") }
+    }
+}
+
+/// One training example: a clip and its prompt's pooled text embedding.
+public struct TrainingClip: Sendable {
+    /// `frames * channels * height * width` values in [-1, 1], frame-major (`[F, C, H, W]`).
+    public var video: [Float]
+    /// The pooled text embedding (`textDim` values).
+    public var text: [Float]
+
+    /// Creates an example.
+    public init(video: [Float], text: [Float]) {
+        self.video = video
+        self.text = text
+    }
+}
+
+/// Reported after every training step.
+public struct TrainingProgress: Sendable {
+    /// Steps completed (1-based).
+    public let step: Int
+    /// The run's total steps.
+    public let totalSteps: Int
+    /// Weighted loss of this step's batch.
+    public let loss: Float
+    /// Learning rate used for this step.
+    public let learningRate: Float
+}

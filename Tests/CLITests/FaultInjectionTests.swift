@@ -202,9 +202,9 @@ final class FaultInjectionTests: XCTestCase {
                 }
                 try? input.fileHandleForWriting.close()
             }
-            let t0 = Date()
+            // The temporary output exists once the signal handlers are installed and frames flow.
             let s = try interrupt(["encode", "--size", "64x64", "-i", "-", "-o", target, "--preset", "ultrafast"],
-                                  with: sig, stdin: input) { Date().timeIntervalSince(t0) > 0.5 }
+                                  with: sig, stdin: input) { !self.leftovers(self.dir).isEmpty }
             stop.lock(); stopped = true; stop.unlock()
             try? input.fileHandleForReading.close()
             XCTAssertEqual(s.status, 1, s.stderr)
@@ -290,6 +290,10 @@ final class FaultInjectionTests: XCTestCase {
     /// Decoding, evaluating and extracting a 640x360 clip 4x longer does not raise peak memory:
     /// frames stream through. Bound: 300 MB; growth from 1 s to 4 s under 16 MB.
     func testPeakMemoryDoesNotGrowWithDuration() throws {
+        if ProcessInfo.processInfo.environment["T2V_SANITIZER"] != nil {
+            // ASan/TSan keep freed memory in quarantine and shadow it: RSS measures the sanitizer.
+            throw XCTSkip("peak RSS is not meaningful under a sanitizer")
+        }
         let short = try makeClip("short.mp4", size: "640x360", rate: 25, seconds: 1)
         let long = try makeClip("long.mp4", size: "640x360", rate: 25, seconds: 4)
         for format in ["rgb24", "f32planar"] {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Peak memory of `t2v-render decode` and `extract` on a long 640x360 clip (ffmpeg testsrc2),
+# Peak memory of `t2v-render decode`, `eval` and `extract` on a long 640x360 clip (ffmpeg testsrc2),
 # measured with GNU time (`Maximum resident set size`). Shows that memory does not grow with
 # duration; the default test suite checks the same on 2 s vs 8 s clips
-# (FaultInjectionTests.testDecodePeakMemoryDoesNotGrowWithDuration).
+# (FaultInjectionTests.testPeakMemoryDoesNotGrowWithDuration).
 #   bench/long_memory.sh 3600     # one hour (the clip takes minutes to make; kept in bench/out/)
 # Needs a release build: swift build -c release.
 set -euo pipefail
@@ -22,6 +22,7 @@ printf '%-34s %10s %14s\n' command clip peak_RSS_KiB
 for f in "$short" "$clip"; do
     printf '%-34s %10s %14s\n' "decode rgb24 -> /dev/null" "$(basename "$f")" "$(peak "$BIN" decode "$f" -o /dev/null --quiet)"
     printf '%-34s %10s %14s\n' "decode f32planar -> /dev/null" "$(basename "$f")" "$(peak "$BIN" decode "$f" -o /dev/null --pix-fmt f32planar --quiet)"
+    printf '%-34s %10s %14s\n' "eval (ssim, gssim, psnr) vs itself" "$(basename "$f")" "$(peak "$BIN" eval "$f" --reference "$f" --summary-only --quiet)"
     rm -rf bench/out/longmem-ds
     printf '%-34s %10s %14s\n' "extract 64x64 (16 frames @ 8 fps)" "$(basename "$f")" "$(peak "$BIN" extract "$f" -o bench/out/longmem-ds --size 64x64 --quiet)"
 done

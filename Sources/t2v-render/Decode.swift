@@ -71,9 +71,10 @@ struct Decode: ParsableCommand {
             size: size.flatMap(VideoReader.Size.init(parsing:)), scaling: VideoReader.Scaling(rawValue: scaling)!,
             layout: pixFmt == .rgb24 ? .packed : .planarFloat, frameRate: fps, threads: threads, start: start)
         signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE and a clear message
+        // Before any output exists, so a signal can never leave a temporary file behind.
+        let interrupted = SignalFlag.install()
         let reader = try ReaderInput.open(file, options: options)
         let sink = try RawSink(output)
-        let interrupted = SignalFlag.install()
         var count = 0
         var shape = ""
         do {

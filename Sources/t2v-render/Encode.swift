@@ -131,6 +131,8 @@ struct Encode: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE: "output pipe closed"
+        // Before any output exists, so a signal can never leave a temporary file behind.
+        let interrupted = SignalFlag.install()
         VideoWriter.setFFmpegLogLevel(verbose ? .info : .error)
         if !verbose { setenv("SVT_LOG", "1", 0) }  // SVT-AV1 logs on its own: errors only
         let (width, height) = parsedSize!
@@ -179,7 +181,6 @@ struct Encode: ParsableCommand {
         let frameBytes = pixFmt == .rgb24 ? pixels : pixels * 4
         var bytes = [UInt8](repeating: 0, count: pixFmt == .rgb24 ? pixels : 0)
         var floats = [Float](repeating: 0, count: pixFmt == .f32planar ? pixels : 0)
-        let interrupted = SignalFlag.install()
         do {
             while true {
                 if interrupted.isSet {

@@ -27,3 +27,23 @@ public func fuzzTokenizer(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     _ = tokenizer.basic.tokenize(text)
     return 0
 }
+
+// SwiftPM links executables with `main` aliased to `FuzzTokenizer_main` (so that tests can call
+// them), which `-parse-as-library` never emits; this entry point hands control to libFuzzer's
+// driver, as libFuzzer's own `main` would.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
+
+/// The process entry point (see above): runs libFuzzer with `fuzzTokenizer` as the target.
+@_cdecl("FuzzTokenizer_main")
+public func FuzzTokenizerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv = argv
+    return runFuzzerDriver(&argc, &argv) { data, size in
+        guard let data else { return 0 }
+        return fuzzTokenizer(data, size)
+    }
+}

@@ -5,7 +5,10 @@
 import Foundation
 import FrameIO
 
-private let path = NSTemporaryDirectory() + "fuzz-video-\(getpid()).bin"
+private let path: String = {
+    VideoWriter.setFFmpegLogLevel(.quiet)  // damaged input makes FFmpeg log a lot; it slows fuzzing
+    return NSTemporaryDirectory() + "fuzz-video-\(getpid()).bin"
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVideoReader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
@@ -27,4 +30,24 @@ public func fuzzVideoReader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         while n < 4, let planes = try? reader.nextPlanes() { _ = planes; n += 1 }
     }
     return 0
+}
+
+// SwiftPM links executables with `main` aliased to `FuzzVideoReader_main` (so that tests can call
+// them), which `-parse-as-library` never emits; this entry point hands control to libFuzzer's
+// driver, as libFuzzer's own `main` would.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
+
+/// The process entry point (see above): runs libFuzzer with `fuzzVideoReader` as the target.
+@_cdecl("FuzzVideoReader_main")
+public func FuzzVideoReaderMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv = argv
+    return runFuzzerDriver(&argc, &argv) { data, size in
+        guard let data else { return 0 }
+        return fuzzVideoReader(data, size)
+    }
 }

@@ -140,9 +140,11 @@ public final class VideoReader {
         // Every stored property is set: from here on a throw runs deinit, which frees what exists.
         packet = av_packet_alloc()
         // Decoder with frame threading.
-        guard let decoder = avcodec_find_decoder(parameters.pointee.codec_id) else {
+        // `parameters` belongs to the stream: read what the messages need before closing.
+        let codecID = parameters.pointee.codec_id
+        guard let decoder = avcodec_find_decoder(codecID) else {
             avformat_close_input(&format)
-            let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+            let name = String(cString: avcodec_get_name(codecID))
             throw FrameIOError.unsupported(
                 "\(path): this FFmpeg has no decoder for the \(name) video codec; convert the file with a full ffmpeg build.")
         }

@@ -3,14 +3,33 @@ import XCTest
 @testable import FrameIO
 
 /// Hostile sizes and damaged datasets: each is refused with an error that names the file and the
-/// problem, before anything is allocated from the size the input claims. The dataset cases are
-/// regression tests for bugs found by the `FuzzDataset` target (see RELIABILITY.md).
-final class FrameIOHardeningTests: XCTestCase {
+/// problem, before anything is allocated from the size the input claims. Several are regression
+/// tests for bugs found by the fuzz targets or by review while writing them (see RELIABILITY.md).
+final class HardeningFrameIOTests: XCTestCase {
     /// A YUV4MPEG2 file whose header claims `width`x`height`, followed by a few bytes of a frame.
     func y4m(_ dir: URL, _ width: Int, _ height: Int) throws -> String {
         let path = dir.appendingPathComponent("claims-\(width)x\(height).y4m").path
         try Data("YUV4MPEG2 W\(width) H\(height) F8:1 Ip A1:1 C420jpeg\nFRAME\nabc".utf8).write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// A fixture file committed under Tests/FrameIOTests/Fixtures.
+    func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name).path
+    }
+
+    /// A mutated MOV whose video stream has no codec (FuzzVideoReader, crash-5ef98f8e...): the
+    /// "no decoder" error read the codec id from the stream's parameters after
+    /// `avformat_close_input` had freed them (heap-use-after-free under AddressSanitizer; a wrong
+    /// codec name or a crash without it). The message must name the file and the codec.
+    func testStreamWithoutADecoderIsRefusedWithItsCodecName() throws {
+        let path = fixture("fuzz/videoreader-uaf-unknown-codec.mov")
+        XCTAssertThrowsError(try VideoReader(path: path)) { error in
+            guard case .unsupported(let message)? = error as? FrameIOError else {
+                return XCTFail("expected .unsupported, got \(error)")
+            }
+            XCTAssertTrue(message.hasPrefix(path + ": this FFmpeg has no decoder for the none video codec"), message)
+        }
     }
 
     /// Peak resident set size of this process so far, in bytes (ru_maxrss).
@@ -83,8 +102,8 @@ final class FrameIOHardeningTests: XCTestCase {
         XCTAssertLessThan(peakRSS() - before, 32 << 20, "peak RSS grew by \(peakRSS() - before) bytes")
     }
 
-    /// A shard header claiming 2^62 clips: the size check used to overflow (`dataStart + count`)
-    /// and trap. Found by FuzzDataset.
+    /// A shard header claiming about 2^63 clip bytes: the size check used to overflow
+    /// (`dataStart + count`) and trap. Found by review while writing FuzzDataset.
     func testShardClaimingExabytesIsRefused() throws {
         let dir = try TestUtils.makeTempDir(self)
         let path = dir.appendingPathComponent("huge.safetensors").path
@@ -137,7 +156,8 @@ final class FrameIOHardeningTests: XCTestCase {
 
     /// A manifest whose record claims a bigger clip than its shard holds: the loader used to read
     /// past the end of the clip's bytes (out of bounds; a crash with bounds checks, silent garbage
-    /// in -Ounchecked release builds). Found by FuzzDataset.
+    /// in -Ounchecked release builds). Found by FuzzDataset (its crash input, a record claiming
+    /// width 5 for a shard of width 4, is Fuzz/Corpus/dataset/regress-loader-oob.bin).
     func testRecordLargerThanItsShardIsRefused() throws {
         let dir = try smallDataset()
         try writeManifest(dir, [record(frames: 9, width: 40, height: 30)])
@@ -149,7 +169,7 @@ final class FrameIOHardeningTests: XCTestCase {
 
     /// Negative or absurd sizes used to trap in `[Float](repeating:count:)`; a shard name with
     /// `..` or `/` used to be opened (and merged) from outside the dataset directory. Found by
-    /// FuzzDataset and by review.
+    /// review while writing FuzzDataset.
     func testHostileRecordsAreRefusedWhenTheManifestIsRead() throws {
         let dir = try smallDataset()
         let cases: [(ClipRecord, String)] = [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Generator
 
 /// The `t2v-render` command-line tool: glue between FrameIO and Generator.
 ///
@@ -18,6 +19,9 @@ struct T2VRender: ParsableCommand {
     /// Parses, runs, and maps errors onto the tool's exit codes (usage errors exit 2, not
     /// ArgumentParser's default 64).
     static func main() {
+        // Debian's OpenBLAS 0.3.21 does not recognise this CPU family and would fall back to
+        // generic kernels about 4x slower; re-exec once with the right core type.
+        BLAS.reexecWithFasterKernelsIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

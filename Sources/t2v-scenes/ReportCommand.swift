@@ -39,6 +39,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Generation seeds per family and caption set.")
     var seeds: Int = 3
 
+    @Option(help: "Seeds per family for the Frechet distance of the teacher and students (default: --seeds); the model under test is scored on the same count.")
+    var fidSeeds: Int?
+
     @Option(help: "Held-out clips per family rendered in memory to train the classifier.")
     var classifierClips: Int = 24
 
@@ -58,6 +61,7 @@ struct ReportCommand: ParsableCommand {
     var quick = false
 
     func validate() throws {
+        if let fidSeeds, !(1...seeds).contains(fidSeeds) { throw ValidationError("--fid-seeds must be from 1 to --seeds (\(seeds)), got \(fidSeeds)") }
         guard (1...50).contains(seeds) else { throw ValidationError("--seeds must be from 1 to 50, got \(seeds)") }
         guard (2...500).contains(classifierClips) else { throw ValidationError("--classifier-clips must be from 2 to 500, got \(classifierClips)") }
         guard (1...1000).contains(classifierEpochs) else { throw ValidationError("--classifier-epochs must be from 1 to 1000, got \(classifierEpochs)") }
@@ -72,6 +76,7 @@ struct ReportCommand: ParsableCommand {
         var steps: Int
         var exact: [[Float]] = []
         var exactLabels: [SceneFamily] = []
+        var exactSeeds: [Int] = []
         var paraphrase: [[Float]] = []
         var paraphraseLabels: [SceneFamily] = []
         var seconds = 0.0
@@ -85,6 +90,7 @@ struct ReportCommand: ParsableCommand {
         let perFamily = quick ? min(classifierClips, 6) : classifierClips
         let epochs = quick ? min(classifierEpochs, 10) : classifierEpochs
         let teacherSteps = quick ? min(self.teacherSteps, 16) : self.teacherSteps
+        let fidSeeds = min(quick ? 1 : (self.fidSeeds ?? seeds), seeds)
         let outURL = URL(fileURLWithPath: out)
         let imageDir = outURL.deletingLastPathComponent().appendingPathComponent("report")
         let started = Date()
@@ -133,7 +139,7 @@ struct ReportCommand: ParsableCommand {
                 throw ScenesCommandError("cannot load model \(path): \(error)")
             }
         }
-        func generate(_ name: String, _ path: String, steps: Int?, paraphrases: Bool) throws -> Run {
+        func generate(_ name: String, _ path: String, steps: Int?, paraphrases: Bool, seeds: Int) throws -> Run {
             let p = try pipeline(path)
             var run = Run(name: name, file: path, steps: steps ?? p.defaultSteps)
             for family in families {
@@ -148,7 +154,7 @@ struct ReportCommand: ParsableCommand {
                         let clip = try p.generate(settings)
                         run.seconds += Date().timeIntervalSince(t0)
                         run.clipsTimed += 1
-                        if isParaphrase { run.paraphrase.append(clip); run.paraphraseLabels.append(family) } else { run.exact.append(clip); run.exactLabels.append(family) }
+                        if isParaphrase { run.paraphrase.append(clip); run.paraphraseLabels.append(family) } else { run.exact.append(clip); run.exactLabels.append(family); run.exactSeeds.append(s) }
                     }
                 }
                 log("  \(name): \(family.id) done")
@@ -157,16 +163,16 @@ struct ReportCommand: ParsableCommand {
         }
 
         log("generating with the model under test \(model)")
-        let main = try generate("model under test", model, steps: nil, paraphrases: true)
+        let main = try generate("model under test", model, steps: nil, paraphrases: true, seeds: seeds)
         var fidRuns: [Run] = []
         if let teacher {
             log("generating with the teacher \(teacher) at \(teacherSteps) steps")
-            fidRuns.append(try generate("teacher (undistilled)", teacher, steps: teacherSteps, paraphrases: false))
+            fidRuns.append(try generate("teacher (undistilled)", teacher, steps: teacherSteps, paraphrases: false, seeds: fidSeeds))
         }
         for path in (students ?? "").split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !path.isEmpty {
             if path == model { fidRuns.append(main); continue }
             log("generating with the student \(path)")
-            fidRuns.append(try generate("student", path, steps: nil, paraphrases: false))
+            fidRuns.append(try generate("student", path, steps: nil, paraphrases: false, seeds: fidSeeds))
         }
         if !fidRuns.contains(where: { $0.file == main.file }) { fidRuns.append(main) }
         var ablationRun: Run? = nil
@@ -174,7 +180,7 @@ struct ReportCommand: ParsableCommand {
         if let ablation {
             if FileManager.default.fileExists(atPath: ablation) {
                 log("generating with the ablation \(ablation)")
-                ablationRun = try generate("ablation (no temporal stream)", ablation, steps: nil, paraphrases: false)
+                ablationRun = try generate("ablation (no temporal stream)", ablation, steps: nil, paraphrases: false, seeds: fidSeeds)
             } else {
                 ablationMissing = ablation
             }
@@ -186,7 +192,10 @@ struct ReportCommand: ParsableCommand {
         let paraAcc = Self.accuracy(paraPred, main.paraphraseLabels.map(index))
         let mainSSIM = try ReportClips.interFrameSSIM(main.exact, size: real.size)
         let ablationSSIM = try ablationRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
-        let fids = fidRuns.map { ($0, FrechetDistance.distance(classifier.features($0.exact), realFeatures)) }
+        let fids = fidRuns.map { run -> (Run, Double) in
+            let picked = run.exact.indices.filter { run.exactSeeds[$0] < fidSeeds }.map { run.exact[$0] }
+            return (run, FrechetDistance.distance(classifier.features(picked), realFeatures))
+        }
         let realSplitFID: Double = {
             // Floor of the estimate: the real clips' two halves (by seed parity) against each other.
             let even = realFeatures.enumerated().filter { $0.offset % 2 == 0 }.map { $0.element }
@@ -259,7 +268,7 @@ struct ReportCommand: ParsableCommand {
         }
         md += "| **all** | **\(Self.pct(exactAcc))** | **\(Self.pct(paraAcc))** | **\(Self.pct(realAccuracy))** |\n\n"
         md += "## Frechet distance (classifier features)\n\n"
-        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * seeds) clips) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid).\n\n"
+        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid).\n\n"
         md += "| Model | File | Steps | Frechet distance |\n|---|---|---|---|\n"
         for (run, fid) in fids { md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(String(format: "%.3f", fid)) |\n" }
         md += "\n## Inter-frame SSIM\n\n"

@@ -100,6 +100,11 @@ struct ReportCommand: ParsableCommand {
         log("reading held-out dataset \(heldout)")
         let real = try ReportClips.loadDataset(URL(fileURLWithPath: heldout))
         let families = SceneFamily.allCases
+        // Fail before the long work when a model file is missing (the ablation may be: reported).
+        let studentPaths = (students ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for path in [model] + (teacher.map { [$0] } ?? []) + studentPaths where !FileManager.default.fileExists(atPath: path) {
+            throw ScenesCommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
+        }
         func index(_ f: SceneFamily) -> Int { families.firstIndex(of: f)! }
 
         // The classifier, trained on held-out scenes rendered in memory.
@@ -169,7 +174,7 @@ struct ReportCommand: ParsableCommand {
             log("generating with the teacher \(teacher) at \(teacherSteps) steps")
             fidRuns.append(try generate("teacher (undistilled)", teacher, steps: teacherSteps, paraphrases: false, seeds: fidSeeds))
         }
-        for path in (students ?? "").split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !path.isEmpty {
+        for path in studentPaths {
             if path == model { fidRuns.append(main); continue }
             log("generating with the student \(path)")
             fidRuns.append(try generate("student", path, steps: nil, paraphrases: false, seeds: fidSeeds))

@@ -19,5 +19,4 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("cannot read the held-out dataset") && result.stderr.contains(dir.path), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("R.md").path))
     }
-
 }

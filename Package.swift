@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Scenes", dependencies: ["FrameIO"]),
         .executableTarget(
             name: "t2v-scenes",
-            dependencies: ["Scenes", "FrameIO", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scenes", "FrameIO", "Generator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tensor-engine benchmark driven by bench/tensor_bench.py.
         .executableTarget(

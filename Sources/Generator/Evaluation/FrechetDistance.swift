@@ -1,0 +1,149 @@
+import Foundation
+
+/// The Frechet distance between two Gaussians (Dowson & Landau 1982; the FID of Heusel et al.
+/// 2017 when the Gaussians are fitted to Inception features):
+/// `d² = |μ₁ − μ₂|² + tr(Σ₁) + tr(Σ₂) − 2 tr((Σ₁^½ Σ₂ Σ₁^½)^½)`.
+///
+/// The trace term is computed from two symmetric eigendecompositions (Jacobi, in Double), which
+/// equals `tr(sqrtm(Σ₁Σ₂))` as scipy computes it for FID, without a non-symmetric matrix square
+/// root. Negative eigenvalues from rounding are clamped to 0.
+public enum FrechetDistance {
+    /// A Gaussian fitted to feature vectors.
+    public struct Gaussian: Sendable, Equatable {
+        /// Dimension.
+        public let dimension: Int
+        /// Mean vector.
+        public let mean: [Double]
+        /// Covariance, row-major `dimension x dimension`.
+        public let covariance: [Double]
+
+        /// A Gaussian with the given mean and row-major covariance.
+        public init(mean: [Double], covariance: [Double]) {
+            precondition(covariance.count == mean.count * mean.count,
+                         "FrechetDistance.Gaussian: covariance has \(covariance.count) entries, expected \(mean.count)x\(mean.count)")
+            dimension = mean.count
+            self.mean = mean
+            self.covariance = covariance
+        }
+
+        /// Fits the sample mean and the unbiased sample covariance (divisor n − 1, as
+        /// `numpy.cov`) of `samples` (at least 2, all the same length).
+        public init(samples: [[Float]]) {
+            precondition(samples.count >= 2, "FrechetDistance.Gaussian: needs at least 2 samples, got \(samples.count)")
+            let d = samples[0].count
+            precondition(samples.allSatisfy { $0.count == d }, "FrechetDistance.Gaussian: samples differ in length")
+            var mean = [Double](repeating: 0, count: d)
+            for s in samples { for i in 0..<d { mean[i] += Double(s[i]) } }
+            for i in 0..<d { mean[i] /= Double(samples.count) }
+            var cov = [Double](repeating: 0, count: d * d)
+            for s in samples {
+                let c = (0..<d).map { Double(s[$0]) - mean[$0] }
+                for i in 0..<d { for j in i..<d { cov[i * d + j] += c[i] * c[j] } }
+            }
+            let norm = 1 / Double(samples.count - 1)
+            for i in 0..<d {
+                for j in i..<d {
+                    cov[i * d + j] *= norm
+                    cov[j * d + i] = cov[i * d + j]
+                }
+            }
+            self.init(mean: mean, covariance: cov)
+        }
+    }
+
+    /// The Frechet distance (squared, as FID reports it) between two Gaussians of the same
+    /// dimension.
+    public static func distance(_ a: Gaussian, _ b: Gaussian) -> Double {
+        precondition(a.dimension == b.dimension, "FrechetDistance: dimensions differ (\(a.dimension) vs \(b.dimension))")
+        let d = a.dimension
+        var meanTerm = 0.0, traceA = 0.0, traceB = 0.0
+        for i in 0..<d {
+            meanTerm += (a.mean[i] - b.mean[i]) * (a.mean[i] - b.mean[i])
+            traceA += a.covariance[i * d + i]
+            traceB += b.covariance[i * d + i]
+        }
+        // Σa^½ from Σa's eigendecomposition, then the eigenvalues of Σa^½ Σb Σa^½.
+        let rootA = symmetricSquareRoot(a.covariance, d)
+        let m = multiply(multiply(rootA, b.covariance, d), rootA, d)
+        let cross = symmetricEigenvalues(m, d).reduce(0) { $0 + max($1, 0).squareRoot() }
+        return meanTerm + traceA + traceB - 2 * cross
+    }
+
+    /// Fits Gaussians to two feature sets and returns their Frechet distance.
+    public static func distance(_ a: [[Float]], _ b: [[Float]]) -> Double {
+        distance(Gaussian(samples: a), Gaussian(samples: b))
+    }
+
+    /// Eigenvalues and eigenvectors (columns of a row-major matrix) of a symmetric matrix, by
+    /// the cyclic Jacobi method (Golub & Van Loan, Algorithm 8.5.3).
+    static func symmetricEigen(_ matrix: [Double], _ n: Int) -> (values: [Double], vectors: [Double]) {
+        var a = matrix
+        // Symmetrise against rounding in the input.
+        for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { let s = (a[i * n + j] + a[j * n + i]) / 2; a[i * n + j] = s; a[j * n + i] = s } }
+        var v = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { v[i * n + i] = 1 }
+        let scale = max(a.reduce(0) { max($0, abs($1)) }, 1e-300)
+        for _ in 0..<100 {
+            var off = 0.0
+            for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { off += a[i * n + j] * a[i * n + j] } }
+            if off.squareRoot() <= 1e-15 * scale * Double(n) { break }
+            for p in 0..<n {
+                for q in (p + 1)..<max(n, p + 1) {
+                    let apq = a[p * n + q]
+                    if abs(apq) < 1e-300 { continue }
+                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
+                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
+                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                    for k in 0..<n {
+                        let akp = a[k * n + p], akq = a[k * n + q]
+                        a[k * n + p] = c * akp - s * akq
+                        a[k * n + q] = s * akp + c * akq
+                    }
+                    for k in 0..<n {
+                        let apk = a[p * n + k], aqk = a[q * n + k]
+                        a[p * n + k] = c * apk - s * aqk
+                        a[q * n + k] = s * apk + c * aqk
+                    }
+                    for k in 0..<n {
+                        let vkp = v[k * n + p], vkq = v[k * n + q]
+                        v[k * n + p] = c * vkp - s * vkq
+                        v[k * n + q] = s * vkp + c * vkq
+                    }
+                }
+            }
+        }
+        return ((0..<n).map { a[$0 * n + $0] }, v)
+    }
+
+    /// Eigenvalues of a symmetric matrix.
+    static func symmetricEigenvalues(_ matrix: [Double], _ n: Int) -> [Double] {
+        symmetricEigen(matrix, n).values
+    }
+
+    /// The principal square root of a symmetric positive semi-definite matrix.
+    static func symmetricSquareRoot(_ matrix: [Double], _ n: Int) -> [Double] {
+        let (values, vectors) = symmetricEigen(matrix, n)
+        let roots = values.map { max($0, 0).squareRoot() }
+        var out = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0..<n {
+                var s = 0.0
+                for k in 0..<n { s += vectors[i * n + k] * roots[k] * vectors[j * n + k] }
+                out[i * n + j] = s
+            }
+        }
+        return out
+    }
+
+    static func multiply(_ a: [Double], _ b: [Double], _ n: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for k in 0..<n {
+                let aik = a[i * n + k]
+                if aik == 0 { continue }
+                for j in 0..<n { out[i * n + j] += aik * b[k * n + j] }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,87 @@
+import FrameIO
+import Foundation
+import Generator
+import Scenes
+
+/// Real clips for the quality report: the extracted held-out dataset and held-out scenes
+/// rendered in memory, as planar Float32 `[frames, 3, R, R]` in [-1, 1] with family labels.
+enum ReportClips {
+    /// First seed index (within the held-out split) of the clips rendered in memory to train the
+    /// classifier: far above the indices of the extracted held-out corpus (0 ..< per-family).
+    static let classifierSeedBase: UInt64 = 500_000
+
+    /// The clips of an extracted held-out dataset with the family each came from (read from the
+    /// source file name, `family-seed.mp4`). Throws when the dataset cannot be read or a source
+    /// name names no family.
+    static func loadDataset(_ directory: URL) throws -> (clips: [[Float]], labels: [SceneFamily], frames: Int, size: Int) {
+        let loader: DatasetLoader
+        do { loader = try DatasetLoader(directory: directory, seed: 0) } catch {
+            throw ScenesCommandError("cannot read the held-out dataset \(directory.path): \(error). Create it with scripts/train-default.sh (stage 2) or pass --heldout DIR.")
+        }
+        guard loader.height == loader.width else {
+            throw ScenesCommandError("\(directory.path): clips are \(loader.width)x\(loader.height); the report needs square clips")
+        }
+        var clips: [[Float]] = [], labels: [SceneFamily] = []
+        for (i, record) in loader.records.enumerated() {
+            let name = URL(fileURLWithPath: record.source).deletingPathExtension().lastPathComponent
+            guard let dash = name.lastIndex(of: "-"), let family = SceneFamily(id: String(name[..<dash])) else {
+                throw ScenesCommandError("\(directory.path): clip source '\(record.source)' is not named family-seed.mp4, so its family is unknown; use a dataset extracted from `t2v-scenes render --split heldout`")
+            }
+            clips.append(try loader.clip(at: i))
+            labels.append(family)
+        }
+        return (clips, labels, loader.frames, loader.width)
+    }
+
+    /// Held-out clips rendered in memory at twice `size` (as the corpus is rendered larger than
+    /// the model) and downscaled with FrameIO's Lanczos scaler; `perFamily` seeds per family,
+    /// starting at held-out index `classifierSeedBase`.
+    static func render(perFamily: Int, frames: Int, size: Int) throws -> (clips: [[Float]], labels: [SceneFamily]) {
+        let scaler = try FrameScaler(inputWidth: 2 * size, inputHeight: 2 * size, outputWidth: size, outputHeight: size)
+        var clips: [[Float]] = [], labels: [SceneFamily] = []
+        for family in SceneFamily.allCases {
+            for i in 0..<perFamily {
+                var clip: [Float] = []
+                clip.reserveCapacity(frames * 3 * size * size)
+                try Scenes.renderFrames(family: family, seed: SceneSplit.heldout.seed(classifierSeedBase + UInt64(i)),
+                                        size: 2 * size, frames: frames) { frame in
+                    clip += try scaler.scale(frame).planarFloat
+                }
+                clips.append(clip)
+                labels.append(family)
+            }
+        }
+        return (clips, labels)
+    }
+
+    /// The frames of a planar clip as packed RGB frames.
+    static func frames(_ clip: [Float], size: Int) throws -> [RGBFrame] {
+        let n = 3 * size * size
+        return try (0..<(clip.count / n)).map { f in
+            let planar = try RGBFrame(width: size, height: size, planar: Array(clip[(f * n)..<((f + 1) * n)]))
+            return try RGBFrame(width: size, height: size, packed: planar.packedRGB)
+        }
+    }
+
+    /// Mean inter-frame SSIM (FFmpeg `ssim` All on yuv420p BT.601) over clips.
+    static func interFrameSSIM(_ clips: [[Float]], size: Int) throws -> Double {
+        var total = 0.0
+        for clip in clips {
+            total += try TemporalConsistency.evaluate(frames: frames(clip, size: size), definition: .ssim).mean
+        }
+        return total / Double(max(clips.count, 1))
+    }
+
+    /// A contact sheet: one row per clip, `columns` frames evenly spaced in time, each frame
+    /// upscaled to `cell` pixels (nearest neighbour, so pixels stay visible).
+    static func sheet(_ clips: [[Float]], size: Int, columns: Int = 8, cell: Int = 64) throws -> RGBFrame {
+        let scaler = try FrameScaler(inputWidth: size, inputHeight: size, outputWidth: cell, outputHeight: cell, filter: .point)
+        var tiles: [RGBFrame] = []
+        for clip in clips {
+            let frames = try self.frames(clip, size: size)
+            let picks = (0..<columns).map { columns == 1 ? 0 : $0 * (frames.count - 1) / (columns - 1) }
+            tiles += try picks.map { try scaler.scale(frames[$0]) }
+        }
+        return try ContactSheet(columns: columns, spacing: 2, background: [24, 24, 24]).compose(tiles)
+    }
+}

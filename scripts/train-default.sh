@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
 STEPS=${STEPS:-1000}
-DISTILL_STEPS=${DISTILL_STEPS:-150}
+DISTILL_STEPS=${DISTILL_STEPS:-60}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
@@ -34,11 +34,11 @@ if [ ! -f "$WORK/teacher.safetensors" ]; then
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/teacher.safetensors"
 fi
 
-echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 300 steps"
+echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 steps"
 if [ ! -f "$WORK/ablation.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/ablation.ckpt.safetensors" ] && RESUME="--resume"
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --no-temporal --steps 300 \
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --no-temporal --steps 150 \
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 

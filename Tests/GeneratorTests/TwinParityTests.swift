@@ -5,7 +5,7 @@ import XCTest
 /// The PyTorch twin (python/t2v_twin) against the Swift `VideoDenoiser`: Swift builds a model,
 /// perturbs every weight (so norms, gates and the relative bias all matter), saves it, runs a
 /// forward pass and hands model, inputs and output to python/t2v_twin/parity.py, which loads the
-/// same file in PyTorch and compares (rtol 1e-4, atol 1e-4 * max|y|) and round-trips the file.
+/// same file in PyTorch and compares (rtol 1e-4, atol 1e-5 * max|y|) and round-trips the file.
 /// Skipped, with a message, where PyTorch is not installed (the CI machine); bench/run always
 /// runs the same check.
 final class TwinParityTests: XCTestCase {
@@ -41,8 +41,10 @@ final class TwinParityTests: XCTestCase {
         var rng = Philox(seed: seed)
         let model = try VideoDenoiser(config: config, rng: &rng)
         var noise = Philox(seed: seed, stream: 7)
-        for (_, p) in model.namedParameters() {
-            let delta = Tensor.uniform(p.shape, low: -0.3, high: 0.3, using: &noise)
+        for (name, p) in model.namedParameters() {
+            // The temporal gates start at 0; move them well away so the temporal stream counts.
+            let a: Float = name.hasSuffix("Gate") ? 1 : 0.3
+            let delta = Tensor.uniform(p.shape, low: -a, high: a, using: &noise)
             p.assign(withoutGradients { p.value + delta })
         }
         let modelURL = dir.appendingPathComponent("model.safetensors")
@@ -65,7 +67,7 @@ final class TwinParityTests: XCTestCase {
         let result = try Self.python([script, "--model", modelURL.path,
                                       "--inputs", dir.appendingPathComponent("inputs.safetensors").path,
                                       "--swift-output", dir.appendingPathComponent("swift.safetensors").path,
-                                      "--rtol", "1e-4", "--atol-scale", "1e-4"])
+                                      "--rtol", "1e-4", "--atol-scale", "1e-5"])
         XCTAssertEqual(result.status, 0, "parity.py failed:\n\(result.output)")
         XCTAssertTrue(result.output.contains("PASS"), result.output)
     }

@@ -11,11 +11,13 @@ import Foundation
 import Generator
 
 /// Adds uniform noise to every parameter (so GroupNorm/LayerNorm affines, the zero-initialised
-/// temporal gates and the relative bias all matter in a parity check).
+/// temporal gates and the relative bias all matter in a parity check); the gates get +-1.
 func perturbParameters(_ model: VideoDenoiser, seed: UInt64, amount: Float = 0.3) {
     var g = Philox(seed: seed, stream: 7)
-    for (_, p) in model.namedParameters() {
-        let noise = Tensor.uniform(p.shape, low: -amount, high: amount, using: &g)
+    for (name, p) in model.namedParameters() {
+        // The temporal gates start at 0; move them well away so the temporal stream counts.
+        let a = name.hasSuffix("Gate") ? 1 : amount
+        let noise = Tensor.uniform(p.shape, low: -a, high: a, using: &g)
         p.assign(withoutGradients { p.value + noise })
     }
 }

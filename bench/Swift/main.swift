@@ -2,6 +2,7 @@
 // case on stdout: {"name", "fwd_ms", "bwd_ms"} (medians; bwd_ms is null for forward-only cases).
 //
 // Usage: t2v-bench [--threads N] [--repeats R] [case ...]   (no case: all cases)
+//        t2v-bench denoiser-{init,forward,time} ...          (see Denoiser.swift)
 import Foundation
 import Generator
 
@@ -40,6 +41,10 @@ func median(_ xs: [Double]) -> Double {
 // OpenBLAS 0.3.21 falls back to generic kernels on CPUs it does not know; restart with the
 // right OPENBLAS_CORETYPE (a no-op when detection worked or the variable is set).
 BLAS.reexecWithFasterKernelsIfNeeded()
+
+if let mode = CommandLine.arguments.dropFirst().first, mode.hasPrefix("denoiser-") {
+    runDenoiserMode(mode, Array(CommandLine.arguments.dropFirst(2)))
+}
 
 var repeats = 5
 var threads = 2

@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+@testable import Generator
+
+/// The PyTorch twin (python/t2v_twin) against the Swift `VideoDenoiser`: Swift builds a model,
+/// perturbs every weight (so norms, gates and the relative bias all matter), saves it, runs a
+/// forward pass and hands model, inputs and output to python/t2v_twin/parity.py, which loads the
+/// same file in PyTorch and compares (rtol 1e-4, atol 1e-5 * max|y|) and round-trips the file.
+/// Skipped, with a message, where PyTorch is not installed (the CI machine); bench/run always
+/// runs the same check.
+final class TwinParityTests: XCTestCase {
+    /// The package root (this file is Tests/GeneratorTests/TwinParityTests.swift).
+    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private static func python(_ args: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3"] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private func requireTorch() throws {
+        let probe = try? Self.python(["-c", "import torch, safetensors"])
+        if probe?.status != 0 {
+            throw XCTSkip("PyTorch is not installed: skipping the Swift/PyTorch twin parity check (bench/run always runs it)")
+        }
+    }
+
+    private func check(_ config: DenoiserConfig, batch: Int, frames: Int, seed: UInt64) throws {
+        try requireTorch()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("twin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        var rng = Philox(seed: seed)
+        let model = try VideoDenoiser(config: config, rng: &rng)
+        var noise = Philox(seed: seed, stream: 7)
+        for (name, p) in model.namedParameters() {
+            // The temporal gates start at 0; move them well away so the temporal stream counts.
+            let a: Float = name.hasSuffix("Gate") ? 1 : 0.3
+            let delta = Tensor.uniform(p.shape, low: -a, high: a, using: &noise)
+            p.assign(withoutGradients { p.value + delta })
+        }
+        let modelURL = dir.appendingPathComponent("model.safetensors")
+        try model.save(to: modelURL)
+
+        let r = config.resolution
+        let x = Tensor.randn([batch, frames, config.inChannels, r, r], using: &rng)
+        let timesteps = (0..<batch).map { 37 + 411 * $0 }
+        let text = Tensor.randn([batch, config.textDim], using: &rng)
+        let y = withoutGradients { model(x, timesteps: timesteps, text: text) }
+        try SafeTensors.write([
+            .init(name: "x", shape: x.shape, floats: x.toArray()),
+            .init(name: "timesteps", shape: [batch], int64: timesteps.map { Int64($0) }),
+            .init(name: "text", shape: text.shape, floats: text.toArray()),
+        ], to: dir.appendingPathComponent("inputs.safetensors"))
+        try SafeTensors.write([.init(name: "y", shape: y.shape, floats: y.toArray())],
+                              to: dir.appendingPathComponent("swift.safetensors"))
+
+        let script = Self.root.appendingPathComponent("python/t2v_twin/parity.py").path
+        let result = try Self.python([script, "--model", modelURL.path,
+                                      "--inputs", dir.appendingPathComponent("inputs.safetensors").path,
+                                      "--swift-output", dir.appendingPathComponent("swift.safetensors").path,
+                                      "--rtol", "1e-4", "--atol-scale", "1e-5"])
+        XCTAssertEqual(result.status, 0, "parity.py failed:\n\(result.output)")
+        XCTAssertTrue(result.output.contains("PASS"), result.output)
+    }
+
+    /// Tiny config, 2 clips of 4 frames: every layer kind, both temporal gates non-zero.
+    func testTinyForwardMatchesPyTorch() throws {
+        try check(.tiny, batch: 2, frames: 4, seed: 11)
+    }
+
+    /// Default config (3 levels, 64/128/128 channels), one CFG pair of 16 frames at 32x32.
+    func testDefaultForwardMatchesPyTorch() throws {
+        try check(.default, batch: 2, frames: 16, seed: 12)
+    }
+
+    /// Frame counts beyond D: the clamped relative bias must index the same rows in both.
+    func testTinyClampedBiasMatchesPyTorch() throws {
+        try check(.tiny, batch: 1, frames: 7, seed: 13)
+    }
+}

@@ -1,0 +1,112 @@
+// t2v-bench denoiser modes: the Swift half of the PyTorch-twin parity check and of the denoiser
+// benchmark (bench/denoiser_bench.py, python/t2v_twin/parity.py).
+//
+//   t2v-bench denoiser-init --config tiny|default --seed S [--perturb] --out model.safetensors
+//   t2v-bench denoiser-forward --model M --inputs in.safetensors --out out.safetensors
+//   t2v-bench denoiser-time --model M [--threads 2] [--repeats R] [--forward-batch 2] [--train-batch 4]
+//
+// Inputs file: `x` f32 [B, F, C, H, W], `timesteps` i64 [B], `text` f32 [B, textDim]; the output
+// file holds `y` f32 [B, F, C, H, W].
+import Foundation
+import Generator
+
+/// Adds uniform noise to every parameter (so GroupNorm/LayerNorm affines, the zero-initialised
+/// temporal gates and the relative bias all matter in a parity check); the gates get +-1.
+func perturbParameters(_ model: VideoDenoiser, seed: UInt64, amount: Float = 0.3) {
+    var g = Philox(seed: seed, stream: 7)
+    for (name, p) in model.namedParameters() {
+        // The temporal gates start at 0; move them well away so the temporal stream counts.
+        let a = name.hasSuffix("Gate") ? 1 : amount
+        let noise = Tensor.uniform(p.shape, low: -a, high: a, using: &g)
+        p.assign(withoutGradients { p.value + noise })
+    }
+}
+
+private func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("t2v-bench: \(message)\n".utf8))
+    exit(1)
+}
+
+private func option(_ args: [String], _ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+private func loadModel(_ path: String) -> VideoDenoiser {
+    do { return try VideoDenoiser.load(from: URL(fileURLWithPath: path)).model } catch { fail("\(error.localizedDescription)") }
+}
+
+private func wallMs() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+
+/// Runs one `denoiser-*` mode; exits the process.
+func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
+    BLAS.setThreadCount(Int(option(args, "--threads") ?? "2") ?? 2)
+    switch mode {
+    case "denoiser-init":
+        let name = option(args, "--config") ?? "tiny"
+        guard let out = option(args, "--out") else { fail("denoiser-init needs --out") }
+        guard let config: DenoiserConfig = name == "tiny" ? .tiny : name == "default" ? .default : nil else {
+            fail("unknown --config \(name) (tiny or default)")
+        }
+        let seed = UInt64(option(args, "--seed") ?? "1") ?? 1
+        var rng = Philox(seed: seed)
+        do {
+            let model = try VideoDenoiser(config: config, rng: &rng)
+            if args.contains("--perturb") { perturbParameters(model, seed: seed) }
+            try model.save(to: URL(fileURLWithPath: out))
+        } catch { fail("\(error.localizedDescription)") }
+    case "denoiser-forward":
+        guard let m = option(args, "--model"), let i = option(args, "--inputs"), let o = option(args, "--out") else {
+            fail("denoiser-forward needs --model, --inputs and --out")
+        }
+        let model = loadModel(m)
+        do {
+            let file = try SafeTensors(path: i)
+            let x = Tensor(shape: try file.info("x").shape, data: try file.floats("x"))
+            let t = try file.int64s("timesteps").map { Int($0) }
+            let text = Tensor(shape: try file.info("text").shape, data: try file.floats("text"))
+            let y = withoutGradients { model(x, timesteps: t, text: text) }
+            try SafeTensors.write([SafeTensors.Entry(name: "y", shape: y.shape, floats: y.toArray())], to: URL(fileURLWithPath: o))
+        } catch { fail("\(error.localizedDescription)") }
+    case "denoiser-time":
+        guard let m = option(args, "--model") else { fail("denoiser-time needs --model") }
+        let model = loadModel(m)
+        let c = model.config
+        let repeats = Int(option(args, "--repeats") ?? "3") ?? 3
+        let fb = Int(option(args, "--forward-batch") ?? "2") ?? 2
+        let tb = Int(option(args, "--train-batch") ?? "4") ?? 4
+        let frames = Int(option(args, "--frames") ?? "\(c.frames)") ?? c.frames
+        let r = c.resolution
+        var g = Philox(seed: 3)
+        func clip(_ b: Int) -> Tensor { Tensor.randn([b, frames, c.inChannels, r, r], using: &g) }
+        // Forward: one CFG pair (batch 2, conditional + unconditional), no gradients.
+        let xf = clip(fb), textF = Tensor.randn([fb, c.textDim], using: &g)
+        var fwd = [Double]()
+        for k in 0...repeats {
+            let t0 = wallMs()
+            let y = withoutGradients { model(xf, timesteps: Array(repeating: 500, count: fb), text: textF) }
+            let t1 = wallMs()
+            withExtendedLifetime(y) {}
+            if k > 0 { fwd.append(t1 - t0) }
+        }
+        // Training step: forward, MSE, backward, AdamW.
+        let opt = AdamW(parameters: model.parameters())
+        let xt = clip(tb), target = clip(tb), textT = Tensor.randn([tb, c.textDim], using: &g)
+        var train = [Double]()
+        for k in 0...repeats {
+            let t0 = wallMs()
+            let y = model(xt, timesteps: (0..<tb).map { 100 + 200 * $0 }, text: textT)
+            let loss = (y - target).square().mean()
+            loss.backward()
+            opt.step()
+            opt.zeroGrad()
+            let t1 = wallMs()
+            if k > 0 { train.append(t1 - t0) }
+        }
+        func json(_ xs: [Double]) -> String { "[" + xs.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "]" }
+        print("{\"forward_ms\": \(json(fwd)), \"train_ms\": \(json(train)), \"params\": \(model.parameterCount)}")
+    default:
+        fail("unknown mode \(mode)")
+    }
+    exit(0)
+}

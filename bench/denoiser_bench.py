@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Denoiser benchmark: the Swift VideoDenoiser (t2v-bench denoiser-time) against its PyTorch twin
+(python/t2v_twin), both on 2 threads, same checkpoint, same shapes:
+  - one CFG-pair forward: batch 2 (conditional + unconditional) of F x 3 x R x R, no gradients;
+  - one training step at batch 4: forward, MSE against a target, backward, AdamW step.
+Rounds alternate between the engines; each round reports every timed repetition (after one
+warm-up). Used by bench/run; standalone:
+
+    swift build -c release --product t2v-bench
+    python3 bench/denoiser_bench.py [--model weights/t2v-default.safetensors] [--rounds 3] [--repeats 3]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from t2v_twin import load_denoiser  # noqa: E402
+
+BIN = os.path.join(ROOT, ".build", "release", "t2v-bench")
+
+
+def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2):
+    """(forward ms list, train-step ms list, parameter count) for the PyTorch twin."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(3)
+    model, _ = load_denoiser(model_path)
+    c = model.config
+    shape = lambda b: (b, c.frames, c.inChannels, c.resolution, c.resolution)
+    x, text = torch.randn(shape(forward_batch)), torch.randn(forward_batch, c.textDim)
+    t = torch.full((forward_batch,), 500)
+    fwd = []
+    model.eval()
+    for i in range(repeats + 1):
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            model(x, t, text)
+        if i:
+            fwd.append((time.perf_counter() - t0) * 1e3)
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    xt, target, textt = torch.randn(shape(train_batch)), torch.randn(shape(train_batch)), torch.randn(train_batch, c.textDim)
+    tt = torch.tensor([100 + 200 * i for i in range(train_batch)])
+    train = []
+    for i in range(repeats + 1):
+        t0 = time.perf_counter()
+        loss = ((model(xt, tt, textt) - target) ** 2).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        if i:
+            train.append((time.perf_counter() - t0) * 1e3)
+    return fwd, train, sum(p.numel() for p in model.parameters())
+
+
+def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN):
+    """(forward ms list, train-step ms list, parameter count) for the Swift engine."""
+    out = subprocess.run([binary, "denoiser-time", "--model", model_path, "--threads", str(threads),
+                          "--repeats", str(repeats), "--forward-batch", str(forward_batch),
+                          "--train-batch", str(train_batch)], check=True, capture_output=True, text=True).stdout
+    row = json.loads(out.strip().splitlines()[-1])
+    return row["forward_ms"], row["train_ms"], row["params"]
+
+
+def default_model(tmp, binary=BIN):
+    """weights/t2v-default.safetensors when it exists, else a fresh default-config model."""
+    shipped = os.path.join(ROOT, "weights", "t2v-default.safetensors")
+    if os.path.exists(shipped):
+        return shipped
+    path = os.path.join(tmp, "default-random.safetensors")
+    subprocess.run([binary, "denoiser-init", "--config", "default", "--seed", "1", "--out", path], check=True)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or default_model(tmp)
+        res = {"swift": ([], []), "torch": ([], [])}
+        for r in range(args.rounds):
+            for side in (["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]):
+                f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats)
+                res[side][0].extend(f)
+                res[side][1].extend(t)
+    for i, what in enumerate(["CFG-pair forward (batch 2)", "train step (batch 4)"]):
+        s, p = statistics.median(res["swift"][i]), statistics.median(res["torch"][i])
+        print(f"{what}: Swift {s:.0f} ms, PyTorch {p:.0f} ms, ratio PyTorch/Swift {p / s:.2f}")
+
+
+if __name__ == "__main__":
+    main()

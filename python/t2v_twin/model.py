@@ -1,0 +1,317 @@
+"""The VideoDenoiser of Sources/Generator/Model in PyTorch, module for module.
+
+Every class mirrors a Swift class of the same name and every attribute mirrors a stored property,
+so `state_dict()` keys are the Swift checkpoint keys (`down.0.resBlocks.0.conv1.weight`, ...).
+Numerics follow the Swift engine: GroupNorm/LayerNorm eps 1e-5, attention scale 1/sqrt(head dim),
+exact (erf) GELU, sinusoidal timestep features computed in float64 then rounded to float32.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIG_METADATA_KEY = "t2v.denoiser_config"
+
+
+@dataclass
+class DenoiserConfig:
+    """Mirror of Swift `DenoiserConfig` (JSON field names are the Swift property names)."""
+
+    inChannels: int = 3
+    baseChannels: int = 64
+    channelMultipliers: list = field(default_factory=lambda: [1, 2, 2])
+    resBlocksPerLevel: int = 1
+    heads: int = 4
+    groups: int = 8
+    frames: int = 16
+    resolution: int = 32
+    textDim: int = 384
+    maxFrameDistance: int = 16
+    temporal: bool = True
+    # Scheduler fields are carried through untouched (the network does not use them).
+    extra: dict = field(default_factory=dict)
+
+    @staticmethod
+    def tiny() -> "DenoiserConfig":
+        """Swift `DenoiserConfig.tiny`."""
+        return DenoiserConfig(baseChannels=16, channelMultipliers=[1, 2], heads=2, groups=4, frames=4,
+                              resolution=16, maxFrameDistance=4)
+
+    def channels(self, level: int) -> int:
+        return self.baseChannels * self.channelMultipliers[level]
+
+    @property
+    def embeddingDim(self) -> int:
+        return 4 * self.baseChannels
+
+    @staticmethod
+    def from_json(text: str) -> "DenoiserConfig":
+        d = json.loads(text)
+        known = {k: d.pop(k) for k in list(d) if k in DenoiserConfig.__dataclass_fields__ and k != "extra"}
+        return DenoiserConfig(**known, extra=d)
+
+    def to_json(self) -> str:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        d.update(self.extra)
+        if "schedule" not in d:
+            raise ValueError("config has no 'schedule'; build it from a Swift checkpoint's metadata")
+        return json.dumps(d)
+
+
+class MultiHeadAttention(nn.Module):
+    """Swift `MultiHeadAttention` (toQ/toK/toV/toOut, all with biases)."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.toQ = nn.Linear(dim, dim)
+        self.toK = nn.Linear(dim, dim)
+        self.toV = nn.Linear(dim, dim)
+        self.toOut = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        b, l, dim = x.shape
+        dh = dim // self.heads
+        q = self.toQ(x).reshape(b, l, self.heads, dh).permute(0, 2, 1, 3)
+        k = self.toK(x).reshape(b, l, self.heads, dh).permute(0, 2, 1, 3)
+        v = self.toV(x).reshape(b, l, self.heads, dh).permute(0, 2, 1, 3)
+        # softmax(Q K^T / sqrt(dh) + bias) V; a float attn_mask is added to the scores.
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        y = y.permute(0, 2, 1, 3).reshape(b, l, dim)
+        return self.toOut(y)
+
+
+class ResBlock(nn.Module):
+    """Swift `ResBlock`: conv1(SiLU(GN(x))), FiLM on GN, conv2(SiLU(.)), plus skip(x)."""
+
+    def __init__(self, cin: int, cout: int, embeddingDim: int, groups: int):
+        super().__init__()
+        self.outChannels = cout
+        self.norm1 = nn.GroupNorm(groups, cin, eps=1e-5)
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.film = nn.Linear(embeddingDim, 2 * cout)
+        self.norm2 = nn.GroupNorm(groups, cout, eps=1e-5)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = None if cin == cout else nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        n, c = x.shape[0], self.outChannels
+        h = self.conv1(F.silu(self.norm1(x)))
+        ss = self.film(F.silu(emb))
+        scale = ss[:, :c].reshape(n, c, 1, 1)
+        shift = ss[:, c:].reshape(n, c, 1, 1)
+        h = self.norm2(h) * (scale + 1) + shift
+        h = self.conv2(F.silu(h))
+        return (x if self.skip is None else self.skip(x)) + h
+
+
+class SpatialAttention(nn.Module):
+    """Swift `SpatialAttention`: x + MHA(GN(x)) over the H*W pixels of each frame."""
+
+    def __init__(self, channels: int, heads: int, groups: int):
+        super().__init__()
+        self.norm = nn.GroupNorm(groups, channels, eps=1e-5)
+        self.attention = MultiHeadAttention(channels, heads)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        tokens = self.norm(x).reshape(n, c, h * w).permute(0, 2, 1)
+        y = self.attention(tokens).permute(0, 2, 1).reshape(n, c, h, w)
+        return x + y
+
+
+class TemporalTransformer(nn.Module):
+    """Swift `TemporalTransformer`: TGS attention softmax(QK^T/sqrt(d) + gamma*T)V over frames,
+    T[h, i, j] = relativeBias[clamp(j - i, -D, D) + D, h], and a residualGate-gated residual."""
+
+    def __init__(self, channels: int, heads: int, maxDistance: int):
+        super().__init__()
+        self.heads = heads
+        self.maxDistance = maxDistance
+        self.norm1 = nn.LayerNorm(channels, eps=1e-5)
+        self.attention = MultiHeadAttention(channels, heads)
+        self.norm2 = nn.LayerNorm(channels, eps=1e-5)
+        self.ff1 = nn.Linear(channels, 2 * channels)
+        self.ff2 = nn.Linear(2 * channels, channels)
+        table = torch.zeros(2 * maxDistance + 1, heads)
+        for d in range(-maxDistance, maxDistance + 1):
+            for h in range(heads):
+                slope = 2.0 ** (-8.0 * (h + 1) / heads)
+                table[d + maxDistance, h] = -abs(d) * slope
+        self.relativeBias = nn.Parameter(table)
+        self.biasGate = nn.Parameter(torch.zeros(heads, 1, 1))
+        self.residualGate = nn.Parameter(torch.zeros(1))
+
+    def toeplitz_bias(self, frames: int) -> torch.Tensor:
+        """T, `[heads, F, F]`."""
+        i = torch.arange(frames).reshape(frames, 1)
+        j = torch.arange(frames).reshape(1, frames)
+        idx = (j - i).clamp(-self.maxDistance, self.maxDistance) + self.maxDistance
+        return self.relativeBias[idx].permute(2, 0, 1)
+
+    def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:
+        bf, c, h, w = x.shape
+        b = bf // frames
+        seq = x.reshape(b, frames, c, h * w).permute(0, 3, 1, 2).reshape(b * h * w, frames, c)
+        bias = self.biasGate * self.toeplitz_bias(frames)
+        gate = self.residualGate
+        seq = seq + gate * self.attention(self.norm1(seq), bias=bias.unsqueeze(0))
+        seq = seq + gate * self.ff2(F.gelu(self.ff1(self.norm2(seq))))
+        return seq.reshape(b, h * w, frames, c).permute(0, 2, 3, 1).reshape(bf, c, h, w)
+
+
+class TimestepEmbedding(nn.Module):
+    """Swift `TimestepEmbedding`: [cos(t f_i), sin(t f_i)], f_i = 10000^(-i/half), then MLP."""
+
+    def __init__(self, features: int, embeddingDim: int):
+        super().__init__()
+        self.features = features
+        self.linear1 = nn.Linear(features, embeddingDim)
+        self.linear2 = nn.Linear(embeddingDim, embeddingDim)
+
+    def sinusoidal(self, timesteps: torch.Tensor) -> torch.Tensor:
+        half = self.features // 2
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64) / half)
+        angle = timesteps.to(torch.float64).reshape(-1, 1) * freqs.reshape(1, -1)
+        return torch.cat([torch.cos(angle), torch.sin(angle)], dim=1).to(torch.float32)
+
+    def forward(self, timesteps: torch.Tensor) -> torch.Tensor:
+        h = self.sinusoidal(timesteps).to(self.linear1.weight.device)
+        return self.linear2(F.silu(self.linear1(h)))
+
+
+class DownLevel(nn.Module):
+    def __init__(self, resBlocks, temporal, downsample):
+        super().__init__()
+        self.resBlocks = nn.ModuleList(resBlocks)
+        self.temporal = temporal
+        self.downsample = downsample
+
+
+class UpLevel(nn.Module):
+    def __init__(self, resBlocks, temporal, upsample):
+        super().__init__()
+        self.resBlocks = nn.ModuleList(resBlocks)
+        self.temporal = temporal
+        self.upsample = upsample
+
+
+class VideoDenoiser(nn.Module):
+    """Swift `VideoDenoiser`: factorised space-time UNet; x `[B, F, C, H, W]` -> same shape."""
+
+    def __init__(self, config: DenoiserConfig):
+        super().__init__()
+        self.config = cfg = config
+        e, g, levels = cfg.embeddingDim, cfg.groups, len(cfg.channelMultipliers)
+
+        def temporal(c):
+            return TemporalTransformer(c, cfg.heads, cfg.maxFrameDistance) if cfg.temporal else None
+
+        self.timeEmbedding = TimestepEmbedding(cfg.baseChannels, e)
+        self.textProjection = nn.Linear(cfg.textDim, e)
+        self.convIn = nn.Conv2d(cfg.inChannels, cfg.channels(0), 3, padding=1)
+
+        down = []
+        c = cfg.channels(0)
+        for l in range(levels):
+            out = cfg.channels(l)
+            blocks = []
+            for _ in range(cfg.resBlocksPerLevel):
+                blocks.append(ResBlock(c, out, e, g))
+                c = out
+            ds = nn.Conv2d(out, out, 3, stride=2, padding=1) if l < levels - 1 else None
+            down.append(DownLevel(blocks, temporal(out), ds))
+        self.down = nn.ModuleList(down)
+
+        self.midRes1 = ResBlock(c, c, e, g)
+        self.midAttention = SpatialAttention(c, cfg.heads, g)
+        self.midTemporal = temporal(c)
+        self.midRes2 = ResBlock(c, c, e, g)
+
+        up = []
+        for l in reversed(range(levels)):
+            out = cfg.channels(l)
+            blocks = [ResBlock(c + out if r == 0 else out, out, e, g) for r in range(cfg.resBlocksPerLevel)]
+            c = out
+            us = nn.Conv2d(out, out, 3, padding=1) if l > 0 else None
+            up.insert(0, UpLevel(blocks, temporal(out), us))
+        self.up = nn.ModuleList(up)
+
+        self.normOut = nn.GroupNorm(g, c, eps=1e-5)
+        self.convOut = nn.Conv2d(c, cfg.inChannels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        b, f, ch, h, w = x.shape
+        e = self.config.embeddingDim
+        emb_clip = self.timeEmbedding(timesteps) + self.textProjection(text)
+        emb = emb_clip.reshape(b, 1, e).expand(b, f, e).reshape(b * f, e)
+
+        hidden = self.convIn(x.reshape(b * f, ch, h, w))
+        skips = []
+        for level in self.down:
+            for block in level.resBlocks:
+                hidden = block(hidden, emb)
+            if level.temporal is not None:
+                hidden = level.temporal(hidden, f)
+            skips.append(hidden)
+            if level.downsample is not None:
+                hidden = level.downsample(hidden)
+
+        hidden = self.midRes1(hidden, emb)
+        hidden = self.midAttention(hidden)
+        if self.midTemporal is not None:
+            hidden = self.midTemporal(hidden, f)
+        hidden = self.midRes2(hidden, emb)
+
+        for level, skip in reversed(list(zip(self.up, skips))):
+            hidden = torch.cat([hidden, skip], dim=1)
+            for block in level.resBlocks:
+                hidden = block(hidden, emb)
+            if level.temporal is not None:
+                hidden = level.temporal(hidden, f)
+            if level.upsample is not None:
+                hidden = level.upsample(F.interpolate(hidden, scale_factor=2, mode="nearest"))
+
+        hidden = self.convOut(F.silu(self.normOut(hidden)))
+        return hidden.reshape(b, f, ch, h, w)
+
+
+def load_denoiser(path: str) -> tuple[VideoDenoiser, dict[str, str]]:
+    """Reads a checkpoint written by t2v-render (or `save_denoiser`); strict on names and shapes."""
+    from safetensors import safe_open
+
+    with safe_open(path, framework="pt") as f:
+        metadata = f.metadata() or {}
+        if CONFIG_METADATA_KEY not in metadata:
+            raise ValueError(f"{path}: no '{CONFIG_METADATA_KEY}' metadata; not a t2v-render denoiser checkpoint")
+        tensors = {k: f.get_tensor(k).to(torch.float32) for k in f.keys()}
+    model = VideoDenoiser(DenoiserConfig.from_json(metadata[CONFIG_METADATA_KEY]))
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    if missing or extra:
+        raise ValueError(f"{path}: missing tensors {missing[:5]}, unexpected tensors {extra[:5]}")
+    for k, t in tensors.items():
+        if tuple(t.shape) != tuple(expected[k].shape):
+            raise ValueError(f"{path}: tensor {k} has shape {tuple(t.shape)}, expected {tuple(expected[k].shape)}")
+    model.load_state_dict(tensors, strict=True)
+    return model, metadata
+
+
+def save_denoiser(model: VideoDenoiser, path: str, metadata: dict[str, str] | None = None) -> None:
+    """Writes float32 safetensors with the config JSON under `t2v.denoiser_config`, atomically."""
+    from safetensors.torch import save_file
+
+    meta = dict(metadata or {})
+    meta[CONFIG_METADATA_KEY] = model.config.to_json()
+    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
+    tmp = f"{path}.tmp-{os.getpid()}"
+    save_file(state, tmp, metadata=meta)
+    os.replace(tmp, path)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Renders the README gallery: one contact sheet (16 frames) per prompt with the shipped default
+# model, into samples/gallery/. Prompts include training-style captions and paraphrases the model
+# never saw. Usage: bash scripts/gallery.sh [SEED]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED=${1:-1}
+BIN=$(swift build -c release --show-bin-path)
+OUT=samples/gallery
+mkdir -p "$OUT"
+while IFS='|' read -r name prompt; do
+    [ -z "$name" ] && continue
+    "$BIN/t2v-render" --prompt "$prompt" --seed "$SEED" --size 64x64 -o "$OUT/$name.mp4" --sheet "$OUT/$name.png" --quiet
+    echo "$name: $prompt"
+done <<'PROMPTS'
+city|A cyberpunk city at night
+metropolis|a neon-lit metropolis after dark
+sunset|a sunset over the ocean
+dusk-sea|the sun going down over the sea
+snow|snow falling in a forest
+fireworks|fireworks in the night sky
+ball-red|a red ball bouncing
+clouds-left|clouds drifting to the left across a blue sky
+storm|a thunderstorm with lightning
+stars|a starry night with a shooting star
+campfire|a campfire flickering in the dark
+underwater|underwater, bubbles rising
+car|a car driving at night, headlights moving right
+aurora|the northern lights over a dark landscape
+leaves|autumn leaves falling
+sunrise|a sunrise over mountains
+PROMPTS
+rm -f "$OUT"/*.mp4

@@ -31,3 +31,5 @@ leaves|autumn leaves falling
 sunrise|a sunrise over mountains
 PROMPTS
 rm -f "$OUT"/*.mp4
+python3 scripts/compose_gallery.py && rm -rf "$OUT"
+echo "wrote samples/gallery.png"

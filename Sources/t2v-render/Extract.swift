@@ -128,7 +128,7 @@ struct Extract: ParsableCommand {
         } catch {
             throw CommandError("\(error)")
         }
-        let job = ExtractJob(options: options, similarity: skipCuts ? Extract.lumaSSIM : nil)
+        let job = ExtractJob(options: options, similarity: skipCuts ? ClipExtractor.lumaSSIM : nil)
         let bar = ProgressBar(total: expanded.inputs.count, label: "extract", unit: "videos", quiet: quiet)
         let interrupted = SignalFlag.install()
         let summaryResult: ExtractJob.Summary
@@ -177,19 +177,6 @@ struct Extract: ParsableCommand {
             return Int(text.dropLast()).map { $0 * unit }
         }
         return Int(text)
-    }
-
-    /// Scene-cut similarity: FFmpeg-definition SSIM of the BT.601 luma of two packed RGB frames.
-    static func lumaSSIM(_ a: [UInt8], _ b: [UInt8], _ width: Int, _ height: Int) -> Double {
-        func luma(_ p: [UInt8]) -> Plane {
-            var y = [UInt8](repeating: 0, count: width * height)
-            for i in 0..<(width * height) {
-                let v = 0.299 * Double(p[3 * i]) + 0.587 * Double(p[3 * i + 1]) + 0.114 * Double(p[3 * i + 2])
-                y[i] = UInt8(min(255, max(0, v.rounded())))
-            }
-            return try! Plane(width: width, height: height, data: y)
-        }
-        return (try? FFmpegSSIM.plane(luma(a), luma(b))) ?? 0
     }
 }
 

@@ -170,19 +170,7 @@ final class ExtractTests: XCTestCase {
         let plain = try ClipExtractor(options: o).extract(path: path) { _, _ in true }
         o.skipCuts = true
         var kept: [Double] = []
-        let lumaSSIM: ([UInt8], [UInt8], Int, Int) -> Double = { a, b, w, h in
-            func luma(_ p: [UInt8]) -> Plane {
-                var y = [UInt8](repeating: 0, count: w * h)
-                for i in 0..<(w * h) {
-                    let r = Double(p[3 * i]), g = Double(p[3 * i + 1]), b = Double(p[3 * i + 2])
-                    let v: Double = 0.299 * r + 0.587 * g + 0.114 * b
-                    y[i] = UInt8(v.rounded())
-                }
-                return try! Plane(width: w, height: h, data: y)
-            }
-            return (try? FFmpegSSIM.plane(luma(a), luma(b))) ?? 0
-        }
-        let filtered = try ClipExtractor(options: o, similarity: lumaSSIM).extract(path: path) { _, s in kept.append(s); return true }
+        let filtered = try ClipExtractor(options: o, similarity: ClipExtractor.lumaSSIM).extract(path: path) { _, s in kept.append(s); return true }
         XCTAssertGreaterThan(filtered.droppedAtCuts, 0)
         XCTAssertEqual(filtered.clips + filtered.droppedAtCuts, plain.clips)
         // Every kept clip lies entirely before or after the cut at 2 s.

@@ -103,6 +103,21 @@ public struct ClipExtractor {
         return result
     }
 
+    /// The default scene-cut similarity: FFmpeg-definition SSIM (`FFmpegSSIM`) of the BT.601
+    /// luma of two packed RGB frames of `width x height`; 0 when the frames are too small to score.
+    public static func lumaSSIM(_ a: [UInt8], _ b: [UInt8], _ width: Int, _ height: Int) -> Double {
+        func luma(_ p: [UInt8]) -> Plane? {
+            var y = [UInt8](repeating: 0, count: width * height)
+            for i in 0..<(width * height) {
+                let v: Double = 0.299 * Double(p[3 * i]) + 0.587 * Double(p[3 * i + 1]) + 0.114 * Double(p[3 * i + 2])
+                y[i] = UInt8(min(255, max(0, v.rounded())))
+            }
+            return try? Plane(width: width, height: height, data: y)
+        }
+        guard let la = luma(a), let lb = luma(b) else { return 0 }
+        return (try? FFmpegSSIM.plane(la, lb)) ?? 0
+    }
+
     /// Centre-crops or letterboxes a packed RGB picture of `width x height` into `outW x outH`.
     static func place(_ pixels: [UInt8], width: Int, height: Int, into outW: Int, _ outH: Int) -> [UInt8] {
         if width == outW && height == outH { return pixels }

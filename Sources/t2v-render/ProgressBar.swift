@@ -29,8 +29,11 @@ final class ProgressBar {
         guard final || now.timeIntervalSince(lastDraw) >= interval else { return }
         lastDraw = now
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(rateCount ?? done) / elapsed : 0
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
+        // On a resumed run only `rateCount` steps happened in this process: both the rate and the
+        // ETA come from those, not from `done` (which counts the earlier run's steps too).
+        let made = rateCount ?? done
+        let rate = elapsed > 0 ? Double(made) / elapsed : 0
+        let eta = made > 0 && rate > 0 ? Double(total - done) / rate : .nan
         let pct = Double(done) / Double(total)
         let stats = String(format: "%d/%d %.2f %@/s ETA %@ %@", done, total, rate, unit, ProgressBar.clock(eta), suffix)
         if isTerminal {

@@ -24,6 +24,11 @@ public final class VideoPipeline {
         public var guidance: Float = 3
         /// Seed of the initial noise (and of DDPM's per-step noise).
         public var seed: UInt64 = 0
+        /// Frames per denoiser call when `frames` is longer (sliding-window sampling); nil: the
+        /// model's training length.
+        public var window: Int? = nil
+        /// Frames shared by neighbouring windows; nil: half the window.
+        public var overlap: Int? = nil
 
         /// Creates settings.
         public init(prompt: String, negativePrompt: String? = nil, frames: Int, steps: Int,
@@ -89,6 +94,12 @@ public final class VideoPipeline {
         guard settings.guidance >= 0, settings.guidance.isFinite else {
             throw DenoiserError.badInput("guidance must be a non-negative number, got \(settings.guidance)")
         }
+        let window = settings.window ?? mc.frames
+        guard window >= 1 else { throw DenoiserError.badInput("window must be at least 1 frame, got \(window)") }
+        let overlap = settings.overlap ?? window / 2
+        guard overlap >= 0, overlap < window else {
+            throw DenoiserError.badInput("overlap must be in 0..<\(window) (the window), got \(overlap)")
+        }
         let conditional = try embed(settings.prompt)
         let unconditional = try embed(settings.negativePrompt ?? "")
         let (f, c, r) = (settings.frames, mc.inChannels, mc.resolution)
@@ -98,31 +109,112 @@ public final class VideoPipeline {
         let guidance = ClassifierFreeGuidance(scale: settings.guidance)
 
         // One batched forward for both branches; the unconditional half is kept for the call
-        // that follows it at the same (x, t).
+        // that follows it at the same (x, t). Clips longer than the window are denoised window
+        // by window and the overlapping predictions blended (see `SlidingWindows`).
+        let windows = SlidingWindows(frames: f, window: window, overlap: overlap)
+        let frameSize = c * r * r
         var pendingUnconditional: (t: Int, output: [Float])? = nil
         let model = self.model
         func evaluate(_ x: [Float], _ t: Int, _ branch: GuidanceBranch) throws -> [Float] {
             switch branch {
             case .conditional where guidance.needsUnconditional:
-                let out = withoutGradients {
-                    model(Tensor(shape: [2, f, c, r, r], data: x + x), timesteps: [t, t],
-                          text: Tensor(shape: [2, mc.textDim], data: conditional + unconditional)).toArray()
+                let out = windows.blend(x, frameSize: frameSize, outputs: 2) { part, n in
+                    let both = withoutGradients {
+                        model(Tensor(shape: [2, n, c, r, r], data: part + part), timesteps: [t, t],
+                              text: Tensor(shape: [2, mc.textDim], data: conditional + unconditional)).toArray()
+                    }
+                    return [Array(both[..<part.count]), Array(both[part.count...])]
                 }
-                pendingUnconditional = (t, Array(out[count...]))
-                return Array(out[..<count])
+                pendingUnconditional = (t, out[1])
+                return out[0]
             case .conditional:
-                return try model.predict(x, timestep: t, text: conditional, frames: f, height: r, width: r)
+                return try windows.blend(x, frameSize: frameSize, outputs: 1) { part, n in
+                    [try model.predict(part, timestep: t, text: conditional, frames: n, height: r, width: r)]
+                }[0]
             case .unconditional:
                 if let pending = pendingUnconditional, pending.t == t {
                     pendingUnconditional = nil
                     return pending.output
                 }
-                return try model.predict(x, timestep: t, text: unconditional, frames: f, height: r, width: r)
+                return try windows.blend(x, frameSize: frameSize, outputs: 1) { part, n in
+                    [try model.predict(part, timestep: t, text: unconditional, frames: n, height: r, width: r)]
+                }[0]
             }
         }
         let sample = try DiffusionSampler.sample(
             count: count, scheduler: scheduler, noise: { rng.normal(count: $0) },
             guidance: guidance, model: evaluate, progress: progress)
         return sample.map { min(1, max(-1, $0)) }
+    }
+}
+
+/// Sliding-window sampling of clips longer than the denoiser's window: the frame axis is covered
+/// by windows of `window` frames, neighbours sharing at least `overlap` frames, spread evenly
+/// from the clip's first frame to its last. At every denoising step each window is evaluated on its own and
+/// the predictions are blended per frame with weights that ramp down towards each window's
+/// edges, so a frame near a window's edge takes most of its prediction from the neighbouring
+/// window where it sits further inside. Because every step's prediction is one blended field,
+/// there is no seam to stitch afterwards. With `frames <= window` there is one window and the
+/// blend is the model's output unchanged.
+public struct SlidingWindows: Sendable, Equatable {
+    /// Clip length.
+    public let frames: Int
+    /// Frames per window (at most `frames`).
+    public let window: Int
+    /// First frame of each window, ascending.
+    public let starts: [Int]
+    /// Per-frame weight within a window.
+    let weights: [Float]
+
+    /// Lays out the windows.
+    ///
+    /// - Precondition: `frames >= 1`, `window >= 1`, `0 <= overlap < window`.
+    public init(frames: Int, window: Int, overlap: Int) {
+        precondition(frames >= 1 && window >= 1 && (0..<window).contains(overlap), "bad sliding-window layout")
+        self.frames = frames
+        self.window = min(window, frames)
+        if frames <= window {
+            starts = [0]
+            weights = [Float](repeating: 1, count: frames)
+            return
+        }
+        // The fewest windows whose neighbours share at least `overlap` frames, spread evenly
+        // from the first frame to the last (so every join gets the same overlap, or one more).
+        let stride = window - overlap, span = frames - window
+        let count = (span + stride - 1) / stride + 1
+        starts = (0..<count).map { i in Int((Double(i * span) / Double(count - 1)).rounded()) }
+        let ramp = Float(overlap + 1)
+        weights = (0..<window).map { i in min(1, Float(i + 1) / ramp, Float(window - i) / ramp) }
+    }
+
+    /// Runs `body` on each window's frames of `x` (`[frames, frameSize]`) and blends the
+    /// `outputs` arrays it returns (each the window's size) into clip-sized arrays.
+    public func blend(_ x: [Float], frameSize: Int, outputs: Int,
+                      _ body: (_ part: [Float], _ frames: Int) throws -> [[Float]]) rethrows -> [[Float]] {
+        precondition(x.count == frames * frameSize, "sample has \(x.count) values, expected \(frames) frames of \(frameSize)")
+        if starts.count == 1 { return try body(x, frames) }
+        var sums = [[Float]](repeating: [Float](repeating: 0, count: x.count), count: outputs)
+        var total = [Float](repeating: 0, count: frames)
+        for start in starts {
+            let part = Array(x[start * frameSize..<(start + window) * frameSize])
+            let out = try body(part, window)
+            precondition(out.count == outputs && out.allSatisfy { $0.count == part.count }, "window output has the wrong size")
+            for i in 0..<window {
+                let w = weights[i], base = (start + i) * frameSize
+                total[start + i] += w
+                for k in 0..<outputs {
+                    out[k].withUnsafeBufferPointer { src in
+                        for j in 0..<frameSize { sums[k][base + j] += w * src[i * frameSize + j] }
+                    }
+                }
+            }
+        }
+        for k in 0..<outputs {
+            for f in 0..<frames {
+                let inv = 1 / total[f]
+                for j in f * frameSize..<(f + 1) * frameSize { sums[k][j] *= inv }
+            }
+        }
+        return sums
     }
 }

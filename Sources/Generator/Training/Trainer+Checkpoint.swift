@@ -31,8 +31,14 @@ extension Trainer {
 
     /// Restores a run from `saveCheckpoint(to:)`; training continues exactly where it stopped.
     ///
+    /// - Parameters:
+    ///   - url: the checkpoint.
+    ///   - extendingTo: a new end for the run, beyond the checkpoint's `totalSteps`: the cosine
+    ///     decay is recomputed over the longer run (a warm restart: the learning rate rises back to
+    ///     the new schedule's value at the current step). `nil` or a value not beyond the saved
+    ///     total keeps the saved schedule, so a plain resume continues bit for bit.
     /// - Throws: `TrainingError.badCheckpoint` naming the file and what is wrong.
-    public static func resume(from url: URL) throws -> Trainer {
+    public static func resume(from url: URL, extendingTo newTotal: Int? = nil) throws -> Trainer {
         func fail(_ m: String) -> TrainingError { .badCheckpoint(path: url.path, message: m) }
         let file: SafeTensors
         do { file = try SafeTensors(contentsOf: url) } catch { throw fail(error.localizedDescription) }
@@ -45,7 +51,8 @@ extension Trainer {
         guard parts.count == 3 else { throw fail("unreadable random-stream position '\(rngText)'") }
         do {
             let modelConfig = try JSONDecoder().decode(DenoiserConfig.self, from: Data(modelJSON.utf8))
-            let trainConfig = try JSONDecoder().decode(TrainingConfig.self, from: Data(trainJSON.utf8))
+            var trainConfig = try JSONDecoder().decode(TrainingConfig.self, from: Data(trainJSON.utf8))
+            if let newTotal, newTotal > trainConfig.totalSteps { trainConfig.totalSteps = newTotal }
             var init0 = Philox(seed: 0)
             let model = try VideoDenoiser(config: modelConfig, rng: &init0)
             var tensors = [String: Tensor]()

@@ -6,12 +6,13 @@
 #
 # Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
-# gitignored). Knobs: STEPS (teacher steps), ABLATION_STEPS, DISTILL_STEPS (per round).
+# gitignored). Knobs: FIRST_STEPS and STEPS (the teacher's first cosine cycle and its total), ABLATION_STEPS, DISTILL_STEPS (per round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
-STEPS=${STEPS:-1000}
-DISTILL_STEPS=${DISTILL_STEPS:-60}
+FIRST_STEPS=${FIRST_STEPS:-1000}
+STEPS=${STEPS:-3500}
+DISTILL_STEPS=${DISTILL_STEPS:-150}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
@@ -26,12 +27,21 @@ echo "== 2/5 extract: 16 frames at 8 fps, 32x32"
 "$BIN/t2v-render" extract "$WORK/corpus" -o "$WORK/dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
 "$BIN/t2v-render" extract "$WORK/heldout" -o "$WORK/heldout-dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
 
-echo "== 3/5 train the teacher ($STEPS steps)"
-if [ ! -f "$WORK/teacher.safetensors" ]; then
+echo "== 3/5 train the teacher: $FIRST_STEPS steps, then on to $STEPS (a warm restart of the cosine schedule)"
+# Two cosine cycles over one checkpoint: the shipped teacher was trained this way (the first
+# cycle was the first session's budget; `train --resume --extend` continued it).
+CKPT="$WORK/teacher.ckpt.safetensors"
+if [ ! -f "$WORK/teacher-phase1.safetensors" ] && [ ! -f "$WORK/teacher.safetensors" ]; then
     RESUME=""
-    [ -f "$WORK/teacher.ckpt.safetensors" ] && RESUME="--resume"
+    [ -f "$CKPT" ] && RESUME="--resume"
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$FIRST_STEPS" \
+        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME \
+        --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$WORK/teacher-phase1.safetensors"
+fi
+if [ ! -f "$WORK/teacher.safetensors" ]; then
     "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$STEPS" \
-        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/teacher.safetensors"
+        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 --resume --extend \
+        --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$WORK/teacher.safetensors"
 fi
 
 echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 steps"

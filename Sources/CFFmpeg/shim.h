@@ -13,6 +13,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/cpu.h>
 #include <libavutil/rational.h>
 #include <libavutil/mathematics.h>
 
@@ -36,6 +37,16 @@ static inline const char *cff_err2str(int errnum, char *buf, size_t size) {
     return buf;
 }
 /// AVFMT_GLOBALHEADER test on an output format.
+/// Whether FFmpeg detected AVX-512 on this CPU (then AVX2, FMA3 and BMI2 are present too).
+static inline int cff_cpu_has_avx512(void) {
+#if defined(AV_CPU_FLAG_AVX512)
+    return (av_get_cpu_flags() & AV_CPU_FLAG_AVX512) != 0;
+#else
+    return 0;
+#endif
+}
+/// AVFMT_FLAG_BITEXACT (a macro Swift cannot import).
+static inline int cff_fmt_flag_bitexact(void) { return AVFMT_FLAG_BITEXACT; }
 static inline int cff_oformat_wants_global_header(const AVOutputFormat *f) {
     return (f->flags & AVFMT_GLOBALHEADER) != 0;
 }

@@ -54,9 +54,13 @@ struct Distill: ParsableCommand {
     }
 
     func run() throws {
+        // Installed first: a SIGINT/SIGTERM while the teacher and dataset load stops with a message.
+        let interrupted = SignalFlag.install()
+        // An -o that cannot be written fails now, not after the first round.
+        try OutputPath.check(output, option: "-o", streams: false)
         let loaded: (model: VideoDenoiser, metadata: [String: String])
         guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
-        do { loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: teacher)) } catch { throw CommandError("\(error)") }
+        do { loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: teacher)) } catch { throw CommandError(CommandError.text(error)) }
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         let mc = loaded.model.config
         guard dataset.shape.frames == mc.frames, dataset.shape.height == mc.resolution, dataset.shape.width == mc.resolution else {
@@ -70,23 +74,29 @@ struct Distill: ParsableCommand {
         config.learningRate = lr
         config.seed = seed
         let distiller: Distiller
-        do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError("\(error)") }
+        do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError(CommandError.text(error)) }
 
         var rng = Philox(seed: seed, stream: 7)
-        let interrupted = SignalFlag.install()
         var rounds = 0
         var remaining = fromSteps
         while remaining > toSteps { remaining /= 2; rounds += 1 }
         let bar = ProgressBar(total: rounds * stepsPerRound, label: "distill", unit: "steps", quiet: quiet)
         var done = 0
         var lossAverage = Double.nan
+        var written: [String] = []
         while true {
             let studentSteps = distiller.round.studentTimesteps.count
             for _ in 0..<stepsPerRound {
-                if interrupted.isSet { throw CommandError("interrupted; students of finished rounds are kept beside \(output)") }
+                if interrupted.isSet {
+                    // Students are written atomically at the end of their round: -o is either absent
+                    // or the file it held before.
+                    let kept = written.isEmpty ? "no round had finished"
+                                               : "the students of finished rounds are kept: " + written.joined(separator: ", ")
+                    throw CommandError("interrupted in the round to \(studentSteps) steps; \(output) was not written (\(kept)). Distillation does not resume: run the command again.")
+                }
                 let clips = try (0..<batch).map { _ in try dataset.clip(rng.nextInt(below: dataset.count)) }
                 let loss: Float
-                do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(error)") }
+                do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(CommandError.text(error))") }
                 lossAverage = lossAverage.isNaN ? Double(loss) : 0.98 * lossAverage + 0.02 * Double(loss)
                 done += 1
                 bar.update(done, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossAverage))
@@ -97,10 +107,11 @@ struct Distill: ParsableCommand {
                     VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
                     "t2v.distilled_from": URL(fileURLWithPath: teacher).lastPathComponent,
                     "t2v.teacher_steps": String(fromSteps)])
-            } catch { throw CommandError("writing \(path) failed: \(error)") }
+            } catch { throw CommandError("writing \(path) failed: \(CommandError.text(error))") }
+            written.append(String(path))
             if !quiet { FileHandle.standardError.write(Data("distill: \(studentSteps)-step student written to \(path)\n".utf8)) }
             if studentSteps <= toSteps { break }
-            do { guard try distiller.finishRound() else { break } } catch { throw CommandError("\(error)") }
+            do { guard try distiller.finishRound() else { break } } catch { throw CommandError(CommandError.text(error)) }
         }
     }
 }

@@ -29,8 +29,14 @@ struct Render: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file, or - for stdout.")
     var output: String
 
-    @Option(help: "Frames to generate (default: the model's training length).")
+    @Option(help: "Frames to generate (default: the model's training length). Longer clips are sampled in overlapping windows.")
     var frames: Int?
+
+    @Option(help: "Frames per denoiser call for clips longer than it (sliding-window sampling; default: the model's training length).")
+    var window: Int?
+
+    @Option(help: "Frames shared by neighbouring windows (default: half the window).")
+    var overlap: Int?
 
     @Option(help: "Frames per second of the video.")
     var fps: String = "8"
@@ -84,6 +90,10 @@ struct Render: ParsableCommand {
             throw ValidationError("--prompt is empty; describe the video, e.g. --prompt \"a sunset over the ocean\"")
         }
         if let frames, !(1...256).contains(frames) { throw ValidationError("--frames must be in 1...256, got \(frames)") }
+        if let window, !(1...256).contains(window) { throw ValidationError("--window must be in 1...256, got \(window)") }
+        if let overlap, overlap < 0 || overlap >= (window ?? Int.max) {
+            throw ValidationError("--overlap must be at least 0 and less than --window, got \(overlap)")
+        }
         if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
         guard guidance >= 0, guidance.isFinite, guidance <= 50 else { throw ValidationError("--guidance must be in 0...50, got \(guidance)") }
         guard parsedSize != nil else { throw ValidationError("--size must be WxH with sides in 1...4096, got '\(size)'") }
@@ -95,23 +105,32 @@ struct Render: ParsableCommand {
         VideoWriter.setFFmpegLogLevel(.error)
         var clock = Stopwatch()
         let interrupted = SignalFlag.install()
+        let outputName = output == "-" ? "stdout" : output
+        // Outputs that cannot be written fail now, naming the path, not after the whole denoise.
+        try OutputPath.check(output, option: "-o", streams: true)
+        if let sheet { try OutputPath.check(sheet, option: "--sheet", streams: false) }
 
         // Model and text encoder.
         let modelURL = try ModelLocator.locate(explicit: model)
         let loaded: (model: VideoDenoiser, metadata: [String: String])
-        do { loaded = try VideoDenoiser.load(from: modelURL) } catch { throw CommandError("\(error)") }
+        do { loaded = try VideoDenoiser.load(from: modelURL) } catch { throw CommandError(CommandError.text(error)) }
         let encoder: TextEncoder
         do {
             encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: textModel.textModel))
-        } catch { throw CommandError("\(error)") }
+        } catch { throw CommandError(CommandError.text(error)) }
         let pipeline: VideoPipeline
-        do { pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder) } catch { throw CommandError("\(error)") }
+        do { pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder) } catch { throw CommandError(CommandError.text(error)) }
         let modelHash = try SHA256.hex(fileAt: modelURL.path)
         let loadSeconds = clock.lap()
 
-        let settings = VideoPipeline.Settings(
+        var settings = VideoPipeline.Settings(
             prompt: prompt, negativePrompt: negativePrompt, frames: frames ?? loaded.model.config.frames,
             steps: steps ?? pipeline.defaultSteps, sampler: sampler, guidance: guidance, seed: seed)
+        settings.window = window
+        settings.overlap = overlap
+        if let overlap, overlap >= (window ?? loaded.model.config.frames) {
+            throw CommandError("--overlap \(overlap) must be less than the window (\(window ?? loaded.model.config.frames) frames)")
+        }
 
         // Denoise.
         let bar = ProgressBar(total: settings.steps, label: "render", unit: "steps", quiet: quiet)
@@ -122,8 +141,8 @@ struct Render: ParsableCommand {
                 return !interrupted.isSet
             }
         } catch {
-            if interrupted.isSet { throw CommandError("interrupted; nothing was written to \(output)") }
-            throw CommandError("generation failed: \(error)")
+            if interrupted.isSet { throw CommandError("interrupted while denoising; nothing was written to \(outputName)") }
+            throw CommandError("generation failed: \(CommandError.text(error))")
         }
         let denoiseSeconds = clock.lap()
 
@@ -138,30 +157,59 @@ struct Render: ParsableCommand {
         options.metadata["title"] = prompt
         options.metadata["comment"] = Render.metadataComment(settings, modelHash: modelHash, modelFile: modelURL.lastPathComponent)
         let plane = 3 * r * r
+        if interrupted.isSet { throw CommandError("interrupted after denoising; nothing was written to \(outputName)") }
+        // A file is encoded under a hidden name beside -o and renamed onto it only once it is
+        // complete (contact sheet included) and no SIGINT/SIGTERM came: a signal at any point,
+        // even while the encoder flushes, leaves an existing file byte-identical.
+        let staged = OutputPath.staging(for: output, format: format)
+        if let staged { options.format = staged.container }
+        var committed = false
+        defer { if let staged, !committed { unlink(staged.path) } }
+        let lost = staged == nil && OutputPath.isStream(output)
+            ? "the video sent to \(outputName) is incomplete" : "nothing was written to \(outputName)"
         var sheetFrames: [RGBFrame] = []
         let result: VideoWriter.Result
+        var encoded = 0
         do {
-            let writer = try VideoWriter(path: output, width: outW, height: outH, options: options)
+            let writer = try VideoWriter(path: staged?.path ?? output, width: outW, height: outH, options: options)
             do {
                 for f in 0..<settings.frames {
+                    if interrupted.isSet { throw Interruption() }
                     let frame = try RGBFrame(width: r, height: r, planar: Array(values[(f * plane)..<((f + 1) * plane)]))
                     let scaled = try scaler.scale(frame)
                     try writer.write(scaled)
+                    encoded = f + 1
                     if sheet != nil { sheetFrames.append(scaled) }
                 }
+                if interrupted.isSet { throw Interruption() }
                 result = try writer.finish()
             } catch {
                 writer.cancel()
                 throw error
             }
+        } catch is Interruption {
+            throw CommandError("interrupted while encoding (\(encoded) of \(settings.frames) frames); \(lost)")
         } catch {
-            throw CommandError("writing \(output == "-" ? "stdout" : output) failed: \(error)")
+            var text = CommandError.text(error)
+            if let staged { text = text.replacingOccurrences(of: staged.path, with: output) }
+            throw CommandError("writing \(outputName) failed: \(text)")
         }
+        // A signal during the encoder's flush: the finished file is dropped, the old one kept.
+        if staged != nil, interrupted.isSet { throw CommandError("interrupted while finishing the video; \(lost)") }
         if let sheet {
             do {
                 let composed = try ContactSheet(columns: min(8, sheetFrames.count)).compose(sheetFrames)
                 try PNGImage.write(composed, to: sheet)
-            } catch { throw CommandError("writing the contact sheet \(sheet) failed: \(error)") }
+            } catch {
+                throw CommandError("writing the contact sheet \(sheet) failed: \(CommandError.text(error))"
+                                   + (staged != nil ? "; nothing was written to \(output)" : ""))
+            }
+        }
+        if let staged {
+            guard rename(staged.path, output) == 0 else {
+                throw CommandError("writing \(output) failed: cannot rename the finished video into place: \(String(cString: strerror(errno)))")
+            }
+            committed = true
         }
         let encodeSeconds = clock.lap()
 
@@ -189,7 +237,10 @@ struct Render: ParsableCommand {
         var parts = ["prompt=\(s.prompt)"]
         if let n = s.negativePrompt { parts.append("negative_prompt=\(n)") }
         parts += ["seed=\(s.seed)", "steps=\(s.steps)", "sampler=\(s.sampler.rawValue)", "guidance=\(s.guidance)",
-                  "frames=\(s.frames)", "model=\(modelFile)", "model_sha256=\(modelHash)", "generator=t2v-render \(GeneratorInfo.version)"]
+                  "frames=\(s.frames)"]
+        if let w = s.window { parts.append("window=\(w)") }
+        if let o = s.overlap { parts.append("overlap=\(o)") }
+        parts += ["model=\(modelFile)", "model_sha256=\(modelHash)", "generator=t2v-render \(GeneratorInfo.version)"]
         return parts.joined(separator: "; ")
     }
 
@@ -212,6 +263,70 @@ struct Render: ParsableCommand {
         struct Seconds: Codable { var load, denoise, encode, total: Double }
         var seconds: Seconds
         var denoiserStepsPerSecond: Double
+    }
+}
+
+/// Thrown inside `render`'s encode loop when SIGINT or SIGTERM arrived.
+private struct Interruption: Error {}
+
+extension CommandError {
+    /// A library error's own message (`LocalizedError.errorDescription`), not its Swift case name.
+    static func text(_ error: Error) -> String {
+        if let e = error as? LocalizedError, let d = e.errorDescription { return d }
+        return "\(error)"
+    }
+}
+
+/// Output paths checked before any work, so one that cannot be written fails at once with a
+/// message naming it (not after minutes of denoising or training); and the hidden name under
+/// which `render` builds a file before renaming it into place.
+enum OutputPath {
+    /// True for `-` and for an existing character device, FIFO or socket (written as a stream).
+    static func isStream(_ path: String) -> Bool {
+        if path == "-" { return true }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let type = st.st_mode & S_IFMT
+        return type == S_IFCHR || type == S_IFIFO || type == S_IFSOCK
+    }
+
+    /// Throws a `CommandError` naming `option` and `path` unless `path` can be created or
+    /// replaced as a file: its folder must exist and be writable, and the path must not be a
+    /// folder. `-` and existing devices or FIFOs pass when `streams` is true (written directly);
+    /// otherwise they are refused, since the file is built beside the path and renamed onto it,
+    /// which would replace the device.
+    static func check(_ path: String, option: String, streams: Bool) throws {
+        guard !path.isEmpty else { throw CommandError("\(option) is empty; give a file name") }
+        if isStream(path) {
+            if streams { return }
+            throw CommandError("\(option) \(path): not a regular file (stdout, a device or a pipe); give a file name, "
+                               + "the file is written beside it and renamed into place")
+        }
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
+            throw CommandError("\(option) \(path) is a directory; give a file name")
+        }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard stat(dir, &st) == 0 else {
+            let reason = errno == ENOENT ? "does not exist; create it first" : "cannot be used (\(String(cString: strerror(errno))))"
+            throw CommandError("\(option) \(path): the directory \(dir) \(reason)")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else {
+            throw CommandError("\(option) \(path): \(dir) is not a directory")
+        }
+        guard access(dir, W_OK | X_OK) == 0 else {
+            throw CommandError("\(option) \(path): no permission to write in \(dir)")
+        }
+    }
+
+    /// The hidden path beside `path` where `render` builds the video, and its container; nil for
+    /// streams, PNG sequences and names whose container is unknown (the writer reports those).
+    static func staging(for path: String, format: VideoWriter.Container?) -> (path: String, container: VideoWriter.Container)? {
+        guard !isStream(path) else { return nil }
+        let url = URL(fileURLWithPath: path)
+        guard let container = format ?? VideoWriter.Container(pathExtension: url.pathExtension), container != .png else { return nil }
+        let name = ".\(url.lastPathComponent).t2v-render-\(UUID().uuidString.prefix(8)).tmp"
+        return (url.deletingLastPathComponent().appendingPathComponent(name).path, container)
     }
 }
 

@@ -51,6 +51,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from --checkpoint.")
     var resume = false
 
+    @Flag(help: "With --resume: make --steps the run's new end when it lies beyond the checkpoint's (the cosine learning-rate decay restarts over the longer run).")
+    var extend = false
+
     @Option(help: "Loss log (CSV: step,loss,lr); default OUTPUT with .loss.csv.")
     var log: String?
 
@@ -67,6 +70,7 @@ struct Train: ParsableCommand {
         guard batch >= 1, batch <= 256 else { throw ValidationError("--batch must be in 1...256") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard warmup >= 0, checkpointEvery >= 1 else { throw ValidationError("--warmup must be >= 0 and --checkpoint-every >= 1") }
+        guard !extend || resume else { throw ValidationError("--extend only applies with --resume") }
     }
 
     /// `model.safetensors` → `model.<suffix>`.
@@ -105,7 +109,16 @@ struct Train: ParsableCommand {
         let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
         let logPath = log ?? Train.sibling(output, "loss.csv")
         let plotPath = plot ?? Train.sibling(output, "loss.png")
+        // Installed first: a SIGINT/SIGTERM while the dataset loads stops the run with a message.
+        let interrupted = SignalFlag.install()
+        // Paths that cannot be written fail now, naming the path, not at the first checkpoint or
+        // after the whole run (-o).
+        try OutputPath.check(output, option: "-o", streams: false)
+        try OutputPath.check(checkpointPath, option: "--checkpoint", streams: false)
+        try OutputPath.check(logPath, option: "--log", streams: false)
+        try OutputPath.check(plotPath, option: "--plot", streams: false)
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
+        if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
         let (frames, height, width) = dataset.shape
         guard height == width else {
             throw CommandError("\(data): clips are \(width)x\(height); the model needs square clips (extract with --size NxN)")
@@ -116,7 +129,12 @@ struct Train: ParsableCommand {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
                 throw CommandError("--resume: no checkpoint at \(checkpointPath); start without --resume")
             }
-            do { trainer = try Trainer.resume(from: URL(fileURLWithPath: checkpointPath)) } catch { throw CommandError("\(error)") }
+            do {
+                trainer = try Trainer.resume(from: URL(fileURLWithPath: checkpointPath), extendingTo: extend ? steps : nil)
+            } catch { throw CommandError(CommandError.text(error)) }
+            if steps > trainer.config.totalSteps, !quiet {
+                FileHandle.standardError.write(Data("train: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
+            }
             let mc = trainer.model.config
             guard mc.frames == frames, mc.resolution == height else {
                 throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
@@ -138,14 +156,13 @@ struct Train: ParsableCommand {
                 try mc.validate()
                 var rng = Philox(seed: seed)
                 trainer = try Trainer(model: try VideoDenoiser(config: mc, rng: &rng), config: tc)
-            } catch { throw CommandError("cannot set up training: \(error)") }
+            } catch { throw CommandError("cannot set up training: \(CommandError.text(error))") }
             try? FileManager.default.removeItem(atPath: logPath)
         }
 
         var log = try LossLog(path: logPath, truncateAfter: trainer.step)
         let bar = ProgressBar(total: trainer.config.totalSteps, label: "train", unit: "steps", quiet: quiet)
         let startStep = trainer.step
-        let interrupted = SignalFlag.install()
         let completed: Bool
         do {
             // On --resume, --steps is the run's new end (at most the schedule's total): passing the
@@ -160,14 +177,23 @@ struct Train: ParsableCommand {
             }
         } catch {
             log.flush()
-            throw CommandError("training failed at step \(trainer.step): \(error). The last checkpoint is \(checkpointPath); continue with --resume.")
+            // Checkpoints are written atomically: a failed write leaves the previous one as it was.
+            let hint = FileManager.default.fileExists(atPath: checkpointPath)
+                ? "The last checkpoint written is \(checkpointPath); fix the cause and continue with --resume."
+                : "No checkpoint was written; fix the cause and start again."
+            if let e = error as? TrainingError, case .badCheckpoint = e {
+                throw CommandError("training stopped at step \(trainer.step): \(CommandError.text(error)) (disk full, or the folder gone?). \(hint)")
+            }
+            throw CommandError("training failed at step \(trainer.step): \(CommandError.text(error)). \(hint)")
         }
         log.flush()
         log.plot(to: plotPath)
         if !completed {
-            throw CommandError("interrupted at step \(trainer.step); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue.")
+            throw CommandError("interrupted at step \(trainer.step); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) is written when the run completes.")
         }
-        do { try trainer.exportModel(to: URL(fileURLWithPath: output)) } catch { throw CommandError("writing \(output) failed: \(error)") }
+        do { try trainer.exportModel(to: URL(fileURLWithPath: output)) } catch {
+            throw CommandError("writing \(output) failed: \(CommandError.text(error)). The trained state is in \(checkpointPath); run the same command with --resume to export again.")
+        }
         if !quiet {
             FileHandle.standardError.write(Data("train: \(trainer.step) steps done; EMA weights in \(output), loss log \(logPath), curve \(plotPath)\n".utf8))
         }

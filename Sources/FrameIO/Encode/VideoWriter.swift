@@ -329,6 +329,12 @@ public final class VideoWriter {
         case "libx264":
             d["preset"] = o.preset ?? "medium"
             if o.crf != nil || o.bitrate == nil { d["crf"] = String(o.crf ?? 20) }
+            // libx264 r3095's AVX-512 kernels read bytes they never wrote on frames narrower than
+            // 112 pixels: the same frames encoded to different files depending on what the heap
+            // held (measured with MALLOC_PERTURB_ at widths 32-96, not at 112-256 nor with
+            // asm=avx2), so a render at 64x64 was not byte-reproducible. Below 128 pixels the
+            // AVX-512 kernels are left out (AVX2/FMA3/BMI2 stay: every AVX-512 CPU has them).
+            if encodedWidth < 128, cff_cpu_has_avx512() != 0 { d["x264-params"] = "asm=avx2,fma3,bmi2" }
         case "libvpx-vp9":
             if o.crf != nil || o.bitrate == nil { d["crf"] = String(o.crf ?? 32) }
             d["cpu-used"] = String(o.speed ?? 4)
@@ -344,7 +350,12 @@ public final class VideoWriter {
         default:
             break
         }
+        let planned = d["x264-params"]
         for (k, v) in o.encoderOptions { d[k] = v }
+        // The caller's own x264-params keep the AVX-512 restriction unless they choose asm.
+        if let planned, let given = o.encoderOptions["x264-params"], !given.contains("asm=") {
+            d["x264-params"] = given.isEmpty ? planned : given + ":" + planned
+        }
         return d.sorted { $0.key < $1.key }
     }
 
@@ -368,6 +379,9 @@ public final class VideoWriter {
         var ret = avformat_alloc_output_context2(&fmtOut, nil, container.muxerName, target.ffmpegURL)
         guard ret >= 0, let fmt = fmtOut else { throw mapError(ret, "avformat_alloc_output_context2") }
         formatContext = fmt
+        // Same frames and options, same bytes: without this Matroska/WebM write random segment
+        // and track UIDs and MP4/MOV the wall-clock creation time.
+        fmt.pointee.flags |= cff_fmt_flag_bitexact()
         guard let encoder = avcodec_find_encoder_by_name(encoderName) else {
             throw FrameIOError.unsupported("this FFmpeg build has no \(encoderName) encoder")
         }
@@ -433,6 +447,7 @@ public final class VideoWriter {
         f.pointee.height = Int32(encodedHeight)
         ret = av_frame_get_buffer(f, 0)
         if ret < 0 { throw mapError(ret, "av_frame_get_buffer") }
+        clearPadding(f)
         guard let p = av_packet_alloc() else { throw mapError(cff_averror(ENOMEM), "av_packet_alloc") }
         packet = p
     }
@@ -456,8 +471,10 @@ public final class VideoWriter {
     /// Converts `rgb` into the reusable AVFrame (YUV, or RGB24 for PNG).
     private func fill(_ rgb: RGBFrame) throws {
         guard let f = frame else { throw FrameIOError.invalidArgument("\(path): writer is closed") }
+        let before = f.pointee.buf.0?.pointee.data
         let ret = av_frame_make_writable(f)
         if ret < 0 { throw mapError(ret, "av_frame_make_writable") }
+        if f.pointee.buf.0?.pointee.data != before { clearPadding(f) }
         let y = f.pointee.data.0!, u = f.pointee.data.1, v = f.pointee.data.2
         let ys = Int(f.pointee.linesize.0), us = Int(f.pointee.linesize.1), vs = Int(f.pointee.linesize.2)
         if let conv = converter {
@@ -482,6 +499,19 @@ public final class VideoWriter {
         }
         f.pointee.pts = nextPTS
         nextPTS += 1
+    }
+
+    /// Zeroes a newly allocated frame buffer, padding included. FFmpeg allocates frame buffers
+    /// uninitialised, and the rows' alignment padding and the bytes after the last row are never
+    /// written by the converter; libx264 (r3095) was measured to let those bytes change its
+    /// inter-frame decisions (the same frames encoded to different files under different
+    /// MALLOC_PERTURB_ values), so without this a render was not byte-reproducible.
+    private func clearPadding(_ f: UnsafeMutablePointer<AVFrame>) {
+        withUnsafeBytes(of: f.pointee.buf) { raw in
+            for ref in raw.bindMemory(to: UnsafeMutablePointer<AVBufferRef>?.self) {
+                if let ref, let data = ref.pointee.data { memset(data, 0, ref.pointee.size) }
+            }
+        }
     }
 
     /// GIF: buffer the first frames for the palette, then map each frame to palette indices.

@@ -152,16 +152,7 @@ final class GeneratorFaultTests: XCTestCase {
 
     /// Runs `script` with bash; returns its status and stdout.
     func bash(_ script: String) throws -> (status: Int32, stdout: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", script]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try RenderCLITests.sh(["bash", "-c", script])
     }
 
     /// Quotes `s` for bash.

@@ -75,6 +75,10 @@ final class HardeningFrameIOTests: XCTestCase {
     }
 
     func testManifestLineOf100MBIsRefusedAfterOneMegabyte() throws {
+        // The line is 100 MB: reading it would grow the peak by that much. AddressSanitizer's
+        // shadow memory and quarantine add a few MB of their own (measured 37 MB), so the bound
+        // is looser there (scripts/sanitize.sh sets T2V_SANITIZER).
+        let rssLimit = ProcessInfo.processInfo.environment["T2V_SANITIZER"] == nil ? 32 << 20 : 80 << 20
         let dir = try TestUtils.makeTempDir(self)
         let manifest = dir.appendingPathComponent(DatasetManifest.manifestName).path
         try sparseFile(manifest, prefix: "{\"shard\": \"", size: 100_000_000)
@@ -86,7 +90,7 @@ final class HardeningFrameIOTests: XCTestCase {
         XCTAssertThrowsError(try DatasetWriter(directory: dir, frames: 1, width: 2, height: 2)) { error in
             XCTAssertTrue("\(error)".contains("line longer than"), "\(error)")
         }
-        XCTAssertLessThan(peakRSS() - before, 32 << 20, "peak RSS grew by \(peakRSS() - before) bytes")
+        XCTAssertLessThan(peakRSS() - before, rssLimit, "peak RSS grew by \(peakRSS() - before) bytes")
 
         // The same line as an extract input manifest, in both formats.
         let jsonl = dir.appendingPathComponent("inputs.jsonl").path
@@ -99,7 +103,7 @@ final class HardeningFrameIOTests: XCTestCase {
         XCTAssertThrowsError(try ExtractInputs.expand([csv]) { _ in true }) { error in
             XCTAssertTrue("\(error)".contains("more than the 67108864-byte limit"), "\(error)")
         }
-        XCTAssertLessThan(peakRSS() - before, 32 << 20, "peak RSS grew by \(peakRSS() - before) bytes")
+        XCTAssertLessThan(peakRSS() - before, rssLimit, "peak RSS grew by \(peakRSS() - before) bytes")
     }
 
     /// A shard header claiming about 2^63 clip bytes: the size check used to overflow

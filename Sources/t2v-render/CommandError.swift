@@ -8,3 +8,11 @@ struct CommandError: LocalizedError, CustomStringConvertible {
     var errorDescription: String? { message }
     var description: String { message }
 }
+
+extension CommandError {
+    /// A library error's own message (`LocalizedError.errorDescription`), not its Swift case name.
+    static func text(_ error: Error) -> String {
+        if let e = error as? LocalizedError, let d = e.errorDescription { return d }
+        return "\(error)"
+    }
+}

@@ -447,7 +447,6 @@ public final class VideoWriter {
         f.pointee.height = Int32(encodedHeight)
         ret = av_frame_get_buffer(f, 0)
         if ret < 0 { throw mapError(ret, "av_frame_get_buffer") }
-        clearPadding(f)
         guard let p = av_packet_alloc() else { throw mapError(cff_averror(ENOMEM), "av_packet_alloc") }
         packet = p
     }
@@ -471,10 +470,8 @@ public final class VideoWriter {
     /// Converts `rgb` into the reusable AVFrame (YUV, or RGB24 for PNG).
     private func fill(_ rgb: RGBFrame) throws {
         guard let f = frame else { throw FrameIOError.invalidArgument("\(path): writer is closed") }
-        let before = f.pointee.buf.0?.pointee.data
         let ret = av_frame_make_writable(f)
         if ret < 0 { throw mapError(ret, "av_frame_make_writable") }
-        if f.pointee.buf.0?.pointee.data != before { clearPadding(f) }
         let y = f.pointee.data.0!, u = f.pointee.data.1, v = f.pointee.data.2
         let ys = Int(f.pointee.linesize.0), us = Int(f.pointee.linesize.1), vs = Int(f.pointee.linesize.2)
         if let conv = converter {
@@ -499,19 +496,6 @@ public final class VideoWriter {
         }
         f.pointee.pts = nextPTS
         nextPTS += 1
-    }
-
-    /// Zeroes a newly allocated frame buffer, padding included. FFmpeg allocates frame buffers
-    /// uninitialised, and the rows' alignment padding and the bytes after the last row are never
-    /// written by the converter; libx264 (r3095) was measured to let those bytes change its
-    /// inter-frame decisions (the same frames encoded to different files under different
-    /// MALLOC_PERTURB_ values), so without this a render was not byte-reproducible.
-    private func clearPadding(_ f: UnsafeMutablePointer<AVFrame>) {
-        withUnsafeBytes(of: f.pointee.buf) { raw in
-            for ref in raw.bindMemory(to: UnsafeMutablePointer<AVBufferRef>?.self) {
-                if let ref, let data = ref.pointee.data { memset(data, 0, ref.pointee.size) }
-            }
-        }
     }
 
     /// GIF: buffer the first frames for the palette, then map each frame to palette indices.

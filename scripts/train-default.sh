@@ -6,12 +6,13 @@
 #
 # Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
-# gitignored). Knobs: FIRST_STEPS and STEPS (the teacher's first cosine cycle and its total), ABLATION_STEPS, DISTILL_STEPS (per round).
+# gitignored). Knobs: FIRST_STEPS, SECOND_STEPS and STEPS (where the teacher's first and second cosine cycles end, and its total), ABLATION_STEPS, DISTILL_STEPS (per round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
 FIRST_STEPS=${FIRST_STEPS:-1000}
-STEPS=${STEPS:-3500}
+SECOND_STEPS=${SECOND_STEPS:-3500}
+STEPS=${STEPS:-5800}
 DISTILL_STEPS=${DISTILL_STEPS:-150}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
@@ -27,21 +28,25 @@ echo "== 2/5 extract: 16 frames at 8 fps, 32x32"
 "$BIN/t2v-render" extract "$WORK/corpus" -o "$WORK/dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
 "$BIN/t2v-render" extract "$WORK/heldout" -o "$WORK/heldout-dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
 
-echo "== 3/5 train the teacher: $FIRST_STEPS steps, then on to $STEPS (a warm restart of the cosine schedule)"
-# Two cosine cycles over one checkpoint: the shipped teacher was trained this way (the first
-# cycle was the first session's budget; `train --resume --extend` continued it).
+echo "== 3/5 train the teacher: $FIRST_STEPS steps, on to $SECOND_STEPS, then on to $STEPS (warm restarts of the cosine schedule)"
+# Three cosine cycles over one checkpoint: the shipped teacher was trained this way (each cycle
+# was one session's budget; `train --resume --extend` continued the finished run).
 CKPT="$WORK/teacher.ckpt.safetensors"
-if [ ! -f "$WORK/teacher-phase1.safetensors" ] && [ ! -f "$WORK/teacher.safetensors" ]; then
+teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$1" \
+        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $3 \
+        --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
+}
+if [ ! -f "$WORK/teacher-phase1.safetensors" ]; then
     RESUME=""
     [ -f "$CKPT" ] && RESUME="--resume"
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$FIRST_STEPS" \
-        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME \
-        --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$WORK/teacher-phase1.safetensors"
+    teacher_cycle "$FIRST_STEPS" "$WORK/teacher-phase1.safetensors" "$RESUME"
+fi
+if [ ! -f "$WORK/teacher-phase2.safetensors" ]; then
+    teacher_cycle "$SECOND_STEPS" "$WORK/teacher-phase2.safetensors" "--resume --extend"
 fi
 if [ ! -f "$WORK/teacher.safetensors" ]; then
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$STEPS" \
-        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 --resume --extend \
-        --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$WORK/teacher.safetensors"
+    teacher_cycle "$STEPS" "$WORK/teacher.safetensors" "--resume --extend"
 fi
 
 echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 steps"

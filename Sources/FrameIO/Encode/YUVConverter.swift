@@ -103,9 +103,47 @@ struct YUVConverter {
                 uRow[cx] = clampC((iur &* r &+ iug &* g &+ iub &* bl &+ cOffset4) >> 18)
                 vRow[cx] = clampC((ivr &* r &+ ivg &* g &+ ivb &* bl &+ cOffset4) >> 18)
             }
-            for cx in 0..<pairs { block(cx, 2 * cx, 2 * cx + 1) }
+            // Runs of 8 blocks (16 pixels per row) in SIMD lanes; the same integer arithmetic as
+            // `block`, so the output is bit-identical to the scalar loop (YUVConverterTests).
+            let runs = scalarPackedOnly ? 0 : pairs / 8
+            for run in 0..<runs { blocks16(run * 16, s0, s1, y0 + run * 16, y1 + run * 16, uRow + run * 8, vRow + run * 8) }
+            for cx in (runs * 8)..<pairs { block(cx, 2 * cx, 2 * cx + 1) }
             for cx in pairs..<cw { block(cx, min(2 * cx, w - 1), min(2 * cx + 1, w - 1)) }
         }
+    }
+
+    /// Test hook: convert with the scalar loop only (the reference for the SIMD runs).
+    var scalarPackedOnly = false
+
+    /// 16 RGB24 pixels from `p` (48 bytes), one channel, as Int32 lanes.
+    @inline(__always) private static func channel16(_ p: UnsafePointer<UInt8>, _ c: Int) -> SIMD16<Int32> {
+        let q = p + c
+        return SIMD16<Int32>(
+            Int32(q[0]), Int32(q[3]), Int32(q[6]), Int32(q[9]), Int32(q[12]), Int32(q[15]), Int32(q[18]), Int32(q[21]),
+            Int32(q[24]), Int32(q[27]), Int32(q[30]), Int32(q[33]), Int32(q[36]), Int32(q[39]), Int32(q[42]), Int32(q[45]))
+    }
+
+    /// Eight 2x2 blocks: pixels x0 ..< x0 + 16 of two source rows -> 16 Y in each row, 8 U, 8 V.
+    @inline(__always) private func blocks16(_ x0: Int, _ s0: UnsafePointer<UInt8>, _ s1: UnsafePointer<UInt8>,
+                                            _ y0: UnsafeMutablePointer<UInt8>, _ y1: UnsafeMutablePointer<UInt8>,
+                                            _ u: UnsafeMutablePointer<UInt8>, _ v: UnsafeMutablePointer<UInt8>) {
+        let a = s0 + x0 * 3, b = s1 + x0 * 3
+        let r0 = Self.channel16(a, 0), g0 = Self.channel16(a, 1), b0 = Self.channel16(a, 2)
+        let r1 = Self.channel16(b, 0), g1 = Self.channel16(b, 1), b1 = Self.channel16(b, 2)
+        let yLo = SIMD16<Int32>(repeating: yMin), yHi = SIMD16<Int32>(repeating: yMax)
+        let yo = SIMD16<Int32>(repeating: iyOff)
+        let luma0 = ((iyr &* r0 &+ iyg &* g0 &+ iyb &* b0 &+ yo) &>> 16).clamped(lowerBound: yLo, upperBound: yHi)
+        let luma1 = ((iyr &* r1 &+ iyg &* g1 &+ iyb &* b1 &+ yo) &>> 16).clamped(lowerBound: yLo, upperBound: yHi)
+        UnsafeMutableRawPointer(y0).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: luma0), as: SIMD16<UInt8>.self)
+        UnsafeMutableRawPointer(y1).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: luma1), as: SIMD16<UInt8>.self)
+        let rs = r0 &+ r1, gs = g0 &+ g1, bs = b0 &+ b1
+        let r = rs.evenHalf &+ rs.oddHalf, g = gs.evenHalf &+ gs.oddHalf, bl = bs.evenHalf &+ bs.oddHalf
+        let cLo = SIMD8<Int32>(repeating: cMin), cHi = SIMD8<Int32>(repeating: cMax)
+        let co = SIMD8<Int32>(repeating: (128 << 18) + (1 << 17))
+        let cb = ((iur &* r &+ iug &* g &+ iub &* bl &+ co) &>> 18).clamped(lowerBound: cLo, upperBound: cHi)
+        let cr = ((ivr &* r &+ ivg &* g &+ ivb &* bl &+ co) &>> 18).clamped(lowerBound: cLo, upperBound: cHi)
+        UnsafeMutableRawPointer(u).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: cb), as: SIMD8<UInt8>.self)
+        UnsafeMutableRawPointer(v).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: cr), as: SIMD8<UInt8>.self)
     }
 
     /// Converts planar Float32 `[3, height, width]` in [-1, 1] (clamped) into Y, U, V planes.

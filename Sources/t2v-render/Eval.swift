@@ -119,6 +119,9 @@ struct Eval: ParsableCommand {
             case .psnr: return .psnr
             }
         }
+        // Per-frame scores only when something prints or writes them: a summary of an
+        // arbitrarily long clip then runs in constant memory.
+        options.keepFrames = !(summaryOnly && csv == nil && plot == nil && !json)
         // A progress bar when the container states a frame count (stderr only).
         let bar = refInfo.frameCount.map { ProgressBar(total: $0, label: "eval", unit: "frames", quiet: quiet) }
         let report: QualityReport

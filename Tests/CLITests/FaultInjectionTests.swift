@@ -313,4 +313,26 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertLessThan(e2, 300 * 1024, "extract peak RSS \(e2) KiB")
         XCTAssertLessThan(e2 - e1, 16 * 1024, "extract: 1 s peak \(e1) KiB, 4 s peak \(e2) KiB")
     }
+
+    /// `render` streams frames into the encoder window by window: 64 frames (four windows of the
+    /// 16-frame model, 256x256 H.264) peak no higher than 16 frames. Bound: 600 MB (the text
+    /// encoder and the model are most of it); growth from 16 to 64 frames under 24 MB.
+    func testRenderPeakMemoryDoesNotGrowWithFrameCount() throws {
+        if ProcessInfo.processInfo.environment["T2V_SANITIZER"] != nil {
+            throw XCTSkip("peak RSS is not meaningful under a sanitizer")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-rss-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let probe = try CLI.run(["--prompt", "a red ball bouncing", "--frames", "16", "--quiet", "-o", dir.path + "/probe.mp4"])
+        if probe.stderr.contains("text encoder") || probe.stderr.contains("all-MiniLM") {
+            throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(probe.stderr)")
+        }
+        XCTAssertEqual(probe.status, 0, probe.stderr)
+        let short = try peakRSSKiB(["--prompt", "a red ball bouncing", "--frames", "16", "--quiet", "-o", dir.path + "/16.mp4"])
+        let long = try peakRSSKiB(["--prompt", "a red ball bouncing", "--frames", "64", "--quiet", "-o", dir.path + "/64.mp4"])
+        print("render peak RSS: 16 frames \(short) KiB, 64 frames \(long) KiB")
+        XCTAssertLessThan(long, 600 * 1024, "render of 64 frames: peak RSS \(long) KiB")
+        XCTAssertLessThan(long - short, 24 * 1024, "render: 16 frames peak \(short) KiB, 64 frames peak \(long) KiB")
+    }
 }

@@ -10,6 +10,24 @@ final class MetricsEvaluatorTests: XCTestCase {
         return PlanarImageSource(images, name: (path as NSString).lastPathComponent)
     }
 
+    /// With `keepFrames` off (what `eval --summary-only` uses) the summaries are the same and no
+    /// per-frame score is kept, so memory does not grow with the clip.
+    func testSummariesWithoutKeepingFramesAreTheSame() throws {
+        let clips = MetricsOracle.Clips.shared
+        let distorted = clips.x264[30]!
+        var options = QualityEvaluator.Options()
+        options.maxInFlight = 3
+        let kept = try QualityEvaluator(options: options).compare(distorted: try source(distorted), reference: try source(clips.reference))
+        options.keepFrames = false
+        let streamed = try QualityEvaluator(options: options).compare(distorted: try source(distorted), reference: try source(clips.reference))
+        XCTAssertEqual(kept.frames.count, 12)
+        XCTAssertTrue(streamed.frames.isEmpty)
+        XCTAssertEqual(streamed.comparedFrames, 12)
+        XCTAssertEqual(streamed.ssim, kept.ssim)
+        XCTAssertEqual(streamed.psnr, kept.psnr)
+        XCTAssertEqual(streamed.gaussianSSIM, kept.gaussianSSIM)
+    }
+
     func testReportMatchesFFmpegSummaries() throws {
         let clips = MetricsOracle.Clips.shared
         let distorted = clips.x264[30]!

@@ -3,21 +3,38 @@ import Foundation
 
 /// Runs a per-item computation on worker threads while the caller's thread keeps producing
 /// items, with at most `maxInFlight` items alive at once (so memory does not grow with the
-/// clip's length). Results come back in production order. Internal plumbing of
-/// `QualityEvaluator` and `TemporalConsistency`.
+/// clip's length). Results come back in production order: handed to `deliver` as soon as every
+/// earlier one is done (then dropped: memory stays bounded), or, without `deliver`, collected
+/// and returned by `finish()`. Internal plumbing of `QualityEvaluator` and `TemporalConsistency`.
 final class PairPipeline<Item, Result> {
     private let queue = DispatchQueue(label: "t2v.frameio.metrics", attributes: .concurrent)
     private let group = DispatchGroup()
     private let slots: DispatchSemaphore
     private let lock = NSLock()
-    private var results: [Result?] = []
+    /// Finished results not yet delivered (at most `maxInFlight` plus the ones waiting on an
+    /// earlier index), by index.
+    private var pending: [Int: Result] = [:]
+    private var submitted = 0, delivered = 0
+    private var collected: [Result] = []
     private var failure: Error?
     private let work: (Item, Int) throws -> Result
+    private let deliver: ((Result) -> Void)?
 
-    /// `work(item, index)` runs on a worker thread.
-    init(maxInFlight: Int, work: @escaping (Item, Int) throws -> Result) {
+    /// `work(item, index)` runs on a worker thread. `deliver`, when given, receives each result
+    /// in index order (under the pipeline's lock, on whichever thread finished it); `finish()`
+    /// then returns an empty array.
+    init(maxInFlight: Int, deliver: ((Result) -> Void)? = nil, work: @escaping (Item, Int) throws -> Result) {
         slots = DispatchSemaphore(value: max(1, maxInFlight))
         self.work = work
+        self.deliver = deliver
+    }
+
+    /// Hands over every result whose predecessors are all done. Call with the lock held.
+    private func drainInOrder() {
+        while let next = pending.removeValue(forKey: delivered) {
+            if let deliver { deliver(next) } else { collected.append(next) }
+            delivered += 1
+        }
     }
 
     /// Queues one item (blocks while `maxInFlight` items are in progress). Throws the first
@@ -30,15 +47,16 @@ final class PairPipeline<Item, Result> {
             slots.signal()
             throw failure
         }
-        let index = results.count
-        results.append(nil)
+        let index = submitted
+        submitted += 1
         lock.unlock()
         queue.async(group: group) { [self] in
             defer { slots.signal() }
             do {
                 let value = try work(item, index)
                 lock.lock()
-                results[index] = value
+                pending[index] = value
+                if failure == nil { drainInOrder() }
                 lock.unlock()
             } catch {
                 lock.lock()
@@ -54,7 +72,10 @@ final class PairPipeline<Item, Result> {
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
-        return results.map { $0! }
+        drainInOrder()
+        precondition(delivered == submitted && pending.isEmpty, "PairPipeline: a result is missing")
+        defer { collected = [] }
+        return collected
     }
 
     /// Waits for in-flight work and drops it (used when the producer fails).

@@ -17,6 +17,9 @@ public struct QualityEvaluator: Sendable {
         public var maxInFlight: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
         /// When one input ends first, keep decoding the other only to count its frames.
         public var countRemaining: Bool = true
+        /// Keep every frame's scores in `QualityReport.frames` (default). Off, only the clip
+        /// summaries are kept and memory does not grow with the clip's length.
+        public var keepFrames: Bool = true
 
         /// The defaults: all metrics, two pairs in flight per core, remaining frames counted.
         public init() {}
@@ -57,9 +60,18 @@ public struct QualityEvaluator: Sendable {
     /// e.g. with `VideoReader.Options.size`).
     public func compare(distorted: PlanarFrameSource, reference: PlanarFrameSource,
                         progress: ((Progress) -> Bool)? = nil) throws -> QualityReport {
-        let pipeline = PairPipeline<(PlanarImage, PlanarImage), FrameQuality>(maxInFlight: options.maxInFlight) {
-            pair, index in try self.score(pair.0, pair.1, index: index)
-        }
+        // Summaries accumulate as results arrive in order; per-frame scores only when kept.
+        var frames = [FrameQuality]()
+        var compared = 0
+        var ssimSummary = SSIMSummary(), psnrSummary = PSNRSummary(), gaussianSum = 0.0
+        let keep = options.keepFrames
+        let pipeline = PairPipeline<(PlanarImage, PlanarImage), FrameQuality>(maxInFlight: options.maxInFlight, deliver: { f in
+            compared += 1
+            if let s = f.ssim { ssimSummary.add(s) }
+            if let p = f.psnr { psnrSummary.add(p) }
+            if let g = f.gaussianSSIM { gaussianSum += g }
+            if keep { frames.append(f) }
+        }) { pair, index in try self.score(pair.0, pair.1, index: index) }
         var read = 0
         var distortedCount = 0, referenceCount = 0
         // Each input decodes ahead on its own thread (unless both are one object).
@@ -93,23 +105,14 @@ public struct QualityEvaluator: Sendable {
             pipeline.cancel()
             throw error
         }
-        let frames = try pipeline.finish()
+        _ = try pipeline.finish()
         var report = QualityReport(distorted: distorted.name, reference: reference.name, metrics: options.metrics,
-                                   frames: frames, distortedFrameCount: max(distortedCount, frames.count),
-                                   referenceFrameCount: max(referenceCount, frames.count))
-        if options.metrics.contains(.ssim) {
-            var summary = SSIMSummary()
-            for f in frames { if let s = f.ssim { summary.add(s) } }
-            report.ssim = summary
-        }
-        if options.metrics.contains(.psnr) {
-            var summary = PSNRSummary()
-            for f in frames { if let s = f.psnr { summary.add(s) } }
-            report.psnr = summary
-        }
-        if options.metrics.contains(.gaussianSSIM) {
-            report.gaussianSSIM = frames.compactMap(\.gaussianSSIM).reduce(0, +) / Double(frames.count)
-        }
+                                   frames: frames, comparedFrames: compared,
+                                   distortedFrameCount: max(distortedCount, compared),
+                                   referenceFrameCount: max(referenceCount, compared))
+        if options.metrics.contains(.ssim) { report.ssim = ssimSummary }
+        if options.metrics.contains(.psnr) { report.psnr = psnrSummary }
+        if options.metrics.contains(.gaussianSSIM) { report.gaussianSSIM = gaussianSum / Double(compared) }
         return report
     }
 

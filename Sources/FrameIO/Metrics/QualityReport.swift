@@ -8,8 +8,11 @@ public struct QualityReport: Sendable, Codable {
     public var reference: String
     /// The metrics computed.
     public var metrics: [QualityMetric]
-    /// Per-frame scores of the compared pairs (the common prefix of both inputs).
+    /// Per-frame scores of the compared pairs (the common prefix of both inputs); empty when
+    /// the evaluator ran with `keepFrames` off.
     public var frames: [FrameQuality]
+    /// Pairs compared.
+    public var comparedFrames: Int
     /// Frames the distorted input has (counted to its end when lengths differ and
     /// `countRemaining` was on; otherwise at least the number compared).
     public var distortedFrameCount: Int
@@ -22,8 +25,6 @@ public struct QualityReport: Sendable, Codable {
     /// Mean Gaussian (Wang et al.) SSIM of the Y plane over frames, when computed.
     public var gaussianSSIM: Double?
 
-    /// Pairs compared.
-    public var comparedFrames: Int { frames.count }
     /// True when the inputs have different frame counts (only the common prefix was compared).
     public var lengthsDiffer: Bool { distortedFrameCount != referenceFrameCount }
 }

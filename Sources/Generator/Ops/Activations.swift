@@ -33,6 +33,12 @@ enum SiLUKernel: UnaryKernel {
 
 enum GELUKernel: UnaryKernel {
     @inline(__always) static func forward(_ x: Float) -> Float { 0.5 * x * (1 + FastMath.erf(x * 0.70710678118654752)) }
+    @inline(__always) static func forwardBulk(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        VectorKernels.gelu(x, y, n)
+    }
+    @inline(__always) static func backwardBulk(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        VectorKernels.geluBackward(x, g, gx, n)
+    }
     @inline(__always) static func derivative(_ x: Float, _ y: Float) -> Float {
         let cdf = 0.5 * (1 + FastMath.erf(x * 0.70710678118654752))
         let pdf = 0.39894228040143268 * FastMath.exp(-0.5 * x * x)

@@ -184,4 +184,22 @@ enum VectorKernels {
         #endif
         return false
     }
+
+    /// y = GELU(x) (erf form) over n floats; false without AVX-512.
+    @inline(__always)
+    static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        #if arch(x86_64)
+        if available { t2v_gelu_avx512(x, y, n); return true }
+        #endif
+        return false
+    }
+
+    /// gx = g · GELU′(x) over n floats; false without AVX-512.
+    @inline(__always)
+    static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        #if arch(x86_64)
+        if available { t2v_gelu_backward_avx512(x, g, gx, n); return true }
+        #endif
+        return false
+    }
 }

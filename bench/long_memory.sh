@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Peak memory of `t2v-render decode`, `eval` and `extract` on a long 640x360 clip (ffmpeg testsrc2),
-# and of `render` at 16, 64 and 256 frames (the shipped model, 256x256 H.264), measured with GNU time (`Maximum resident set size`). Shows that memory does not grow with
+# and of `render` at 16, 64 and 256 frames (the shipped model, 256x256 and 1024x1024 H.264), measured with GNU time (`Maximum resident set size`). Shows that memory does not grow with
 # duration; the default test suite checks the same on 2 s vs 8 s clips
 # (FaultInjectionTests.testPeakMemoryDoesNotGrowWithDuration).
 #   bench/long_memory.sh 3600     # one hour (the clip takes minutes to make; kept in bench/out/)
@@ -26,7 +26,9 @@ for f in "$short" "$clip"; do
     rm -rf bench/out/longmem-ds
     printf '%-34s %10s %14s\n' "extract 64x64 (16 frames @ 8 fps)" "$(basename "$f")" "$(peak "$BIN" extract "$f" -o bench/out/longmem-ds --size 64x64 --quiet)"
 done
-for n in 16 64 256; do
-    printf '%-34s %10s %14s\n' "render 256x256 H.264" "$n frames" "$(peak "$BIN" --prompt "a red ball bouncing" --frames "$n" -o bench/out/longmem-render.mp4 --quiet)"
+for size in 256x256 1024x1024; do
+    for n in 16 64 256; do
+        printf '%-34s %10s %14s\n' "render $size H.264" "$n frames" "$(peak "$BIN" --prompt "a red ball bouncing" --frames "$n" --size "$size" -o bench/out/longmem-render.mp4 --quiet)"
+    done
 done
 rm -f bench/out/longmem-render.mp4

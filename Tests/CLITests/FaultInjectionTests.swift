@@ -316,9 +316,10 @@ final class FaultInjectionTests: XCTestCase {
 
     /// `render` upscales and encodes the sampled frames one at a time: three times the frames
     /// (32 vs 96, 1024x1024 H.264, where each frame is 3 MB as RGB24 and 12 MB as Float32) peak
-    /// about the same. Measured here: 523 MB vs 575 MB (the heap keeps freed tensor buffers, so
-    /// multi-window renders vary by tens of MB). Bounds: 900 MB; growth under 192 MB (keeping the
-    /// 64 extra frames as RGB24 alone would add 200 MB, as Float32 800 MB).
+    /// about the same. Measured here: 523 MB vs 575 MB, and 678 MB vs 756 MB in another run (the
+    /// heap keeps freed tensor buffers, so multi-window renders vary by a hundred MB). Bounds:
+    /// 1 GB; growth under 192 MB (keeping the 64 extra frames as RGB24 alone would add 200 MB, as
+    /// Float32 800 MB).
     func testRenderPeakMemoryDoesNotGrowWithFrameCount() throws {
         if ProcessInfo.processInfo.environment["T2V_SANITIZER"] != nil {
             throw XCTSkip("peak RSS is not meaningful under a sanitizer")
@@ -335,7 +336,7 @@ final class FaultInjectionTests: XCTestCase {
         let short = try peakRSSKiB(["--frames", "32"] + args + [dir.path + "/32.mp4"])
         let long = try peakRSSKiB(["--frames", "96"] + args + [dir.path + "/96.mp4"])
         print("render peak RSS at 1024x1024: 32 frames \(short) KiB, 96 frames \(long) KiB")
-        XCTAssertLessThan(long, 900 * 1024, "render of 96 frames: peak RSS \(long) KiB")
+        XCTAssertLessThan(long, 1024 * 1024, "render of 96 frames: peak RSS \(long) KiB")
         XCTAssertLessThan(long - short, 192 * 1024, "render: 32 frames peak \(short) KiB, 96 frames peak \(long) KiB")
     }
 }

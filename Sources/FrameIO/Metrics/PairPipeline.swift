@@ -3,9 +3,8 @@ import Foundation
 
 /// Runs a per-item computation on worker threads while the caller's thread keeps producing
 /// items, with at most `maxInFlight` items alive at once (so memory does not grow with the
-/// clip's length). Results come back in production order: handed to `deliver` as soon as every
-/// earlier one is done (then dropped: memory stays bounded), or, without `deliver`, collected
-/// and returned by `finish()`. Internal plumbing of `QualityEvaluator` and `TemporalConsistency`.
+/// clip's length). Results are handed to `deliver` in production order as soon as every earlier
+/// one is done, and dropped: the caller decides what to keep. Internal plumbing of `QualityEvaluator` and `TemporalConsistency`.
 final class PairPipeline<Item, Result> {
     private let queue = DispatchQueue(label: "t2v.frameio.metrics", attributes: .concurrent)
     private let group = DispatchGroup()
@@ -15,15 +14,13 @@ final class PairPipeline<Item, Result> {
     /// earlier index), by index.
     private var pending: [Int: Result] = [:]
     private var submitted = 0, delivered = 0
-    private var collected: [Result] = []
     private var failure: Error?
     private let work: (Item, Int) throws -> Result
-    private let deliver: ((Result) -> Void)?
+    private let deliver: (Result) -> Void
 
-    /// `work(item, index)` runs on a worker thread. `deliver`, when given, receives each result
-    /// in index order (under the pipeline's lock, on whichever thread finished it); `finish()`
-    /// then returns an empty array.
-    init(maxInFlight: Int, deliver: ((Result) -> Void)? = nil, work: @escaping (Item, Int) throws -> Result) {
+    /// `work(item, index)` runs on a worker thread; `deliver` receives each result in index
+    /// order (under the pipeline's lock, on whichever thread finished it).
+    init(maxInFlight: Int, deliver: @escaping (Result) -> Void, work: @escaping (Item, Int) throws -> Result) {
         slots = DispatchSemaphore(value: max(1, maxInFlight))
         self.work = work
         self.deliver = deliver
@@ -32,7 +29,7 @@ final class PairPipeline<Item, Result> {
     /// Hands over every result whose predecessors are all done. Call with the lock held.
     private func drainInOrder() {
         while let next = pending.removeValue(forKey: delivered) {
-            if let deliver { deliver(next) } else { collected.append(next) }
+            deliver(next)
             delivered += 1
         }
     }
@@ -66,16 +63,14 @@ final class PairPipeline<Item, Result> {
         }
     }
 
-    /// Waits for every queued item; returns the results in order or throws the first error.
-    func finish() throws -> [Result] {
+    /// Waits for every queued item (all delivered) or throws the first error.
+    func finish() throws {
         group.wait()
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
         drainInOrder()
         precondition(delivered == submitted && pending.isEmpty, "PairPipeline: a result is missing")
-        defer { collected = [] }
-        return collected
     }
 
     /// Waits for in-flight work and drops it (used when the producer fails).

@@ -105,7 +105,7 @@ public struct QualityEvaluator: Sendable {
             pipeline.cancel()
             throw error
         }
-        _ = try pipeline.finish()
+        try pipeline.finish()
         var report = QualityReport(distorted: distorted.name, reference: reference.name, metrics: options.metrics,
                                    frames: frames, comparedFrames: compared,
                                    distortedFrameCount: max(distortedCount, compared),

@@ -41,7 +41,9 @@ public enum TemporalConsistency {
     /// per definition, in the order given. Throws as `evaluate(_:definition:maxInFlight:)`.
     public static func evaluate(_ source: PlanarFrameSource, definitions: [Definition],
                                 maxInFlight: Int = 2 * ProcessInfo.processInfo.activeProcessorCount) throws -> [Report] {
-        let pipeline = PairPipeline<(PlanarImage, PlanarImage), [Double]>(maxInFlight: maxInFlight) { pair, _ in
+        var values = [[Double]]()
+        let pipeline = PairPipeline<(PlanarImage, PlanarImage), [Double]>(maxInFlight: maxInFlight,
+                                                                         deliver: { values.append($0) }) { pair, _ in
             try definitions.map { definition in
                 switch definition {
                 case .ssim: return try FFmpegSSIM.score(pair.1, pair.0).all
@@ -64,7 +66,7 @@ public enum TemporalConsistency {
             pipeline.cancel()
             throw error
         }
-        let values = try pipeline.finish()
+        try pipeline.finish()
         return definitions.enumerated().map { k, definition in
             Report(definition: definition, source: source.name, frames: frames, pairs: values.map { $0[k] })
         }

@@ -7,10 +7,13 @@
 #include <cblas.h>
 #include <malloc.h>
 
-// glibc heap tuning for large, short-lived tensor buffers (see TensorStorage).
-static inline void t2v_keep_freed_heap_memory(void) {
-    mallopt(M_MMAP_THRESHOLD, 512 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+// glibc heap tuning for large, short-lived tensor buffers (see TensorStorage). Returns 1 when
+// glibc accepted both settings. 32 MiB is HEAP_MAX_SIZE / 2 on 64-bit, the largest mmap
+// threshold every glibc accepts; every buffer up to it comes from the heap and is reused.
+static inline int t2v_keep_freed_heap_memory(void) {
+    int ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return ok;
 }
 
 #if defined(__x86_64__)

@@ -91,9 +91,10 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
         }
         // Training step: forward, MSE, backward, AdamW.
         let opt = AdamW(parameters: model.parameters())
-        let xt = clip(tb), target = clip(tb), textT = Tensor.randn([tb, c.textDim], using: &g)
+        let tb1 = max(tb, 1)  // --train-batch 0 times the forward only
+        let xt = clip(tb1), target = clip(tb1), textT = Tensor.randn([tb1, c.textDim], using: &g)
         var train = [Double]()
-        for k in 0...repeats {
+        for k in 0...repeats where tb > 0 {
             let t0 = wallMs()
             let y = model(xt, timesteps: (0..<tb).map { 100 + 200 * $0 }, text: textT)
             let loss = (y - target).square().mean()

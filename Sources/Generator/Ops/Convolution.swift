@@ -118,7 +118,23 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let imageParallel = batch >= 2 * Parallel.threadCount
     let tile = geo.tileRows
     let px = x.ptr, py = out.ptr, pw = weight.ptr, pb = bias?.ptr
+    // Stride-1 kernels larger than 1×1: shifted GEMMs over a padded copy (no im2col).
+    let shifted = ShiftedConv.applies(geo) ? ShiftedConv(geo, cout: cout) : nil
+    let tapWeights = shifted?.tapMajor(pw)
+    let forwardShifted = { (sc: ShiftedConv, wt: TensorStorage, images: Range<Int>, inner: Bool) in
+        let xp = TensorStorage(zeroedCount: sc.paddedCount), yp = TensorStorage(uninitializedCount: sc.outCount)
+        for img in images {
+            sc.pad(px + img * inImage, into: xp.base)
+            sc.forwardGemms(xp.base, weights: wt.base, into: yp.base, parallel: inner)
+            sc.copyOut(yp.base, bias: pb, into: py + img * outImage)
+        }
+        withExtendedLifetime((xp, yp)) {}
+    }
     let forwardImages = { (images: Range<Int>, inner: Bool) in
+        if let shifted, let tapWeights {
+            forwardShifted(shifted, tapWeights, images, inner)
+            return
+        }
         let col = direct1x1 ? nil : TensorStorage(uninitializedCount: k * tile * geo.wout)
         for img in images {
             let xo = px + img * inImage, yo = py + img * outImage
@@ -171,8 +187,34 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
             let wCount = cout * k
             let chunks = imageParallel ? min(batch, 4 * Parallel.threadCount) : 1
             // Each chunk of images accumulates its own weight gradient; summed afterwards.
-            let partials = (needW && chunks > 1) ? TensorStorage(zeroedCount: chunks * wCount) : nil
+            let partials = (needW && chunks > 1 && shifted == nil) ? TensorStorage(zeroedCount: chunks * wCount) : nil
+            // The shifted path accumulates tap-major weight gradients, one slice per chunk.
+            let tapGradients = (needW && shifted != nil) ? TensorStorage(zeroedCount: chunks * wCount) : nil
+            let backwardShifted = { (sc: ShiftedConv, wt: TensorStorage, chunk: Int, inner: Bool) in
+                let lo = batch * chunk / chunks, hi = batch * (chunk + 1) / chunks
+                let xp = needW ? TensorStorage(zeroedCount: sc.paddedCount) : nil
+                let gyp = TensorStorage(zeroedCount: sc.outCount)
+                let gxp = needX ? TensorStorage(uninitializedCount: sc.paddedCount) : nil
+                let gwt = tapGradients.map { $0.base + chunk * wCount }
+                for img in lo..<hi {
+                    sc.spreadGradient(pg + img * outImage, into: gyp.base)
+                    if let xp, let gwt {
+                        sc.pad(pxx + img * inImage, into: xp.base)
+                        sc.weightGradientGemms(gyp.base, xp.base, into: gwt, parallel: inner)
+                    }
+                    if let gxp, let gx {
+                        gxp.base.update(repeating: 0, count: sc.paddedCount)
+                        sc.inputGradientGemms(gyp.base, weights: wt.base, into: gxp.base, parallel: inner)
+                        sc.unpad(gxp.base, into: gx.ptr + img * inImage)
+                    }
+                }
+                withExtendedLifetime((xp, gyp, gxp)) {}
+            }
             let backwardImages = { (chunk: Int, inner: Bool) in
+                if let shifted, let tapWeights {
+                    backwardShifted(shifted, tapWeights, chunk, inner)
+                    return
+                }
                 let lo = batch * chunk / chunks, hi = batch * (chunk + 1) / chunks
                 let colBuf = TensorStorage(uninitializedCount: direct1x1 ? 0 : k * tile * geo.wout)
                 let gwDst = partials.map { $0.base + chunk * wCount } ?? gw?.ptr
@@ -237,7 +279,14 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
             } else {
                 backwardImages(0, true)
             }
-            if let partials, let gw {
+            if let tapGradients, let shifted, let gw {
+                let p = tapGradients.base
+                for c in 1..<max(chunks, 1) {
+                    let src = p + c * wCount
+                    for i in 0..<wCount { p[i] += src[i] }
+                }
+                shifted.addTapMajorGradient(p, into: gw.ptr)
+            } else if let partials, let gw {
                 let d = gw.ptr, p = partials.base
                 Parallel.forRange(wCount, grain: 4096) { r in
                     for c in 0..<chunks {

@@ -146,8 +146,10 @@ enum VectorKernels {
         return flags.contains("avx512f") && flags.contains("avx512dq")
     }()
 
-    /// Raises glibc's mmap and trim thresholds so freed tensor buffers are reused from the heap.
-    static func keepFreedHeapMemory() { t2v_keep_freed_heap_memory() }
+    /// Raises glibc's mmap and trim thresholds so freed tensor buffers are reused from the heap;
+    /// false when glibc refused a setting.
+    @discardableResult
+    static func keepFreedHeapMemory() -> Bool { t2v_keep_freed_heap_memory() != 0 }
 
     /// p[i] = e^(p[i] − shift) for i < n; returns the sum, or nil without AVX-512.
     @inline(__always)

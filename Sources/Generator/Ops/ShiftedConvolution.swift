@@ -1,0 +1,172 @@
+import Foundation
+
+/// A stride-1 convolution computed as kh·kw shifted GEMMs over a zero-padded copy of each image,
+/// with no im2col matrix.
+///
+/// The image is copied once into a padded buffer of width Wp = W + 2p (rows of each channel
+/// laid end to end, each channel followed by kw − 1 spare zeros). An output computed in
+/// padded-width coordinates, Y'[o, oy·Wp + ox] for ox < Wp, is then a sum over the taps:
+///   Y'[:, j] += W_tap · Xp[:, j + ky·Wp + kx]   for j < Hout·Wp,
+/// one GEMM per tap ([Cout × Cin] times a column window of Xp read in place). Columns with
+/// ox ≥ Wout wrap into the next row: they are garbage and dropped when Y' is copied out. The
+/// backward pass reuses the layout: dW_tap = dY' · Xp[:, window]ᵀ and dXp[:, window] += W_tapᵀ · dY',
+/// with dY' zero in the garbage columns so they add nothing.
+///
+/// Against im2col (which writes kh·kw copies of the input and reads them back), this moves one
+/// copy of the input in and one of the output out.
+struct ShiftedConv {
+    let geo: ConvGeometry
+    let cout: Int
+    /// Padded width and height.
+    let wp: Int, hp: Int
+    /// Elements per channel of the padded image (Hp·Wp plus kw − 1 spare zeros read by the last
+    /// garbage columns).
+    let channelStride: Int
+    /// Columns of Y' (Hout·Wp).
+    let np: Int
+
+    /// Whether `geo` takes this path (stride 1 and a kernel bigger than 1×1).
+    static func applies(_ geo: ConvGeometry) -> Bool { geo.stride == 1 && geo.kh * geo.kw > 1 }
+
+    init(_ geo: ConvGeometry, cout: Int) {
+        self.geo = geo
+        self.cout = cout
+        wp = geo.w + 2 * geo.padding
+        hp = geo.h + 2 * geo.padding
+        channelStride = hp * wp + geo.kw - 1
+        np = geo.hout * wp
+    }
+
+    var taps: Int { geo.kh * geo.kw }
+    /// Elements of one padded image.
+    var paddedCount: Int { geo.cin * channelStride }
+    /// Elements of one Y' (or dY') buffer.
+    var outCount: Int { cout * np }
+    /// Column offset of tap `t` in the padded image.
+    @inline(__always) func offset(_ t: Int) -> Int { (t / geo.kw) * wp + t % geo.kw }
+
+    /// The weight [Cout, Cin, kh, kw] rearranged tap-major, [kh·kw, Cout, Cin].
+    func tapMajor(_ w: UnsafePointer<Float>) -> TensorStorage {
+        let out = TensorStorage(uninitializedCount: taps * cout * geo.cin)
+        let t = taps, cin = geo.cin, co = cout, dst = out.base
+        for o in 0..<co {
+            for c in 0..<cin {
+                let src = w + (o * cin + c) * t
+                for k in 0..<t { dst[(k * co + o) * cin + c] = src[k] }
+            }
+        }
+        return out
+    }
+
+    /// Adds a tap-major weight gradient [kh·kw, Cout, Cin] into `gw` [Cout, Cin, kh, kw].
+    func addTapMajorGradient(_ g: UnsafePointer<Float>, into gw: UnsafeMutablePointer<Float>) {
+        let t = taps, cin = geo.cin, co = cout
+        for o in 0..<co {
+            for c in 0..<cin {
+                let dst = gw + (o * cin + c) * t
+                for k in 0..<t { dst[k] += g[(k * co + o) * cin + c] }
+            }
+        }
+    }
+
+    /// Copies image `x` [Cin, H, W] into the interior of the padded buffer `xp`, whose border
+    /// (and spare tail) must already be zero; it stays zero, so a worker zeroes `xp` once.
+    @inline(__always)
+    func pad(_ x: UnsafePointer<Float>, into xp: UnsafeMutablePointer<Float>) {
+        let h = geo.h, w = geo.w, p = geo.padding
+        for c in 0..<geo.cin {
+            let src = x + c * h * w, dst = xp + c * channelStride + p * wp + p
+            for y in 0..<h { (dst + y * wp).update(from: src + y * w, count: w) }
+        }
+    }
+
+    /// Y' = Σ_tap W_tap · Xp[:, window(tap)] for one padded image, into `yp` [Cout, Np].
+    @inline(__always)
+    func forwardGemms(_ xp: UnsafePointer<Float>, weights wt: UnsafePointer<Float>, into yp: UnsafeMutablePointer<Float>,
+                      parallel: Bool) {
+        let cin = geo.cin
+        for t in 0..<taps {
+            let a = wt + t * cout * cin, b = xp + offset(t), beta: Float = t == 0 ? 0 : 1
+            if parallel {
+                BLAS.sgemm(transA: false, transB: false, m: cout, n: np, k: cin, a: a, lda: cin, b: b, ldb: channelStride,
+                           beta: beta, c: yp, ldc: np)
+            } else {
+                BLAS.sgemmSerial(transA: false, transB: false, m: cout, n: np, k: cin, a: a, lda: cin, b: b, ldb: channelStride,
+                                 beta: beta, c: yp, ldc: np)
+            }
+        }
+    }
+
+    /// Copies the valid columns of Y' into `y` [Cout, Hout, Wout], adding `bias` when given.
+    @inline(__always)
+    func copyOut(_ yp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        let hout = geo.hout, wout = geo.wout
+        for o in 0..<cout {
+            let src = yp + o * np, dst = y + o * hout * wout
+            if let bias {
+                let b = bias[o]
+                for r in 0..<hout {
+                    let s = src + r * wp, d = dst + r * wout
+                    for x in 0..<wout { d[x] = s[x] + b }
+                }
+            } else {
+                for r in 0..<hout { (dst + r * wout).update(from: src + r * wp, count: wout) }
+            }
+        }
+    }
+
+    /// Copies dY [Cout, Hout, Wout] into the valid columns of dY' (garbage columns must already
+    /// be zero and stay so).
+    @inline(__always)
+    func spreadGradient(_ gy: UnsafePointer<Float>, into gyp: UnsafeMutablePointer<Float>) {
+        let hout = geo.hout, wout = geo.wout
+        for o in 0..<cout {
+            let src = gy + o * hout * wout, dst = gyp + o * np
+            for r in 0..<hout { (dst + r * wp).update(from: src + r * wout, count: wout) }
+        }
+    }
+
+    /// gWt[tap] += dY' · Xp[:, window(tap)]ᵀ  (tap-major [kh·kw, Cout, Cin]).
+    @inline(__always)
+    func weightGradientGemms(_ gyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, into gwt: UnsafeMutablePointer<Float>,
+                             parallel: Bool) {
+        let cin = geo.cin
+        for t in 0..<taps {
+            let c = gwt + t * cout * cin, b = xp + offset(t)
+            if parallel {
+                BLAS.sgemm(transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: np, b: b, ldb: channelStride,
+                           beta: 1, c: c, ldc: cin)
+            } else {
+                BLAS.sgemmSerial(transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: np, b: b, ldb: channelStride,
+                                 beta: 1, c: c, ldc: cin)
+            }
+        }
+    }
+
+    /// dXp[:, window(tap)] += W_tapᵀ · dY' for every tap, into the zeroed padded buffer `gxp`.
+    @inline(__always)
+    func inputGradientGemms(_ gyp: UnsafePointer<Float>, weights wt: UnsafePointer<Float>, into gxp: UnsafeMutablePointer<Float>,
+                            parallel: Bool) {
+        let cin = geo.cin
+        for t in 0..<taps {
+            let a = wt + t * cout * cin, c = gxp + offset(t)
+            if parallel {
+                BLAS.sgemm(transA: true, transB: false, m: cin, n: np, k: cout, a: a, lda: cin, b: gyp, ldb: np,
+                           beta: 1, c: c, ldc: channelStride)
+            } else {
+                BLAS.sgemmSerial(transA: true, transB: false, m: cin, n: np, k: cout, a: a, lda: cin, b: gyp, ldb: np,
+                                 beta: 1, c: c, ldc: channelStride)
+            }
+        }
+    }
+
+    /// Copies the interior of the padded gradient `gxp` into dX [Cin, H, W].
+    @inline(__always)
+    func unpad(_ gxp: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>) {
+        let h = geo.h, w = geo.w, p = geo.padding
+        for c in 0..<geo.cin {
+            let src = gxp + c * channelStride + p * wp + p, dst = gx + c * h * w
+            for y in 0..<h { (dst + y * w).update(from: src + y * wp, count: w) }
+        }
+    }
+}

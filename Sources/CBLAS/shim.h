@@ -6,6 +6,7 @@
 #define CBLAS_SHIM_H
 #include <cblas.h>
 #include <malloc.h>
+#include <math.h>
 
 // glibc heap tuning for large, short-lived tensor buffers (see TensorStorage). Returns 1 when
 // glibc accepted both settings. 32 MiB is HEAP_MAX_SIZE / 2 on 64-bit, the largest mmap
@@ -152,6 +153,77 @@ static inline T2V_AVX512 void t2v_gelu_backward_avx512(const float *x, const flo
     if (i < n) {
         t2v_f32x16 r = t2v_gelu_grad16(t2v_load_tail(x + i, n - i));
         for (long j = 0; j < n - i; j++) gx[i + j] = g[i + j] * r[j];
+    }
+}
+// Scaled dot-product attention of one sequence with few keys (the temporal attention over 16
+// frames, spatial attention over an 8x8 map), 16 queries at a time with one query per lane:
+// the scores are held key by key as vectors over queries, so the softmax over keys is lane-wise
+// (no horizontal reductions) and each output column is lk FMAs.
+//   q [lq, d] (row stride ldq), k [lk, d] (ldk), v [lk, dv] (ldv), out [lq, dv] (ldo);
+//   bias / mask (either may be NULL): additive terms at p[i * rs + j * cs] for query i, key j;
+//   causal_first >= 0: keys j > causal_first + i are dropped (causal_first: the absolute index
+//   of query row 0), -1: not causal;
+//   lse (may be NULL): per query, max + log(sum) of the scores, +inf when every key is dropped
+//   (those rows get zeros);
+//   scratch: (d + lk + dv) * 16 floats.
+// Scores of -inf get weight exactly 0.
+static inline T2V_AVX512 void t2v_attention_small_avx512(
+    const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
+    long lq, long lk, long d, long dv, float scale,
+    const float *bias, long bias_rs, long bias_cs, const float *mask, long mask_rs, long mask_cs,
+    long causal_first, float *out, long ldo, float *lse, float *scratch) {
+    const t2v_f32x16 zero = {0};
+    const float ninf = -__builtin_inff();
+    float *qs = scratch, *ss = scratch + 16 * d, *os = ss + 16 * lk;
+    t2v_f32x16 *qt = (t2v_f32x16 *)qs, *st = (t2v_f32x16 *)ss, *ot = (t2v_f32x16 *)os;
+    const int additive = bias != 0 || mask != 0 || causal_first >= 0;
+    for (long i0 = 0; i0 < lq; i0 += 16) {
+        const long nq = lq - i0 < 16 ? lq - i0 : 16;
+        for (long p = 0; p < d; p++)
+            for (long l = 0; l < 16; l++) qs[p * 16 + l] = l < nq ? q[(i0 + l) * ldq + p] : 0.0f;
+        t2v_f32x16 mx = zero + ninf;
+        for (long j = 0; j < lk; j++) {
+            const float *kj = k + j * ldk;
+            t2v_f32x16 s = zero;
+            for (long p = 0; p < d; p++) s += qt[p] * kj[p];
+            s *= scale;
+            if (additive) {
+                float add[16] __attribute__((aligned(64)));
+                for (long l = 0; l < 16; l++) {
+                    float a = 0;
+                    if (l < nq) {
+                        const long i = i0 + l;
+                        if (bias) a += bias[i * bias_rs + j * bias_cs];
+                        if (mask) a += mask[i * mask_rs + j * mask_cs];
+                        if (causal_first >= 0 && j > causal_first + i) a = ninf;
+                    }
+                    add[l] = a;
+                }
+                s += *(const t2v_f32x16 *)add;
+            }
+            st[j] = s;
+            mx = __builtin_elementwise_max(mx, s);
+        }
+        // Queries whose every key is dropped: shift 0, all weights 0, output 0.
+        const t2v_i32x16 dead = mx == zero + ninf;
+        const t2v_f32x16 shift = (t2v_f32x16)((t2v_i32x16)mx & ~dead);
+        t2v_f32x16 sum = zero;
+        for (long j = 0; j < lk; j++) {
+            const t2v_i32x16 dropped = st[j] == zero + ninf;
+            const t2v_f32x16 e = (t2v_f32x16)((t2v_i32x16)t2v_exp16(st[j] - shift) & ~dropped);
+            st[j] = e;
+            sum += e;
+        }
+        const t2v_f32x16 inv = (t2v_f32x16)((t2v_i32x16)(1.0f / sum) & (sum > zero));
+        for (long t = 0; t < dv; t++) {
+            t2v_f32x16 acc = zero;
+            for (long j = 0; j < lk; j++) acc += st[j] * v[j * ldv + t];
+            ot[t] = acc * inv;
+        }
+        for (long l = 0; l < nq; l++)
+            for (long t = 0; t < dv; t++) out[(i0 + l) * ldo + t] = os[t * 16 + l];
+        if (lse)
+            for (long l = 0; l < nq; l++) lse[i0 + l] = dead[l] ? __builtin_inff() : mx[l] + logf(sum[l]);
     }
 }
 #endif

@@ -27,4 +27,52 @@ final class VectorKernelTests: XCTestCase {
 
     func testGELUKernelMatchesScalar() throws { try compare(GELUKernel.self, "gelu", tolerance: 1e-6) }
     func testSiLUKernelMatchesScalar() throws { try compare(SiLUKernel.self, "silu", tolerance: 1e-6) }
+
+    /// The lane-parallel attention kernel (short key sequences) against a Double reference:
+    /// query counts that are not multiples of 16, a bias broadcast over the batch, a key mask that
+    /// drops every key of one sequence (zeros out), causal attention with more keys than queries;
+    /// with and without gradient recording (which also writes the row log-sum-exps).
+    func testSmallAttentionKernelMatchesReference() throws {
+        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: the BLAS/loop path runs instead")
+        let cases: [(b: Int, h: Int, lq: Int, lk: Int, d: Int, dv: Int, causal: Bool)] = [
+            (2, 2, 37, 64, 8, 5, false), (1, 3, 16, 16, 8, 8, false), (2, 1, 5, 9, 3, 7, true),
+        ]
+        for (n, c) in cases.enumerated() {
+            let q = randomTensor([c.b, c.h, c.lq, c.d], seed: 100 + UInt64(n), requiresGrad: false)
+            let k = randomTensor([c.b, c.h, c.lk, c.d], seed: 110 + UInt64(n), requiresGrad: false, scale: 2)
+            let v = randomTensor([c.b, c.h, c.lk, c.dv], seed: 120 + UInt64(n), requiresGrad: false)
+            let bias = randomTensor([c.h, c.lq, c.lk], seed: 130 + UInt64(n), requiresGrad: false)
+            // Batch 0 keeps every other key; batch 1 (when there is one) keeps none.
+            let mask = attentionMask(keep: (0..<c.b).map { bi in (0..<c.lk).map { j in bi == 0 && j % 2 == 0 } })
+            let qs = q.toArray(), ks = k.toArray(), vs = v.toArray(), bs = bias.toArray(), ms = mask.toArray()
+            var expected = [Float]()
+            let scale = 1 / Double(c.d).squareRoot()
+            for bi in 0..<c.b { for hi in 0..<c.h { for i in 0..<c.lq {
+                let seq = bi * c.h + hi
+                var scores = [Double](repeating: -.infinity, count: c.lk)
+                for j in 0..<c.lk where ms[bi * c.lk + j] == 0 && !(c.causal && j > i) {
+                    var dot = 0.0
+                    for p in 0..<c.d { dot += Double(qs[(seq * c.lq + i) * c.d + p]) * Double(ks[(seq * c.lk + j) * c.d + p]) }
+                    scores[j] = dot * scale + Double(bs[(hi * c.lq + i) * c.lk + j])
+                }
+                let m = scores.max()!
+                let w = scores.map { m == -.infinity ? 0 : Foundation.exp($0 - m) }
+                let total = w.reduce(0, +)
+                for t in 0..<c.dv {
+                    var acc = 0.0
+                    for j in 0..<c.lk { acc += w[j] * Double(vs[(seq * c.lk + j) * c.dv + t]) }
+                    expected.append(Float(total > 0 ? acc / total : 0))
+                }
+            }}}
+            let inference = withoutGradients {
+                scaledDotProductAttention(query: q, key: k, value: v, bias: bias, mask: mask, causal: c.causal)
+            }
+            assertClose(inference.toArray(), expected, rtol: 1e-4, atol: 1e-5)
+            let qg = Tensor(shape: q.shape, data: qs, requiresGrad: true)
+            let training = scaledDotProductAttention(query: qg, key: k, value: v, bias: bias, mask: mask, causal: c.causal)
+            assertClose(training.toArray(), expected, rtol: 1e-4, atol: 1e-5)
+            training.sum().backward()
+            XCTAssertTrue(qg.grad!.toArray().allSatisfy { $0.isFinite }, "case \(n): non-finite query gradient")
+        }
+    }
 }

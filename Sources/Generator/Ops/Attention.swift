@@ -129,7 +129,25 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
     // and run GEMMs and softmax serially with their own score buffer.
     // Short key sequences use plain loops instead of BLAS calls (see `smallGemm`).
     let small = lk <= 64 && d <= 128 && dv <= 128
+    // The row log-sum-exps are only needed by the backward pass.
+    let keepLSE = Tensor.shouldRecord([query, key, value] + (bias.map { [$0] } ?? []))
     Parallel.forRange(bh * blocks, grain: 1) { tasks in
+        if small && VectorKernels.available {
+            // Lane-parallel kernel: 16 queries per vector, softmax over keys without reductions.
+            let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallScratch(d: d, lk: lk, dv: dv))
+            for task in tasks {
+                let b = task / blocks, q0 = (task % blocks) * bq
+                let biasArg = biasTerm.map { (UnsafePointer($0.base + $0.offset(b) + q0 * $0.rowStride), $0.rowStride, $0.colStride) }
+                let maskArg = maskTerm.map { (UnsafePointer($0.base + $0.offset(b) + q0 * $0.rowStride), $0.rowStride, $0.colStride) }
+                _ = VectorKernels.attentionSmall(q: pq + (b * lq + q0) * d, ldq: d, k: pk + b * lk * d, ldk: d,
+                                                 v: pv + b * lk * dv, ldv: dv, lq: min(bq, lq - q0), lk: lk, d: d, dv: dv,
+                                                 scale: sc, bias: biasArg, mask: maskArg, causalFirst: causal ? q0 : nil,
+                                                 out: po + (b * lq + q0) * dv, ldo: dv, lse: keepLSE ? pl + b * lq + q0 : nil,
+                                                 scratch: scratch.base)
+            }
+            withExtendedLifetime(scratch) {}
+            return
+        }
         let scores = TensorStorage(uninitializedCount: bq * lk + bq + (small ? d * lk : 0))
         let ps = scores.base, pinv = scores.base + bq * lk, pkt = pinv + bq
         var transposed = -1

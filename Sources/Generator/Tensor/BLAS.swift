@@ -169,6 +169,30 @@ enum VectorKernels {
         return nil
     }
 
+    /// Scratch floats `attentionSmall` needs.
+    static func attentionSmallScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (d + lk + dv) }
+
+    /// Softmax attention of one sequence with few keys (see `t2v_attention_small_avx512`):
+    /// `bias`/`mask` are (base, row stride, column stride); `causalFirst` the absolute index of
+    /// query row 0 for causal attention, else nil; `lse` gets max + log Σ per query when given.
+    /// False without AVX-512.
+    @inline(__always)
+    static func attentionSmall(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                               v: UnsafePointer<Float>, ldv: Int, lq: Int, lk: Int, d: Int, dv: Int, scale: Float,
+                               bias: (UnsafePointer<Float>, Int, Int)?, mask: (UnsafePointer<Float>, Int, Int)?,
+                               causalFirst: Int?, out: UnsafeMutablePointer<Float>, ldo: Int,
+                               lse: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> Bool {
+        #if arch(x86_64)
+        if available {
+            t2v_attention_small_avx512(q, ldq, k, ldk, v, ldv, lq, lk, d, dv, scale,
+                                       bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
+                                       causalFirst ?? -1, out, ldo, lse, scratch)
+            return true
+        }
+        #endif
+        return false
+    }
+
     /// y = x·σ(x) over n floats; false without AVX-512.
     @inline(__always)
     static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {

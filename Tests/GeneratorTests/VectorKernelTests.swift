@@ -75,4 +75,26 @@ final class VectorKernelTests: XCTestCase {
             XCTAssertTrue(qg.grad!.toArray().allSatisfy { $0.isFinite }, "case \(n): non-finite query gradient")
         }
     }
+
+    /// Inference reads the heads in place from the projections (`interleavedHeadsAttention`);
+    /// training permutes them into their own layout. Both give the same attention, with a bias
+    /// per head, a key mask and cross-attention to a longer context.
+    func testInterleavedHeadsMatchThePermutedPath() throws {
+        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: the permuted path runs in both modes")
+        var rng = Philox(seed: 5)
+        let selfAttention = MultiHeadAttention(dim: 32, heads: 4, rng: &rng)
+        let cross = MultiHeadAttention(dim: 24, heads: 3, contextDim: 16, rng: &rng)
+        let x = randomTensor([3, 19, 32], seed: 140, requiresGrad: false)
+        let bias = randomTensor([4, 19, 19], seed: 141, requiresGrad: false)
+        let y = randomTensor([2, 7, 24], seed: 142, requiresGrad: false)
+        let context = randomTensor([2, 40, 16], seed: 143, requiresGrad: false)
+        let mask = attentionMask(keep: [(0..<40).map { $0 % 3 != 0 }, (0..<40).map { $0 < 5 }])
+        XCTAssertNotNil(withoutGradients {
+            interleavedHeadsAttention(query: x, key: x, value: x, heads: 4)
+        }, "the interleaved kernel should apply here")
+        assertClose(withoutGradients { selfAttention(x, bias: bias) }.toArray(), selfAttention(x, bias: bias).toArray(),
+                    rtol: 1e-5, atol: 1e-6)
+        assertClose(withoutGradients { cross(y, context: context, mask: mask) }.toArray(),
+                    cross(y, context: context, mask: mask).toArray(), rtol: 1e-5, atol: 1e-6)
+    }
 }

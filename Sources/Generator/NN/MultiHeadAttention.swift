@@ -38,10 +38,15 @@ public final class MultiHeadAttention: Module {
         precondition(x.rank == 3, "MultiHeadAttention: expected [B, L, dim], got \(x.shape)")
         let ctx = context ?? x
         let b = x.shape[0], l = x.shape[1], lk = ctx.shape[1], dim = toQ.weight.shape[0], dh = dim / heads
-        // Project and split heads: [B, L, dim] -> [B, heads, L, dh].
-        let q = toQ(x).reshaped([b, l, heads, dh]).permuted([0, 2, 1, 3])
-        let k = toK(ctx).reshaped([b, lk, heads, dh]).permuted([0, 2, 1, 3])
-        let v = toV(ctx).reshaped([b, lk, heads, dh]).permuted([0, 2, 1, 3])
+        let qp = toQ(x), kp = toK(ctx), vp = toV(ctx)
+        // Inference on short sequences: heads read in place from the projections.
+        if let y = interleavedHeadsAttention(query: qp, key: kp, value: vp, heads: heads, bias: bias, mask: mask) {
+            return toOut(y)
+        }
+        // Split heads: [B, L, dim] -> [B, heads, L, dh].
+        let q = qp.reshaped([b, l, heads, dh]).permuted([0, 2, 1, 3])
+        let k = kp.reshaped([b, lk, heads, dh]).permuted([0, 2, 1, 3])
+        let v = vp.reshaped([b, lk, heads, dh]).permuted([0, 2, 1, 3])
         // Attend, merge heads, project out.
         var y = scaledDotProductAttention(query: q, key: k, value: v, bias: bias, mask: mask)
         y = y.permuted([0, 2, 1, 3]).reshaped([b, l, dim])

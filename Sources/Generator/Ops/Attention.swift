@@ -89,6 +89,50 @@ func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: Unsa
     }
 }
 
+/// Multi-head attention straight from the projections, without splitting the heads into their
+/// own layout: `query` `[B, Lq, heads·D]`, `key` `[B, Lk, heads·D]`, `value` `[B, Lk, heads·Dv]`,
+/// head h reading columns h·D..<(h+1)·D; returns `[B, Lq, heads·Dv]` (heads merged). The same
+/// result as permuting to `[B, heads, L, D]`, calling `scaledDotProductAttention` and permuting
+/// back, without the four copies. `bias`/`mask` broadcast to `[B, heads, Lq, Lk]`.
+///
+/// Inference only, and only for short key sequences on CPUs with AVX-512 (the lane-parallel
+/// kernel); nil when it does not apply (gradients recorded, long sequences, no AVX-512), and the
+/// caller takes the general path.
+func interleavedHeadsAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
+                               bias: Tensor? = nil, mask: Tensor? = nil) -> Tensor? {
+    precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && heads > 0,
+                 "attention: expected [B, L, heads·D] projections, got \(query.shape), \(key.shape), \(value.shape)")
+    let b = query.shape[0], lq = query.shape[1], lk = key.shape[1]
+    let dim = query.shape[2], dimV = value.shape[2]
+    precondition(key.shape[0] == b && value.shape[0] == b && value.shape[1] == lk && key.shape[2] == dim
+                 && dim % heads == 0 && dimV % heads == 0,
+                 "attention: query \(query.shape), key \(key.shape), value \(value.shape) do not match \(heads) heads")
+    let d = dim / heads, dv = dimV / heads
+    guard VectorKernels.available, lk <= 64, d <= 128, dv <= 128,
+          !Tensor.shouldRecord([query, key, value] + (bias.map { [$0] } ?? [])) else { return nil }
+    let lead = [b, heads]
+    let biasTerm = ScoreTerm(bias, lead: lead, lq: lq, lk: lk, name: "bias")
+    let maskTerm = ScoreTerm(mask, lead: lead, lq: lq, lk: lk, name: "mask")
+    let out = Tensor(uninitializedShape: [b, lq, heads * dv])
+    let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr
+    let sc = 1 / Float(d).squareRoot()
+    Parallel.forRange(b * heads, grain: max(1, 4096 / max(lq * lk, 1))) { tasks in
+        let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallScratch(d: d, lk: lk, dv: dv))
+        for task in tasks {
+            let bi = task / heads, h = task % heads
+            let biasArg = biasTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
+            let maskArg = maskTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
+            _ = VectorKernels.attentionSmall(q: pq + bi * lq * dim + h * d, ldq: dim, k: pk + bi * lk * dim + h * d, ldk: dim,
+                                             v: pv + bi * lk * dimV + h * dv, ldv: dimV, lq: lq, lk: lk, d: d, dv: dv,
+                                             scale: sc, bias: biasArg, mask: maskArg, causalFirst: nil,
+                                             out: po + bi * lq * heads * dv + h * dv, ldo: heads * dv, lse: nil,
+                                             scratch: scratch.base)
+        }
+        withExtendedLifetime(scratch) {}
+    }
+    return out
+}
+
 /// Scaled dot-product attention softmax(Q·Kᵀ·scale + bias + mask)·V, computed in blocks of
 /// query rows so the full Lq×Lk score matrix is never held: memory grows with Lq + Lk, not
 /// their product, in both inference and training (backward recomputes the scores per block

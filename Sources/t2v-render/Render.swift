@@ -56,6 +56,9 @@ struct Render: ParsableCommand {
     @Option(help: "Classifier-free guidance scale (1 = no guidance).")
     var guidance: Float = 3
 
+    @Option(help: "Clamp the predicted clean frames to [-X, X] at every step (ddim and ddpm samplers; default: no clamping).")
+    var clipSample: Float?
+
     @Option(help: "Random seed; the same seed and settings reproduce the video exactly.")
     var seed: UInt64 = 0
 
@@ -128,6 +131,7 @@ struct Render: ParsableCommand {
             steps: steps ?? pipeline.defaultSteps, sampler: sampler, guidance: guidance, seed: seed)
         settings.window = window
         settings.overlap = overlap
+        settings.clipSample = clipSample
 
         // Denoise.
         let bar = ProgressBar(total: settings.steps, label: "render", unit: "steps", quiet: quiet)

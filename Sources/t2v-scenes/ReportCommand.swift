@@ -51,6 +51,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Classifier-free guidance scale.")
     var guidance: Float = 3
 
+    @Option(help: "Clamp the predicted clean sample to [-X, X] at every DDIM step (default: no clamping).")
+    var clipSample: Float?
+
     @Option(name: [.short, .customLong("out")], help: "The report (Markdown); images go to report/ beside it.")
     var out: String = "samples/REPORT.md"
 
@@ -153,8 +156,9 @@ struct ReportCommand: ParsableCommand {
                     let sets: [(String, Bool)] = [(exactCaptions[(s * 7) % exactCaptions.count], false)]
                         + (paraphrases ? [(paraCaptions[(s * 5) % paraCaptions.count], true)] : [])
                     for (caption, isParaphrase) in sets {
-                        let settings = VideoPipeline.Settings(prompt: caption, frames: real.frames, steps: run.steps,
+                        var settings = VideoPipeline.Settings(prompt: caption, frames: real.frames, steps: run.steps,
                                                               sampler: .ddim, guidance: guidance, seed: UInt64(s))
+                        settings.clipSample = clipSample
                         let t0 = Date()
                         let clip = try p.generate(settings)
                         run.seconds += Date().timeIntervalSince(t0)
@@ -237,7 +241,8 @@ struct ReportCommand: ParsableCommand {
         var md = "# Quality report\n\n"
         md += "Written by `t2v-scenes report\(quick ? " --quick" : "") --model \(model)\(teacher.map { " --teacher \($0)" } ?? "")\(students.map { " --students \($0)" } ?? "")\(ablation.map { " --ablation \($0)" } ?? "") --heldout \(heldout) --seeds \(seeds)`"
         md += " on \(ISO8601DateFormatter().string(from: started)) in \(String(format: "%.0f", Date().timeIntervalSince(started))) s.\n"
-        md += "Model under test: `\(model)` (\(main.steps) DDIM steps, guidance \(guidance)).\n\n"
+        md += "Model under test: `\(model)` (\(main.steps) DDIM steps, guidance \(guidance)"
+            + (clipSample.map { ", predicted clean sample clamped to [-\($0), \($0)]" } ?? "") + ").\n\n"
         md += "## Targets\n\n| Target | Measured | Met |\n|---|---|---|\n"
         md += "| Prompt adherence, exact training captions >= 90% | \(Self.pct(exactAcc)) | \(exactAcc >= 0.9 ? "yes" : "**no**") |\n"
         md += "| Prompt adherence, held-out paraphrases >= 75% | \(Self.pct(paraAcc)) | \(paraAcc >= 0.75 ? "yes" : "**no**") |\n"

@@ -98,6 +98,9 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(summary["frames"] as? Int, 6, "any frame count: the temporal bias is relative")
         let (_, codec) = try Self.sh(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", out])
         XCTAssertEqual(codec.trimmingCharacters(in: .whitespacesAndNewlines), "vp9")
+        // Clamping the predicted clean frames (DDIM).
+        r = try render(["--clip-sample", "1", "--steps", "2", "--frames", "4"], output: root.appendingPathComponent("clip.mp4").path)
+        XCTAssertEqual(r.status, 0, r.stderr)
         // -o - streams NUT into ffmpeg.
         r = try CLI.run(["--prompt", "a fractal zoom", "--model", Self.model, "-o", "-", "--quiet", "--steps", "2", "--sampler", "ddpm"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -115,6 +118,10 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--frames"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--size", "12", "-o", out])
         XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--size"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--model", Self.model, "--sampler", "dpmpp", "--clip-sample", "1", "-o", out])
+        XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("clip-sample works with the ddim and ddpm samplers"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--model", Self.model, "--clip-sample", "0", "-o", out])
+        XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("clip-sample must be a positive number"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--model", root.appendingPathComponent("none.safetensors").path, "-o", out])
         XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
         // A weights file whose stored config does not match its tensors.

@@ -29,6 +29,9 @@ public final class VideoPipeline {
         public var window: Int? = nil
         /// Frames shared by neighbouring windows; nil: half the window.
         public var overlap: Int? = nil
+        /// Clamp the predicted clean sample to [-limit, limit] at every step (DDIM and DDPM;
+        /// diffusers' `clip_sample`); nil: no clamping.
+        public var clipSample: Float? = nil
 
         /// Creates settings.
         public init(prompt: String, negativePrompt: String? = nil, frames: Int, steps: Int,
@@ -104,7 +107,14 @@ public final class VideoPipeline {
         let unconditional = try embed(settings.negativePrompt ?? "")
         let (f, c, r) = (settings.frames, mc.inChannels, mc.resolution)
         let count = f * c * r * r
-        let scheduler = settings.sampler.makeScheduler(schedule: mc.schedule, steps: settings.steps, prediction: mc.predictionType)
+        if let limit = settings.clipSample {
+            guard limit > 0, limit.isFinite else { throw DenoiserError.badInput("clip-sample must be a positive number, got \(limit)") }
+            guard settings.sampler != .dpmpp else {
+                throw DenoiserError.badInput("clip-sample works with the ddim and ddpm samplers, not \(settings.sampler.rawValue)")
+            }
+        }
+        let scheduler = settings.sampler.makeScheduler(schedule: mc.schedule, steps: settings.steps, prediction: mc.predictionType,
+                                                       clipSample: settings.clipSample)
         var rng = Philox(seed: settings.seed)
         let guidance = ClassifierFreeGuidance(scale: settings.guidance)
 

@@ -226,5 +226,87 @@ static inline T2V_AVX512 void t2v_attention_small_avx512(
             for (long l = 0; l < nq; l++) lse[i0 + l] = dead[l] ? __builtin_inff() : mx[l] + logf(sum[l]);
     }
 }
+// The backward pass of t2v_attention_small_avx512 for one sequence, from the forward's row
+// log-sum-exps: P = exp(S - lse), dV += P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dO * O)),
+// dQ = scale dS K (written), dK += scale dS^T Q, dBias += dS (accumulated at the bias's own
+// strides, so a bias broadcast over queries sums over them). Lanes are queries, as forward;
+// dK and dV accumulate row by row (no horizontal reductions).
+//   o, go: the forward output and its gradient, row stride ldo; lse: per query (from forward);
+//   gk, gv, gbias (may be NULL): accumulated; gq: written;
+//   scratch: (3 d + 2 dv + 2 lk) * 16 floats.
+static inline T2V_AVX512 void t2v_attention_small_backward_avx512(
+    const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
+    const float *o, const float *go, long ldo, const float *lse,
+    long lq, long lk, long d, long dv, float scale,
+    const float *bias, long bias_rs, long bias_cs, const float *mask, long mask_rs, long mask_cs,
+    long causal_first, float *gq, float *gk, float *gv, float *gbias, float *scratch) {
+    const t2v_f32x16 zero = {0};
+    const float ninf = -__builtin_inff(), pinf = __builtin_inff();
+    float *qs = scratch, *gos = qs + 16 * d, *oss = gos + 16 * dv, *gqs = oss + 16 * dv;
+    float *ps = gqs + 16 * d, *dss = ps + 16 * lk;
+    t2v_f32x16 *qt = (t2v_f32x16 *)qs, *got = (t2v_f32x16 *)gos, *ot = (t2v_f32x16 *)oss, *gqt = (t2v_f32x16 *)gqs;
+    t2v_f32x16 *pt = (t2v_f32x16 *)ps, *dst = (t2v_f32x16 *)dss;
+    const int additive = bias != 0 || mask != 0 || causal_first >= 0;
+    for (long i0 = 0; i0 < lq; i0 += 16) {
+        const long nq = lq - i0 < 16 ? lq - i0 : 16;
+        for (long p = 0; p < d; p++) {
+            for (long l = 0; l < 16; l++) qs[p * 16 + l] = l < nq ? q[(i0 + l) * ldq + p] : 0.0f;
+            gqt[p] = zero;
+        }
+        for (long t = 0; t < dv; t++)
+            for (long l = 0; l < 16; l++) {
+                gos[t * 16 + l] = l < nq ? go[(i0 + l) * ldo + t] : 0.0f;
+                oss[t * 16 + l] = l < nq ? o[(i0 + l) * ldo + t] : 0.0f;
+            }
+        float lses[16] __attribute__((aligned(64)));
+        for (long l = 0; l < 16; l++) lses[l] = l < nq ? lse[i0 + l] : pinf;
+        const t2v_f32x16 lv = *(const t2v_f32x16 *)lses;
+        const t2v_i32x16 dead = lv == zero + pinf;
+        const t2v_f32x16 lshift = (t2v_f32x16)((t2v_i32x16)lv & ~dead);
+        t2v_f32x16 rowdot = zero;
+        for (long t = 0; t < dv; t++) rowdot += got[t] * ot[t];
+        for (long j = 0; j < lk; j++) {
+            const float *kj = k + j * ldk, *vj = v + j * ldv;
+            t2v_f32x16 s = zero;
+            for (long p = 0; p < d; p++) s += qt[p] * kj[p];
+            s *= scale;
+            if (additive) {
+                float add[16] __attribute__((aligned(64)));
+                for (long l = 0; l < 16; l++) {
+                    float a = 0;
+                    if (l < nq) {
+                        const long i = i0 + l;
+                        if (bias) a += bias[i * bias_rs + j * bias_cs];
+                        if (mask) a += mask[i * mask_rs + j * mask_cs];
+                        if (causal_first >= 0 && j > causal_first + i) a = ninf;
+                    }
+                    add[l] = a;
+                }
+                s += *(const t2v_f32x16 *)add;
+            }
+            const t2v_i32x16 dropped = (s == zero + ninf) | dead;
+            const t2v_f32x16 pr = (t2v_f32x16)((t2v_i32x16)t2v_exp16(s - lshift) & ~dropped);
+            t2v_f32x16 dp = zero;
+            for (long t = 0; t < dv; t++) dp += got[t] * vj[t];
+            const t2v_f32x16 ds = pr * (dp - rowdot);
+            pt[j] = pr;
+            dst[j] = ds;
+            for (long p = 0; p < d; p++) gqt[p] += ds * (scale * kj[p]);
+            if (gbias)
+                for (long l = 0; l < nq; l++) gbias[(i0 + l) * bias_rs + j * bias_cs] += dss[j * 16 + l];
+        }
+        for (long j = 0; j < lk; j++) {
+            float *gvj = gv + j * ldv, *gkj = gk + j * ldk;
+            for (long l = 0; l < nq; l++) {
+                const float pl = ps[j * 16 + l], dl = scale * dss[j * 16 + l];
+                const float *gol = go + (i0 + l) * ldo, *ql = q + (i0 + l) * ldq;
+                for (long t = 0; t < dv; t++) gvj[t] += pl * gol[t];
+                for (long p = 0; p < d; p++) gkj[p] += dl * ql[p];
+            }
+        }
+        for (long l = 0; l < nq; l++)
+            for (long p = 0; p < d; p++) gq[(i0 + l) * ldq + p] = gqs[p * 16 + l];
+    }
+}
 #endif
 #endif

@@ -76,25 +76,46 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
-    /// Inference reads the heads in place from the projections (`interleavedHeadsAttention`);
-    /// training permutes them into their own layout. Both give the same attention, with a bias
-    /// per head, a key mask and cross-attention to a longer context.
+    /// Multi-head attention reads the heads in place from the projections
+    /// (`interleavedHeadsAttention`, the lane-parallel kernels, forward and backward); the general
+    /// path permutes them into their own layout. Both give the same output and the same gradients
+    /// for the projections and a per-head bias, with a key mask over a longer context; and the
+    /// in-place path's gradients match finite differences.
     func testInterleavedHeadsMatchThePermutedPath() throws {
-        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: the permuted path runs in both modes")
-        var rng = Philox(seed: 5)
-        let selfAttention = MultiHeadAttention(dim: 32, heads: 4, rng: &rng)
-        let cross = MultiHeadAttention(dim: 24, heads: 3, contextDim: 16, rng: &rng)
-        let x = randomTensor([3, 19, 32], seed: 140, requiresGrad: false)
-        let bias = randomTensor([4, 19, 19], seed: 141, requiresGrad: false)
-        let y = randomTensor([2, 7, 24], seed: 142, requiresGrad: false)
-        let context = randomTensor([2, 40, 16], seed: 143, requiresGrad: false)
+        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: only the permuted path runs")
+        func permuted(_ t: [Tensor], heads: Int, mask: Tensor?) -> Tensor {
+            let (q, k, v) = (t[0], t[1], t[2])
+            let b = q.shape[0], lq = q.shape[1], lk = k.shape[1], d = q.shape[2] / heads, dv = v.shape[2] / heads
+            let y = scaledDotProductAttention(query: q.reshaped([b, lq, heads, d]).permuted([0, 2, 1, 3]),
+                                              key: k.reshaped([b, lk, heads, d]).permuted([0, 2, 1, 3]),
+                                              value: v.reshaped([b, lk, heads, dv]).permuted([0, 2, 1, 3]),
+                                              bias: t.count > 3 ? t[3] : nil, mask: mask)
+            return y.permuted([0, 2, 1, 3]).reshaped([b, lq, heads * dv])
+        }
+        func interleaved(_ t: [Tensor], heads: Int, mask: Tensor?) -> Tensor {
+            interleavedHeadsAttention(query: t[0], key: t[1], value: t[2], heads: heads, bias: t.count > 3 ? t[3] : nil, mask: mask)!
+        }
+        let selfInputs = [randomTensor([3, 19, 32], seed: 140), randomTensor([3, 19, 32], seed: 141),
+                          randomTensor([3, 19, 32], seed: 142), randomTensor([4, 19, 19], seed: 143)]
+        let crossInputs = [randomTensor([2, 7, 24], seed: 144), randomTensor([2, 40, 24], seed: 145),
+                           randomTensor([2, 40, 15], seed: 146)]
         let mask = attentionMask(keep: [(0..<40).map { $0 % 3 != 0 }, (0..<40).map { $0 < 5 }])
-        XCTAssertNotNil(withoutGradients {
-            interleavedHeadsAttention(query: x, key: x, value: x, heads: 4)
-        }, "the interleaved kernel should apply here")
-        assertClose(withoutGradients { selfAttention(x, bias: bias) }.toArray(), selfAttention(x, bias: bias).toArray(),
-                    rtol: 1e-5, atol: 1e-6)
-        assertClose(withoutGradients { cross(y, context: context, mask: mask) }.toArray(),
-                    cross(y, context: context, mask: mask).toArray(), rtol: 1e-5, atol: 1e-6)
+        for (inputs, heads, m) in [(selfInputs, 4, nil as Tensor?), (crossInputs, 3, mask)] {
+            var outputs = [[Float]](), grads = [[[Float]]]()
+            for path in [permuted, interleaved] {
+                for t in inputs { t.zeroGrad() }
+                let y = path(inputs, heads, m)
+                let g = randomTensor(y.shape, seed: 150, requiresGrad: false)
+                (y * g).sum().backward()
+                outputs.append(y.toArray())
+                grads.append(inputs.map { $0.grad!.toArray() })
+            }
+            assertClose(outputs[1], outputs[0], rtol: 1e-5, atol: 1e-6)
+            for i in inputs.indices { assertClose(grads[1][i], grads[0][i], rtol: 1e-4, atol: 1e-5) }
+            XCTAssertNotNil(withoutGradients { interleavedHeadsAttention(query: inputs[0], key: inputs[1], value: inputs[2], heads: heads) })
+        }
+        let small = [randomTensor([2, 5, 8], seed: 160), randomTensor([2, 6, 8], seed: 161),
+                     randomTensor([2, 6, 6], seed: 162), randomTensor([2, 5, 6], seed: 163)]
+        checkGradients(small, "interleaved heads, bias per head") { interleaved($0, heads: 2, mask: nil) }
     }
 }

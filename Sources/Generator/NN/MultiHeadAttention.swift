@@ -39,7 +39,7 @@ public final class MultiHeadAttention: Module {
         let ctx = context ?? x
         let b = x.shape[0], l = x.shape[1], lk = ctx.shape[1], dim = toQ.weight.shape[0], dh = dim / heads
         let qp = toQ(x), kp = toK(ctx), vp = toV(ctx)
-        // Inference on short sequences: heads read in place from the projections.
+        // Short sequences: heads read in place from the projections (forward and backward).
         if let y = interleavedHeadsAttention(query: qp, key: kp, value: vp, heads: heads, bias: bias, mask: mask) {
             return toOut(y)
         }

@@ -93,11 +93,12 @@ func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: Unsa
 /// own layout: `query` `[B, Lq, heads·D]`, `key` `[B, Lk, heads·D]`, `value` `[B, Lk, heads·Dv]`,
 /// head h reading columns h·D..<(h+1)·D; returns `[B, Lq, heads·Dv]` (heads merged). The same
 /// result as permuting to `[B, heads, L, D]`, calling `scaledDotProductAttention` and permuting
-/// back, without the four copies. `bias`/`mask` broadcast to `[B, heads, Lq, Lk]`.
+/// back, without the four copies (and the four more of its backward pass). `bias`/`mask`
+/// broadcast to `[B, heads, Lq, Lk]`; the bias receives a gradient when it requires one, the
+/// mask never does.
 ///
-/// Inference only, and only for short key sequences on CPUs with AVX-512 (the lane-parallel
-/// kernel); nil when it does not apply (gradients recorded, long sequences, no AVX-512), and the
-/// caller takes the general path.
+/// Only for short key sequences on CPUs with AVX-512 (the lane-parallel kernels); nil when it
+/// does not apply (long sequences, no AVX-512), and the caller takes the general path.
 func interleavedHeadsAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
                                bias: Tensor? = nil, mask: Tensor? = nil) -> Tensor? {
     precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && heads > 0,
@@ -108,28 +109,90 @@ func interleavedHeadsAttention(query: Tensor, key: Tensor, value: Tensor, heads:
                  && dim % heads == 0 && dimV % heads == 0,
                  "attention: query \(query.shape), key \(key.shape), value \(value.shape) do not match \(heads) heads")
     let d = dim / heads, dv = dimV / heads
-    guard VectorKernels.available, lk <= 64, d <= 128, dv <= 128,
-          !Tensor.shouldRecord([query, key, value] + (bias.map { [$0] } ?? [])) else { return nil }
-    let lead = [b, heads]
+    guard VectorKernels.available, lk <= 64, d <= 128, dv <= 128 else { return nil }
+    var inputs = [query, key, value]
+    if let bias { inputs.append(bias) }
+    let recording = Tensor.shouldRecord(inputs)
+    let lead = [b, heads], sequences = b * heads
     let biasTerm = ScoreTerm(bias, lead: lead, lq: lq, lk: lk, name: "bias")
     let maskTerm = ScoreTerm(mask, lead: lead, lq: lq, lk: lk, name: "mask")
     let out = Tensor(uninitializedShape: [b, lq, heads * dv])
-    let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr
+    let lse = recording ? TensorStorage(uninitializedCount: sequences * lq) : nil
+    let pq = query.ptr, pk = key.ptr, pv = value.ptr, po = out.ptr, pl = lse?.base
     let sc = 1 / Float(d).squareRoot()
-    Parallel.forRange(b * heads, grain: max(1, 4096 / max(lq * lk, 1))) { tasks in
+    let grain = max(1, 4096 / max(lq * lk, 1))
+    // Sequence `task` = (batch bi, head h): where its rows start in each layout.
+    @inline(__always) func offsets(_ task: Int) -> (q: Int, k: Int, v: Int, o: Int) {
+        let bi = task / heads, h = task % heads
+        return (bi * lq * dim + h * d, bi * lk * dim + h * d, bi * lk * dimV + h * dv, bi * lq * heads * dv + h * dv)
+    }
+    func terms(_ task: Int) -> (bias: (UnsafePointer<Float>, Int, Int)?, mask: (UnsafePointer<Float>, Int, Int)?) {
+        (biasTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) },
+         maskTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) })
+    }
+    Parallel.forRange(sequences, grain: grain) { tasks in
         let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallScratch(d: d, lk: lk, dv: dv))
         for task in tasks {
-            let bi = task / heads, h = task % heads
-            let biasArg = biasTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
-            let maskArg = maskTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
-            _ = VectorKernels.attentionSmall(q: pq + bi * lq * dim + h * d, ldq: dim, k: pk + bi * lk * dim + h * d, ldk: dim,
-                                             v: pv + bi * lk * dimV + h * dv, ldv: dimV, lq: lq, lk: lk, d: d, dv: dv,
-                                             scale: sc, bias: biasArg, mask: maskArg, causalFirst: nil,
-                                             out: po + bi * lq * heads * dv + h * dv, ldo: heads * dv, lse: nil,
+            let at = offsets(task), t = terms(task)
+            _ = VectorKernels.attentionSmall(q: pq + at.q, ldq: dim, k: pk + at.k, ldk: dim, v: pv + at.v, ldv: dimV,
+                                             lq: lq, lk: lk, d: d, dv: dv, scale: sc, bias: t.bias, mask: t.mask,
+                                             causalFirst: nil, out: po + at.o, ldo: heads * dv, lse: pl.map { $0 + task * lq },
                                              scratch: scratch.base)
         }
         withExtendedLifetime(scratch) {}
     }
+    guard recording, let lse else { return out }
+    let q = query.detached(), k = key.detached(), v = value.detached(), o = out.detached()
+    let biasD = bias?.detached(), maskD = mask?.detached()
+    let needBias = bias?.requiresGrad ?? false
+    var cached: (g: Tensor, grads: [Tensor?])? = nil
+    let all: (Tensor) -> [Tensor?] = { g in
+        if let cached, cached.g === g { return cached.grads }
+        let gq = Tensor(uninitializedShape: q.shape), gk = Tensor.zeros(k.shape), gv = Tensor.zeros(v.shape)
+        let gb = needBias ? Tensor.zeros(biasD!.shape) : nil
+        let bT = ScoreTerm(biasD, lead: lead, lq: lq, lk: lk, name: "bias")
+        let mT = ScoreTerm(maskD, lead: lead, lq: lq, lk: lk, name: "mask")
+        let gbLayout = ScoreTerm(gb, lead: lead, lq: lq, lk: lk, name: "bias")
+        let pqq = q.ptr, pkk = k.ptr, pvv = v.ptr, poo = o.ptr, pg = g.ptr, pll = lse.base
+        let pgq = gq.ptr, pgk = gk.ptr, pgv = gv.ptr
+        // Workers own whole sequences; the bias (shared across the batch) gets a private
+        // gradient per worker, summed at the end.
+        let chunks = min(sequences, 4 * Parallel.threadCount)
+        let biasCount = gb?.count ?? 0
+        let partials = gb != nil ? TensorStorage(zeroedCount: chunks * biasCount) : nil
+        Parallel.forEach(chunks) { chunk in
+            let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallBackwardScratch(d: d, lk: lk, dv: dv))
+            for task in (sequences * chunk / chunks)..<(sequences * (chunk + 1) / chunks) {
+                let at = offsets(task)
+                let biasArg = bT.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
+                let maskArg = mT.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
+                let gbias = partials.flatMap { part in gbLayout.map { part.base + chunk * biasCount + $0.offset(task) } }
+                _ = VectorKernels.attentionSmallBackward(
+                    q: pqq + at.q, ldq: dim, k: pkk + at.k, ldk: dim, v: pvv + at.v, ldv: dimV,
+                    o: poo + at.o, go: pg + at.o, ldo: heads * dv, lse: pll + task * lq, lq: lq, lk: lk, d: d, dv: dv,
+                    scale: sc, bias: biasArg, mask: maskArg, causalFirst: nil,
+                    gq: pgq + at.q, gk: pgk + at.k, gv: pgv + at.v, gbias: gbias, scratch: scratch.base)
+            }
+            withExtendedLifetime(scratch) {}
+        }
+        if let partials, let gb {
+            let dst = gb.ptr, src = partials.base
+            for c in 0..<chunks {
+                let part = src + c * biasCount
+                for i in 0..<biasCount { dst[i] += part[i] }
+            }
+        }
+        let grads: [Tensor?] = [gq, gk, gv, gb]
+        cached = (g, grads)
+        return grads
+    }
+    var pullbacks: [((Tensor) -> Tensor)?] = [
+        query.requiresGrad ? { all($0)[0]! } : nil,
+        key.requiresGrad ? { all($0)[1]! } : nil,
+        value.requiresGrad ? { all($0)[2]! } : nil,
+    ]
+    if bias != nil { pullbacks.append(needBias ? { all($0)[3]! } : nil) }
+    out.record("attention", inputs, pullbacks)
     return out
 }
 

@@ -193,6 +193,30 @@ enum VectorKernels {
         return false
     }
 
+    /// Scratch floats `attentionSmallBackward` needs.
+    static func attentionSmallBackwardScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (3 * d + 2 * dv + 2 * lk) }
+
+    /// The backward pass of `attentionSmall` (see `t2v_attention_small_backward_avx512`): writes
+    /// `gq`, accumulates into `gk`, `gv` and `gbias` (at the bias's strides). False without AVX-512.
+    @inline(__always)
+    static func attentionSmallBackward(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
+                                       v: UnsafePointer<Float>, ldv: Int, o: UnsafePointer<Float>, go: UnsafePointer<Float>,
+                                       ldo: Int, lse: UnsafePointer<Float>, lq: Int, lk: Int, d: Int, dv: Int, scale: Float,
+                                       bias: (UnsafePointer<Float>, Int, Int)?, mask: (UnsafePointer<Float>, Int, Int)?,
+                                       causalFirst: Int?, gq: UnsafeMutablePointer<Float>, gk: UnsafeMutablePointer<Float>,
+                                       gv: UnsafeMutablePointer<Float>, gbias: UnsafeMutablePointer<Float>?,
+                                       scratch: UnsafeMutablePointer<Float>) -> Bool {
+        #if arch(x86_64)
+        if available {
+            t2v_attention_small_backward_avx512(q, ldq, k, ldk, v, ldv, o, go, ldo, lse, lq, lk, d, dv, scale,
+                                                bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
+                                                causalFirst ?? -1, gq, gk, gv, gbias, scratch)
+            return true
+        }
+        #endif
+        return false
+    }
+
     /// y = x·σ(x) over n floats; false without AVX-512.
     @inline(__always)
     static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {

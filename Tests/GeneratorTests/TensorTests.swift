@@ -29,6 +29,9 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual((a * 2).toArray(), [2, 4, 6, 8, 10, 12])
         XCTAssertEqual(Tensor(shape: [2, 3], data: [1, 1, 1, 2, 2, 2]).sumToShape([1, 3]).toArray(), [3, 3, 3])
         XCTAssertEqual(Tensor(shape: [2, 3], data: [1, 2, 3, 4, 5, 6]).sumToShape([2, 1]).toArray(), [6, 15])
+        // Reduced inner runs longer than a vector (16 lanes plus a tail): [2, 3, 37] -> [1, 3, 1].
+        let long = Tensor(shape: [2, 3, 37], data: (0..<222).map { Float($0 % 37) + Float($0 / 111) })
+        XCTAssertEqual(long.sumToShape([1, 3, 1]).toArray(), [Float](repeating: 2 * 666 + 37, count: 3))
     }
 
     func testRandomInitialisersAreDeterministic() {

@@ -111,9 +111,8 @@ extension Tensor {
                 let (oa, ob) = plan.rowOffsets(r)
                 let s = src + ob
                 if innerA == 0 {
-                    var acc: Float = 0
-                    for j in 0..<inner { acc += s[j] }
-                    dst[oa] += acc
+                    // 16 independent lanes: a single running sum is bound by the add latency.
+                    dst[oa] += FastMath.sum(s, inner)
                 } else {
                     let d = dst + oa
                     for j in 0..<inner { d[j] += s[j] }

@@ -155,6 +155,25 @@ static inline T2V_AVX512 void t2v_gelu_backward_avx512(const float *x, const flo
         for (long j = 0; j < n - i; j++) gx[i + j] = g[i + j] * r[j];
     }
 }
+// The additive score terms of key j for queries i0 .. i0 + nq - 1 (lanes beyond nq get 0):
+// bias + mask at their strides, -inf for keys after the query when causal_first >= 0.
+static inline T2V_AVX512 t2v_f32x16 t2v_attention_additive16(
+    long i0, long nq, long j, const float *bias, long bias_rs, long bias_cs,
+    const float *mask, long mask_rs, long mask_cs, long causal_first) {
+    float add[16] __attribute__((aligned(64)));
+    for (long l = 0; l < 16; l++) {
+        float a = 0;
+        if (l < nq) {
+            const long i = i0 + l;
+            if (bias) a += bias[i * bias_rs + j * bias_cs];
+            if (mask) a += mask[i * mask_rs + j * mask_cs];
+            if (causal_first >= 0 && j > causal_first + i) a = -__builtin_inff();
+        }
+        add[l] = a;
+    }
+    return *(const t2v_f32x16 *)add;
+}
+
 // Scaled dot-product attention of one sequence with few keys (the temporal attention over 16
 // frames, spatial attention over an 8x8 map), 16 queries at a time with one query per lane:
 // the scores are held key by key as vectors over queries, so the softmax over keys is lane-wise
@@ -187,20 +206,7 @@ static inline T2V_AVX512 void t2v_attention_small_avx512(
             t2v_f32x16 s = zero;
             for (long p = 0; p < d; p++) s += qt[p] * kj[p];
             s *= scale;
-            if (additive) {
-                float add[16] __attribute__((aligned(64)));
-                for (long l = 0; l < 16; l++) {
-                    float a = 0;
-                    if (l < nq) {
-                        const long i = i0 + l;
-                        if (bias) a += bias[i * bias_rs + j * bias_cs];
-                        if (mask) a += mask[i * mask_rs + j * mask_cs];
-                        if (causal_first >= 0 && j > causal_first + i) a = ninf;
-                    }
-                    add[l] = a;
-                }
-                s += *(const t2v_f32x16 *)add;
-            }
+            if (additive) s += t2v_attention_additive16(i0, nq, j, bias, bias_rs, bias_cs, mask, mask_rs, mask_cs, causal_first);
             st[j] = s;
             mx = __builtin_elementwise_max(mx, s);
         }
@@ -270,20 +276,7 @@ static inline T2V_AVX512 void t2v_attention_small_backward_avx512(
             t2v_f32x16 s = zero;
             for (long p = 0; p < d; p++) s += qt[p] * kj[p];
             s *= scale;
-            if (additive) {
-                float add[16] __attribute__((aligned(64)));
-                for (long l = 0; l < 16; l++) {
-                    float a = 0;
-                    if (l < nq) {
-                        const long i = i0 + l;
-                        if (bias) a += bias[i * bias_rs + j * bias_cs];
-                        if (mask) a += mask[i * mask_rs + j * mask_cs];
-                        if (causal_first >= 0 && j > causal_first + i) a = ninf;
-                    }
-                    add[l] = a;
-                }
-                s += *(const t2v_f32x16 *)add;
-            }
+            if (additive) s += t2v_attention_additive16(i0, nq, j, bias, bias_rs, bias_cs, mask, mask_rs, mask_cs, causal_first);
             const t2v_i32x16 dropped = (s == zero + ninf) | dead;
             const t2v_f32x16 pr = (t2v_f32x16)((t2v_i32x16)t2v_exp16(s - lshift) & ~dropped);
             t2v_f32x16 dp = zero;

@@ -69,15 +69,22 @@ struct ShiftedConv {
         }
     }
 
+    /// Copies `planes` planes of `rows` x `cols` values between two row/plane strides.
+    @inline(__always)
+    private func copyPlanes(_ planes: Int, rows: Int, cols: Int, from src: UnsafePointer<Float>, rowStride sr: Int,
+                            planeStride sp: Int, to dst: UnsafeMutablePointer<Float>, rowStride dr: Int, planeStride dp: Int) {
+        for c in 0..<planes {
+            let s = src + c * sp, d = dst + c * dp
+            for y in 0..<rows { (d + y * dr).update(from: s + y * sr, count: cols) }
+        }
+    }
+
     /// Copies image `x` [Cin, H, W] into the interior of the padded buffer `xp`, whose border
     /// (and spare tail) must already be zero; it stays zero, so a worker zeroes `xp` once.
     @inline(__always)
     func pad(_ x: UnsafePointer<Float>, into xp: UnsafeMutablePointer<Float>) {
-        let h = geo.h, w = geo.w, p = geo.padding
-        for c in 0..<geo.cin {
-            let src = x + c * h * w, dst = xp + c * channelStride + p * wp + p
-            for y in 0..<h { (dst + y * wp).update(from: src + y * w, count: w) }
-        }
+        copyPlanes(geo.cin, rows: geo.h, cols: geo.w, from: x, rowStride: geo.w, planeStride: geo.h * geo.w,
+                   to: xp + geo.padding * wp + geo.padding, rowStride: wp, planeStride: channelStride)
     }
 
     /// Y' = Σ_tap W_tap · Xp[:, window(tap)] for one padded image, into `yp` [Cout, Np].
@@ -86,14 +93,8 @@ struct ShiftedConv {
                       parallel: Bool) {
         let cin = geo.cin
         for t in 0..<taps {
-            let a = wt + t * cout * cin, b = xp + offset(t), beta: Float = t == 0 ? 0 : 1
-            if parallel {
-                BLAS.sgemm(transA: false, transB: false, m: cout, n: np, k: cin, a: a, lda: cin, b: b, ldb: channelStride,
-                           beta: beta, c: yp, ldc: np)
-            } else {
-                BLAS.sgemmSerial(transA: false, transB: false, m: cout, n: np, k: cin, a: a, lda: cin, b: b, ldb: channelStride,
-                                 beta: beta, c: yp, ldc: np)
-            }
+            BLAS.sgemm(parallel: parallel, transA: false, transB: false, m: cout, n: np, k: cin, a: wt + t * cout * cin,
+                       lda: cin, b: xp + offset(t), ldb: channelStride, beta: t == 0 ? 0 : 1, c: yp, ldc: np)
         }
     }
 
@@ -101,16 +102,16 @@ struct ShiftedConv {
     @inline(__always)
     func copyOut(_ yp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let hout = geo.hout, wout = geo.wout
+        guard let bias else {
+            copyPlanes(cout, rows: hout, cols: wout, from: yp, rowStride: wp, planeStride: np, to: y, rowStride: wout,
+                       planeStride: hout * wout)
+            return
+        }
         for o in 0..<cout {
-            let src = yp + o * np, dst = y + o * hout * wout
-            if let bias {
-                let b = bias[o]
-                for r in 0..<hout {
-                    let s = src + r * wp, d = dst + r * wout
-                    for x in 0..<wout { d[x] = s[x] + b }
-                }
-            } else {
-                for r in 0..<hout { (dst + r * wout).update(from: src + r * wp, count: wout) }
+            let src = yp + o * np, dst = y + o * hout * wout, b = bias[o]
+            for r in 0..<hout {
+                let s = src + r * wp, d = dst + r * wout
+                for x in 0..<wout { d[x] = s[x] + b }
             }
         }
     }
@@ -119,11 +120,8 @@ struct ShiftedConv {
     /// be zero and stay so).
     @inline(__always)
     func spreadGradient(_ gy: UnsafePointer<Float>, into gyp: UnsafeMutablePointer<Float>) {
-        let hout = geo.hout, wout = geo.wout
-        for o in 0..<cout {
-            let src = gy + o * hout * wout, dst = gyp + o * np
-            for r in 0..<hout { (dst + r * wp).update(from: src + r * wout, count: wout) }
-        }
+        copyPlanes(cout, rows: geo.hout, cols: geo.wout, from: gy, rowStride: geo.wout, planeStride: geo.hout * geo.wout,
+                   to: gyp, rowStride: wp, planeStride: np)
     }
 
     /// gWt[tap] += dY' · Xp[:, window(tap)]ᵀ  (tap-major [kh·kw, Cout, Cin]).
@@ -132,14 +130,8 @@ struct ShiftedConv {
                              parallel: Bool) {
         let cin = geo.cin
         for t in 0..<taps {
-            let c = gwt + t * cout * cin, b = xp + offset(t)
-            if parallel {
-                BLAS.sgemm(transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: np, b: b, ldb: channelStride,
-                           beta: 1, c: c, ldc: cin)
-            } else {
-                BLAS.sgemmSerial(transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: np, b: b, ldb: channelStride,
-                                 beta: 1, c: c, ldc: cin)
-            }
+            BLAS.sgemm(parallel: parallel, transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: np,
+                       b: xp + offset(t), ldb: channelStride, beta: 1, c: gwt + t * cout * cin, ldc: cin)
         }
     }
 
@@ -149,24 +141,15 @@ struct ShiftedConv {
                             parallel: Bool) {
         let cin = geo.cin
         for t in 0..<taps {
-            let a = wt + t * cout * cin, c = gxp + offset(t)
-            if parallel {
-                BLAS.sgemm(transA: true, transB: false, m: cin, n: np, k: cout, a: a, lda: cin, b: gyp, ldb: np,
-                           beta: 1, c: c, ldc: channelStride)
-            } else {
-                BLAS.sgemmSerial(transA: true, transB: false, m: cin, n: np, k: cout, a: a, lda: cin, b: gyp, ldb: np,
-                                 beta: 1, c: c, ldc: channelStride)
-            }
+            BLAS.sgemm(parallel: parallel, transA: true, transB: false, m: cin, n: np, k: cout, a: wt + t * cout * cin,
+                       lda: cin, b: gyp, ldb: np, beta: 1, c: gxp + offset(t), ldc: channelStride)
         }
     }
 
     /// Copies the interior of the padded gradient `gxp` into dX [Cin, H, W].
     @inline(__always)
     func unpad(_ gxp: UnsafePointer<Float>, into gx: UnsafeMutablePointer<Float>) {
-        let h = geo.h, w = geo.w, p = geo.padding
-        for c in 0..<geo.cin {
-            let src = gxp + c * channelStride + p * wp + p, dst = gx + c * h * w
-            for y in 0..<h { (dst + y * w).update(from: src + y * wp, count: w) }
-        }
+        copyPlanes(geo.cin, rows: geo.h, cols: geo.w, from: gxp + geo.padding * wp + geo.padding, rowStride: wp,
+                   planeStride: channelStride, to: gx, rowStride: geo.w, planeStride: geo.h * geo.w)
     }
 }

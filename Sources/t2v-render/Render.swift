@@ -241,6 +241,7 @@ struct Render: ParsableCommand {
                   "frames=\(s.frames)"]
         if let w = s.window { parts.append("window=\(w)") }
         if let o = s.overlap { parts.append("overlap=\(o)") }
+        if let c = s.clipSample { parts.append("clip_sample=\(c)") }
         parts += ["model=\(modelFile)", "model_sha256=\(modelHash)", "generator=t2v-render \(GeneratorInfo.version)"]
         return parts.joined(separator: "; ")
     }

@@ -99,8 +99,11 @@ final class RenderCLITests: XCTestCase {
         let (_, codec) = try Self.sh(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", out])
         XCTAssertEqual(codec.trimmingCharacters(in: .whitespacesAndNewlines), "vp9")
         // Clamping the predicted clean frames (DDIM).
-        r = try render(["--clip-sample", "1", "--steps", "2", "--frames", "4"], output: root.appendingPathComponent("clip.mp4").path)
+        let clipped = root.appendingPathComponent("clip.mp4").path
+        r = try render(["--clip-sample", "1", "--steps", "2", "--frames", "4"], output: clipped)
         XCTAssertEqual(r.status, 0, r.stderr)
+        let (_, clipComment) = try Self.sh(["ffprobe", "-v", "error", "-show_entries", "format_tags=comment", "-of", "csv=p=0", clipped])
+        XCTAssertTrue(clipComment.contains("clip_sample=1.0"), "the clamp is part of the settings in the metadata: \(clipComment)")
         // -o - streams NUT into ffmpeg.
         r = try CLI.run(["--prompt", "a fractal zoom", "--model", Self.model, "-o", "-", "--quiet", "--steps", "2", "--sampler", "ddpm"])
         XCTAssertEqual(r.status, 0, r.stderr)

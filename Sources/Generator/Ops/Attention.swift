@@ -45,6 +45,13 @@ struct ScoreTerm {
         return off
     }
 
+    /// The term of sequence `bh` from query `q0` on, as the AVX-512 attention kernels take it:
+    /// (start, row stride, column stride).
+    @inline(__always)
+    func kernelBlock(_ bh: Int, q0: Int = 0) -> (UnsafePointer<Float>, Int, Int) {
+        (UnsafePointer(base + offset(bh) + q0 * rowStride), rowStride, colStride)
+    }
+
     /// Adds rows `rows` (absolute query indices) of this term into the score block `s`
     /// (row `r` of the block is query `q0 + r`).
     @inline(__always)
@@ -126,16 +133,13 @@ func interleavedHeadsAttention(query: Tensor, key: Tensor, value: Tensor, heads:
         let bi = task / heads, h = task % heads
         return (bi * lq * dim + h * d, bi * lk * dim + h * d, bi * lk * dimV + h * dv, bi * lq * heads * dv + h * dv)
     }
-    func terms(_ task: Int) -> (bias: (UnsafePointer<Float>, Int, Int)?, mask: (UnsafePointer<Float>, Int, Int)?) {
-        (biasTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) },
-         maskTerm.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) })
-    }
     Parallel.forRange(sequences, grain: grain) { tasks in
         let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallScratch(d: d, lk: lk, dv: dv))
         for task in tasks {
-            let at = offsets(task), t = terms(task)
+            let at = offsets(task)
             _ = VectorKernels.attentionSmall(q: pq + at.q, ldq: dim, k: pk + at.k, ldk: dim, v: pv + at.v, ldv: dimV,
-                                             lq: lq, lk: lk, d: d, dv: dv, scale: sc, bias: t.bias, mask: t.mask,
+                                             lq: lq, lk: lk, d: d, dv: dv, scale: sc, bias: biasTerm?.kernelBlock(task),
+                                             mask: maskTerm?.kernelBlock(task),
                                              causalFirst: nil, out: po + at.o, ldo: heads * dv, lse: pl.map { $0 + task * lq },
                                              scratch: scratch.base)
         }
@@ -164,13 +168,11 @@ func interleavedHeadsAttention(query: Tensor, key: Tensor, value: Tensor, heads:
             let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallBackwardScratch(d: d, lk: lk, dv: dv))
             for task in (sequences * chunk / chunks)..<(sequences * (chunk + 1) / chunks) {
                 let at = offsets(task)
-                let biasArg = bT.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
-                let maskArg = mT.map { (UnsafePointer($0.base + $0.offset(task)), $0.rowStride, $0.colStride) }
                 let gbias = partials.flatMap { part in gbLayout.map { part.base + chunk * biasCount + $0.offset(task) } }
                 _ = VectorKernels.attentionSmallBackward(
                     q: pqq + at.q, ldq: dim, k: pkk + at.k, ldk: dim, v: pvv + at.v, ldv: dimV,
                     o: poo + at.o, go: pg + at.o, ldo: heads * dv, lse: pll + task * lq, lq: lq, lk: lk, d: d, dv: dv,
-                    scale: sc, bias: biasArg, mask: maskArg, causalFirst: nil,
+                    scale: sc, bias: bT?.kernelBlock(task), mask: mT?.kernelBlock(task), causalFirst: nil,
                     gq: pgq + at.q, gk: pgk + at.k, gv: pgv + at.v, gbias: gbias, scratch: scratch.base)
             }
             withExtendedLifetime(scratch) {}
@@ -244,11 +246,10 @@ public func scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor,
             let scratch = TensorStorage(uninitializedCount: VectorKernels.attentionSmallScratch(d: d, lk: lk, dv: dv))
             for task in tasks {
                 let b = task / blocks, q0 = (task % blocks) * bq
-                let biasArg = biasTerm.map { (UnsafePointer($0.base + $0.offset(b) + q0 * $0.rowStride), $0.rowStride, $0.colStride) }
-                let maskArg = maskTerm.map { (UnsafePointer($0.base + $0.offset(b) + q0 * $0.rowStride), $0.rowStride, $0.colStride) }
                 _ = VectorKernels.attentionSmall(q: pq + (b * lq + q0) * d, ldq: d, k: pk + b * lk * d, ldk: d,
                                                  v: pv + b * lk * dv, ldv: dv, lq: min(bq, lq - q0), lk: lk, d: d, dv: dv,
-                                                 scale: sc, bias: biasArg, mask: maskArg, causalFirst: causal ? q0 : nil,
+                                                 scale: sc, bias: biasTerm?.kernelBlock(b, q0: q0),
+                                                 mask: maskTerm?.kernelBlock(b, q0: q0), causalFirst: causal ? q0 : nil,
                                                  out: po + (b * lq + q0) * dv, ldo: dv, lse: keepLSE ? pl + b * lq + q0 : nil,
                                                  scratch: scratch.base)
             }

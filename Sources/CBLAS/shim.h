@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <malloc.h>
 #include <math.h>
+#include <unistd.h>
 
 // glibc heap tuning for large, short-lived tensor buffers (see TensorStorage). Returns 1 when
 // glibc accepted both settings. 32 MiB is HEAP_MAX_SIZE / 2 on 64-bit, the largest mmap
@@ -14,6 +15,10 @@
 static inline int t2v_keep_freed_heap_memory(void) {
     int ok = mallopt(M_MMAP_THRESHOLD, 32 << 20);
     ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    // One arena per core at most: every arena keeps its freed buffers (the trim threshold above),
+    // and worker threads that come and go would otherwise each start one (up to 8 per core).
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ok &= mallopt(M_ARENA_MAX, cores > 0 ? (int)cores : 1);
     return ok;
 }
 

@@ -241,10 +241,10 @@ static inline T2V_AVX512 void t2v_attention_small_avx512(
 // log-sum-exps: P = exp(S - lse), dV += P^T dO, dP = dO V^T, dS = P * (dP - rowsum(dO * O)),
 // dQ = scale dS K (written), dK += scale dS^T Q, dBias += dS (accumulated at the bias's own
 // strides, so a bias broadcast over queries sums over them). Lanes are queries, as forward;
-// dK and dV accumulate row by row (no horizontal reductions).
+// dK and dV accumulate 16 keys at a time (lanes over keys, no horizontal reductions).
 //   o, go: the forward output and its gradient, row stride ldo; lse: per query (from forward);
 //   gk, gv, gbias (may be NULL): accumulated; gq: written;
-//   scratch: (3 d + 2 dv + 2 lk) * 16 floats.
+//   scratch: (3 d + 3 dv + 2 lk + 32) * 16 floats, 64-byte aligned.
 static inline T2V_AVX512 void t2v_attention_small_backward_avx512(
     const float *q, long ldq, const float *k, long ldk, const float *v, long ldv,
     const float *o, const float *go, long ldo, const float *lse,
@@ -255,8 +255,10 @@ static inline T2V_AVX512 void t2v_attention_small_backward_avx512(
     const float ninf = -__builtin_inff(), pinf = __builtin_inff();
     float *qs = scratch, *gos = qs + 16 * d, *oss = gos + 16 * dv, *gqs = oss + 16 * dv;
     float *ps = gqs + 16 * d, *dss = ps + 16 * lk;
+    float *prs = dss + 16 * lk, *drs = prs + 256, *gvs = drs + 256, *gks = gvs + 16 * dv;
     t2v_f32x16 *qt = (t2v_f32x16 *)qs, *got = (t2v_f32x16 *)gos, *ot = (t2v_f32x16 *)oss, *gqt = (t2v_f32x16 *)gqs;
     t2v_f32x16 *pt = (t2v_f32x16 *)ps, *dst = (t2v_f32x16 *)dss;
+    t2v_f32x16 *prt = (t2v_f32x16 *)prs, *drt = (t2v_f32x16 *)drs, *gvt = (t2v_f32x16 *)gvs, *gkt = (t2v_f32x16 *)gks;
     const int additive = bias != 0 || mask != 0 || causal_first >= 0;
     for (long i0 = 0; i0 < lq; i0 += 16) {
         const long nq = lq - i0 < 16 ? lq - i0 : 16;
@@ -293,13 +295,29 @@ static inline T2V_AVX512 void t2v_attention_small_backward_avx512(
             if (gbias)
                 for (long l = 0; l < nq; l++) gbias[(i0 + l) * bias_rs + j * bias_cs] += dss[j * 16 + l];
         }
-        for (long j = 0; j < lk; j++) {
-            float *gvj = gv + j * ldv, *gkj = gk + j * ldk;
+        // dV += P^T dO and dK += scale dS^T Q, 16 keys at a time with lanes over keys: the
+        // block's P and dS are transposed into rows per query, each query row then adds
+        // P[l, keys] * dO[l, t] to dV's column t (one FMA per t), and the block's sums go back
+        // to dV / dK rows once.
+        for (long j0 = 0; j0 < lk; j0 += 16) {
+            const long nk = lk - j0 < 16 ? lk - j0 : 16;
+            for (long l = 0; l < nq; l++)
+                for (long jj = 0; jj < 16; jj++) {
+                    prs[l * 16 + jj] = jj < nk ? ps[(j0 + jj) * 16 + l] : 0.0f;
+                    drs[l * 16 + jj] = jj < nk ? scale * dss[(j0 + jj) * 16 + l] : 0.0f;
+                }
+            for (long t = 0; t < dv; t++) gvt[t] = zero;
+            for (long p = 0; p < d; p++) gkt[p] = zero;
             for (long l = 0; l < nq; l++) {
-                const float pl = ps[j * 16 + l], dl = scale * dss[j * 16 + l];
+                const t2v_f32x16 pl = prt[l], dl = drt[l];
                 const float *gol = go + (i0 + l) * ldo, *ql = q + (i0 + l) * ldq;
-                for (long t = 0; t < dv; t++) gvj[t] += pl * gol[t];
-                for (long p = 0; p < d; p++) gkj[p] += dl * ql[p];
+                for (long t = 0; t < dv; t++) gvt[t] += pl * gol[t];
+                for (long p = 0; p < d; p++) gkt[p] += dl * ql[p];
+            }
+            for (long jj = 0; jj < nk; jj++) {
+                float *gvj = gv + (j0 + jj) * ldv, *gkj = gk + (j0 + jj) * ldk;
+                for (long t = 0; t < dv; t++) gvj[t] += gvs[t * 16 + jj];
+                for (long p = 0; p < d; p++) gkj[p] += gks[p * 16 + jj];
             }
         }
         for (long l = 0; l < nq; l++)

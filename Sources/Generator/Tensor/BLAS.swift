@@ -209,7 +209,7 @@ enum VectorKernels {
     }
 
     /// Scratch floats `attentionSmallBackward` needs.
-    static func attentionSmallBackwardScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (3 * d + 2 * dv + 2 * lk) }
+    static func attentionSmallBackwardScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (3 * d + 3 * dv + 2 * lk + 32) }
 
     /// The backward pass of `attentionSmall` (see `t2v_attention_small_backward_avx512`): writes
     /// `gq`, accumulates into `gk`, `gv` and `gbias` (at the bias's strides). False without AVX-512.

@@ -124,6 +124,11 @@ final class VideoWriterFormatTests: XCTestCase {
             XCTAssertEqual(stream["color_space"] as? String, "bt709", file: file, line: line)
             XCTAssertEqual(stream["color_primaries"] as? String, "bt709", file: file, line: line)
             XCTAssertEqual(stream["color_transfer"] as? String, "bt709", file: file, line: line)
+            // 4:2:0 chroma is a 2x2 box mean, tagged centre-sited where the stream can say so
+            // (H.264's VUI, Matroska's ChromaSiting; MP4's vpcC and AV1 have no "centre").
+            if pixFmt == "yuv420p" && (codecName == "h264" || formatName == "matroska,webm") {
+                XCTAssertEqual(stream["chroma_location"] as? String, "center", file: file, line: line)
+            }
         }
         let decoded = try WriterOracle.decode(path, width: width, height: height)
         XCTAssertEqual(decoded.count, count, file: file, line: line)

@@ -406,6 +406,9 @@ public final class VideoWriter {
             ctx.pointee.color_primaries = bt709 ? AVCOL_PRI_BT709 : AVCOL_PRI_SMPTE170M
             ctx.pointee.color_trc = bt709 ? AVCOL_TRC_BT709 : AVCOL_TRC_SMPTE170M
             ctx.pointee.color_range = options.colourRange == .limited ? AVCOL_RANGE_MPEG : AVCOL_RANGE_JPEG
+            // 4:2:0 chroma is the mean of each 2x2 block (YUVConverter), sited at the block's
+            // centre; say so, or players assume H.264's default (left) and shift it by 1/4 sample.
+            if converter?.subsampled == true { ctx.pointee.chroma_sample_location = AVCHROMA_LOC_CENTER }
         }
         if cff_oformat_wants_global_header(fmt.pointee.oformat) != 0 {
             ctx.pointee.flags |= cff_codec_flag_global_header()

@@ -20,6 +20,34 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(t.mean().item, 3.5)
     }
 
+    /// Permutations that merge into a (batched) 2-D transpose take a tiled copy; others the
+    /// element-wise one. Every case against index arithmetic, with sizes that are and are not
+    /// multiples of the 16 x 16 tile (the temporal transformer's [B, F, C, HW] <-> [B, HW, F, C]).
+    func testPermutationsMatchIndexArithmetic() {
+        let cases: [(shape: [Int], order: [Int])] = [
+            ([2, 3, 5, 37], [0, 3, 1, 2]), ([2, 37, 3, 5], [0, 2, 3, 1]), ([33, 17], [1, 0]), ([16, 32], [1, 0]),
+            ([3, 4, 20], [0, 2, 1]), ([2, 3, 4, 5], [3, 1, 0, 2]), ([1, 40, 1, 18], [0, 3, 2, 1]), ([4, 7], [1, 0]),
+        ]
+        for (shape, order) in cases {
+            let x = randomTensor(shape, seed: UInt64(shape.reduce(0, +)), requiresGrad: false)
+            let xs = x.toArray(), y = x.permuted(order)
+            let outShape = order.map { shape[$0] }
+            XCTAssertEqual(y.shape, outShape)
+            var inStrides = [Int](repeating: 1, count: shape.count)
+            for i in stride(from: shape.count - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
+            var expected = [Float]()
+            for flat in 0..<x.count {
+                var rem = flat, src = 0
+                for i in stride(from: outShape.count - 1, through: 0, by: -1) {
+                    src += (rem % outShape[i]) * inStrides[order[i]]
+                    rem /= outShape[i]
+                }
+                expected.append(xs[src])
+            }
+            XCTAssertEqual(y.toArray(), expected, "permute \(shape) by \(order)")
+        }
+    }
+
     func testBroadcastValues() {
         let a = Tensor(shape: [2, 1, 3], data: [1, 2, 3, 4, 5, 6])
         let b = Tensor(shape: [2, 1], data: [10, 20])

@@ -175,7 +175,7 @@ public final class VideoDenoiser: Module {
         }
 
         // Output.
-        hidden = convOut(normOut.silu(hidden))
+        hidden = convOut(normOut(hidden).silu())
         return hidden.reshaped([b, f, ch, h, w])
     }
 

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Reproduces the shipped default model, weights/t2v-default.safetensors, through the project's
 # own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
-# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train`, distil
-# it to a 4-step student with `t2v-render distill`, and copy the student into weights/.
+# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (8000
+# steps in four cosine cycles), distil it to an 8-step student with `t2v-render distill`, and copy
+# the student into weights/.
 #
 # Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
-# gitignored). Knobs: FIRST_STEPS, SECOND_STEPS and STEPS (where the teacher's first and second cosine cycles end, and its total), ABLATION_STEPS, DISTILL_STEPS (per round).
+# gitignored). Knobs: CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
+# warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
-FIRST_STEPS=${FIRST_STEPS:-1000}
-SECOND_STEPS=${SECOND_STEPS:-3500}
-STEPS=${STEPS:-3500}
-DISTILL_STEPS=${DISTILL_STEPS:-150}
+CYCLES=${CYCLES:-"1000 3500 5800 8000"}
+DISTILL_STEPS=${DISTILL_STEPS:-300}
+TO_STEPS=${TO_STEPS:-8}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
@@ -28,32 +29,32 @@ echo "== 2/5 extract: 16 frames at 8 fps, 32x32"
 "$BIN/t2v-render" extract "$WORK/corpus" -o "$WORK/dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
 "$BIN/t2v-render" extract "$WORK/heldout" -o "$WORK/heldout-dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
 
-echo "== 3/5 train the teacher: $FIRST_STEPS steps, then on to $SECOND_STEPS (a warm restart of the cosine schedule)"
-# Two cosine cycles over one checkpoint: the shipped teacher was trained this way (each cycle
-# was one session's budget; `train --resume --extend` continued the finished run). STEPS beyond
-# SECOND_STEPS adds a third cycle.
+echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
+# One checkpoint through every cycle: the first cycle trains from scratch (or resumes), each later
+# one continues the finished run with `train --resume --extend` (a warm restart of the cosine
+# learning-rate schedule). The shipped teacher was trained this way, about one cycle per session.
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
     "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$1" \
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
-if [ ! -f "$WORK/teacher-phase1.safetensors" ]; then
-    RESUME=""
-    [ -f "$CKPT" ] && RESUME="--resume"
-    teacher_cycle "$FIRST_STEPS" "$WORK/teacher-phase1.safetensors" "$RESUME"
-fi
-if [ ! -f "$WORK/teacher-phase2.safetensors" ]; then
-    teacher_cycle "$SECOND_STEPS" "$WORK/teacher-phase2.safetensors" "--resume --extend"
-fi
-if [ ! -f "$WORK/teacher.safetensors" ]; then
-    if [ "$STEPS" -gt "$SECOND_STEPS" ]; then
-        # An optional third cycle (not what shipped: see docs/experiments/teacher-5800.md).
-        teacher_cycle "$STEPS" "$WORK/teacher.safetensors" "--resume --extend"
-    else
-        cp "$WORK/teacher-phase2.safetensors" "$WORK/teacher.safetensors"
+FIRST=1
+for END in $CYCLES; do
+    OUT="$WORK/teacher-$END.safetensors"
+    if [ ! -f "$OUT" ]; then
+        if [ "$FIRST" = 1 ]; then
+            RESUME=""
+            [ -f "$CKPT" ] && RESUME="--resume"
+            teacher_cycle "$END" "$OUT" "$RESUME"
+        else
+            teacher_cycle "$END" "$OUT" "--resume --extend"
+        fi
     fi
-fi
+    FIRST=0
+    LAST="$OUT"
+done
+[ -f "$WORK/teacher.safetensors" ] || cp "$LAST" "$WORK/teacher.safetensors"
 
 echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 steps"
 if [ ! -f "$WORK/ablation.safetensors" ]; then
@@ -63,10 +64,10 @@ if [ ! -f "$WORK/ablation.safetensors" ]; then
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 
-echo "== 4/5 distil 32 -> 4 steps ($DISTILL_STEPS steps per round)"
+echo "== 4/5 distil 32 -> $TO_STEPS steps ($DISTILL_STEPS steps per round)"
 if [ ! -f "$WORK/student.safetensors" ]; then
     "$BIN/t2v-render" distill --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
-        --from-steps 32 --to-steps 4 --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --seed 2 \
+        --from-steps 32 --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --seed 2 \
         -o "$WORK/student.safetensors"
 fi
 

@@ -38,6 +38,10 @@ struct Distill: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp("Classifier-free guidance distilled into the student (guided distillation, Meng et al. 2023); 1 distils the conditional model alone.",
+                               discussion: "With a scale above 1 the first round's targets come from the teacher's guided output, and the student samples without guidance (one denoiser pass per step); `render` then defaults to --guidance 1."))
+    var guidance: Float = 1
+
     @Option(name: .shortAndLong, help: "Where to write the final student.")
     var output: String
 
@@ -51,6 +55,7 @@ struct Distill: ParsableCommand {
             throw ValidationError("--from-steps (\(fromSteps)) must be --to-steps (\(toSteps)) times a power of two, e.g. 64 and 4")
         }
         guard stepsPerRound >= 1, batch >= 1, lr > 0 else { throw ValidationError("--steps-per-round, --batch and --lr must be positive") }
+        guard guidance >= 1, guidance <= 50, guidance.isFinite else { throw ValidationError("--guidance must be in 1...50, got \(guidance)") }
     }
 
     func run() throws {
@@ -73,6 +78,9 @@ struct Distill: ParsableCommand {
         config.batchSize = batch
         config.learningRate = lr
         config.seed = seed
+        // A guided teacher's guidance is already in its conditional branch: it multiplies.
+        let teacherGuidance = loaded.metadata[VideoPipeline.distilledGuidanceKey].flatMap(Float.init) ?? 1
+        config.guidance = guidance
         let distiller: Distiller
         do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError(CommandError.text(error)) }
 
@@ -102,11 +110,15 @@ struct Distill: ParsableCommand {
                 bar.update(done, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossAverage))
             }
             let path = studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors"
+            var metadata = [
+                VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
+                "t2v.distilled_from": URL(fileURLWithPath: teacher).lastPathComponent,
+                "t2v.teacher_steps": String(fromSteps)]
+            if guidance != 1 || teacherGuidance != 1 {
+                metadata[VideoPipeline.distilledGuidanceKey] = String(guidance * teacherGuidance)
+            }
             do {
-                try distiller.student.save(to: URL(fileURLWithPath: String(path)), metadata: [
-                    VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
-                    "t2v.distilled_from": URL(fileURLWithPath: teacher).lastPathComponent,
-                    "t2v.teacher_steps": String(fromSteps)])
+                try distiller.student.save(to: URL(fileURLWithPath: String(path)), metadata: metadata)
             } catch { throw CommandError("writing \(path) failed: \(CommandError.text(error))") }
             written.append(String(path))
             if !quiet { FileHandle.standardError.write(Data("distill: \(studentSteps)-step student written to \(path)\n".utf8)) }

@@ -53,8 +53,9 @@ struct Render: ParsableCommand {
     @Option(help: "Sampler: \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var sampler: SamplerKind = .ddim
 
-    @Option(help: "Classifier-free guidance scale (1 = no guidance).")
-    var guidance: Float = 3
+    @Option(help: ArgumentHelp("Classifier-free guidance scale (1 = no guidance; default: 3, or 1 for a model with guidance distilled into it).",
+                               discussion: "On a model distilled with guidance (the default model) the scale multiplies the distilled one, and 1 samples with one denoiser pass per step."))
+    var guidance: Float?
 
     @Option(help: "Clamp the predicted clean frames to [-X, X] at every step (ddim and ddpm samplers; default: no clamping).")
     var clipSample: Float?
@@ -98,7 +99,7 @@ struct Render: ParsableCommand {
             throw ValidationError("--overlap must be at least 0 and less than --window, got \(overlap)")
         }
         if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
-        guard guidance >= 0, guidance.isFinite, guidance <= 50 else { throw ValidationError("--guidance must be in 0...50, got \(guidance)") }
+        if let guidance, !(guidance >= 0 && guidance.isFinite && guidance <= 50) { throw ValidationError("--guidance must be in 0...50, got \(guidance)") }
         guard parsedSize != nil else { throw ValidationError("--size must be WxH with sides in 1...4096, got '\(size)'") }
         guard let r = Rational(parsing: fps), r.doubleValue <= 240 else { throw ValidationError("--fps must be a positive rate such as 8 or 30000/1001, got '\(fps)'") }
     }
@@ -128,7 +129,10 @@ struct Render: ParsableCommand {
 
         var settings = VideoPipeline.Settings(
             prompt: prompt, negativePrompt: negativePrompt, frames: frames ?? loaded.model.config.frames,
-            steps: steps ?? pipeline.defaultSteps, sampler: sampler, guidance: guidance, seed: seed)
+            steps: steps ?? pipeline.defaultSteps, sampler: sampler, guidance: guidance ?? pipeline.defaultGuidance, seed: seed)
+        if negativePrompt != nil, settings.guidance == 1 {
+            throw CommandError("--negative-prompt acts through guidance, and the guidance scale is 1 (\(guidance == nil ? "this model's default: guidance is distilled into it" : "--guidance 1")): pass --guidance above 1, e.g. --guidance 1.5")
+        }
         settings.window = window
         settings.overlap = overlap
         settings.clipSample = clipSample
@@ -215,7 +219,7 @@ struct Render: ParsableCommand {
         let encodeSeconds = clock.lap()
 
         let summary = Summary(prompt: prompt, negativePrompt: negativePrompt, seed: seed, steps: settings.steps,
-                              sampler: sampler.rawValue, guidance: guidance, frames: settings.frames,
+                              sampler: sampler.rawValue, guidance: settings.guidance, frames: settings.frames,
                               width: outW, height: outH, nativeSize: r, model: modelURL.path, modelSHA256: modelHash,
                               output: output, bytes: Int(result.bytesWritten),
                               seconds: .init(load: loadSeconds, denoise: denoiseSeconds, encode: encodeSeconds,

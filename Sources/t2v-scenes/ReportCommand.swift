@@ -48,8 +48,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Classifier training epochs.")
     var classifierEpochs: Int = 40
 
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance: Float = 3
+    @Option(help: "Classifier-free guidance scale for every model (default: each model's own: 3, or 1 for a model with guidance distilled into it).")
+    var guidance: Float?
 
     @Option(help: "Clamp the predicted clean sample to [-X, X] at every DDIM step (default: no clamping).")
     var clipSample: Float?
@@ -77,6 +77,9 @@ struct ReportCommand: ParsableCommand {
         var name: String
         var file: String
         var steps: Int
+        /// Guidance scale sampled with, and the one distilled into the model (1: none).
+        var guidance: Float
+        var distilledGuidance: Float
         var exact: [[Float]] = []
         var exactLabels: [SceneFamily] = []
         var exactSeeds: [Int] = []
@@ -149,7 +152,8 @@ struct ReportCommand: ParsableCommand {
         }
         func generate(_ name: String, _ path: String, steps: Int?, paraphrases: Bool, seeds: Int) throws -> Run {
             let p = try pipeline(path)
-            var run = Run(name: name, file: path, steps: steps ?? p.defaultSteps)
+            var run = Run(name: name, file: path, steps: steps ?? p.defaultSteps,
+                          guidance: guidance ?? p.defaultGuidance, distilledGuidance: p.distilledGuidance)
             for family in families {
                 let exactCaptions = Scenes.trainingCaptions(family), paraCaptions = Scenes.heldOutParaphrases(family)
                 for s in 0..<seeds {
@@ -157,7 +161,7 @@ struct ReportCommand: ParsableCommand {
                         + (paraphrases ? [(paraCaptions[(s * 5) % paraCaptions.count], true)] : [])
                     for (caption, isParaphrase) in sets {
                         var settings = VideoPipeline.Settings(prompt: caption, frames: real.frames, steps: run.steps,
-                                                              sampler: .ddim, guidance: guidance, seed: UInt64(s))
+                                                              sampler: .ddim, guidance: run.guidance, seed: UInt64(s))
                         settings.clipSample = clipSample
                         let t0 = Date()
                         let clip = try p.generate(settings)
@@ -239,9 +243,9 @@ struct ReportCommand: ParsableCommand {
 
         // The report.
         var md = "# Quality report\n\n"
-        md += "Written by `t2v-scenes report\(quick ? " --quick" : "") --model \(model)\(teacher.map { " --teacher \($0)" } ?? "")\(students.map { " --students \($0)" } ?? "")\(ablation.map { " --ablation \($0)" } ?? "") --heldout \(heldout) --seeds \(seeds)`"
+        md += "Written by `t2v-scenes report\(quick ? " --quick" : "") --model \(model)\(teacher.map { " --teacher \($0)" } ?? "")\(students.map { " --students \($0)" } ?? "")\(ablation.map { " --ablation \($0)" } ?? "") --heldout \(heldout) --seeds \(seeds)\(guidance.map { " --guidance \($0)" } ?? "")`"
         md += " on \(ISO8601DateFormatter().string(from: started)) in \(String(format: "%.0f", Date().timeIntervalSince(started))) s.\n"
-        md += "Model under test: `\(model)` (\(main.steps) DDIM steps, guidance \(guidance)"
+        md += "Model under test: `\(model)` (\(main.steps) DDIM steps, \(Self.guidanceText(main))"
             + (clipSample.map { ", predicted clean sample clamped to [-\($0), \($0)]" } ?? "") + ").\n\n"
         md += "## Targets\n\n| Target | Measured | Met |\n|---|---|---|\n"
         md += "| Prompt adherence, exact training captions >= 90% | \(Self.pct(exactAcc)) | \(exactAcc >= 0.9 ? "yes" : "**no**") |\n"
@@ -279,19 +283,19 @@ struct ReportCommand: ParsableCommand {
         md += "| **all** | **\(Self.pct(exactAcc))** | **\(Self.pct(paraAcc))** | **\(Self.pct(realAccuracy))** |\n\n"
         md += "## Frechet distance (classifier features)\n\n"
         md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid).\n\n"
-        md += "| Model | File | Steps | Frechet distance |\n|---|---|---|---|\n"
-        for (run, fid) in fids { md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(String(format: "%.3f", fid)) |\n" }
+        md += "| Model | File | Steps | Guidance | Frechet distance |\n|---|---|---|---|---|\n"
+        for (run, fid) in fids { md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f", fid)) |\n" }
         md += "\n## Inter-frame SSIM\n\n"
         md += "Mean over clips of the mean SSIM between consecutive frames, FFmpeg's `ssim` filter `All` (Y, U, V weighted by pixel count) on yuv420p BT.601 limited range (FrameIO `TemporalConsistency`, definition `ssim`), at \(real.size)x\(real.size).\n\n"
         md += "| Clips | Inter-frame SSIM |\n|---|---|\n| real held-out (\(real.clips.count)) | \(String(format: "%.4f", realSSIM)) |\n| model under test (\(main.exact.count)) | \(String(format: "%.4f", mainSSIM)) |\n"
         md += "| ablation without the temporal stream | \(ablationSSIM.map { String(format: "%.4f", $0) } ?? (ablationMissing.map { "missing: \($0) does not exist" } ?? "not given")) |\n"
         md += "\n## Sampling speed\n\n"
-        md += "Wall clock of `VideoPipeline.generate` (text encoding included), one clip at a time, \(real.frames) frames at \(real.size)x\(real.size), guidance on (one batched conditional+unconditional denoiser call per step = one iteration). "
-        md += "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadBefore) at the start and \(loadAfter) at the end (shared machine: other jobs were running).\n\n"
-        md += "| Model | Steps | Seconds per clip | Denoiser it/s |\n|---|---|---|---|\n"
+        md += "Wall clock of `VideoPipeline.generate` (text encoding included), one clip at a time, \(real.frames) frames at \(real.size)x\(real.size), one denoiser call per step = one iteration (with guidance above 1, the conditional and unconditional branches batched in that call). "
+        md += "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadBefore) at the start and \(loadAfter) at the end (a shared 2-core machine: a load above 0 at the start means other jobs ran beside it).\n\n"
+        md += "| Model | Steps | Guidance | Seconds per clip | Denoiser it/s |\n|---|---|---|---|---|\n"
         var timed = fidRuns
         if let ablationRun { timed.append(ablationRun) }
-        for run in timed { md += "| \(run.name) `\(run.file)` | \(run.steps) | \(String(format: "%.3f", run.secondsPerClip)) | \(String(format: "%.1f", run.stepsPerSecond)) |\n" }
+        for run in timed { md += "| \(run.name) `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f", run.secondsPerClip)) | \(String(format: "%.1f", run.stepsPerSecond)) |\n" }
         md += "\n## Contact sheets\n\nOne row per family in the order \(families.map(\.id).joined(separator: ", ")); 8 of the \(real.frames) frames across, upscaled nearest-neighbour.\n\n"
         for (title, path) in images { md += "### \(title)\n\n![\(title)](\(path))\n\n" }
 
@@ -310,6 +314,11 @@ struct ReportCommand: ParsableCommand {
 
     static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
         Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(max(truth.count, 1))
+    }
+
+    /// "guidance 3.0", or for a guided-distillation student "guidance 1.0 on 3.0 distilled".
+    static func guidanceText(_ run: Run) -> String {
+        run.distilledGuidance == 1 ? "guidance \(run.guidance)" : "guidance \(run.guidance) on \(run.distilledGuidance) distilled"
     }
 
     static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }

@@ -173,7 +173,28 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let summary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
         XCTAssertEqual(summary["steps"] as? Int, 2, "a student samples with its own step count by default")
+        XCTAssertEqual(summary["guidance"] as? Double, 3, "an unguided student keeps guidance 3 by default")
         r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "6", "--to-steps", "4", "-o", student])
         XCTAssertEqual(r.status, 2, "6 is not 4 times a power of two")
+
+        // Guided distillation: the student stores the scale and samples without guidance by default.
+        let guided = root.appendingPathComponent("g.safetensors").path
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "4", "--to-steps", "2", "--steps-per-round", "1",
+                         "--batch", "1", "--guidance", "2.5", "--quiet", "-o", guided])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let guidanceScript = "import sys; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(f.metadata()['t2v.distilled_guidance'])"
+        XCTAssertEqual(try Self.sh(["python3", "-c", guidanceScript, guided]).1.trimmingCharacters(in: .whitespacesAndNewlines), "2.5")
+        r = try CLI.run(["--prompt", "a test pattern", "--model", guided, "-o", root.appendingPathComponent("g.mp4").path, "--json", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let guidedSummary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        XCTAssertEqual(guidedSummary["guidance"] as? Double, 1, "a guided student samples its conditional branch alone by default")
+        // A negative prompt needs guidance above 1: a clear error, not a silently ignored prompt.
+        r = try CLI.run(["--prompt", "a test pattern", "--negative-prompt", "blur", "--model", guided, "-o", root.appendingPathComponent("n.mp4").path])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--negative-prompt") && r.stderr.contains("--guidance above 1"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("n.mp4").path))
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance", "0.5", "-o", guided])
+        XCTAssertEqual(r.status, 2, "guidance below 1 is refused")
+        XCTAssertTrue(r.stderr.contains("--guidance"), r.stderr)
     }
 }

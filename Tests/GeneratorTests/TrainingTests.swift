@@ -155,6 +155,50 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Distiller(teacher: model, config: d))
     }
 
+    /// Guided distillation (Meng et al. 2023): the first round's teacher output is the guided
+    /// combination u + w (c - u) of its two branches, computed independently here; dropped
+    /// conditions and later rounds use the branch alone; scales below 1 are refused.
+    func testGuidedDistillationTargetsTheGuidedTeacher() throws {
+        var rng = Philox(seed: 8)
+        let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
+        // Perturb every weight so that zero-initialised layers and gates pass the text through.
+        try teacher.load(teacher.stateDict().mapValues { p in
+            let values = p.toArray()
+            return Tensor(shape: p.shape, data: zip(values, rng.normal(count: values.count)).map { $0 + 0.05 * $1 })
+        })
+        let clip = Self.clips()[0], prompt = Self.prompts()[0]
+        let zero = [Float](repeating: 0, count: prompt.count)
+        var d = DistillationConfig()
+        d.teacherSteps = 8
+        d.targetSteps = 2
+        d.guidance = 3
+        let distiller = try Distiller(teacher: teacher, config: d)
+        let t = 500
+        let z = distiller.round.schedule.addNoise(x0: clip, noise: rng.normal(count: clip.count), timestep: t)
+        func predict(_ text: [Float]) throws -> [Float] {
+            try teacher.predict(z, timestep: t, text: text, frames: Self.frames, height: Self.size, width: Self.size)
+        }
+        let c = try predict(prompt), u = try predict(zero)
+        let manual = zip(c, u).map { $1 + 3 * ($0 - $1) }
+        let guided = try distiller.teacherOutput(z, timestep: t, text: prompt, guided: true)
+        let maxGap = zip(guided, manual).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThan(maxGap, 1e-3, "guided teacher output differs from u + 3 (c - u) by \(maxGap)")
+        // It is not the conditional branch alone (the branches differ for this prompt).
+        XCTAssertGreaterThan(zip(guided, c).map { abs($0 - $1) }.max() ?? 0, 1e-2)
+        // A dropped condition: the unconditional branch alone.
+        XCTAssertEqual(try distiller.teacherOutput(z, timestep: t, text: zero, guided: false), u)
+        // Later rounds: the teacher is the (already guided) student, its branch alone.
+        XCTAssertTrue(try distiller.finishRound())
+        XCTAssertFalse(distiller.isFirstRound)
+        let later = try distiller.teacherOutput(z, timestep: t, text: prompt, guided: true)
+        XCTAssertEqual(later, try distiller.teacher.predict(z, timestep: t, text: prompt, frames: Self.frames, height: Self.size, width: Self.size))
+        // Guidance below 1 is refused.
+        d.guidance = 0.5
+        XCTAssertThrowsError(try Distiller(teacher: teacher, config: d)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("guidance"), error.localizedDescription)
+        }
+    }
+
     func testDistillationRoundsHalveAndTheStudentLearnsTheTwoStepTarget() throws {
         var rng = Philox(seed: 8)
         let teacher = try VideoDenoiser(config: Self.small, rng: &rng)

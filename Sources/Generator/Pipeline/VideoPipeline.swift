@@ -48,6 +48,9 @@ public final class VideoPipeline {
 
     /// Metadata key under which a distilled student stores the step count it was trained for.
     public static let samplingStepsKey = "t2v.sampling_steps"
+    /// Metadata key under which a student of guided distillation stores the guidance scale it
+    /// learnt (its conditional branch alone then samples like the guided teacher).
+    public static let distilledGuidanceKey = "t2v.distilled_guidance"
 
     /// The denoiser.
     public let model: VideoDenoiser
@@ -70,6 +73,18 @@ public final class VideoPipeline {
     /// Steps to use when the caller does not say: a distilled student's own count, else 32.
     public var defaultSteps: Int {
         metadata[VideoPipeline.samplingStepsKey].flatMap(Int.init) ?? 32
+    }
+
+    /// The guidance scale distilled into this model (1 when it was not distilled with guidance).
+    public var distilledGuidance: Float {
+        metadata[VideoPipeline.distilledGuidanceKey].flatMap(Float.init) ?? 1
+    }
+
+    /// Guidance to use when the caller does not say: 1 (the conditional branch alone, one
+    /// denoiser pass per step) for a model with guidance distilled into it, else 3. A scale s on
+    /// such a model multiplies the distilled one: s * distilledGuidance relative to its teacher.
+    public var defaultGuidance: Float {
+        metadata[VideoPipeline.distilledGuidanceKey] != nil ? 1 : 3
     }
 
     /// Frame size the model generates (square).

@@ -20,6 +20,13 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
     public var conditionDropout: Double = 0.1
     /// Seed of the distiller's random stream.
     public var seed: UInt64 = 0
+    /// Classifier-free guidance scale distilled into the student (guided distillation, Meng et
+    /// al. 2023). In the first round the teacher's output is `u + guidance * (c - u)` (its
+    /// conditional and unconditional branches at the same x_t), so the student's conditional
+    /// branch learns the guided sampler and needs no guidance when sampled; its unconditional
+    /// branch (the dropped-condition samples) keeps learning the teacher's unconditional model.
+    /// Later rounds copy the already guided student. 1 distils the conditional model alone.
+    public var guidance: Float = 1
 
     /// The defaults above.
     public init() {}
@@ -40,6 +47,9 @@ public final class Distiller {
     public private(set) var round: ProgressiveDistillation
     /// Optimisation steps taken in the current round.
     public private(set) var roundStep = 0
+    /// Whether the current round's teacher is the original model (the round that applies
+    /// `config.guidance`); later teachers are guided students.
+    public private(set) var isFirstRound = true
     /// The student's optimizer (recreated each round).
     private var optimizer: AdamW
     /// The distiller's random stream.
@@ -57,6 +67,9 @@ public final class Distiller {
         }
         guard config.batchSize > 0, config.stepsPerRound > 0, config.learningRate > 0 else {
             throw TrainingError.invalidConfig("batchSize, stepsPerRound and learningRate must be positive")
+        }
+        guard config.guidance >= 1, config.guidance.isFinite else {
+            throw TrainingError.invalidConfig("guidance must be a finite number >= 1, got \(config.guidance)")
         }
         self.config = config
         teacher = try Self.copy(model, predictionType: model.config.predictionType)
@@ -110,7 +123,7 @@ public final class Distiller {
             let z = round.schedule.addNoise(x0: clip.video, noise: rng.normal(count: n), timestep: t)
             // The teacher's two DDIM steps give the target.
             let target = try round.target(sample: z, studentStep: k) { x, tt in
-                try teacher.predict(x, timestep: tt, text: embedding, frames: f, height: r, width: r)
+                try teacherOutput(x, timestep: tt, text: embedding, guided: !drop)
             }
             zt += z; targets += target.v; text += embedding; timesteps.append(t)
             weights.append(Float(target.weight(for: .v)))
@@ -130,6 +143,27 @@ public final class Distiller {
         return loss.item
     }
 
+    /// The current teacher's output at (x, t) for `text`: in the first round with
+    /// `config.guidance` != 1 and `guided`, the classifier-free-guided combination of its
+    /// conditional and unconditional (zero-embedding) branches, evaluated as one batch of two;
+    /// otherwise the branch for `text` alone.
+    func teacherOutput(_ x: [Float], timestep: Int, text: [Float], guided: Bool) throws -> [Float] {
+        let mc = teacher.config, f = mc.frames, c = mc.inChannels, r = mc.resolution
+        let cfg = ClassifierFreeGuidance(scale: config.guidance)
+        guard isFirstRound, guided, cfg.needsUnconditional else {
+            return try teacher.predict(x, timestep: timestep, text: text, frames: f, height: r, width: r)
+        }
+        guard x.count == f * c * r * r, text.count == mc.textDim else {
+            throw DenoiserError.badInput("\(x.count) sample values and \(text.count) text values do not fit the teacher")
+        }
+        let both = withoutGradients {
+            teacher(Tensor(shape: [2, f, c, r, r], data: x + x), timesteps: [timestep, timestep],
+                    text: Tensor(shape: [2, mc.textDim], data: text + [Float](repeating: 0, count: mc.textDim))).toArray()
+        }
+        let n = x.count
+        return cfg.combine(conditional: Array(both[..<n]), unconditional: Array(both[n...]))
+    }
+
     /// Ends the round: the student becomes the teacher, the step count halves. Returns false
     /// (and changes nothing) when the student already takes `targetSteps` steps.
     ///
@@ -140,6 +174,7 @@ public final class Distiller {
         teacher = try Self.copy(student, predictionType: .v)
         round = next
         roundStep = 0
+        isFirstRound = false
         optimizer = Self.makeOptimizer(student, config)
         return true
     }

@@ -2,19 +2,21 @@
 # Reproduces the shipped default model, weights/t2v-default.safetensors, through the project's
 # own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
 # it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (8000
-# steps in four cosine cycles), distil it to an 8-step student with `t2v-render distill`, and copy
-# the student into weights/.
+# steps in four cosine cycles), distil it to an 8-step student with `t2v-render distill` (guided
+# distillation: guidance 3 is distilled into the student), and copy the student into weights/.
 #
 # Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
 # gitignored). Knobs: CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
-# warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's).
+# warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
+# GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
 CYCLES=${CYCLES:-"1000 3500 5800 8000"}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
+GUIDANCE=${GUIDANCE:-3}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
@@ -64,11 +66,11 @@ if [ ! -f "$WORK/ablation.safetensors" ]; then
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 
-echo "== 4/5 distil 32 -> $TO_STEPS steps ($DISTILL_STEPS steps per round)"
+echo "== 4/5 distil 32 -> $TO_STEPS steps ($DISTILL_STEPS steps per round, guidance $GUIDANCE distilled in)"
 if [ ! -f "$WORK/student.safetensors" ]; then
     "$BIN/t2v-render" distill --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
         --from-steps 32 --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --seed 2 \
-        -o "$WORK/student.safetensors"
+        --guidance "$GUIDANCE" -o "$WORK/student.safetensors"
 fi
 
 echo "== 5/5 ship"

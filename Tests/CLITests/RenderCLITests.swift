@@ -164,14 +164,21 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 1, "no checkpoint for that output")
         XCTAssertTrue(r.stderr.contains("no checkpoint"), r.stderr)
 
+        /// Distils `out` 4 -> 2 steps into `path` with `extra` flags; returns the student's metadata
+        /// value for `key` (read by the safetensors package) and `render --json`'s summary with it.
+        func distilled(_ path: String, _ extra: [String], key: String) throws -> (String, [String: Any]) {
+            let d = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "4", "--to-steps", "2", "--steps-per-round", "1",
+                                 "--batch", "1", "--quiet", "-o", path] + extra)
+            XCTAssertEqual(d.status, 0, d.stderr)
+            let script = "import sys; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(f.metadata()[sys.argv[2]])"
+            let value = try Self.sh(["python3", "-c", script, path, key]).1.trimmingCharacters(in: .whitespacesAndNewlines)
+            let rendered = try CLI.run(["--prompt", "a test pattern", "--model", path, "-o", path + ".mp4", "--json", "--quiet"])
+            XCTAssertEqual(rendered.status, 0, rendered.stderr)
+            return (value, try JSONSerialization.jsonObject(with: rendered.stdout) as! [String: Any])
+        }
         let student = root.appendingPathComponent("s.safetensors").path
-        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "4", "--to-steps", "2", "--steps-per-round", "1", "--batch", "1", "--quiet", "-o", student])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let script = "import sys; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(f.metadata()['t2v.sampling_steps'])"
-        XCTAssertEqual(try Self.sh(["python3", "-c", script, student]).1.trimmingCharacters(in: .whitespacesAndNewlines), "2")
-        r = try CLI.run(["--prompt", "a test pattern", "--model", student, "-o", root.appendingPathComponent("s.mp4").path, "--json", "--quiet"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let summary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        let (steps, summary) = try distilled(student, [], key: "t2v.sampling_steps")
+        XCTAssertEqual(steps, "2")
         XCTAssertEqual(summary["steps"] as? Int, 2, "a student samples with its own step count by default")
         XCTAssertEqual(summary["guidance"] as? Double, 3, "an unguided student keeps guidance 3 by default")
         r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "6", "--to-steps", "4", "-o", student])
@@ -179,14 +186,8 @@ final class RenderCLITests: XCTestCase {
 
         // Guided distillation: the student stores the scale and samples without guidance by default.
         let guided = root.appendingPathComponent("g.safetensors").path
-        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "4", "--to-steps", "2", "--steps-per-round", "1",
-                         "--batch", "1", "--guidance", "2.5", "--quiet", "-o", guided])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let guidanceScript = "import sys; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(f.metadata()['t2v.distilled_guidance'])"
-        XCTAssertEqual(try Self.sh(["python3", "-c", guidanceScript, guided]).1.trimmingCharacters(in: .whitespacesAndNewlines), "2.5")
-        r = try CLI.run(["--prompt", "a test pattern", "--model", guided, "-o", root.appendingPathComponent("g.mp4").path, "--json", "--quiet"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let guidedSummary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        let (scale, guidedSummary) = try distilled(guided, ["--guidance", "2.5"], key: "t2v.distilled_guidance")
+        XCTAssertEqual(scale, "2.5")
         XCTAssertEqual(guidedSummary["guidance"] as? Double, 1, "a guided student samples its conditional branch alone by default")
         // A negative prompt needs guidance above 1: a clear error, not a silently ignored prompt.
         r = try CLI.run(["--prompt", "a test pattern", "--negative-prompt", "blur", "--model", guided, "-o", root.appendingPathComponent("n.mp4").path])

@@ -9,13 +9,16 @@
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
 # gitignored). Knobs: CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
-# GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided).
+# GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
+# REPORT=1 (after shipping: distil the student one more round to 4 steps and write
+# samples/REPORT.md with the 64-step teacher, that 4-step student and the ablation; about 40 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
 CYCLES=${CYCLES:-"1000 3500 5800 8000"}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
+REPORT=${REPORT:-0}
 GUIDANCE=${GUIDANCE:-3}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
@@ -76,3 +79,15 @@ fi
 echo "== 5/5 ship"
 cp "$WORK/student.safetensors" weights/t2v-default.safetensors
 echo "weights/t2v-default.safetensors: $(sha256sum weights/t2v-default.safetensors | cut -c1-16)... ($(stat -c %s weights/t2v-default.safetensors) bytes)"
+
+if [ "$REPORT" = 1 ]; then
+    echo "== report: a 4-step student (one more round from the shipped one) and samples/REPORT.md"
+    # The shipped student already carries the guidance, so this round distils its branch alone
+    # (`distill` records the product of both scales).
+    [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill --teacher "$WORK/student.safetensors" \
+        --data "$WORK/dataset" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL_STEPS" --batch 4 \
+        --lr 5e-5 --seed 3 -o "$WORK/student-4steps.safetensors"
+    "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \
+        --students "$WORK/student-4steps.safetensors" --ablation "$WORK/ablation.safetensors" \
+        --heldout "$WORK/heldout-dataset" --seeds 3 -o samples/REPORT.md
+fi

@@ -130,9 +130,6 @@ struct Render: ParsableCommand {
         var settings = VideoPipeline.Settings(
             prompt: prompt, negativePrompt: negativePrompt, frames: frames ?? loaded.model.config.frames,
             steps: steps ?? pipeline.defaultSteps, sampler: sampler, guidance: guidance ?? pipeline.defaultGuidance, seed: seed)
-        if negativePrompt != nil, settings.guidance == 1 {
-            throw CommandError("--negative-prompt acts through guidance, and the guidance scale is 1 (\(guidance == nil ? "this model's default: guidance is distilled into it" : "--guidance 1")): pass --guidance above 1, e.g. --guidance 1.5")
-        }
         settings.window = window
         settings.overlap = overlap
         settings.clipSample = clipSample

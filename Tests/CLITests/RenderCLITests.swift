@@ -192,7 +192,8 @@ final class RenderCLITests: XCTestCase {
         // A negative prompt needs guidance above 1: a clear error, not a silently ignored prompt.
         r = try CLI.run(["--prompt", "a test pattern", "--negative-prompt", "blur", "--model", guided, "-o", root.appendingPathComponent("n.mp4").path])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("--negative-prompt") && r.stderr.contains("--guidance above 1"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("negative prompt") && r.stderr.contains("guidance 2.5 distilled")
+                      && r.stderr.contains("use guidance above 1"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("n.mp4").path))
         r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance", "0.5", "-o", guided])
         XCTAssertEqual(r.status, 2, "guidance below 1 is refused")

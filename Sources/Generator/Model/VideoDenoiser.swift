@@ -185,20 +185,32 @@ public final class VideoDenoiser: Module {
     ///
     /// - Throws: `DenoiserError.badInput` when the sizes do not fit.
     public func predict(_ x: [Float], timestep: Int, text: [Float], frames: Int, height: Int, width: Int) throws -> [Float] {
-        let c = config.inChannels
+        try predict(x, timestep: timestep, texts: [text], frames: frames, height: height, width: width)[0]
+    }
+
+    /// The same clip `x` under each of `texts` as one batch (classifier-free guidance's
+    /// conditional and unconditional branches in one forward pass); one output per text, each
+    /// equal to `predict(x, text:)` up to rounding.
+    ///
+    /// - Throws: `DenoiserError.badInput` when the sizes do not fit or `texts` is empty.
+    public func predict(_ x: [Float], timestep: Int, texts: [[Float]], frames: Int, height: Int, width: Int) throws -> [[Float]] {
+        let c = config.inChannels, n = texts.count
         guard x.count == frames * c * height * width else {
             throw DenoiserError.badInput("\(x.count) values do not make \(frames) frames of \(c)x\(height)x\(width)")
         }
-        guard text.count == config.textDim else {
+        guard n > 0 else { throw DenoiserError.badInput("no text embedding given") }
+        for text in texts where text.count != config.textDim {
             throw DenoiserError.badInput("text embedding has \(text.count) values, the model expects \(config.textDim)")
         }
         let factor = 1 << (config.channelMultipliers.count - 1)
         guard height % factor == 0, width % factor == 0 else {
             throw DenoiserError.badInput("frame size \(width)x\(height) must be divisible by \(factor) for this model")
         }
-        return withoutGradients {
-            self(Tensor(shape: [1, frames, c, height, width], data: x), timesteps: [timestep],
-                 text: Tensor(shape: [1, config.textDim], data: text)).toArray()
+        let batch = n == 1 ? x : Array([[Float]](repeating: x, count: n).joined())
+        let out = withoutGradients {
+            self(Tensor(shape: [n, frames, c, height, width], data: batch), timesteps: [Int](repeating: timestep, count: n),
+                 text: Tensor(shape: [n, config.textDim], data: n == 1 ? texts[0] : Array(texts.joined()))).toArray()
         }
+        return n == 1 ? [out] : (0..<n).map { Array(out[$0 * x.count..<($0 + 1) * x.count]) }
     }
 }

@@ -112,6 +112,11 @@ public final class VideoPipeline {
         guard settings.guidance >= 0, settings.guidance.isFinite else {
             throw DenoiserError.badInput("guidance must be a non-negative number, got \(settings.guidance)")
         }
+        // At scale 1 the unconditional branch, which a negative prompt replaces, is never evaluated.
+        if settings.negativePrompt != nil, !ClassifierFreeGuidance(scale: settings.guidance).needsUnconditional {
+            let why = distilledGuidance != 1 ? " (this model has guidance \(distilledGuidance) distilled into it, so its default scale is 1)" : ""
+            throw DenoiserError.badInput("a negative prompt acts through guidance and the guidance scale is 1\(why), so it would have no effect: use guidance above 1, e.g. 1.5")
+        }
         let window = settings.window ?? mc.frames
         guard window >= 1 else { throw DenoiserError.badInput("window must be at least 1 frame, got \(window)") }
         let overlap = settings.overlap ?? window / 2
@@ -143,12 +148,8 @@ public final class VideoPipeline {
         func evaluate(_ x: [Float], _ t: Int, _ branch: GuidanceBranch) throws -> [Float] {
             switch branch {
             case .conditional where guidance.needsUnconditional:
-                let out = windows.blend(x, frameSize: frameSize, outputs: 2) { part, n in
-                    let both = withoutGradients {
-                        model(Tensor(shape: [2, n, c, r, r], data: part + part), timesteps: [t, t],
-                              text: Tensor(shape: [2, mc.textDim], data: conditional + unconditional)).toArray()
-                    }
-                    return [Array(both[..<part.count]), Array(both[part.count...])]
+                let out = try windows.blend(x, frameSize: frameSize, outputs: 2) { part, n in
+                    try model.predict(part, timestep: t, texts: [conditional, unconditional], frames: n, height: r, width: r)
                 }
                 pendingUnconditional = (t, out[1])
                 return out[0]

@@ -148,20 +148,14 @@ public final class Distiller {
     /// conditional and unconditional (zero-embedding) branches, evaluated as one batch of two;
     /// otherwise the branch for `text` alone.
     func teacherOutput(_ x: [Float], timestep: Int, text: [Float], guided: Bool) throws -> [Float] {
-        let mc = teacher.config, f = mc.frames, c = mc.inChannels, r = mc.resolution
+        let mc = teacher.config, f = mc.frames, r = mc.resolution
         let cfg = ClassifierFreeGuidance(scale: config.guidance)
         guard isFirstRound, guided, cfg.needsUnconditional else {
             return try teacher.predict(x, timestep: timestep, text: text, frames: f, height: r, width: r)
         }
-        guard x.count == f * c * r * r, text.count == mc.textDim else {
-            throw DenoiserError.badInput("\(x.count) sample values and \(text.count) text values do not fit the teacher")
-        }
-        let both = withoutGradients {
-            teacher(Tensor(shape: [2, f, c, r, r], data: x + x), timesteps: [timestep, timestep],
-                    text: Tensor(shape: [2, mc.textDim], data: text + [Float](repeating: 0, count: mc.textDim))).toArray()
-        }
-        let n = x.count
-        return cfg.combine(conditional: Array(both[..<n]), unconditional: Array(both[n...]))
+        let both = try teacher.predict(x, timestep: timestep, texts: [text, [Float](repeating: 0, count: mc.textDim)],
+                                       frames: f, height: r, width: r)
+        return cfg.combine(conditional: both[0], unconditional: both[1])
     }
 
     /// Ends the round: the student becomes the teacher, the step count halves. Returns false

@@ -7,7 +7,7 @@ Rounds alternate between the engines; each round reports every timed repetition 
 warm-up). Used by bench/run; standalone:
 
     swift build -c release --product t2v-bench
-    python3 bench/denoiser_bench.py [--model weights/t2v-default.safetensors] [--rounds 3] [--repeats 3]
+    python3 bench/denoiser_bench.py [--model weights/t2v-default.safetensors] [--rounds 3] [--repeats 3] [--threads 2]
 """
 import argparse
 import json
@@ -84,18 +84,19 @@ def main():
     ap.add_argument("--model")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2, help="threads on both sides (default 2, the machine's cores)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or default_model(tmp)
         res = {"swift": ([], []), "torch": ([], [])}
         for r in range(args.rounds):
             for side in (["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]):
-                f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats)
+                f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats, threads=args.threads)
                 res[side][0].extend(f)
                 res[side][1].extend(t)
     for i, what in enumerate(["CFG-pair forward (batch 2)", "train step (batch 4)"]):
         s, p = statistics.median(res["swift"][i]), statistics.median(res["torch"][i])
-        print(f"{what}: Swift {s:.0f} ms, PyTorch {p:.0f} ms, ratio PyTorch/Swift {p / s:.2f}")
+        print(f"{what}, {args.threads} thread(s): Swift {s:.0f} ms, PyTorch {p:.0f} ms, ratio PyTorch/Swift {p / s:.2f}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,15 @@
 #include <math.h>
 #include <unistd.h>
 
+// A spin-wait hint for the tensor engine's worker pool (Generator/Tensor/Parallel.swift).
+static inline void t2v_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 // glibc heap tuning for large, short-lived tensor buffers (see TensorStorage). Returns 1 when
 // glibc accepted both settings. 32 MiB is HEAP_MAX_SIZE / 2 on 64-bit, the largest mmap
 // threshold every glibc accepts; every buffer up to it comes from the heap and is reused.

@@ -102,6 +102,51 @@ final class TensorTests: XCTestCase {
         }
     }
 
+    /// The worker pool runs every chunk exactly once: back-to-back jobs (workers spinning),
+    /// jobs after the workers fell asleep, nested loops (run serially inside a chunk), callers on
+    /// several threads at once (one gets the pool, the others run serially), and thread counts
+    /// changed between jobs.
+    func testWorkerPoolRunsEveryChunkOnce() {
+        let before = Parallel.threadCount
+        defer { BLAS.setThreadCount(before) }
+        func check(_ count: Int, grain: Int, file: StaticString = #filePath, line: UInt = #line) {
+            let hits = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+            defer { hits.deallocate() }
+            hits.initialize(repeating: 0, count: count)
+            Parallel.forRange(count, grain: grain) { r in
+                for i in r { hits[i] += 1 }
+            }
+            let wrong = (0..<count).filter { hits[$0] != 1 }
+            XCTAssertTrue(wrong.isEmpty, "indices not run exactly once: \(wrong.prefix(5))", file: file, line: line)
+        }
+        for threads in [2, 3, 1, 4, 2] {
+            BLAS.setThreadCount(threads)
+            for _ in 0..<2000 { check(997, grain: 1) }
+            usleep(5_000)  // past the workers' spin window: they sleep, the next job wakes them
+            check(10_000, grain: 16)
+        }
+        // Nested: the inner loop runs serially inside each outer chunk.
+        BLAS.setThreadCount(2)
+        let cells = UnsafeMutablePointer<Int32>.allocate(capacity: 64 * 64)
+        defer { cells.deallocate() }
+        cells.initialize(repeating: 0, count: 64 * 64)
+        Parallel.forEach(64) { i in
+            Parallel.forRange(64, grain: 1) { r in for j in r { cells[i * 64 + j] += 1 } }
+        }
+        XCTAssertTrue((0..<(64 * 64)).allSatisfy { cells[$0] == 1 }, "nested loops")
+        // Several callers at once.
+        let callers = 4, n = 4096
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: callers * n)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: callers * n)
+        DispatchQueue.concurrentPerform(iterations: callers) { c in
+            for _ in 0..<200 {
+                Parallel.forRange(n, grain: 8) { r in for i in r { sums[c * n + i] += 1 } }
+            }
+        }
+        XCTAssertTrue((0..<(callers * n)).allSatisfy { sums[$0] == 200 }, "concurrent callers")
+    }
+
     /// Results must not depend on the number of threads (parallel chunking is race-free).
     func testThreadCountDoesNotChangeResults() {
         let x = randomTensor([4, 8, 16, 16], seed: 31, requiresGrad: false, scale: 2)

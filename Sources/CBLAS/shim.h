@@ -333,5 +333,59 @@ static inline T2V_AVX512 void t2v_attention_small_backward_avx512(
             for (long p = 0; p < d; p++) gq[(i0 + l) * ldq + p] = gqs[p * 16 + l];
     }
 }
+// Layer-norm backward over `rows` rows of width d, in one pass. With x̂ = (x − mean)·rstd
+// (`stats` holds (mean, rstd) per row) and ĝ = g·w (w NULL: ones):
+//   gx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))   (when gx is not NULL),
+//   gw += Σ_rows g·x̂ and gb += Σ_rows g      (when not NULL; rows added in order).
+static inline T2V_AVX512 void t2v_layernorm_backward_avx512(
+    const float *g, const float *x, const float *stats, const float *w, long rows, long d,
+    float *gx, float *gw, float *gb) {
+    const t2v_f32x16 zero = {0};
+    for (long r = 0; r < rows; r++) {
+        const float *gr = g + r * d, *xr = x + r * d;
+        const float mean = stats[2 * r], rstd = stats[2 * r + 1];
+        float s1 = 0, s2 = 0;
+        if (gx) {
+            t2v_f32x16 a1 = zero, a2 = zero;
+            long i = 0;
+            for (; i + 16 <= d; i += 16) {
+                t2v_f32x16 gv = *(const t2v_f32x16 *)(gr + i), xv = *(const t2v_f32x16 *)(xr + i);
+                t2v_f32x16 gh = w ? gv * *(const t2v_f32x16 *)(w + i) : gv;
+                a1 += gh;
+                a2 += gh * ((xv - mean) * rstd);
+            }
+            for (long j = 0; j < 16; j++) { s1 += a1[j]; s2 += a2[j]; }
+            for (; i < d; i++) {
+                float gh = w ? gr[i] * w[i] : gr[i];
+                s1 += gh;
+                s2 += gh * ((xr[i] - mean) * rstd);
+            }
+            s1 /= (float)d;
+            s2 /= (float)d;
+            float *o = gx + r * d;
+            for (i = 0; i + 16 <= d; i += 16) {
+                t2v_f32x16 gv = *(const t2v_f32x16 *)(gr + i), xv = *(const t2v_f32x16 *)(xr + i);
+                t2v_f32x16 gh = w ? gv * *(const t2v_f32x16 *)(w + i) : gv;
+                *(t2v_f32x16 *)(o + i) = rstd * (gh - s1 - ((xv - mean) * rstd) * s2);
+            }
+            for (; i < d; i++) {
+                float gh = w ? gr[i] * w[i] : gr[i];
+                o[i] = rstd * (gh - s1 - ((xr[i] - mean) * rstd) * s2);
+            }
+        }
+        if (gw || gb) {
+            long i = 0;
+            for (; i + 16 <= d; i += 16) {
+                t2v_f32x16 gv = *(const t2v_f32x16 *)(gr + i), xv = *(const t2v_f32x16 *)(xr + i);
+                if (gw) *(t2v_f32x16 *)(gw + i) += gv * ((xv - mean) * rstd);
+                if (gb) *(t2v_f32x16 *)(gb + i) += gv;
+            }
+            for (; i < d; i++) {
+                if (gw) gw[i] += gr[i] * ((xr[i] - mean) * rstd);
+                if (gb) gb[i] += gr[i];
+            }
+        }
+    }
+}
 #endif
 #endif

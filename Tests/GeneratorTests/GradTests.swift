@@ -72,6 +72,11 @@ final class GradTests: XCTestCase {
         checkGradients([x]) { groupNorm($0[0], groups: 4, weight: nil, bias: nil) }
         let y = randomTensor([3, 2, 5], seed: 25, scale: 2), lg = randomTensor([5], seed: 26), lb = randomTensor([5], seed: 27)
         checkGradients([y, lg, lb]) { layerNorm($0[0], weight: $0[1], bias: $0[2]) }
+        // Width 37: the vector kernel's 16-lane blocks and its tail; without an affine too.
+        let z = randomTensor([2, 3, 37], seed: 29, scale: 2), zg = randomTensor([37], seed: 30), zb = randomTensor([37], seed: 31)
+        checkGradients([z, zg, zb]) { layerNorm($0[0], weight: $0[1], bias: $0[2]) }
+        checkGradients([z]) { layerNorm($0[0], weight: nil, bias: nil) }
+        checkGradients([z, zb]) { layerNorm($0[0], weight: nil, bias: $0[1]) }
     }
 
     func testSoftmax() {

@@ -94,18 +94,25 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
         let tb1 = max(tb, 1)  // --train-batch 0 times the forward only
         let xt = clip(tb1), target = clip(tb1), textT = Tensor.randn([tb1, c.textDim], using: &g)
         var train = [Double]()
+        var parts: [[Double]] = [[], [], []]  // forward with the graph, backward, optimizer
         for k in 0...repeats where tb > 0 {
             let t0 = wallMs()
             let y = model(xt, timesteps: (0..<tb).map { 100 + 200 * $0 }, text: textT)
             let loss = (y - target).square().mean()
+            let t1 = wallMs()
             loss.backward()
+            let t2 = wallMs()
             opt.step()
             opt.zeroGrad()
-            let t1 = wallMs()
-            if k > 0 { train.append(t1 - t0) }
+            let t3 = wallMs()
+            if k > 0 {
+                train.append(t3 - t0)
+                for (i, d) in [t1 - t0, t2 - t1, t3 - t2].enumerated() { parts[i].append(d) }
+            }
         }
         func json(_ xs: [Double]) -> String { "[" + xs.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "]" }
-        print("{\"forward_ms\": \(json(fwd)), \"train_ms\": \(json(train)), \"params\": \(model.parameterCount)}")
+        print("{\"forward_ms\": \(json(fwd)), \"train_ms\": \(json(train)), \"train_forward_ms\": \(json(parts[0])), "
+              + "\"train_backward_ms\": \(json(parts[1])), \"train_optimizer_ms\": \(json(parts[2])), \"params\": \(model.parameterCount)}")
     default:
         fail("unknown mode \(mode)")
     }

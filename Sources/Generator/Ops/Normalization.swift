@@ -159,44 +159,66 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 
     if Tensor.shouldRecord(inputs) {
         let dx = x.detached(), dw = weight?.detached()
         let statsT = Tensor(shape: [rows * 2], storage: stats)
-        var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
-            let gx = Tensor(uninitializedShape: dx.shape)
-            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr
-            Parallel.forRange(rows, grain: max(1, elementwiseGrain / max(d, 1))) { r in
-                for row in r {
-                    let mean = st[2 * row], rstd = st[2 * row + 1]
-                    let gg = pg + row * d, xx = pxx + row * d, oo = po + row * d
-                    var s1: Float = 0, s2: Float = 0
-                    for i in 0..<d {
-                        let gh = gg[i] * (pww?[i] ?? 1)
-                        s1 += gh
-                        s2 += gh * (xx[i] - mean) * rstd
-                    }
-                    let a = s1 / Float(d), b = s2 / Float(d)
-                    for i in 0..<d {
-                        let xhat = (xx[i] - mean) * rstd
-                        oo[i] = rstd * (gg[i] * (pww?[i] ?? 1) - a - xhat * b)
-                    }
-                }
-            }
-            return gx
-        } : nil]
-        if let weight {
-            pullbacks.append(weight.requiresGrad ? { g in
-                // x̂ recomputed from the saved statistics, then summed over rows.
-                let xhat = Tensor(uninitializedShape: dx.shape)
-                let pxx = dx.ptr, st = statsT.ptr, po = xhat.ptr
-                Parallel.forRange(rows, grain: max(1, elementwiseGrain / max(d, 1))) { r in
-                    for row in r {
-                        let mean = st[2 * row], rstd = st[2 * row + 1]
-                        for i in 0..<d { po[row * d + i] = (pxx[row * d + i] - mean) * rstd }
-                    }
-                }
-                return (g * xhat).sumToShape([d])
-            } : nil)
+        let needX = x.requiresGrad, needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
+        // One pass computes every gradient (x, weight, bias); the pullbacks share it.
+        var cached: (g: Tensor, gx: Tensor?, gw: Tensor?, gb: Tensor?)? = nil
+        let all: (Tensor) -> (Tensor?, Tensor?, Tensor?) = { g in
+            if let cached, cached.g === g { return (cached.gx, cached.gw, cached.gb) }
+            let r = layerNormBackward(g, dx, stats: statsT, weight: dw, rows: rows, d: d, needX: needX, needW: needW, needB: needB)
+            cached = (g, r.0, r.1, r.2)
+            return r
         }
-        if let bias { pullbacks.append(bias.requiresGrad ? { g in g.sumToShape([d]) } : nil) }
+        var pullbacks: [((Tensor) -> Tensor)?] = [needX ? { g in all(g).0! } : nil]
+        if weight != nil { pullbacks.append(needW ? { g in all(g).1! } : nil) }
+        if bias != nil { pullbacks.append(needB ? { g in all(g).2! } : nil) }
         out.record("layerNorm", inputs, pullbacks)
     }
     return out
+}
+
+/// Layer-norm gradients in one pass over the rows: dx, and the weight and bias gradients summed
+/// over rows (per-chunk partial sums added in chunk order, so the result does not depend on
+/// which thread ran a chunk).
+private func layerNormBackward(_ g: Tensor, _ x: Tensor, stats: Tensor, weight: Tensor?, rows: Int, d: Int,
+                               needX: Bool, needW: Bool, needB: Bool) -> (Tensor?, Tensor?, Tensor?) {
+    let gx = needX ? Tensor(uninitializedShape: x.shape) : nil
+    let gw = needW ? Tensor.zeros([d]) : nil, gb = needB ? Tensor.zeros([d]) : nil
+    let chunks = Parallel.threadCount == 1 ? 1 : min(4 * Parallel.threadCount, max(1, rows * d / elementwiseGrain))
+    let partials = (needW || needB) ? TensorStorage(zeroedCount: chunks * 2 * d) : nil
+    let pg = g.ptr, px = x.ptr, st = stats.ptr, pw = weight?.ptr, po = gx?.ptr
+    Parallel.forEach(chunks) { c in
+        let lo = rows * c / chunks, hi = rows * (c + 1) / chunks
+        if lo >= hi { return }
+        let pgw = needW ? partials!.base + c * 2 * d : nil, pgb = needB ? partials!.base + c * 2 * d + d : nil
+        let off = lo * d
+        if VectorKernels.layerNormBackward(pg + off, px + off, stats: st + 2 * lo, weight: pw, rows: hi - lo, d: d,
+                                           gx: po.map { $0 + off }, gw: pgw, gb: pgb) { return }
+        for row in lo..<hi {
+            let mean = st[2 * row], rstd = st[2 * row + 1]
+            let gg = pg + row * d, xx = px + row * d
+            if let po {
+                var s1: Float = 0, s2: Float = 0
+                for i in 0..<d {
+                    let gh = gg[i] * (pw?[i] ?? 1)
+                    s1 += gh
+                    s2 += gh * ((xx[i] - mean) * rstd)
+                }
+                let a = s1 / Float(d), b = s2 / Float(d), oo = po + row * d
+                for i in 0..<d {
+                    let gh = gg[i] * (pw?[i] ?? 1)
+                    oo[i] = rstd * (gh - a - ((xx[i] - mean) * rstd) * b)
+                }
+            }
+            if let pgw { for i in 0..<d { pgw[i] += gg[i] * ((xx[i] - mean) * rstd) } }
+            if let pgb { for i in 0..<d { pgb[i] += gg[i] } }
+        }
+    }
+    if let partials {
+        for c in 0..<chunks {
+            let p = partials.base + c * 2 * d
+            if let gw { for i in 0..<d { gw.ptr[i] += p[i] } }
+            if let gb { for i in 0..<d { gb.ptr[i] += p[d + i] } }
+        }
+    }
+    return (gx, gw, gb)
 }

@@ -259,6 +259,19 @@ enum VectorKernels {
         return false
     }
 
+    /// Layer-norm backward over `rows` rows of width `d` (see `t2v_layernorm_backward_avx512`):
+    /// writes gx and adds the rows' weight and bias gradients into gw and gb (each optional);
+    /// false without AVX-512.
+    @inline(__always)
+    static func layerNormBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, stats: UnsafePointer<Float>,
+                                  weight: UnsafePointer<Float>?, rows: Int, d: Int, gx: UnsafeMutablePointer<Float>?,
+                                  gw: UnsafeMutablePointer<Float>?, gb: UnsafeMutablePointer<Float>?) -> Bool {
+        #if arch(x86_64)
+        if available { t2v_layernorm_backward_avx512(g, x, stats, weight, rows, d, gx, gw, gb); return true }
+        #endif
+        return false
+    }
+
     /// gx = g · GELU′(x) over n floats; false without AVX-512.
     @inline(__always)
     static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {

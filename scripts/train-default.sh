@@ -10,8 +10,9 @@
 # gitignored). Knobs: CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
-# REPORT=1 (after shipping: distil the student one more round to 4 steps and write
-# samples/REPORT.md with the 64-step teacher, that 4-step student and the ablation; about 40 min).
+# REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
+# (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
+# ablation; about 50 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
@@ -20,6 +21,7 @@ DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}
 GUIDANCE=${GUIDANCE:-3}
+DISTILL4_STEPS=${DISTILL4_STEPS:-600}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
@@ -85,7 +87,7 @@ if [ "$REPORT" = 1 ]; then
     # The shipped student already carries the guidance, so this round distils its branch alone
     # (`distill` records the product of both scales).
     [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill --teacher "$WORK/student.safetensors" \
-        --data "$WORK/dataset" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL_STEPS" --batch 4 \
+        --data "$WORK/dataset" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
         --lr 5e-5 --seed 3 -o "$WORK/student-4steps.safetensors"
     "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \
         --students "$WORK/student-4steps.safetensors" --ablation "$WORK/ablation.safetensors" \

@@ -7,7 +7,7 @@ Rounds alternate between the engines; each round reports every timed repetition 
 warm-up). Used by bench/run; standalone:
 
     swift build -c release --product t2v-bench
-    python3 bench/denoiser_bench.py [--model weights/t2v-default.safetensors] [--rounds 3] [--repeats 3] [--threads 2]
+    python3 bench/denoiser_bench.py [--model weights/t2v-default.safetensors] [--rounds 3] [--repeats 3] [--threads 2] [--parts]
 """
 import argparse
 import json
@@ -49,15 +49,26 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2):
     xt, target, textt = torch.randn(shape(train_batch)), torch.randn(shape(train_batch)), torch.randn(train_batch, c.textDim)
     tt = torch.tensor([100 + 200 * i for i in range(train_batch)])
     train = []
+    global LAST_TORCH_PARTS
+    LAST_TORCH_PARTS = [[], [], []]  # forward with the graph, backward, optimizer (ms)
     for i in range(repeats + 1):
         t0 = time.perf_counter()
         loss = ((model(xt, tt, textt) - target) ** 2).mean()
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        t3 = time.perf_counter()
         if i:
-            train.append((time.perf_counter() - t0) * 1e3)
+            train.append((t3 - t0) * 1e3)
+            for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+                LAST_TORCH_PARTS[k].append(d * 1e3)
     return fwd, train, sum(p.numel() for p in model.parameters())
+
+
+LAST_TORCH_PARTS = [[], [], []]
+LAST_SWIFT_PARTS = [[], [], []]
 
 
 def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN):
@@ -66,6 +77,8 @@ def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, 
                           "--repeats", str(repeats), "--forward-batch", str(forward_batch),
                           "--train-batch", str(train_batch)], check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
+    global LAST_SWIFT_PARTS
+    LAST_SWIFT_PARTS = [row.get(k, []) for k in ("train_forward_ms", "train_backward_ms", "train_optimizer_ms")]
     return row["forward_ms"], row["train_ms"], row["params"]
 
 
@@ -85,15 +98,20 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="threads on both sides (default 2, the machine's cores)")
+    ap.add_argument("--parts", action="store_true",
+                    help="also print the training step's parts (forward with the graph, backward, optimizer), fastest repetition")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or default_model(tmp)
         res = {"swift": ([], []), "torch": ([], [])}
+        parts = {"swift": [[], [], []], "torch": [[], [], []]}
         for r in range(args.rounds):
             for side in (["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]):
                 f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats, threads=args.threads)
                 res[side][0].extend(f)
                 res[side][1].extend(t)
+                for k, xs in enumerate(LAST_SWIFT_PARTS if side == "swift" else LAST_TORCH_PARTS):
+                    parts[side][k].extend(xs)
     for i, what in enumerate(["CFG-pair forward (batch 2)", "train step (batch 4)"]):
         s, p = statistics.median(res["swift"][i]), statistics.median(res["torch"][i])
         # The fastest repetition too: on a shared machine noise only ever adds time, so the
@@ -101,6 +119,10 @@ def main():
         sb, pb = min(res["swift"][i]), min(res["torch"][i])
         print(f"{what}, {args.threads} thread(s): Swift {s:.0f} ms, PyTorch {p:.0f} ms, ratio PyTorch/Swift {p / s:.2f}"
               f" (fastest: {sb:.0f} vs {pb:.0f} ms, {pb / sb:.2f})")
+    if args.parts:
+        for k, name in enumerate(["forward with the graph", "backward", "optimizer"]):
+            sb, pb = min(parts["swift"][k]), min(parts["torch"][k])
+            print(f"  training step part, {name}: Swift {sb:.0f} ms, PyTorch {pb:.0f} ms (fastest), ratio {pb / sb:.2f}")
 
 
 if __name__ == "__main__":

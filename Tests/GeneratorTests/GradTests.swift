@@ -77,6 +77,31 @@ final class GradTests: XCTestCase {
         checkGradients([z, zg, zb]) { layerNorm($0[0], weight: $0[1], bias: $0[2]) }
         checkGradients([z]) { layerNorm($0[0], weight: nil, bias: nil) }
         checkGradients([z, zb]) { layerNorm($0[0], weight: nil, bias: $0[1]) }
+        // The fused norm + FiLM + SiLU, with and without FiLM and affine parameters.
+        let s = randomTensor([2, 4], seed: 50, scale: 0.5), t = randomTensor([2, 4], seed: 51)
+        checkGradients([x, g, b, s, t], "groupNormSiLU FiLM") {
+            groupNormSiLU($0[0], groups: 2, weight: $0[1], bias: $0[2], scale: $0[3], shift: $0[4])
+        }
+        checkGradients([x, g, b], "groupNormSiLU") { groupNormSiLU($0[0], groups: 2, weight: $0[1], bias: $0[2]) }
+        checkGradients([x], "groupNormSiLU plain") { groupNormSiLU($0[0], groups: 4, weight: nil, bias: nil) }
+    }
+
+    /// The fused op equals the unfused ops it replaces (SiLU(GroupNorm(x) · (1 + s) + t), each
+    /// checked against PyTorch in OpsParityTests), output and every gradient, on a size whose
+    /// rows are not a multiple of the vector width.
+    func testGroupNormSiLUMatchesTheUnfusedOps() {
+        let (n, c, h, w) = (3, 8, 5, 7)
+        let x = randomTensor([n, c, h, w], seed: 52, scale: 2), g = randomTensor([c], seed: 53), b = randomTensor([c], seed: 54)
+        let s = randomTensor([n, c], seed: 55, scale: 0.5), t = randomTensor([n, c], seed: 56)
+        let up = randomTensor([n, c, h, w], seed: 57, requiresGrad: false)
+        let fused = groupNormSiLU(x, groups: 4, weight: g, bias: b, scale: s, shift: t)
+        (fused * up).sum().backward()
+        let grads = [x, g, b, s, t].map { $0.grad!.toArray() }
+        for p in [x, g, b, s, t] { p.zeroGrad() }
+        let unfused = (groupNorm(x, groups: 4, weight: g, bias: b) * (s.reshaped([n, c, 1, 1]) + 1) + t.reshaped([n, c, 1, 1])).silu()
+        (unfused * up).sum().backward()
+        assertClose(fused.toArray(), unfused.toArray(), rtol: 1e-5, atol: 1e-5)
+        for (i, p) in [x, g, b, s, t].enumerated() { assertClose(grads[i], p.grad!.toArray(), rtol: 1e-4, atol: 1e-4) }
     }
 
     func testSoftmax() {

@@ -16,6 +16,9 @@ final class OverfitTests: XCTestCase {
     /// 5-8 missed the bars (a sample at SSIM 0.39, the student at -0.10); at 6000 all four pass
     /// with margin (own-clip SSIM >= 0.93, the student's >= 0.90; loss 0.009-0.012).
     static let steps = 6000
+    /// The training seed (5). `T2V_OVERFIT_SEED=N` overrides it, to check that a kernel change
+    /// keeps the recipe passing on other trajectories (e.g. seeds 5-8).
+    static let trainingSeed = UInt64(ProcessInfo.processInfo.environment["T2V_OVERFIT_SEED"] ?? "") ?? 5
 
     private static var trained = [Bool: VideoDenoiser]()
 
@@ -33,7 +36,7 @@ final class OverfitTests: XCTestCase {
         config.warmupSteps = 20
         config.totalSteps = steps
         config.conditionDropout = 0
-        config.seed = 5
+        config.seed = trainingSeed
         let trainer = try Trainer(model: model, config: config)
         let clips = Fix.clips(), prompts = Fix.prompts()
         let start = Date()

@@ -29,16 +29,14 @@ final class ResBlock: Module {
 
     /// `x`: `[N, C_in, H, W]`; `emb`: `[N, E]`. Returns `[N, C_out, H, W]`.
     func callAsFunction(_ x: Tensor, _ emb: Tensor) -> Tensor {
-        let n = x.shape[0], c = outChannels
+        let c = outChannels
         // First convolution.
-        var h = conv1(norm1(x).silu())
-        // FiLM from the embedding.
+        var h = conv1(norm1.silu(x))
+        // FiLM from the embedding, fused with the second norm and activation.
         let scaleShift = film(emb.silu())
-        let scale = scaleShift.slice(axis: 1, 0..<c).reshaped([n, c, 1, 1])
-        let shift = scaleShift.slice(axis: 1, c..<2 * c).reshaped([n, c, 1, 1])
-        h = norm2(h) * (scale + 1) + shift
+        let scale = scaleShift.slice(axis: 1, 0..<c), shift = scaleShift.slice(axis: 1, c..<2 * c)
         // Second convolution and residual.
-        h = conv2(h.silu())
+        h = conv2(norm2.silu(h, scale: scale, shift: shift))
         return (skip?(x) ?? x) + h
     }
 }

@@ -175,7 +175,7 @@ public final class VideoDenoiser: Module {
         }
 
         // Output.
-        hidden = convOut(normOut(hidden).silu())
+        hidden = convOut(normOut.silu(hidden))
         return hidden.reshaped([b, f, ch, h, w])
     }
 

@@ -24,4 +24,10 @@ public final class GroupNorm: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         groupNorm(x, groups: groups, weight: weight?.value, bias: bias?.value, eps: eps)
     }
+
+    /// SiLU(norm(x) · (1 + scale) + shift) in one fused op (`groupNormSiLU`); scale and shift
+    /// `[N, C]`, both or neither.
+    public func silu(_ x: Tensor, scale: Tensor? = nil, shift: Tensor? = nil) -> Tensor {
+        groupNormSiLU(x, groups: groups, weight: weight?.value, bias: bias?.value, scale: scale, shift: shift, eps: eps)
+    }
 }

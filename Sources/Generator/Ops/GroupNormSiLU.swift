@@ -98,40 +98,13 @@ public func groupNormSiLU(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tenso
     var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
         let (dz, sums) = backward(g)
         let gx = Tensor(uninitializedShape: dx.shape)
-        let pdz = dz.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr, pss = ds?.ptr, psum = sums.ptr
-        Parallel.forRange(batch * groups, grain: grain) { r in
-            for ng in r {
-                let base = ng * groupSize, grp = ng % groups, n = ng / groups
-                let mean = st[2 * ng], rstd = st[2 * ng + 1]
-                // Means over the group of dx̂ and dx̂·x̂, with dx̂ = dz (1 + s) γ.
-                var m1: Float = 0, m2: Float = 0
-                for cc in 0..<cpg {
-                    let ch = grp * cpg + cc, nc = n * c + ch
-                    let k = (pww?[ch] ?? 1) * (1 + (pss?[nc] ?? 0))
-                    m1 += psum[2 * nc] * k
-                    m2 += psum[2 * nc + 1] * k
-                }
-                let a = m1 / Float(groupSize), b = m2 / Float(groupSize)
-                for cc in 0..<cpg {
-                    let ch = grp * cpg + cc, nc = n * c + ch
-                    let k = (pww?[ch] ?? 1) * (1 + (pss?[nc] ?? 0))
-                    let gg = pdz + base + cc * spatial, xx = pxx + base + cc * spatial, oo = po + base + cc * spatial
-                    // dx = rstd (dz k − a − x̂ b) = c1 dz + c2 x + c3
-                    let c1 = rstd * k, c2 = -rstd * rstd * b, c3 = rstd * (rstd * mean * b - a)
-                    for i in 0..<spatial { oo[i] = c1 * gg[i] + c2 * xx[i] + c3 }
-                }
-            }
-        }
+        groupNormInputGradient(dz.ptr, x: dx.ptr, stats: statsT.ptr, sums: sums.ptr, batch: batch, channels: c,
+                               groups: groups, spatial: spatial, gamma: dw?.ptr, film: ds?.ptr, into: gx.ptr)
         return gx
     } : nil]
     // dγ and dβ: Σ_n (1 + s) S2 and Σ_n (1 + s) S1.
     let reduceBatch: (Tensor, Int) -> Tensor = { sums, which in
-        let out = Tensor.zeros([c])
-        let psum = sums.ptr, po = out.ptr, pss = ds?.ptr
-        for n in 0..<batch {
-            for ch in 0..<c { po[ch] += psum[2 * (n * c + ch) + which] * (1 + (pss?[n * c + ch] ?? 0)) }
-        }
-        return out
+        groupNormParameterGradient(sums.ptr, which, batch: batch, channels: c, film: ds?.ptr)
     }
     if let weight { pullbacks.append(weight.requiresGrad ? { g in reduceBatch(backward(g).sums, 1) } : nil) }
     if let bias { pullbacks.append(bias.requiresGrad ? { g in reduceBatch(backward(g).sums, 0) } : nil) }

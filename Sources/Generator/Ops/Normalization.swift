@@ -83,36 +83,13 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
         var pullbacks: [((Tensor) -> Tensor)?] = [x.requiresGrad ? { g in
             let sums = channelSums(g)
             let gx = Tensor(uninitializedShape: dx.shape)
-            let pg = g.ptr, pxx = dx.ptr, st = statsT.ptr, po = gx.ptr, pww = dw?.ptr, ps = sums.ptr
-            Parallel.forRange(batch * groups, grain: max(1, elementwiseGrain / max(groupSize, 1))) { r in
-                for ng in r {
-                    let base = ng * groupSize, grp = ng % groups, n = ng / groups
-                    let mean = st[2 * ng], rstd = st[2 * ng + 1]
-                    // Means over the group of dx̂ and dx̂·x̂, with dx̂ = dy·γ.
-                    var m1: Float = 0, m2: Float = 0
-                    for cc in 0..<cpg {
-                        let ch = grp * cpg + cc, gamma = pww?[ch] ?? 1
-                        m1 += ps[2 * (n * c + ch)] * gamma
-                        m2 += ps[2 * (n * c + ch) + 1] * gamma
-                    }
-                    let a = m1 / Float(groupSize), b = m2 / Float(groupSize)
-                    for cc in 0..<cpg {
-                        let gamma = pww?[grp * cpg + cc] ?? 1
-                        let gg = pg + base + cc * spatial, xx = pxx + base + cc * spatial, oo = po + base + cc * spatial
-                        // dx = rstd·(dy·γ − a − x̂·b) = c1·dy + c2·x + c3
-                        let c1 = rstd * gamma, c2 = -rstd * rstd * b, c3 = rstd * (rstd * mean * b - a)
-                        for i in 0..<spatial { oo[i] = c1 * gg[i] + c2 * xx[i] + c3 }
-                    }
-                }
-            }
+            groupNormInputGradient(g.ptr, x: dx.ptr, stats: statsT.ptr, sums: sums.ptr, batch: batch, channels: c,
+                                   groups: groups, spatial: spatial, gamma: dw?.ptr, film: nil, into: gx.ptr)
             return gx
         } : nil]
         // dγ[c] = Σ_n Σdy·x̂, dβ[c] = Σ_n Σdy.
         let reduceBatch: (Tensor, Int) -> Tensor = { sums, which in
-            let out = Tensor.zeros([c])
-            let ps = sums.ptr, po = out.ptr
-            for n in 0..<batch { for ch in 0..<c { po[ch] += ps[2 * (n * c + ch) + which] } }
-            return out
+            groupNormParameterGradient(sums.ptr, which, batch: batch, channels: c, film: nil)
         }
         if let weight {
             pullbacks.append(weight.requiresGrad ? { g in reduceBatch(channelSums(g), 1) } : nil)
@@ -121,6 +98,50 @@ public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, 
             pullbacks.append(bias.requiresGrad ? { g in reduceBatch(channelSums(g), 0) } : nil)
         }
         out.record("groupNorm", inputs, pullbacks)
+    }
+    return out
+}
+
+/// Group norm's input gradient from the per-(n, c) sums S1 = Σ dŷ and S2 = Σ dŷ·x̂ (`sums`,
+/// [N, C, 2]) of the gradient dŷ that reaches the normalised value, where that gradient is
+/// scaled by k = γ[c] · (1 + film[n, c]) before it reaches x̂ (γ and film nil: ones and zeros;
+/// the fused `groupNormSiLU` passes its FiLM scale):
+///   dx = rstd · (dŷ·k − mean_g(S1·k) − x̂ · mean_g(S2·k)) = c1·dŷ + c2·x + c3 per channel.
+func groupNormInputGradient(_ dy: UnsafePointer<Float>, x: UnsafePointer<Float>, stats: UnsafePointer<Float>,
+                            sums: UnsafePointer<Float>, batch: Int, channels c: Int, groups: Int, spatial: Int,
+                            gamma: UnsafePointer<Float>?, film: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+    let cpg = c / groups, groupSize = cpg * spatial
+    Parallel.forRange(batch * groups, grain: max(1, elementwiseGrain / max(groupSize, 1))) { r in
+        for ng in r {
+            let base = ng * groupSize, grp = ng % groups, n = ng / groups
+            let mean = stats[2 * ng], rstd = stats[2 * ng + 1]
+            var m1: Float = 0, m2: Float = 0
+            for cc in 0..<cpg {
+                let ch = grp * cpg + cc, nc = n * c + ch
+                let k = (gamma?[ch] ?? 1) * (1 + (film?[nc] ?? 0))
+                m1 += sums[2 * nc] * k
+                m2 += sums[2 * nc + 1] * k
+            }
+            let a = m1 / Float(groupSize), b = m2 / Float(groupSize)
+            for cc in 0..<cpg {
+                let ch = grp * cpg + cc, nc = n * c + ch
+                let k = (gamma?[ch] ?? 1) * (1 + (film?[nc] ?? 0))
+                let gg = dy + base + cc * spatial, xx = x + base + cc * spatial, oo = out + base + cc * spatial
+                let c1 = rstd * k, c2 = -rstd * rstd * b, c3 = rstd * (rstd * mean * b - a)
+                for i in 0..<spatial { oo[i] = c1 * gg[i] + c2 * xx[i] + c3 }
+            }
+        }
+    }
+}
+
+/// Group norm's weight (`which` 1: Σ_n S2·(1 + film)) or bias (`which` 0: Σ_n S1·(1 + film))
+/// gradient from the per-(n, c) sums of `groupNormInputGradient`.
+func groupNormParameterGradient(_ sums: UnsafePointer<Float>, _ which: Int, batch: Int, channels c: Int,
+                                film: UnsafePointer<Float>?) -> Tensor {
+    let out = Tensor.zeros([c])
+    let po = out.ptr
+    for n in 0..<batch {
+        for ch in 0..<c { po[ch] += sums[2 * (n * c + ch) + which] * (1 + (film?[n * c + ch] ?? 0)) }
     }
     return out
 }

@@ -27,8 +27,9 @@ from t2v_twin import load_denoiser  # noqa: E402
 BIN = os.path.join(ROOT, ".build", "release", "t2v-bench")
 
 
-def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2):
-    """(forward ms list, train-step ms list, parameter count) for the PyTorch twin."""
+def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, parts=None):
+    """(forward ms list, train-step ms list, parameter count) for the PyTorch twin. `parts`, when
+    given, is three lists that get each training step's forward, backward and optimizer ms."""
     torch.set_num_threads(threads)
     torch.manual_seed(3)
     model, _ = load_denoiser(model_path)
@@ -49,8 +50,6 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2):
     xt, target, textt = torch.randn(shape(train_batch)), torch.randn(shape(train_batch)), torch.randn(train_batch, c.textDim)
     tt = torch.tensor([100 + 200 * i for i in range(train_batch)])
     train = []
-    global LAST_TORCH_PARTS
-    LAST_TORCH_PARTS = [[], [], []]  # forward with the graph, backward, optimizer (ms)
     for i in range(repeats + 1):
         t0 = time.perf_counter()
         loss = ((model(xt, tt, textt) - target) ** 2).mean()
@@ -62,23 +61,20 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2):
         t3 = time.perf_counter()
         if i:
             train.append((t3 - t0) * 1e3)
-            for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2)):
-                LAST_TORCH_PARTS[k].append(d * 1e3)
+            for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2) if parts is not None else ()):
+                parts[k].append(d * 1e3)
     return fwd, train, sum(p.numel() for p in model.parameters())
 
 
-LAST_TORCH_PARTS = [[], [], []]
-LAST_SWIFT_PARTS = [[], [], []]
-
-
-def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN):
-    """(forward ms list, train-step ms list, parameter count) for the Swift engine."""
+def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN, parts=None):
+    """(forward ms list, train-step ms list, parameter count) for the Swift engine; `parts` as in
+    torch_times."""
     out = subprocess.run([binary, "denoiser-time", "--model", model_path, "--threads", str(threads),
                           "--repeats", str(repeats), "--forward-batch", str(forward_batch),
                           "--train-batch", str(train_batch)], check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
-    global LAST_SWIFT_PARTS
-    LAST_SWIFT_PARTS = [row.get(k, []) for k in ("train_forward_ms", "train_backward_ms", "train_optimizer_ms")]
+    for k, key in enumerate(("train_forward_ms", "train_backward_ms", "train_optimizer_ms") if parts is not None else ()):
+        parts[k].extend(row[key])
     return row["forward_ms"], row["train_ms"], row["params"]
 
 
@@ -107,11 +103,10 @@ def main():
         parts = {"swift": [[], [], []], "torch": [[], [], []]}
         for r in range(args.rounds):
             for side in (["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]):
-                f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats, threads=args.threads)
+                f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats, threads=args.threads,
+                                                                              parts=parts[side])
                 res[side][0].extend(f)
                 res[side][1].extend(t)
-                for k, xs in enumerate(LAST_SWIFT_PARTS if side == "swift" else LAST_TORCH_PARTS):
-                    parts[side][k].extend(xs)
     for i, what in enumerate(["CFG-pair forward (batch 2)", "train step (batch 4)"]):
         s, p = statistics.median(res["swift"][i]), statistics.median(res["torch"][i])
         # The fastest repetition too: on a shared machine noise only ever adds time, so the

@@ -22,12 +22,7 @@ import Foundation
 /// - Returns: the shape of `x`.
 public func groupNormSiLU(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, scale: Tensor? = nil, shift: Tensor? = nil,
                           eps: Float = 1e-5) -> Tensor {
-    precondition(x.rank >= 2 && groups > 0 && x.shape[1] % groups == 0,
-                 "groupNormSiLU: \(x.shape[1 < x.rank ? 1 : 0]) channels of \(x.shape) not divisible into \(groups) groups")
-    let batch = x.shape[0], c = x.shape[1], spatial = x.count / max(batch * c, 1)
-    let cpg = c / groups, groupSize = cpg * spatial
-    if let weight { precondition(weight.shape == [c], "groupNormSiLU: weight \(weight.shape) should be [\(c)]") }
-    if let bias { precondition(bias.shape == [c], "groupNormSiLU: bias \(bias.shape) should be [\(c)]") }
+    let (batch, c, spatial, cpg, groupSize) = groupNormGeometry("groupNormSiLU", x, groups: groups, weight: weight, bias: bias)
     precondition((scale == nil) == (shift == nil), "groupNormSiLU: give both scale and shift, or neither")
     if let scale { precondition(scale.shape == [batch, c], "groupNormSiLU: scale \(scale.shape) should be [\(batch), \(c)]") }
     if let shift { precondition(shift.shape == [batch, c], "groupNormSiLU: shift \(shift.shape) should be [\(batch), \(c)]") }

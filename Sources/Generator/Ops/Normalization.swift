@@ -22,6 +22,19 @@ func meanRstd(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float)
     return (mean, 1 / (v / Float(n) + eps).squareRoot())
 }
 
+/// Checks a group-norm input `[N, C, ...]` (C divisible by `groups`) and its `[C]` affine
+/// parameters; returns N, C, the positions per channel, the channels per group and the values
+/// per group. `op` names the caller in the messages.
+func groupNormGeometry(_ op: String, _ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?)
+    -> (batch: Int, c: Int, spatial: Int, cpg: Int, groupSize: Int) {
+    precondition(x.rank >= 2 && groups > 0 && x.shape[1] % groups == 0,
+                 "\(op): \(x.shape[1 < x.rank ? 1 : 0]) channels of \(x.shape) not divisible into \(groups) groups")
+    let batch = x.shape[0], c = x.shape[1], spatial = x.count / max(batch * c, 1)
+    if let weight { precondition(weight.shape == [c], "\(op): weight \(weight.shape) should be [\(c)]") }
+    if let bias { precondition(bias.shape == [c], "\(op): bias \(bias.shape) should be [\(c)]") }
+    return (batch, c, spatial, c / groups, c / groups * spatial)
+}
+
 /// Group normalisation (PyTorch `group_norm`): statistics over each group of C/groups
 /// channels and all positions, then a per-channel affine map.
 /// - Parameters:
@@ -29,12 +42,7 @@ func meanRstd(_ p: UnsafePointer<Float>, _ n: Int, eps: Float) -> (Float, Float)
 ///   - weight, bias: `[C]` or nil (identity affine).
 ///   - eps: added to the variance.
 public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
-    precondition(x.rank >= 2 && groups > 0 && x.shape[1] % groups == 0,
-                 "groupNorm: \(x.shape[1 < x.rank ? 1 : 0]) channels of \(x.shape) not divisible into \(groups) groups")
-    let batch = x.shape[0], c = x.shape[1], spatial = x.count / max(batch * c, 1)
-    let cpg = c / groups, groupSize = cpg * spatial
-    if let weight { precondition(weight.shape == [c], "groupNorm: weight \(weight.shape) should be [\(c)]") }
-    if let bias { precondition(bias.shape == [c], "groupNorm: bias \(bias.shape) should be [\(c)]") }
+    let (batch, c, spatial, cpg, groupSize) = groupNormGeometry("groupNorm", x, groups: groups, weight: weight, bias: bias)
     let out = Tensor(uninitializedShape: x.shape)
     let stats = TensorStorage(uninitializedCount: batch * groups * 2)
     let px = x.ptr, py = out.ptr, ps = stats.base

@@ -387,5 +387,127 @@ static inline T2V_AVX512 void t2v_layernorm_backward_avx512(
         }
     }
 }
+// s in all 16 lanes (one vbroadcastss; `zero + s` would add a vaddss, since −0 + 0 ≠ −0).
+static inline __attribute__((always_inline)) T2V_AVX512 t2v_f32x16 t2v_splat16(float s) {
+    return (t2v_f32x16){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
+}
+
+// ---- Direct stride-1 convolution over a zero-padded image (ShiftedConv's layout) ----
+// Xp holds cin channels of one padded image, channel c at xp + c·cs; an output column j (in
+// padded-width coordinates) of tap t reads xp[c·cs + off[t] + j].
+
+// One 8-row × (16·NV)-column tile of Y' = Σ_t Σ_c W[t][o][c] · Xp[c, off[t] + j]; accumulates
+// over every tap and channel in registers and stores the tile once.
+static inline __attribute__((always_inline)) T2V_AVX512 void t2v_conv_tile_8xnv(
+    const float *xp, long cs, long cin, const float *wb, const long *off, long taps, float *y, long ldy,
+    const int nv) {
+    const t2v_f32x16 zero = {0};
+    t2v_f32x16 acc[8][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < 2; v++) acc[r][v] = zero;
+    }
+    for (long t = 0; t < taps; t++) {
+        const float *xt = xp + off[t];
+        const float *wt = wb + t * cin * 8;
+        for (long c = 0; c < cin; c++) {
+            const float *xc = xt + c * cs;
+            const float *w = wt + c * 8;
+            t2v_f32x16 x0 = *(const t2v_f32x16 *)xc;
+            t2v_f32x16 x1 = nv > 1 ? *(const t2v_f32x16 *)(xc + 16) : zero;
+#pragma clang loop unroll(full)
+            for (int r = 0; r < 8; r++) {
+                t2v_f32x16 b = t2v_splat16(w[r]);
+                acc[r][0] = __builtin_elementwise_fma(b, x0, acc[r][0]);
+                if (nv > 1) acc[r][1] = __builtin_elementwise_fma(b, x1, acc[r][1]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 8; r++) {
+        *(t2v_f32x16 *)(y + r * ldy) = acc[r][0];
+        if (nv > 1) *(t2v_f32x16 *)(y + r * ldy + 16) = acc[r][1];
+    }
+}
+
+// Y'[o, j] = Σ_t Σ_c W[t][o][c] · xp[c·cs + off[t] + j] for o < cout (a multiple of 8) and
+// j < ncols (a multiple of 16), into y (row stride ldy). wpk is the weight packed
+// [cout/8][taps][cin][8]. Reads xp up to index (cin−1)·cs + off[taps−1] + ncols − 1.
+// Column blocks of 32 outside, output-channel blocks inside: a block's input columns stay in
+// L1 across all blocks of output channels.
+static inline T2V_AVX512 void t2v_conv_direct_avx512(
+    const float *xp, long cs, long cin, const float *wpk, long cout, const long *off, long taps,
+    float *y, long ldy, long ncols) {
+    for (long j0 = 0; j0 < ncols; j0 += 32) {
+        const int two = j0 + 32 <= ncols;
+        for (long ob = 0; ob < cout / 8; ob++) {
+            const float *wb = wpk + ob * taps * cin * 8;
+            float *yb = y + ob * 8 * ldy + j0;
+            if (two) t2v_conv_tile_8xnv(xp + j0, cs, cin, wb, off, taps, yb, ldy, 2);
+            else t2v_conv_tile_8xnv(xp + j0, cs, cin, wb, off, taps, yb, ldy, 1);
+        }
+    }
+}
+
+// One 4-row × (16·NV)-column tile of the weight gradient of tap `off`, over columns [j0, j1):
+// gw[o][c] += Σ_j g[o·ldg + j] · xt[(j + off)·ldx + c].
+static inline __attribute__((always_inline)) T2V_AVX512 void t2v_conv_wgrad_tile(
+    const float *g, long ldg, const float *xt, long ldx, long off, long j0, long j1, float *gw, long ldw,
+    const int nv) {
+    const t2v_f32x16 zero = {0};
+    t2v_f32x16 acc[4][4];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < 4; v++) if (v < nv) acc[r][v] = *(const t2v_f32x16 *)(gw + r * ldw + 16 * v);
+    }
+    for (long j = j0; j < j1; j++) {
+        const float *xr = xt + (j + off) * ldx;
+        t2v_f32x16 x[4];
+#pragma clang loop unroll(full)
+        for (int v = 0; v < 4; v++) if (v < nv) x[v] = *(const t2v_f32x16 *)(xr + 16 * v);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 4; r++) {
+            const float s = g[r * ldg + j];
+#pragma clang loop unroll(full)
+            for (int v = 0; v < 4; v++) if (v < nv) acc[r][v] = __builtin_elementwise_fma(t2v_splat16(s), x[v], acc[r][v]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 4; r++) {
+#pragma clang loop unroll(full)
+        for (int v = 0; v < 4; v++) if (v < nv) *(t2v_f32x16 *)(gw + r * ldw + 16 * v) = acc[r][v];
+    }
+}
+
+// Weight gradient of a direct convolution, tap-major: for every tap t, output channel o < cout
+// (a multiple of 4) and input channel c < cin (a multiple of 16),
+//   gw[t·ldt + o·cin + c] += Σ_{j < ncols} g[o·ldg + j] · xt[(j + off[t])·cin + c],
+// where xt is the padded image channel-last ([padded position][cin]) and g is dY' (zero in the
+// garbage columns). Columns in blocks of 64 outside, so the block's rows of xt stay in L1
+// across taps and tiles; the sums over j run in column order within each block, blocks in order.
+static inline T2V_AVX512 void t2v_conv_wgrad_avx512(
+    const float *g, long ldg, long cout, const float *xt, long cin, const long *off, long taps,
+    float *gw, long ldt, long ncols) {
+    for (long j0 = 0; j0 < ncols; j0 += 64) {
+        const long j1 = j0 + 64 < ncols ? j0 + 64 : ncols;
+        for (long c0 = 0; c0 < cin; c0 += 64) {
+            const long nv = (cin - c0) / 16 < 4 ? (cin - c0) / 16 : 4;
+            for (long o0 = 0; o0 < cout; o0 += 4) {
+                for (long t = 0; t < taps; t++) {
+                    float *w = gw + t * ldt + o0 * cin + c0;
+                    const float *gr = g + o0 * ldg;
+                    switch (nv) {
+                    case 4: t2v_conv_wgrad_tile(gr, ldg, xt + c0, cin, off[t], j0, j1, w, cin, 4); break;
+                    case 3: t2v_conv_wgrad_tile(gr, ldg, xt + c0, cin, off[t], j0, j1, w, cin, 3); break;
+                    case 2: t2v_conv_wgrad_tile(gr, ldg, xt + c0, cin, off[t], j0, j1, w, cin, 2); break;
+                    default: t2v_conv_wgrad_tile(gr, ldg, xt + c0, cin, off[t], j0, j1, w, cin, 1); break;
+                    }
+                }
+            }
+        }
+    }
+}
 #endif
 #endif

@@ -72,10 +72,15 @@ final class OpsParityTests: XCTestCase {
 
     /// Stride-1 kernels take the shifted-GEMM path (no im2col): rectangular kernels and images,
     /// padding smaller and larger than "same", one image (panel-parallel GEMMs) and nine
-    /// (image-parallel), forward and both gradients against direct loops in Double.
+    /// (image-parallel), forward and both gradients against direct loops in Double. The last five
+    /// take the AVX-512 direct kernels where the CPU has them: output channels in blocks of 8
+    /// (forward), and with "same" padding and input channels in blocks of 16 the backward too;
+    /// Hout·Wp of 35 and 12 columns exercise the padded row stride (a multiple of 16).
     func testShiftedConvolutionMatchesDirectLoops() {
         let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, kh: Int, kw: Int, p: Int)] = [
             (1, 5, 4, 7, 11, 3, 1, 1), (9, 3, 6, 6, 5, 5, 5, 2), (2, 4, 3, 9, 4, 2, 3, 0), (9, 2, 2, 5, 5, 3, 3, 3),
+            (1, 16, 8, 6, 5, 3, 3, 1), (9, 32, 16, 5, 5, 5, 5, 2), (5, 48, 24, 3, 2, 3, 3, 1), (3, 5, 8, 4, 4, 3, 3, 1),
+            (2, 16, 8, 5, 5, 3, 3, 0),
         ]
         for (i, c) in cases.enumerated() {
             let x = randomTensor([c.n, c.cin, c.h, c.w], seed: 60 + UInt64(i))

@@ -120,12 +120,17 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
     let px = x.ptr, py = out.ptr, pw = weight.ptr, pb = bias?.ptr
     // Stride-1 kernels larger than 1×1: shifted GEMMs over a padded copy (no im2col).
     let shifted = ShiftedConv.applies(geo) ? ShiftedConv(geo, cout: cout) : nil
-    let tapWeights = shifted?.tapMajor(pw)
+    // The direct kernel's packing, or tap-major for one GEMM per tap.
+    let tapWeights = shifted.map { $0.direct ? $0.packed(pw) : $0.tapMajor(pw) }
     let forwardShifted = { (sc: ShiftedConv, wt: TensorStorage, images: Range<Int>, inner: Bool) in
         let xp = TensorStorage(zeroedCount: sc.paddedCount), yp = TensorStorage(uninitializedCount: sc.outCount)
         for img in images {
             sc.pad(px + img * inImage, into: xp.base)
-            sc.forwardGemms(xp.base, weights: wt.base, into: yp.base, parallel: inner)
+            if sc.direct {
+                sc.directForward(xp.base, packed: wt.base, into: yp.base, parallel: inner)
+            } else {
+                sc.forwardGemms(xp.base, weights: wt.base, into: yp.base, parallel: inner)
+            }
             sc.copyOut(yp.base, bias: pb, into: py + img * outImage)
         }
         withExtendedLifetime((xp, yp)) {}
@@ -210,9 +215,48 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
                 }
                 withExtendedLifetime((xp, gyp, gxp)) {}
             }
+            // Direct kernels: dX as the direct forward of dY with the flipped, transposed kernel;
+            // dW from dY (read in dY's padded buffer) and a channel-last copy of X.
+            let transposed = (shifted?.directBackward ?? false) ? shifted?.transposed : nil
+            let backWeights: TensorStorage? = shifted.map { sc in
+                transposed != nil ? (needX ? sc.packedTransposed(pww) : TensorStorage(uninitializedCount: 0)) : sc.tapMajor(pww)
+            }
+            let backwardDirect = { (sc: ShiftedConv, tc: ShiftedConv, wT: TensorStorage, chunk: Int, inner: Bool) in
+                let lo = batch * chunk / chunks, hi = batch * (chunk + 1) / chunks
+                let gyPad = TensorStorage(zeroedCount: tc.paddedCount)
+                let xt = needW ? TensorStorage(zeroedCount: sc.channelLastCount) : nil
+                let gxp = needX ? TensorStorage(uninitializedCount: tc.outCount) : nil
+                let gwt = tapGradients.map { $0.base + chunk * wCount }
+                // dY' in forward coordinates is dY's padded buffer from its first interior value:
+                // the garbage columns land on padding zeros (tc has this conv's padded width).
+                let g = UnsafePointer(gyPad.base + sc.geo.padding * tc.wp + sc.geo.padding)
+                for img in lo..<hi {
+                    tc.pad(pg + img * outImage, into: gyPad.base)
+                    if let xt, let gwt {
+                        sc.padChannelLast(pxx + img * inImage, into: xt.base)
+                        if inner {
+                            Parallel.forRange(cout / 4, grain: 1) { r in
+                                sc.directWeightGradient(g, ldg: tc.channelStride, channelLast: xt.base, into: gwt,
+                                                        rows: (4 * r.lowerBound)..<(4 * r.upperBound))
+                            }
+                        } else {
+                            sc.directWeightGradient(g, ldg: tc.channelStride, channelLast: xt.base, into: gwt, rows: 0..<cout)
+                        }
+                    }
+                    if let gxp, let gx {
+                        tc.directForward(gyPad.base, packed: wT.base, into: gxp.base, parallel: inner)
+                        tc.copyOut(gxp.base, bias: nil, into: gx.ptr + img * inImage)
+                    }
+                }
+                withExtendedLifetime((gyPad, xt, gxp)) {}
+            }
             let backwardImages = { (chunk: Int, inner: Bool) in
-                if let shifted, let tapWeights {
-                    backwardShifted(shifted, tapWeights, chunk, inner)
+                if let shifted, let backWeights {
+                    if let transposed {
+                        backwardDirect(shifted, transposed, backWeights, chunk, inner)
+                    } else {
+                        backwardShifted(shifted, backWeights, chunk, inner)
+                    }
                     return
                 }
                 let lo = batch * chunk / chunks, hi = batch * (chunk + 1) / chunks

@@ -24,6 +24,11 @@ struct ShiftedConv {
     let channelStride: Int
     /// Columns of Y' (Hout·Wp).
     let np: Int
+    /// Row stride of Y' and dY': np rounded up to a multiple of 16, so the direct kernel writes
+    /// whole 16-lane vectors (the extra columns are garbage too).
+    let ld: Int
+    /// Column offset of every tap in the padded image.
+    let offsets: [Int]
 
     /// Whether `geo` takes this path (stride 1 and a kernel bigger than 1×1).
     static func applies(_ geo: ConvGeometry) -> Bool { geo.stride == 1 && geo.kh * geo.kw > 1 }
@@ -35,15 +40,120 @@ struct ShiftedConv {
         hp = geo.h + 2 * geo.padding
         channelStride = hp * wp + geo.kw - 1
         np = geo.hout * wp
+        ld = (np + 15) / 16 * 16
+        let kw = geo.kw, wp = wp
+        offsets = (0..<(geo.kh * geo.kw)).map { ($0 / kw) * wp + $0 % kw }
+    }
+
+    /// Whether the forward pass runs the AVX-512 direct kernel (`VectorKernels.convDirect`)
+    /// instead of one GEMM per tap: it needs output channels in blocks of 8.
+    var direct: Bool { VectorKernels.available && cout % 8 == 0 }
+
+    /// Whether the backward pass runs the direct kernels: the input gradient as the direct
+    /// forward of dY with the flipped, transposed kernel (which needs `transposed`'s padded
+    /// width to equal this one's: a square odd kernel with "same" padding) and the weight
+    /// gradient by `VectorKernels.convWeightGradient` (input channels in blocks of 16).
+    var directBackward: Bool {
+        VectorKernels.available && geo.kh == geo.kw && geo.kh % 2 == 1 && geo.padding == (geo.kh - 1) / 2
+            && geo.cin % 16 == 0 && cout % 8 == 0
+    }
+
+    /// The geometry of the input gradient as a convolution: dY [Cout, Hout, Wout] padded by
+    /// k − 1 − p, convolved with the flipped kernel, gives dX [Cin, H, W].
+    var transposed: ShiftedConv {
+        ShiftedConv(ConvGeometry(cin: cout, h: geo.hout, w: geo.wout, kh: geo.kh, kw: geo.kw, stride: 1,
+                                 padding: geo.kh - 1 - geo.padding), cout: geo.cin)
     }
 
     var taps: Int { geo.kh * geo.kw }
-    /// Elements of one padded image.
-    var paddedCount: Int { geo.cin * channelStride }
+    /// Elements of one padded image, plus 16 spare zeros read by the direct kernel's last
+    /// (garbage) columns past np.
+    var paddedCount: Int { geo.cin * channelStride + 16 }
     /// Elements of one Y' (or dY') buffer.
-    var outCount: Int { cout * np }
+    var outCount: Int { cout * ld }
     /// Column offset of tap `t` in the padded image.
-    @inline(__always) func offset(_ t: Int) -> Int { (t / geo.kw) * wp + t % geo.kw }
+    @inline(__always) func offset(_ t: Int) -> Int { offsets[t] }
+
+    /// The weight [Cout, Cin, kh, kw] packed for the direct kernel, [Cout/8][kh·kw][Cin][8].
+    func packed(_ w: UnsafePointer<Float>) -> TensorStorage {
+        let out = TensorStorage(uninitializedCount: taps * cout * geo.cin)
+        let t = taps, cin = geo.cin, dst = out.base
+        for o in 0..<cout {
+            for c in 0..<cin {
+                let src = w + (o * cin + c) * t
+                for k in 0..<t { dst[((o / 8 * t + k) * cin + c) * 8 + o % 8] = src[k] }
+            }
+        }
+        return out
+    }
+
+    /// The flipped, transposed weight that `transposed` convolves dY with, packed for the
+    /// direct kernel: W'[c][o][tap] = W[o][c][taps − 1 − tap], as [Cin/8][kh·kw][Cout][8].
+    func packedTransposed(_ w: UnsafePointer<Float>) -> TensorStorage {
+        let out = TensorStorage(uninitializedCount: taps * cout * geo.cin)
+        let t = taps, cin = geo.cin, co = cout, dst = out.base
+        for o in 0..<co {
+            for c in 0..<cin {
+                let src = w + (o * cin + c) * t
+                for k in 0..<t { dst[((c / 8 * t + (t - 1 - k)) * co + o) * 8 + c % 8] = src[k] }
+            }
+        }
+        return out
+    }
+
+    /// Y' = direct convolution of one padded image for output-channel blocks `blocks` (of 8),
+    /// into `yp` [Cout, ld].
+    @inline(__always)
+    func directForward(_ xp: UnsafePointer<Float>, packed wpk: UnsafePointer<Float>, into yp: UnsafeMutablePointer<Float>,
+                       blocks: Range<Int>) {
+        offsets.withUnsafeBufferPointer { off in
+            VectorKernels.convDirect(xp, channelStride: channelStride, cin: geo.cin,
+                                     packedWeights: wpk + blocks.lowerBound * 8 * taps * geo.cin, cout: 8 * blocks.count,
+                                     offsets: off.baseAddress!, taps: taps, into: yp + blocks.lowerBound * 8 * ld, ldy: ld,
+                                     columns: ld)
+        }
+    }
+
+    /// Y' for one padded image by the direct kernel, split over output-channel blocks on the
+    /// worker pool when `parallel`.
+    func directForward(_ xp: UnsafePointer<Float>, packed wpk: UnsafePointer<Float>, into yp: UnsafeMutablePointer<Float>,
+                       parallel: Bool) {
+        let blocks = cout / 8
+        if parallel {
+            Parallel.forRange(blocks, grain: 1) { directForward(xp, packed: wpk, into: yp, blocks: $0) }
+        } else {
+            directForward(xp, packed: wpk, into: yp, blocks: 0..<blocks)
+        }
+    }
+
+    /// Elements of one channel-last padded image (`padChannelLast`).
+    var channelLastCount: Int { channelStride * geo.cin }
+
+    /// Copies image `x` [Cin, H, W] channel-last into the interior of `xt` [padded position][Cin]
+    /// (Hp·Wp + kw − 1 positions), whose border must already be zero; it stays zero.
+    func padChannelLast(_ x: UnsafePointer<Float>, into xt: UnsafeMutablePointer<Float>) {
+        let cin = geo.cin, h = geo.h, w = geo.w, p = geo.padding, wp = wp
+        for y in 0..<h {
+            let row = xt + ((y + p) * wp + p) * cin
+            for c in 0..<cin {
+                let src = x + (c * h + y) * w
+                for xx in 0..<w { row[xx * cin + c] = src[xx] }
+            }
+        }
+    }
+
+    /// Adds the tap-major weight gradient of one image for output channels `rows` (a range of
+    /// multiples of 4) into `gwt` [kh·kw, Cout, Cin]: dW_tap += dY' · Xp[:, window(tap)]ᵀ, with
+    /// dY' read from `g` (row stride `ldg`, zero in the garbage columns) and Xp channel-last.
+    @inline(__always)
+    func directWeightGradient(_ g: UnsafePointer<Float>, ldg: Int, channelLast xt: UnsafePointer<Float>,
+                              into gwt: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        offsets.withUnsafeBufferPointer { off in
+            VectorKernels.convWeightGradient(g + rows.lowerBound * ldg, ldg: ldg, cout: rows.count, channelLast: xt,
+                                             cin: geo.cin, offsets: off.baseAddress!, taps: taps,
+                                             into: gwt + rows.lowerBound * geo.cin, tapStride: cout * geo.cin, columns: np)
+        }
+    }
 
     /// The weight [Cout, Cin, kh, kw] rearranged tap-major, [kh·kw, Cout, Cin].
     func tapMajor(_ w: UnsafePointer<Float>) -> TensorStorage {
@@ -94,7 +204,7 @@ struct ShiftedConv {
         let cin = geo.cin
         for t in 0..<taps {
             BLAS.sgemm(parallel: parallel, transA: false, transB: false, m: cout, n: np, k: cin, a: wt + t * cout * cin,
-                       lda: cin, b: xp + offset(t), ldb: channelStride, beta: t == 0 ? 0 : 1, c: yp, ldc: np)
+                       lda: cin, b: xp + offset(t), ldb: channelStride, beta: t == 0 ? 0 : 1, c: yp, ldc: ld)
         }
     }
 
@@ -103,12 +213,12 @@ struct ShiftedConv {
     func copyOut(_ yp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
         let hout = geo.hout, wout = geo.wout
         guard let bias else {
-            copyPlanes(cout, rows: hout, cols: wout, from: yp, rowStride: wp, planeStride: np, to: y, rowStride: wout,
+            copyPlanes(cout, rows: hout, cols: wout, from: yp, rowStride: wp, planeStride: ld, to: y, rowStride: wout,
                        planeStride: hout * wout)
             return
         }
         for o in 0..<cout {
-            let src = yp + o * np, dst = y + o * hout * wout, b = bias[o]
+            let src = yp + o * ld, dst = y + o * hout * wout, b = bias[o]
             for r in 0..<hout {
                 let s = src + r * wp, d = dst + r * wout
                 for x in 0..<wout { d[x] = s[x] + b }
@@ -121,7 +231,7 @@ struct ShiftedConv {
     @inline(__always)
     func spreadGradient(_ gy: UnsafePointer<Float>, into gyp: UnsafeMutablePointer<Float>) {
         copyPlanes(cout, rows: geo.hout, cols: geo.wout, from: gy, rowStride: geo.wout, planeStride: geo.hout * geo.wout,
-                   to: gyp, rowStride: wp, planeStride: np)
+                   to: gyp, rowStride: wp, planeStride: ld)
     }
 
     /// gWt[tap] += dY' · Xp[:, window(tap)]ᵀ  (tap-major [kh·kw, Cout, Cin]).
@@ -130,7 +240,7 @@ struct ShiftedConv {
                              parallel: Bool) {
         let cin = geo.cin
         for t in 0..<taps {
-            BLAS.sgemm(parallel: parallel, transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: np,
+            BLAS.sgemm(parallel: parallel, transA: false, transB: true, m: cout, n: cin, k: np, a: gyp, lda: ld,
                        b: xp + offset(t), ldb: channelStride, beta: 1, c: gwt + t * cout * cin, ldc: cin)
         }
     }
@@ -142,7 +252,7 @@ struct ShiftedConv {
         let cin = geo.cin
         for t in 0..<taps {
             BLAS.sgemm(parallel: parallel, transA: true, transB: false, m: cin, n: np, k: cout, a: wt + t * cout * cin,
-                       lda: cin, b: gyp, ldb: np, beta: 1, c: gxp + offset(t), ldc: channelStride)
+                       lda: cin, b: gyp, ldb: ld, beta: 1, c: gxp + offset(t), ldc: channelStride)
         }
     }
 

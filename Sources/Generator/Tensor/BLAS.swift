@@ -281,3 +281,35 @@ enum VectorKernels {
         return false
     }
 }
+
+extension VectorKernels {
+    /// Direct stride-1 convolution over a zero-padded image (see `t2v_conv_direct_avx512`):
+    /// Y'[o, j] = Σ_t Σ_c W[t][o][c] · xp[c·cs + off[t] + j] for o < cout (a multiple of 8) and
+    /// j < ncols (a multiple of 16). Only call when `available`.
+    @inline(__always)
+    static func convDirect(_ xp: UnsafePointer<Float>, channelStride cs: Int, cin: Int, packedWeights wpk: UnsafePointer<Float>,
+                           cout: Int, offsets: UnsafePointer<Int>, taps: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+                           columns: Int) {
+        #if arch(x86_64)
+        precondition(available && cout % 8 == 0 && columns % 16 == 0, "convDirect: needs AVX-512, cout % 8 and columns % 16")
+        t2v_conv_direct_avx512(xp, cs, cin, wpk, cout, offsets, taps, y, ldy, columns)
+        #else
+        preconditionFailure("convDirect: AVX-512 kernels exist only on x86_64")
+        #endif
+    }
+
+    /// Tap-major weight gradient of a direct convolution (see `t2v_conv_wgrad_avx512`):
+    /// gw[t·ldt + o·cin + c] += Σ_{j < columns} g[o·ldg + j] · xt[(j + off[t])·cin + c] for o < cout (a
+    /// multiple of 4) and c < cin (a multiple of 16). Only call when `available`.
+    @inline(__always)
+    static func convWeightGradient(_ g: UnsafePointer<Float>, ldg: Int, cout: Int, channelLast xt: UnsafePointer<Float>, cin: Int,
+                                   offsets: UnsafePointer<Int>, taps: Int, into gw: UnsafeMutablePointer<Float>, tapStride ldt: Int,
+                                   columns: Int) {
+        #if arch(x86_64)
+        precondition(available && cout % 4 == 0 && cin % 16 == 0, "convWeightGradient: needs AVX-512, cout % 4 and cin % 16")
+        t2v_conv_wgrad_avx512(g, ldg, cout, xt, cin, offsets, taps, gw, ldt, columns)
+        #else
+        preconditionFailure("convWeightGradient: AVX-512 kernels exist only on x86_64")
+        #endif
+    }
+}

@@ -74,31 +74,30 @@ struct ShiftedConv {
     /// Column offset of tap `t` in the padded image.
     @inline(__always) func offset(_ t: Int) -> Int { offsets[t] }
 
-    /// The weight [Cout, Cin, kh, kw] packed for the direct kernel, [Cout/8][kh·kw][Cin][8].
-    func packed(_ w: UnsafePointer<Float>) -> TensorStorage {
+    /// The weight [Cout, Cin, kh, kw] copied element by element to `index(o, c, tap)`.
+    private func rearranged(_ w: UnsafePointer<Float>, _ index: (Int, Int, Int) -> Int) -> TensorStorage {
         let out = TensorStorage(uninitializedCount: taps * cout * geo.cin)
         let t = taps, cin = geo.cin, dst = out.base
         for o in 0..<cout {
             for c in 0..<cin {
                 let src = w + (o * cin + c) * t
-                for k in 0..<t { dst[((o / 8 * t + k) * cin + c) * 8 + o % 8] = src[k] }
+                for k in 0..<t { dst[index(o, c, k)] = src[k] }
             }
         }
         return out
     }
 
+    /// The weight [Cout, Cin, kh, kw] packed for the direct kernel, [Cout/8][kh·kw][Cin][8].
+    func packed(_ w: UnsafePointer<Float>) -> TensorStorage {
+        let t = taps, cin = geo.cin
+        return rearranged(w) { o, c, k in ((o / 8 * t + k) * cin + c) * 8 + o % 8 }
+    }
+
     /// The flipped, transposed weight that `transposed` convolves dY with, packed for the
     /// direct kernel: W'[c][o][tap] = W[o][c][taps − 1 − tap], as [Cin/8][kh·kw][Cout][8].
     func packedTransposed(_ w: UnsafePointer<Float>) -> TensorStorage {
-        let out = TensorStorage(uninitializedCount: taps * cout * geo.cin)
-        let t = taps, cin = geo.cin, co = cout, dst = out.base
-        for o in 0..<co {
-            for c in 0..<cin {
-                let src = w + (o * cin + c) * t
-                for k in 0..<t { dst[((c / 8 * t + (t - 1 - k)) * co + o) * 8 + c % 8] = src[k] }
-            }
-        }
-        return out
+        let t = taps, co = cout
+        return rearranged(w) { o, c, k in ((c / 8 * t + (t - 1 - k)) * co + o) * 8 + c % 8 }
     }
 
     /// Y' = direct convolution of one padded image for output-channel blocks `blocks` (of 8),
@@ -157,15 +156,8 @@ struct ShiftedConv {
 
     /// The weight [Cout, Cin, kh, kw] rearranged tap-major, [kh·kw, Cout, Cin].
     func tapMajor(_ w: UnsafePointer<Float>) -> TensorStorage {
-        let out = TensorStorage(uninitializedCount: taps * cout * geo.cin)
-        let t = taps, cin = geo.cin, co = cout, dst = out.base
-        for o in 0..<co {
-            for c in 0..<cin {
-                let src = w + (o * cin + c) * t
-                for k in 0..<t { dst[(k * co + o) * cin + c] = src[k] }
-            }
-        }
-        return out
+        let cin = geo.cin, co = cout
+        return rearranged(w) { o, c, k in (k * co + o) * cin + c }
     }
 
     /// Adds a tap-major weight gradient [kh·kw, Cout, Cin] into `gw` [Cout, Cin, kh, kw].

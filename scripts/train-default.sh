@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the shipped default model, weights/t2v-default.safetensors, through the project's
 # own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
-# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (8000
-# steps in four cosine cycles), distil it to an 8-step student with `t2v-render distill` (guided
+# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (11000
+# steps in five cosine cycles), distil it to an 8-step student with `t2v-render distill` (guided
 # distillation: guidance 3 is distilled into the student), and copy the student into weights/.
 #
 # Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
@@ -12,11 +12,11 @@
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
 # (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
-# ablation; about 50 min).
+# ablation; about 20 min on a quiet machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
-CYCLES=${CYCLES:-"1000 3500 5800 8000"}
+CYCLES=${CYCLES:-"1000 3500 5800 8000 11000"}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}

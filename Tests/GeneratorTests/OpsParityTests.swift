@@ -75,7 +75,8 @@ final class OpsParityTests: XCTestCase {
     /// (image-parallel), forward and both gradients against direct loops in Double. The last five
     /// take the AVX-512 direct kernels where the CPU has them: output channels in blocks of 8
     /// (forward), and with "same" padding and input channels in blocks of 16 the backward too;
-    /// Hout·Wp of 35 and 12 columns exercise the padded row stride (a multiple of 16).
+    /// Hout·Wp of 42, 45, 12, 24 and 15 columns (none a multiple of 16) exercise the padded row
+    /// stride, rounded up to a multiple of 16.
     func testShiftedConvolutionMatchesDirectLoops() {
         let cases: [(n: Int, cin: Int, cout: Int, h: Int, w: Int, kh: Int, kw: Int, p: Int)] = [
             (1, 5, 4, 7, 11, 3, 1, 1), (9, 3, 6, 6, 5, 5, 5, 2), (2, 4, 3, 9, 4, 2, 3, 0), (9, 2, 2, 5, 5, 3, 3, 3),

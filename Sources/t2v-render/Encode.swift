@@ -8,6 +8,7 @@ extension VideoWriter.PixelFormat: ExpressibleByArgument {}
 extension VideoWriter.OddSizePolicy: ExpressibleByArgument {}
 extension VideoWriter.ColourMatrix: ExpressibleByArgument {}
 extension VideoWriter.ColourRange: ExpressibleByArgument {}
+extension VideoWriter.ChromaFilter: ExpressibleByArgument {}
 
 /// `t2v-render encode`: raw frames from a file or stdin -> a video file or stdout.
 struct Encode: ParsableCommand {
@@ -71,6 +72,9 @@ struct Encode: ParsableCommand {
 
     @Option(name: .customLong("color-range"), help: "YUV range: limited (tv) or full (pc).")
     var colourRange: VideoWriter.ColourRange = .limited
+
+    @Option(name: .customLong("chroma-filter"), help: "4:2:0 chroma filter: area (2x2 mean, sharpest) or bilinear ([1 3 3 1]/8, softer, fewer bits).")
+    var chromaFilter: VideoWriter.ChromaFilter = .area
 
     @Option(name: .customLong("odd-size"), help: "Odd width/height with yuv420p: pad (repeat the edge) or fail.")
     var oddSize: VideoWriter.OddSizePolicy = .pad
@@ -149,6 +153,7 @@ struct Encode: ParsableCommand {
         options.threads = threads
         options.colourMatrix = colourMatrix
         options.colourRange = colourRange
+        options.chromaFilter = chromaFilter
         options.oddSizePolicy = oddSize
         for item in metadata { let (k, v) = Self.keyValue(item)!; options.metadata[k] = v }
         for item in encoderOptions { let (k, v) = Self.keyValue(item)!; options.encoderOptions[k] = v }

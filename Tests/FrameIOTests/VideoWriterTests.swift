@@ -238,6 +238,45 @@ final class VideoWriterFormatTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxDiff, 1)
     }
 
+    func testChromaFiltersMatchSwscale() throws {
+        // Each 4:2:0 chroma filter against swscale doing the same job from the same RGB
+        // (`flags=area|bilinear+full_chroma_inp+accurate_rnd`, BT.709 limited range), through
+        // lossless ffv1 so the decoded planes are the writer's own: within 1 level (rounding).
+        // The pattern gets per-pixel colour noise so that the two filters really differ.
+        let dir = try TestUtils.makeTempDir(self)
+        var state: UInt64 = 7
+        let frames = try (0..<2).map { t -> RGBFrame in
+            var rgb = WriterOracle.pattern(width: width, height: height, frame: t)
+            for i in rgb.indices {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                rgb[i] = UInt8(clamping: Int(rgb[i]) + Int(state >> 59) * 4 - 64)
+            }
+            return try RGBFrame(width: width, height: height, packed: rgb)
+        }
+        let rgbPath = dir.appendingPathComponent("src.rgb").path
+        try Data(frames.flatMap(\.packedRGB)).write(to: URL(fileURLWithPath: rgbPath))
+        var planes: [[UInt8]] = []
+        for filter in VideoWriter.ChromaFilter.allCases {
+            var o = options(.ffv1)
+            o.chromaFilter = filter
+            let path = dir.appendingPathComponent("\(filter).mkv").path
+            _ = try WriterOracle.encode(frames, to: path, options: o)
+            let ours = try TestUtils.run("ffmpeg", ["-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"])
+            let sws = try TestUtils.run("ffmpeg", ["-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)",
+                                                   "-i", rgbPath, "-vf",
+                                                   "scale=out_color_matrix=bt709:out_range=tv:flags=\(filter.rawValue)+full_chroma_inp+accurate_rnd",
+                                                   "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"])
+            XCTAssertEqual(sws.status, 0, sws.stderr)
+            XCTAssertEqual(ours.stdout.count, width * height * 3 / 2 * 2, "\(filter)")
+            XCTAssertEqual(ours.stdout.count, sws.stdout.count, "\(filter)")
+            let maxDiff = zip(ours.stdout, sws.stdout).map { abs(Int($0) - Int($1)) }.max() ?? 99
+            XCTAssertLessThanOrEqual(maxDiff, 1, "\(filter) against swscale")
+            planes.append([UInt8](ours.stdout))
+        }
+        let changed = zip(planes[0], planes[1]).filter { abs(Int($0) - Int($1)) > 1 }.count
+        XCTAssertGreaterThan(changed, width * height / 20, "area and bilinear chroma should differ on noisy colour")
+    }
+
     func testBT601FullRangeTags() throws {
         let dir = try TestUtils.makeTempDir(self)
         let path = dir.appendingPathComponent("601.mkv").path

@@ -132,7 +132,8 @@ public final class VideoWriter {
         if codec != .gif && codec != .png {
             converter = YUVConverter(width: width, height: height, encodedWidth: encodedWidth,
                                      encodedHeight: encodedHeight, subsampled: subsampled,
-                                     matrix: options.colourMatrix, range: options.colourRange)
+                                     matrix: options.colourMatrix, range: options.colourRange,
+                                     chromaFilter: options.chromaFilter)
         }
         if codec == .gif { gifHistogram = GIFPalette.Histogram() }
         target = try OutputTarget(path: path, sequence: container == .png)
@@ -406,8 +407,8 @@ public final class VideoWriter {
             ctx.pointee.color_primaries = bt709 ? AVCOL_PRI_BT709 : AVCOL_PRI_SMPTE170M
             ctx.pointee.color_trc = bt709 ? AVCOL_TRC_BT709 : AVCOL_TRC_SMPTE170M
             ctx.pointee.color_range = options.colourRange == .limited ? AVCOL_RANGE_MPEG : AVCOL_RANGE_JPEG
-            // 4:2:0 chroma is the mean of each 2x2 block (YUVConverter), sited at the block's
-            // centre; say so, or players assume H.264's default (left) and shift it by 1/4 sample.
+            // 4:2:0 chroma is filtered symmetrically about each 2x2 block's centre (YUVConverter),
+            // so it is sited there; say so, or players assume H.264's default (left) and shift it by 1/4 sample.
             if converter?.subsampled == true { ctx.pointee.chroma_sample_location = AVCHROMA_LOC_CENTER }
         }
         if cff_oformat_wants_global_header(fmt.pointee.oformat) != 0 {

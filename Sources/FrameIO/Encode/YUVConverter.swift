@@ -4,8 +4,11 @@
 ///
 /// Y = yOff + kr R + kg G + kb B (R, G, B in 0...255), Cb/Cr from the B-Y / R-Y differences with
 /// the BT.709 or BT.601 constants, scaled to limited (16...235/240) or full (0...255) range and
-/// rounded to nearest. 4:2:0 chroma is computed from the mean RGB of each 2x2 block (centre-sited
-/// box filter). Odd sizes padded to even repeat the last column/row (edge replication).
+/// rounded to nearest. 4:2:0 chroma is computed from RGB filtered by a separable, centre-sited 4-tap
+/// filter (`VideoWriter.ChromaFilter`): area [0 1 1 0]/2 (the mean of each 2x2 block) by default, or
+/// bilinear [1 3 3 1]/8. The filter and the matrix are applied to exact integer sums and
+/// rounded once. Odd sizes padded to even, and the taps past the edges, repeat the last
+/// column/row (edge replication).
 struct YUVConverter {
     /// Source size.
     let width: Int, height: Int
@@ -13,6 +16,8 @@ struct YUVConverter {
     let encodedWidth: Int, encodedHeight: Int
     /// 4:2:0 (true) or 4:4:4 (false).
     let subsampled: Bool
+    /// 4:2:0 chroma filter taps (outer, inner) of [outer inner inner outer], summing to 8.
+    let taps: (outer: Int32, inner: Int32)
 
     // Float coefficients for R, G, B in 0...255.
     private let yr: Float, yg: Float, yb: Float, yOff: Float
@@ -25,7 +30,9 @@ struct YUVConverter {
     private let yMax: Int32, cMax: Int32, yMin: Int32, cMin: Int32
 
     init(width: Int, height: Int, encodedWidth: Int, encodedHeight: Int, subsampled: Bool,
-         matrix: VideoWriter.ColourMatrix, range: VideoWriter.ColourRange) {
+         matrix: VideoWriter.ColourMatrix, range: VideoWriter.ColourRange,
+         chromaFilter: VideoWriter.ChromaFilter = .area) {
+        self.taps = chromaFilter == .bilinear ? (1, 3) : (0, 4)
         self.width = width
         self.height = height
         self.encodedWidth = encodedWidth
@@ -81,39 +88,57 @@ struct YUVConverter {
             }
             return
         }
-        // 4:2:0: one 2x2 block per step; chroma from the block's RGB sums (so >> 18 = mean).
-        let cOffset4: Int32 = (128 << 18) + (1 << 17)
-        let pairs = w / 2, cw = ew / 2
-        for cy in 0..<(eh / 2) {
-            let s0 = src + min(2 * cy, h - 1) * rowBytes
-            let s1 = src + min(2 * cy + 1, h - 1) * rowBytes
-            let y0 = yPlane + 2 * cy * yStride, y1 = y0 + yStride
-            let uRow = uPlane + cy * uStride, vRow = vPlane + cy * vStride
-            @inline(__always) func block(_ cx: Int, _ xa: Int, _ xb: Int) {
-                let a = s0 + xa * 3, b = s0 + xb * 3, c = s1 + xa * 3, d = s1 + xb * 3
-                let ra = Int32(a[0]), ga = Int32(a[1]), ba = Int32(a[2])
-                let rb = Int32(b[0]), gb = Int32(b[1]), bb = Int32(b[2])
-                let rc = Int32(c[0]), gc = Int32(c[1]), bc = Int32(c[2])
-                let rd = Int32(d[0]), gd = Int32(d[1]), bd = Int32(d[2])
-                y0[2 * cx] = clampY((iyr &* ra &+ iyg &* ga &+ iyb &* ba &+ iyOff) >> 16)
-                y0[2 * cx + 1] = clampY((iyr &* rb &+ iyg &* gb &+ iyb &* bb &+ iyOff) >> 16)
-                y1[2 * cx] = clampY((iyr &* rc &+ iyg &* gc &+ iyb &* bc &+ iyOff) >> 16)
-                y1[2 * cx + 1] = clampY((iyr &* rd &+ iyg &* gd &+ iyb &* bd &+ iyOff) >> 16)
-                let r = ra &+ rb &+ rc &+ rd, g = ga &+ gb &+ gc &+ gd, bl = ba &+ bb &+ bc &+ bd
-                uRow[cx] = clampC((iur &* r &+ iug &* g &+ iub &* bl &+ cOffset4) >> 18)
-                vRow[cx] = clampC((ivr &* r &+ ivg &* g &+ ivb &* bl &+ cOffset4) >> 18)
+        for row in 0..<eh { lumaRow(src + min(row, h - 1) * rowBytes, yPlane + row * yStride) }
+        let (w0, w1) = taps
+        chroma420(u: uPlane, uStride: uStride, v: vPlane, vStride: vStride) { row, r, g, b in
+            let s = src + row * rowBytes
+            @inline(__always) func px(_ x: Int, _ c: Int) -> Int32 { Int32(s[min(max(x, 0), w - 1) * 3 + c]) }
+            @inline(__always) func one(_ cx: Int) {
+                let x = 2 * cx
+                r[cx] = w0 &* (px(x - 1, 0) &+ px(x + 2, 0)) &+ w1 &* (px(x, 0) &+ px(x + 1, 0))
+                g[cx] = w0 &* (px(x - 1, 1) &+ px(x + 2, 1)) &+ w1 &* (px(x, 1) &+ px(x + 1, 1))
+                b[cx] = w0 &* (px(x - 1, 2) &+ px(x + 2, 2)) &+ w1 &* (px(x, 2) &+ px(x + 1, 2))
             }
-            // Runs of 8 blocks (16 pixels per row) in SIMD lanes; the same integer arithmetic as
-            // `block`, so the output is bit-identical to the scalar loop (YUVConverterTests).
-            let runs = scalarPackedOnly ? 0 : pairs / 8
-            for run in 0..<runs { blocks16(run * 16, s0, s1, y0 + run * 16, y1 + run * 16, uRow + run * 8, vRow + run * 8) }
-            for cx in (runs * 8)..<pairs { block(cx, 2 * cx, 2 * cx + 1) }
-            for cx in pairs..<cw { block(cx, min(2 * cx, w - 1), min(2 * cx + 1, w - 1)) }
+            // Outputs cx = 1 ... (w - 3) / 2 read pixels 2cx-1 ... 2cx+2 with no clamping: runs of 8
+            // of them go in SIMD lanes, with the same integer arithmetic as `one` (bit-identical).
+            let cw = encodedWidth / 2, first = min(1, cw), interior = max(0, (w - 3) / 2)
+            let runs = scalarPackedOnly ? 0 : interior / 8
+            for cx in 0..<first { one(cx) }
+            for run in 0..<runs {
+                let cx = first + run * 8
+                let lo = s + (2 * cx - 1) * 3, hi = s + (2 * cx + 1) * 3
+                @inline(__always) func lanes(_ c: Int) -> SIMD8<Int32> {
+                    // lo: pixels 2cx-1+k (even lanes tap 0, odd lanes tap 1); hi: 2cx+1+k (taps 2, 3).
+                    let a = Self.channel16(lo, c), d = Self.channel16(hi, c)
+                    return w0 &* (a.evenHalf &+ d.oddHalf) &+ w1 &* (a.oddHalf &+ d.evenHalf)
+                }
+                UnsafeMutableRawPointer(r + cx).storeBytes(of: lanes(0), as: SIMD8<Int32>.self)
+                UnsafeMutableRawPointer(g + cx).storeBytes(of: lanes(1), as: SIMD8<Int32>.self)
+                UnsafeMutableRawPointer(b + cx).storeBytes(of: lanes(2), as: SIMD8<Int32>.self)
+            }
+            for cx in (first + runs * 8)..<cw { one(cx) }
         }
     }
 
-    /// Test hook: convert with the scalar loop only (the reference for the SIMD runs).
+    /// Test hook: convert with the scalar loops only (the reference for the SIMD runs).
     var scalarPackedOnly = false
+
+    /// One row of luma from packed RGB24 (`width` pixels); padded columns repeat the last one.
+    @inline(__always) private func lumaRow(_ s: UnsafePointer<UInt8>, _ y: UnsafeMutablePointer<UInt8>) {
+        let runs = scalarPackedOnly ? 0 : width / 16
+        let lo = SIMD16<Int32>(repeating: yMin), hi = SIMD16<Int32>(repeating: yMax)
+        let yo = SIMD16<Int32>(repeating: iyOff)
+        for run in 0..<runs {
+            let p = s + run * 48
+            let sum = iyr &* Self.channel16(p, 0) &+ iyg &* Self.channel16(p, 1) &+ iyb &* Self.channel16(p, 2) &+ yo
+            let luma = (sum &>> 16).clamped(lowerBound: lo, upperBound: hi)
+            UnsafeMutableRawPointer(y + run * 16).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: luma), as: SIMD16<UInt8>.self)
+        }
+        for x in (runs * 16)..<encodedWidth {
+            let p = s + min(x, width - 1) * 3
+            y[x] = clampY((iyr &* Int32(p[0]) &+ iyg &* Int32(p[1]) &+ iyb &* Int32(p[2]) &+ iyOff) >> 16)
+        }
+    }
 
     /// 16 RGB24 pixels from `p` (48 bytes), one channel, as Int32 lanes.
     @inline(__always) private static func channel16(_ p: UnsafePointer<UInt8>, _ c: Int) -> SIMD16<Int32> {
@@ -123,27 +148,56 @@ struct YUVConverter {
             Int32(q[24]), Int32(q[27]), Int32(q[30]), Int32(q[33]), Int32(q[36]), Int32(q[39]), Int32(q[42]), Int32(q[45]))
     }
 
-    /// Eight 2x2 blocks: pixels x0 ..< x0 + 16 of two source rows -> 16 Y in each row, 8 U, 8 V.
-    @inline(__always) private func blocks16(_ x0: Int, _ s0: UnsafePointer<UInt8>, _ s1: UnsafePointer<UInt8>,
-                                            _ y0: UnsafeMutablePointer<UInt8>, _ y1: UnsafeMutablePointer<UInt8>,
-                                            _ u: UnsafeMutablePointer<UInt8>, _ v: UnsafeMutablePointer<UInt8>) {
-        let a = s0 + x0 * 3, b = s1 + x0 * 3
-        let r0 = Self.channel16(a, 0), g0 = Self.channel16(a, 1), b0 = Self.channel16(a, 2)
-        let r1 = Self.channel16(b, 0), g1 = Self.channel16(b, 1), b1 = Self.channel16(b, 2)
-        let yLo = SIMD16<Int32>(repeating: yMin), yHi = SIMD16<Int32>(repeating: yMax)
-        let yo = SIMD16<Int32>(repeating: iyOff)
-        let luma0 = ((iyr &* r0 &+ iyg &* g0 &+ iyb &* b0 &+ yo) &>> 16).clamped(lowerBound: yLo, upperBound: yHi)
-        let luma1 = ((iyr &* r1 &+ iyg &* g1 &+ iyb &* b1 &+ yo) &>> 16).clamped(lowerBound: yLo, upperBound: yHi)
-        UnsafeMutableRawPointer(y0).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: luma0), as: SIMD16<UInt8>.self)
-        UnsafeMutableRawPointer(y1).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: luma1), as: SIMD16<UInt8>.self)
-        let rs = r0 &+ r1, gs = g0 &+ g1, bs = b0 &+ b1
-        let r = rs.evenHalf &+ rs.oddHalf, g = gs.evenHalf &+ gs.oddHalf, bl = bs.evenHalf &+ bs.oddHalf
+    /// 4:2:0 chroma from horizontally filtered rows. `filterRow(row, r, g, b)` writes the filtered
+    /// R, G, B sums (weights summing to 8) of source row `row` (already clamped to 0 ..< height) at
+    /// the encodedWidth / 2 chroma columns. Each source row is filtered once, into a ring of four;
+    /// chroma row cy combines source rows 2cy-1 ... 2cy+2 (clamped: edges and a padded last row
+    /// repeat) with the same taps, then applies the matrix to the exact sums (weights 64 in all)
+    /// and rounds once.
+    private func chroma420(u uPlane: UnsafeMutablePointer<UInt8>, uStride: Int,
+                           v vPlane: UnsafeMutablePointer<UInt8>, vStride: Int,
+                           _ filterRow: (Int, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Void) {
+        let cw = encodedWidth / 2, ch = encodedHeight / 2
+        let stride = (cw + 7) & ~7
+        let ring = UnsafeMutablePointer<Int32>.allocate(capacity: 12 * stride)
+        defer { ring.deallocate() }
+        @inline(__always) func slot(_ row: Int, _ c: Int) -> UnsafeMutablePointer<Int32> { ring + (((row + 4) & 3) * 3 + c) * stride }
+        func fill(_ row: Int) { filterRow(min(max(row, 0), height - 1), slot(row, 0), slot(row, 1), slot(row, 2)) }
+        let (w0, w1) = taps
         let cLo = SIMD8<Int32>(repeating: cMin), cHi = SIMD8<Int32>(repeating: cMax)
-        let co = SIMD8<Int32>(repeating: (128 << 18) + (1 << 17))
-        let cb = ((iur &* r &+ iug &* g &+ iub &* bl &+ co) &>> 18).clamped(lowerBound: cLo, upperBound: cHi)
-        let cr = ((ivr &* r &+ ivg &* g &+ ivb &* bl &+ co) &>> 18).clamped(lowerBound: cLo, upperBound: cHi)
-        UnsafeMutableRawPointer(u).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: cb), as: SIMD8<UInt8>.self)
-        UnsafeMutableRawPointer(v).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: cr), as: SIMD8<UInt8>.self)
+        let off: Int32 = (128 << 22) + (1 << 21)
+        let co = SIMD8<Int32>(repeating: off)
+        fill(-1)
+        fill(0)
+        for cy in 0..<ch {
+            fill(2 * cy + 1)
+            fill(2 * cy + 2)
+            let uRow = uPlane + cy * uStride, vRow = vPlane + cy * vStride
+            let r0 = slot(2 * cy - 1, 0), r1 = slot(2 * cy, 0), r2 = slot(2 * cy + 1, 0), r3 = slot(2 * cy + 2, 0)
+            let g0 = slot(2 * cy - 1, 1), g1 = slot(2 * cy, 1), g2 = slot(2 * cy + 1, 1), g3 = slot(2 * cy + 2, 1)
+            let b0 = slot(2 * cy - 1, 2), b1 = slot(2 * cy, 2), b2 = slot(2 * cy + 1, 2), b3 = slot(2 * cy + 2, 2)
+            @inline(__always) func load(_ p: UnsafeMutablePointer<Int32>, _ i: Int) -> SIMD8<Int32> {
+                UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Int32>.self)
+            }
+            let runs = scalarPackedOnly ? 0 : cw / 8
+            for run in 0..<runs {
+                let i = run * 8
+                let r = w0 &* (load(r0, i) &+ load(r3, i)) &+ w1 &* (load(r1, i) &+ load(r2, i))
+                let g = w0 &* (load(g0, i) &+ load(g3, i)) &+ w1 &* (load(g1, i) &+ load(g2, i))
+                let b = w0 &* (load(b0, i) &+ load(b3, i)) &+ w1 &* (load(b1, i) &+ load(b2, i))
+                let cb = ((iur &* r &+ iug &* g &+ iub &* b &+ co) &>> 22).clamped(lowerBound: cLo, upperBound: cHi)
+                let cr = ((ivr &* r &+ ivg &* g &+ ivb &* b &+ co) &>> 22).clamped(lowerBound: cLo, upperBound: cHi)
+                UnsafeMutableRawPointer(uRow + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: cb), as: SIMD8<UInt8>.self)
+                UnsafeMutableRawPointer(vRow + i).storeBytes(of: SIMD8<UInt8>(truncatingIfNeeded: cr), as: SIMD8<UInt8>.self)
+            }
+            for i in (runs * 8)..<cw {
+                let r = w0 &* (r0[i] &+ r3[i]) &+ w1 &* (r1[i] &+ r2[i])
+                let g = w0 &* (g0[i] &+ g3[i]) &+ w1 &* (g1[i] &+ g2[i])
+                let b = w0 &* (b0[i] &+ b3[i]) &+ w1 &* (b1[i] &+ b2[i])
+                uRow[i] = clampC((iur &* r &+ iug &* g &+ iub &* b &+ off) >> 22)
+                vRow[i] = clampC((ivr &* r &+ ivg &* g &+ ivb &* b &+ off) >> 22)
+            }
+        }
     }
 
     /// Converts planar Float32 `[3, height, width]` in [-1, 1] (clamped) into Y, U, V planes.
@@ -174,27 +228,33 @@ struct YUVConverter {
             }
             return
         }
-        let pairs = w / 2, cw = ew / 2
-        for cy in 0..<(eh / 2) {
-            let o0 = min(2 * cy, h - 1) * w, o1 = min(2 * cy + 1, h - 1) * w
-            let y0 = yPlane + 2 * cy * yStride, y1 = y0 + yStride
-            let uRow = uPlane + cy * uStride, vRow = vPlane + cy * vStride
-            @inline(__always) func block(_ cx: Int, _ xa: Int, _ xb: Int) {
-                let ia = o0 + xa, ib = o0 + xb, ic = o1 + xa, id = o1 + xb
-                let ra = to255(rP[ia]), ga = to255(gP[ia]), ba = to255(bP[ia])
-                let rb = to255(rP[ib]), gb = to255(gP[ib]), bb = to255(bP[ib])
-                let rc = to255(rP[ic]), gc = to255(gP[ic]), bc = to255(bP[ic])
-                let rd = to255(rP[id]), gd = to255(gP[id]), bd = to255(bP[id])
-                y0[2 * cx] = q(yr * ra + yg * ga + yb * ba + yo, yLo, yHi)
-                y0[2 * cx + 1] = q(yr * rb + yg * gb + yb * bb + yo, yLo, yHi)
-                y1[2 * cx] = q(yr * rc + yg * gc + yb * bc + yo, yLo, yHi)
-                y1[2 * cx + 1] = q(yr * rd + yg * gd + yb * bd + yo, yLo, yHi)
-                let r = (ra + rb + rc + rd) * 0.25, g = (ga + gb + gc + gd) * 0.25, bl = (ba + bb + bc + bd) * 0.25
-                uRow[cx] = q(ur * r + ug * g + ub * bl + co, cLo, cHi)
-                vRow[cx] = q(vr * r + vg * g + vb * bl + co, cLo, cHi)
+        for row in 0..<eh {
+            let o = min(row, h - 1) * w
+            let yRow = yPlane + row * yStride
+            for x in 0..<ew {
+                let i = o + min(x, w - 1)
+                yRow[x] = q(yr * to255(rP[i]) + yg * to255(gP[i]) + yb * to255(bP[i]) + yo, yLo, yHi)
             }
-            for cx in 0..<pairs { block(cx, 2 * cx, 2 * cx + 1) }
-            for cx in pairs..<cw { block(cx, min(2 * cx, w - 1), min(2 * cx + 1, w - 1)) }
+        }
+        // Chroma: the same separable taps as the packed path, on the clamped 4x4 neighbourhood.
+        let wt: [Float] = [Float(taps.outer), Float(taps.inner), Float(taps.inner), Float(taps.outer)].map { $0 / 8 }
+        for cy in 0..<(eh / 2) {
+            let rows = (0..<4).map { min(max(2 * cy - 1 + $0, 0), h - 1) * w }
+            let uRow = uPlane + cy * uStride, vRow = vPlane + cy * vStride
+            for cx in 0..<(ew / 2) {
+                var r: Float = 0, g: Float = 0, b: Float = 0
+                for j in 0..<4 {
+                    let x = min(max(2 * cx - 1 + j, 0), w - 1)
+                    var cr: Float = 0, cg: Float = 0, cb: Float = 0
+                    for k in 0..<4 {
+                        let i = rows[k] + x
+                        cr += wt[k] * to255(rP[i]); cg += wt[k] * to255(gP[i]); cb += wt[k] * to255(bP[i])
+                    }
+                    r += wt[j] * cr; g += wt[j] * cg; b += wt[j] * cb
+                }
+                uRow[cx] = q(ur * r + ug * g + ub * b + co, cLo, cHi)
+                vRow[cx] = q(vr * r + vg * g + vb * b + co, cLo, cHi)
+            }
         }
     }
 }

@@ -7,7 +7,8 @@
 #
 # Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
-# gitignored). Knobs: CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
+# gitignored). Knobs: CONFIG (the DenoiserConfig JSON of teacher and ablation, default
+# samples/default-model.json), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
@@ -16,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
+CONFIG=${CONFIG:-samples/default-model.json}
 CYCLES=${CYCLES:-"1000 3500 5800 8000 11000"}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
@@ -42,7 +44,7 @@ echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 # learning-rate schedule). The shipped teacher was trained this way, about one cycle per session.
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --steps "$1" \
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$1" \
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
@@ -67,7 +69,7 @@ echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 
 if [ ! -f "$WORK/ablation.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/ablation.ckpt.safetensors" ] && RESUME="--resume"
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config samples/default-model.json --no-temporal --steps 150 \
+    "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --no-temporal --steps 150 \
         --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 

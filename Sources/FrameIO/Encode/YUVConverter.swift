@@ -236,22 +236,34 @@ struct YUVConverter {
                 yRow[x] = q(yr * to255(rP[i]) + yg * to255(gP[i]) + yb * to255(bP[i]) + yo, yLo, yHi)
             }
         }
-        // Chroma: the same separable taps as the packed path, on the clamped 4x4 neighbourhood.
-        let wt: [Float] = [Float(taps.outer), Float(taps.inner), Float(taps.inner), Float(taps.outer)].map { $0 / 8 }
+        // Chroma: the same separable taps as the packed path, on the clamped 4x4 neighbourhood
+        // (zero taps skipped, so area reads just the 2x2 block).
+        let t0 = Float(taps.outer) / 8, t1 = Float(taps.inner) / 8
         for cy in 0..<(eh / 2) {
-            let rows = (0..<4).map { min(max(2 * cy - 1 + $0, 0), h - 1) * w }
+            @inline(__always) func offset(_ row: Int) -> Int { min(max(row, 0), h - 1) * w }
+            let o0 = offset(2 * cy - 1), o1 = offset(2 * cy), o2 = offset(2 * cy + 1), o3 = offset(2 * cy + 2)
             let uRow = uPlane + cy * uStride, vRow = vPlane + cy * vStride
+            /// Column `x` (clamped) filtered vertically, in 0...255 units.
+            @inline(__always) func column(_ x: Int) -> (r: Float, g: Float, b: Float) {
+                let x = min(max(x, 0), w - 1)
+                var r: Float = 0, g: Float = 0, b: Float = 0
+                @inline(__always) func add(_ t: Float, _ o: Int) {
+                    r += t * to255(rP[o + x]); g += t * to255(gP[o + x]); b += t * to255(bP[o + x])
+                }
+                if t0 != 0 { add(t0, o0) }
+                add(t1, o1); add(t1, o2)
+                if t0 != 0 { add(t0, o3) }
+                return (r, g, b)
+            }
             for cx in 0..<(ew / 2) {
                 var r: Float = 0, g: Float = 0, b: Float = 0
-                for j in 0..<4 {
-                    let x = min(max(2 * cx - 1 + j, 0), w - 1)
-                    var cr: Float = 0, cg: Float = 0, cb: Float = 0
-                    for k in 0..<4 {
-                        let i = rows[k] + x
-                        cr += wt[k] * to255(rP[i]); cg += wt[k] * to255(gP[i]); cb += wt[k] * to255(bP[i])
-                    }
-                    r += wt[j] * cr; g += wt[j] * cg; b += wt[j] * cb
+                @inline(__always) func add(_ t: Float, _ x: Int) {
+                    let c = column(x)
+                    r += t * c.r; g += t * c.g; b += t * c.b
                 }
+                if t0 != 0 { add(t0, 2 * cx - 1) }
+                add(t1, 2 * cx); add(t1, 2 * cx + 1)
+                if t0 != 0 { add(t0, 2 * cx + 2) }
                 uRow[cx] = q(ur * r + ug * g + ub * b + co, cLo, cHi)
                 vRow[cx] = q(vr * r + vg * g + vb * b + co, cLo, cHi)
             }

@@ -42,6 +42,11 @@ struct Train: ParsableCommand {
     @Flag(help: "Train without the temporal stream (the ablation: frames denoised independently).")
     var noTemporal = false
 
+    @Option(name: .customLong("init"), help: ArgumentHelp(
+        "Start from the weights in this file (written by train or distill) instead of random ones.",
+        discussion: "Fine-tuning on your own clips, or continuing at another resolution or frame count (the dataset's). The architecture comes from the file, so --config and --no-temporal do not apply; the optimizer, learning-rate schedule and random stream start fresh."))
+    var initWeights: String?
+
     @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
     var output: String
 
@@ -71,6 +76,12 @@ struct Train: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard warmup >= 0, checkpointEvery >= 1 else { throw ValidationError("--warmup must be >= 0 and --checkpoint-every >= 1") }
         guard !extend || resume else { throw ValidationError("--extend only applies with --resume") }
+        if initWeights != nil {
+            guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
+            guard config == "default", !noTemporal else {
+                throw ValidationError("--config and --no-temporal do not apply with --init: the architecture comes from the weights file")
+            }
+        }
     }
 
     /// `model.safetensors` → `model.<suffix>`.
@@ -140,7 +151,14 @@ struct Train: ParsableCommand {
                 throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
             }
         } else {
-            var mc = try Train.loadConfig(config)
+            // --init: the architecture and starting weights come from a trained model.
+            var initial: VideoDenoiser?
+            if let initWeights {
+                do {
+                    initial = try VideoDenoiser.load(from: URL(fileURLWithPath: initWeights)).model
+                } catch { throw CommandError("--init: \(CommandError.text(error))") }
+            }
+            var mc = try initial?.config ?? Train.loadConfig(config)
             mc.frames = frames
             mc.resolution = height
             mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
@@ -155,7 +173,12 @@ struct Train: ParsableCommand {
             do {
                 try mc.validate()
                 var rng = Philox(seed: seed)
-                trainer = try Trainer(model: try VideoDenoiser(config: mc, rng: &rng), config: tc)
+                let model = try VideoDenoiser(config: mc, rng: &rng)
+                if let initial {
+                    // Frame count and resolution are not part of any weight's shape.
+                    try model.load(Dictionary(uniqueKeysWithValues: initial.namedParameters().map { ($0.0, $0.1.value) }))
+                }
+                trainer = try Trainer(model: model, config: tc)
             } catch { throw CommandError("cannot set up training: \(CommandError.text(error))") }
             try? FileManager.default.removeItem(atPath: logPath)
         }

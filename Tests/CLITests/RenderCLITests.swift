@@ -149,6 +149,47 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// `train --init`: a new run starts from a trained model's weights, also at another resolution
+    /// (the 16x16 model continues on 32x32 clips). Oracle: the safetensors package reads both files;
+    /// at a vanishing learning rate the exported weights equal the starting ones, which a random
+    /// start (the test's failure mode) would not.
+    func testTrainInitStartsFromWeightsAtAnotherResolution() throws {
+        let ds32 = root.appendingPathComponent("ds32").path
+        var r = try CLI.run(["extract", root.appendingPathComponent("clips").path, "-o", ds32,
+                             "--frames", "4", "--fps", "4", "--size", "32x32", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = root.appendingPathComponent("init32.safetensors").path
+        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--steps", "2", "--batch", "1", "--lr", "1e-30",
+                         "--seed", "99", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let script = """
+        import sys, json
+        from safetensors import safe_open
+        with safe_open(sys.argv[1], 'np') as a, safe_open(sys.argv[2], 'np') as b:
+            assert sorted(a.keys()) == sorted(b.keys()), 'different tensors'
+            diff = max(float(abs(a.get_tensor(k) - b.get_tensor(k)).max()) for k in a.keys())
+            print(diff, json.loads(b.metadata()['t2v.denoiser_config'])['resolution'])
+        """
+        let (status, text) = try Self.sh(["python3", "-c", script, Self.model, out])
+        XCTAssertEqual(status, 0, text)
+        let fields = text.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        XCTAssertEqual(fields.count, 2, text)
+        XCTAssertLessThan(Double(fields[0]) ?? 1, 1e-6, "weights moved from the --init file: \(text)")
+        XCTAssertEqual(fields.last, "32", "the run trains at the dataset's resolution")
+
+        // Misuse gets a clear message.
+        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--resume", "--steps", "2", "-o", out])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--init starts a new run"), r.stderr)
+        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", "tiny", "--steps", "2", "-o", out])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("do not apply with --init"), r.stderr)
+        let notModel = root.appendingPathComponent("clips/c0.txt").path
+        r = try CLI.run(["train", "--data", ds32, "--init", notModel, "--steps", "2", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--init") && r.stderr.contains("c0.txt"), r.stderr)
+    }
+
     func testTrainResumesAndDistillStoresSteps() throws {
         let out = root.appendingPathComponent("m.safetensors").path
         let ds = root.appendingPathComponent("ds").path

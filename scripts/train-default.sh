@@ -10,6 +10,7 @@
 # gitignored). Knobs: CONFIG (the DenoiserConfig JSON of teacher and ablation, default
 # samples/default-model.json), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
+# LR (the teacher's and the ablation's peak learning rate, default 4e-4 as shipped),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
 # (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
 CONFIG=${CONFIG:-samples/default-model.json}
 CYCLES=${CYCLES:-"1000 3500 5800 8000 11000"}
+LR=${LR:-4e-4}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}
@@ -45,7 +47,7 @@ echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
     "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$1" \
-        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $3 \
+        --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
 FIRST=1
@@ -70,7 +72,7 @@ if [ ! -f "$WORK/ablation.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/ablation.ckpt.safetensors" ] && RESUME="--resume"
     "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --no-temporal --steps 150 \
-        --batch 4 --lr 4e-4 --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
+        --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 
 echo "== 4/5 distil 32 -> $TO_STEPS steps ($DISTILL_STEPS steps per round, guidance $GUIDANCE distilled in)"

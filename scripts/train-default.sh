@@ -6,7 +6,7 @@
 # `t2v-render distill` (guided distillation: guidance 3 is distilled into the student), and copy
 # the student into weights/.
 #
-# Resumable: every stage skips what is done; training resumes from its checkpoint. Run it again
+# Resumable: every stage skips what is done; training and distillation resume from their checkpoints. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
 # gitignored). Knobs: CONFIG (the DenoiserConfig JSON of teacher and ablation, default
 # samples/default-model.json), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
@@ -79,7 +79,9 @@ fi
 
 echo "== 4/5 distil 32 -> $TO_STEPS steps ($DISTILL_STEPS steps per round, guidance $GUIDANCE distilled in)"
 if [ ! -f "$WORK/student.safetensors" ]; then
-    "$BIN/t2v-render" distill --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
+    RESUME=""
+    [ -f "$WORK/student.ckpt.safetensors" ] && RESUME="--resume"
+    "$BIN/t2v-render" distill $RESUME --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
         --from-steps 32 --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --seed 2 \
         --guidance "$GUIDANCE" -o "$WORK/student.safetensors"
 fi
@@ -92,7 +94,9 @@ if [ "$REPORT" = 1 ]; then
     echo "== report: a 4-step student (one more round from the shipped one) and samples/REPORT.md"
     # The shipped student already carries the guidance, so this round distils its branch alone
     # (`distill` records the product of both scales).
-    [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill --teacher "$WORK/student.safetensors" \
+    RESUME=""
+    [ -f "$WORK/student-4steps.ckpt.safetensors" ] && RESUME="--resume"
+    [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $RESUME --teacher "$WORK/student.safetensors" \
         --data "$WORK/dataset" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
         --lr 5e-5 --seed 3 -o "$WORK/student-4steps.safetensors"
     "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \

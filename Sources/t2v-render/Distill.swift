@@ -11,7 +11,9 @@ struct Distill: ParsableCommand {
         Each round the student learns to match two DDIM steps of the teacher with one, then the step \
         count halves: --from-steps 64 --to-steps 4 runs rounds 64->32->16->8->4. After each round the \
         student is written beside -o as NAME-<steps>steps.safetensors; -o gets the final one. Each \
-        student stores its step count, which `render` uses by default.
+        student stores its step count, which `render` uses by default. The whole state (teacher, \
+        student, optimizer, random streams) is checkpointed atomically to --checkpoint every \
+        --checkpoint-every steps, at each round's end and on Ctrl-C; --resume continues bit for bit.
         """)
 
     @Option(help: "The trained model (from `t2v-render train`).")
@@ -45,6 +47,15 @@ struct Distill: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the final student.")
     var output: String
 
+    @Option(help: "Checkpoint file (default: OUTPUT with .ckpt.safetensors); removed when the run completes.")
+    var checkpoint: String?
+
+    @Option(help: "Checkpoint every this many steps within a round (and at every round's end, and on Ctrl-C).")
+    var checkpointEvery: Int = 25
+
+    @Flag(help: "Continue from --checkpoint (the other flags must match the interrupted run's).")
+    var resume = false
+
     @OptionGroup var textModel: TextModelOptions
 
     @Flag(name: .shortAndLong, help: "No progress output.")
@@ -54,23 +65,19 @@ struct Distill: ParsableCommand {
         guard fromSteps > toSteps, toSteps >= 1, fromSteps % toSteps == 0, (fromSteps / toSteps).nonzeroBitCount == 1 else {
             throw ValidationError("--from-steps (\(fromSteps)) must be --to-steps (\(toSteps)) times a power of two, e.g. 64 and 4")
         }
-        guard stepsPerRound >= 1, batch >= 1, lr > 0 else { throw ValidationError("--steps-per-round, --batch and --lr must be positive") }
+        guard stepsPerRound >= 1, batch >= 1, lr > 0, checkpointEvery >= 1 else {
+            throw ValidationError("--steps-per-round, --batch, --lr and --checkpoint-every must be positive")
+        }
         guard guidance >= 1, guidance <= 50, guidance.isFinite else { throw ValidationError("--guidance must be in 1...50, got \(guidance)") }
     }
 
     func run() throws {
+        let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
         // Installed first: a SIGINT/SIGTERM while the teacher and dataset load stops with a message.
         let interrupted = SignalFlag.install()
-        // An -o that cannot be written fails now, not after the first round.
+        // Paths that cannot be written fail now, not after the first round or checkpoint.
         try OutputPath.check(output, option: "-o", streams: false)
-        let loaded: (model: VideoDenoiser, metadata: [String: String])
-        guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
-        do { loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: teacher)) } catch { throw CommandError(CommandError.text(error)) }
-        let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
-        let mc = loaded.model.config
-        guard dataset.shape.frames == mc.frames, dataset.shape.height == mc.resolution, dataset.shape.width == mc.resolution else {
-            throw CommandError("\(data) holds \(dataset.shape.frames) frames of \(dataset.shape.width)x\(dataset.shape.height); the teacher makes \(mc.frames) of \(mc.resolution)x\(mc.resolution)")
-        }
+        try OutputPath.check(checkpointPath, option: "--checkpoint", streams: false)
         var config = DistillationConfig()
         config.teacherSteps = fromSteps
         config.targetSteps = toSteps
@@ -78,52 +85,118 @@ struct Distill: ParsableCommand {
         config.batchSize = batch
         config.learningRate = lr
         config.seed = seed
-        // A guided teacher's guidance is already in its conditional branch: it multiplies.
-        let teacherGuidance = loaded.metadata[VideoPipeline.distilledGuidanceKey].flatMap(Float.init) ?? 1
         config.guidance = guidance
-        let distiller: Distiller
-        do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError(CommandError.text(error)) }
 
+        let distiller: Distiller
+        // The CLI's own state beside the distiller's: its clip-sampling stream (stream 7), the
+        // smoothed loss, the students written so far, and what the first teacher was.
         var rng = Philox(seed: seed, stream: 7)
+        var lossAverage = Double.nan
+        var written: [String] = []
+        let teacherGuidance: Float
+        let teacherName: String
+        if resume {
+            guard FileManager.default.fileExists(atPath: checkpointPath) else {
+                throw CommandError("--resume: no checkpoint at \(checkpointPath); start without --resume")
+            }
+            let restored: (distiller: Distiller, metadata: [String: String])
+            do { restored = try Distiller.resume(from: URL(fileURLWithPath: checkpointPath)) } catch { throw CommandError(CommandError.text(error)) }
+            guard restored.distiller.config == config else {
+                throw CommandError("checkpoint \(checkpointPath) was written by a run with \(Self.describe(restored.distiller.config)); this command asks for \(Self.describe(config)). Resume with the checkpoint's flags, or start again without --resume")
+            }
+            let meta = restored.metadata
+            guard let rngText = meta["t2v.cli_rng"], let offset = UInt64(rngText), let name = meta["t2v.distilled_from"],
+                  let writtenJSON = meta["t2v.written"],
+                  let list = try? JSONDecoder().decode([String].self, from: Data(writtenJSON.utf8)) else {
+                throw CommandError("checkpoint \(checkpointPath): missing the command's state (t2v.cli_rng, t2v.written, t2v.distilled_from); was it written by `t2v-render distill`?")
+            }
+            distiller = restored.distiller
+            rng.advance(by: offset)
+            lossAverage = meta["t2v.loss_average"].flatMap(Double.init) ?? .nan
+            written = list
+            teacherGuidance = meta["t2v.teacher_guidance"].flatMap(Float.init) ?? 1
+            teacherName = name
+        } else {
+            let loaded: (model: VideoDenoiser, metadata: [String: String])
+            guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
+            do { loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: teacher)) } catch { throw CommandError(CommandError.text(error)) }
+            // A guided teacher's guidance is already in its conditional branch: it multiplies.
+            teacherGuidance = loaded.metadata[VideoPipeline.distilledGuidanceKey].flatMap(Float.init) ?? 1
+            teacherName = URL(fileURLWithPath: teacher).lastPathComponent
+            do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError(CommandError.text(error)) }
+        }
+        let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
+        if interrupted.isSet { throw CommandError("interrupted before distillation started; nothing was written") }
+        let mc = distiller.student.config
+        guard dataset.shape.frames == mc.frames, dataset.shape.height == mc.resolution, dataset.shape.width == mc.resolution else {
+            throw CommandError("\(data) holds \(dataset.shape.frames) frames of \(dataset.shape.width)x\(dataset.shape.height); the teacher makes \(mc.frames) of \(mc.resolution)x\(mc.resolution)")
+        }
+
         var rounds = 0
         var remaining = fromSteps
         while remaining > toSteps { remaining /= 2; rounds += 1 }
+        func finishedRounds() -> Int {
+            var n = 0, steps = fromSteps
+            while steps > distiller.round.teacherTimesteps.count { steps /= 2; n += 1 }
+            return n
+        }
         let bar = ProgressBar(total: rounds * stepsPerRound, label: "distill", unit: "steps", quiet: quiet)
-        var done = 0
-        var lossAverage = Double.nan
-        var written: [String] = []
+        let startDone = finishedRounds() * stepsPerRound + distiller.roundStep
+        func saveCheckpoint() throws {
+            let writtenJSON = String(decoding: (try? JSONEncoder().encode(written)) ?? Data("[]".utf8), as: UTF8.self)
+            var extra = ["t2v.cli_rng": String(rng.offset), "t2v.written": writtenJSON, "t2v.distilled_from": teacherName,
+                         "t2v.teacher_guidance": String(teacherGuidance)]
+            if !lossAverage.isNaN { extra["t2v.loss_average"] = String(lossAverage) }
+            do { try distiller.saveCheckpoint(to: URL(fileURLWithPath: checkpointPath), metadata: extra) } catch {
+                // Checkpoints are written atomically: a failed write leaves the previous one as it was.
+                let hint = FileManager.default.fileExists(atPath: checkpointPath)
+                    ? "The last checkpoint written is \(checkpointPath); fix the cause and continue with --resume."
+                    : "No checkpoint was written; fix the cause and start again."
+                throw CommandError("distillation stopped: \(CommandError.text(error)) (disk full, or the folder gone?). \(hint)")
+            }
+        }
         while true {
             let studentSteps = distiller.round.studentTimesteps.count
-            for _ in 0..<stepsPerRound {
+            while distiller.roundStep < stepsPerRound {
                 if interrupted.isSet {
+                    try saveCheckpoint()
                     // Students are written atomically at the end of their round: -o is either absent
                     // or the file it held before.
-                    let kept = written.isEmpty ? "no round had finished"
-                                               : "the students of finished rounds are kept: " + written.joined(separator: ", ")
-                    throw CommandError("interrupted in the round to \(studentSteps) steps; \(output) was not written (\(kept)). Distillation does not resume: run the command again.")
+                    let kept = written.isEmpty ? "" : " The students of finished rounds are kept: " + written.joined(separator: ", ") + "."
+                    throw CommandError("interrupted at step \(distiller.roundStep) of \(stepsPerRound) in the round to \(studentSteps) steps; checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) was not written and is written when the run completes.\(kept)")
                 }
                 let clips = try (0..<batch).map { _ in try dataset.clip(rng.nextInt(below: dataset.count)) }
                 let loss: Float
                 do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(CommandError.text(error))") }
                 lossAverage = lossAverage.isNaN ? Double(loss) : 0.98 * lossAverage + 0.02 * Double(loss)
-                done += 1
-                bar.update(done, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossAverage))
+                let done = finishedRounds() * stepsPerRound + distiller.roundStep
+                bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossAverage))
+                if distiller.roundStep % checkpointEvery == 0, distiller.roundStep < stepsPerRound { try saveCheckpoint() }
             }
-            let path = studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors"
+            let path = String(studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
             var metadata = [
                 VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
-                "t2v.distilled_from": URL(fileURLWithPath: teacher).lastPathComponent,
+                "t2v.distilled_from": teacherName,
                 "t2v.teacher_steps": String(fromSteps)]
             if guidance != 1 || teacherGuidance != 1 {
                 metadata[VideoPipeline.distilledGuidanceKey] = String(guidance * teacherGuidance)
             }
             do {
-                try distiller.student.save(to: URL(fileURLWithPath: String(path)), metadata: metadata)
+                try distiller.student.save(to: URL(fileURLWithPath: path), metadata: metadata)
             } catch { throw CommandError("writing \(path) failed: \(CommandError.text(error))") }
-            written.append(String(path))
+            if !written.contains(path) { written.append(path) }
             if !quiet { FileHandle.standardError.write(Data("distill: \(studentSteps)-step student written to \(path)\n".utf8)) }
             if studentSteps <= toSteps { break }
             do { guard try distiller.finishRound() else { break } } catch { throw CommandError(CommandError.text(error)) }
+            // A round boundary: a resume starts the next round, not the finished one again.
+            try saveCheckpoint()
         }
+        // The run is complete: its checkpoint (teacher, student and optimizer state) is not needed.
+        try? FileManager.default.removeItem(atPath: checkpointPath)
+    }
+
+    /// The settings a checkpoint must share with the command that resumes it, as flags.
+    static func describe(_ c: DistillationConfig) -> String {
+        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --seed \(c.seed) --guidance \(c.guidance)"
     }
 }

@@ -435,27 +435,38 @@ final class GeneratorFaultTests: XCTestCase {
 
     // MARK: - distill
 
-    /// SIGINT and SIGTERM in the first round, and SIGINT after a finished round: exit 1 with
-    /// "interrupted" naming -o; the existing -o byte-identical; students of finished rounds
-    /// complete (and listed), none of unfinished ones; no temporary file. A missing -o folder is
-    /// refused before any work.
+    /// SIGINT and SIGTERM in the first round, and SIGINT after a finished round: exit 1 naming
+    /// the checkpoint, --resume and -o; the existing -o byte-identical; the checkpoint complete;
+    /// students of finished rounds complete (and listed), none of unfinished ones; no temporary
+    /// file; a resume with other settings refused; --resume finishes the run and removes the
+    /// checkpoint. A missing -o folder is refused before any work.
     func testSignalDuringDistillLeavesTheOutputUntouched() throws {
         let f = try fixture()
         let out = dir.appendingPathComponent("s.safetensors").path
         let older = Data("an older student that must survive".utf8)
         try older.write(to: URL(fileURLWithPath: out))
         let student32 = dir.appendingPathComponent("s-32steps.safetensors").path
+        let checkpoint = dir.appendingPathComponent("s.ckpt.safetensors").path
         let common = ["distill", "--teacher", f.teacher, "--data", f.dataset, "--from-steps", "64", "--to-steps", "4", "--batch", "1", "-o", out]
 
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             let s = try interrupt(common + ["--steps-per-round", "100000"], with: sig, when: { $0.stderr.contains("distill: 1/") })
             XCTAssertEqual(s.reason, .exit, "\(name): a clean exit, not death by the signal")
             XCTAssertEqual(s.status, 1, "\(name): \(s.stderr)")
-            XCTAssertTrue(s.stderr.contains("interrupted in the round to 32 steps") && s.stderr.contains("\(out) was not written"),
-                          "\(name): \(s.stderr)")
+            XCTAssertTrue(s.stderr.contains("in the round to 32 steps; checkpoint saved to \(checkpoint)") && s.stderr.contains("--resume")
+                          && s.stderr.contains("\(out) was not written"), "\(name): \(s.stderr)")
             XCTAssertEqual(bytes(out), older, "\(name): the existing -o is byte-identical")
             XCTAssertNil(bytes(student32), "\(name): no student of an unfinished round")
             XCTAssertEqual(leftovers(dir), [], "\(name): no temporary file left")
+            let ckpt = try safetensors(checkpoint)
+            XCTAssertEqual(ckpt.metadata["t2v.round_teacher_timesteps"]?.split(separator: ",").count, 64, "\(name): the checkpoint is in the first round")
+            for prefix in ["teacher.", "student.", "adam."] {
+                XCTAssertTrue(ckpt.names.contains { $0.hasPrefix(prefix) }, "\(name): checkpoint has \(prefix)* tensors")
+            }
+            // Resuming with other settings is refused, naming both.
+            let mismatch = try CLI.run(common + ["--steps-per-round", "7", "--resume"])
+            XCTAssertEqual(mismatch.status, 1, mismatch.stderr)
+            XCTAssertTrue(mismatch.stderr.contains("--steps-per-round 100000") && mismatch.stderr.contains("--steps-per-round 7"), mismatch.stderr)
         }
 
         // After the first round (64 -> 32) is written, three rounds remain: interrupt one of them.
@@ -466,6 +477,22 @@ final class GeneratorFaultTests: XCTestCase {
         XCTAssertEqual(bytes(out), older, "the existing -o is byte-identical")
         XCTAssertEqual(try safetensors(student32).metadata["t2v.sampling_steps"], "32", "the finished round's student is complete")
         XCTAssertEqual(leftovers(dir), [], "no temporary file left")
+        // --resume finishes the run: the final student replaces -o, every round's student is
+        // there, and the checkpoint is removed.
+        let resumed = try CLI.run(common + ["--steps-per-round", "30", "--resume", "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try safetensors(out).metadata["t2v.sampling_steps"], "4", "the resumed run wrote -o")
+        for steps in [32, 16, 8] {
+            XCTAssertEqual(try safetensors(dir.appendingPathComponent("s-\(steps)steps.safetensors").path).metadata["t2v.sampling_steps"], String(steps))
+        }
+        XCTAssertNil(bytes(checkpoint), "the finished run's checkpoint is removed")
+        XCTAssertEqual(leftovers(dir), [], "no temporary file left after the resume")
+        // The interrupted and resumed run equals one straight through, byte for byte.
+        let straightOut = dir.appendingPathComponent("straight").path
+        try FileManager.default.createDirectory(atPath: straightOut, withIntermediateDirectories: true)
+        let straight = try CLI.run(Array(common.dropLast(2)) + ["--steps-per-round", "30", "--quiet", "-o", straightOut + "/s.safetensors"])
+        XCTAssertEqual(straight.status, 0, straight.stderr)
+        XCTAssertEqual(bytes(straightOut + "/s.safetensors"), bytes(out), "resumed student differs from the straight run's")
 
         let missing = dir.appendingPathComponent("missing")
         let r = try CLI.run(Array(common.dropLast(2)) + ["--steps-per-round", "1", "-o", missing.appendingPathComponent("s.safetensors").path])

@@ -199,6 +199,62 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A distillation checkpointed mid-round (in the guided first round, and again in the next
+    /// round), resumed from the file and finished, ends with the same student, teacher, optimizer
+    /// step and random-stream position as one run straight through, bit for bit.
+    func testDistillationResumesBitForBit() throws {
+        var rng = Philox(seed: 8)
+        let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
+        let clips = Self.clips(), prompts = Self.prompts()
+        var d = DistillationConfig()
+        d.teacherSteps = 8
+        d.targetSteps = 2
+        d.stepsPerRound = 4
+        d.batchSize = 2
+        d.warmupSteps = 2
+        d.guidance = 2
+        d.seed = 5
+        let load: (Int) throws -> TrainingClip = { TrainingClip(video: clips[$0], text: prompts[$0]) }
+
+        let straight = try Distiller(teacher: teacher, config: d)
+        _ = try straight.run(clipCount: 2, loadClip: load)
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("distill-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        var current = try Distiller(teacher: teacher, config: d)
+        // Stop after 3 steps of the first round, then after 1 step of the second.
+        for stopAt in [(studentSteps: 4, step: 3), (studentSteps: 2, step: 1)] {
+            _ = try current.run(clipCount: 2, loadClip: load) { steps, step, _ in !(steps == stopAt.studentSteps && step == stopAt.step) }
+            XCTAssertEqual(current.roundStep, stopAt.step)
+            try current.saveCheckpoint(to: url, metadata: ["caller.key": "kept"])
+            let restored = try Distiller.resume(from: url)
+            XCTAssertEqual(restored.metadata["caller.key"], "kept")
+            current = restored.distiller
+            XCTAssertEqual(current.roundStep, stopAt.step)
+            XCTAssertEqual(current.round.studentTimesteps.count, stopAt.studentSteps)
+            XCTAssertEqual(current.isFirstRound, stopAt.studentSteps == 4)
+            XCTAssertEqual(current.config, d)
+        }
+        _ = try current.run(clipCount: 2, loadClip: load)
+        XCTAssertEqual(current.round.studentTimesteps, straight.round.studentTimesteps)
+        XCTAssertEqual(current.roundStep, straight.roundStep)
+        XCTAssertEqual(current.rng, straight.rng, "the random stream is where the straight run left it")
+        XCTAssertEqual(current.optimizer.state()["step"]?.item, straight.optimizer.state()["step"]?.item)
+        for (model, name) in [(\Distiller.student, "student"), (\Distiller.teacher, "teacher")] {
+            for ((key, a), (_, b)) in zip(straight[keyPath: model].namedParameters(), current[keyPath: model].namedParameters()) {
+                XCTAssertEqual(a.value.toArray(), b.value.toArray(), "\(name).\(key) differs after resume")
+            }
+        }
+        // Extra metadata may not replace the distiller's own keys; a trainer checkpoint is refused.
+        XCTAssertThrowsError(try current.saveCheckpoint(to: url, metadata: ["t2v.round_step": "0"]))
+        let trainerFile = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: trainerFile) }
+        try teacher.save(to: trainerFile)
+        XCTAssertThrowsError(try Distiller.resume(from: trainerFile)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("missing distillation metadata"), error.localizedDescription)
+        }
+    }
+
     func testDistillationRoundsHalveAndTheStudentLearnsTheTwoStepTarget() throws {
         var rng = Philox(seed: 8)
         let teacher = try VideoDenoiser(config: Self.small, rng: &rng)

@@ -12,7 +12,7 @@ extension VideoDenoiser {
         let entries = namedParameters().sorted { $0.0 < $1.0 }.map { name, p in
             SafeTensors.Entry(name: name, shape: p.shape, floats: p.value.toArray())
         }
-        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        let json = try canonicalJSON(config)
         var meta = metadata
         meta[DenoiserConfig.metadataKey] = json
         meta["t2v.generator_version"] = GeneratorInfo.version

@@ -40,20 +40,20 @@ public final class Distiller {
     /// Hyper-parameters.
     public let config: DistillationConfig
     /// The frozen teacher of the current round.
-    public private(set) var teacher: VideoDenoiser
+    public internal(set) var teacher: VideoDenoiser
     /// The student being trained (predicts v).
-    public private(set) var student: VideoDenoiser
+    public internal(set) var student: VideoDenoiser
     /// The current round's grids and target computation.
-    public private(set) var round: ProgressiveDistillation
+    public internal(set) var round: ProgressiveDistillation
     /// Optimisation steps taken in the current round.
-    public private(set) var roundStep = 0
+    public internal(set) var roundStep = 0
     /// Whether the current round's teacher is the original model (the round that applies
     /// `config.guidance`); later teachers are guided students.
-    public private(set) var isFirstRound = true
+    public internal(set) var isFirstRound = true
     /// The student's optimizer (recreated each round).
-    private var optimizer: AdamW
+    var optimizer: AdamW
     /// The distiller's random stream.
-    private var rng: Philox
+    var rng: Philox
 
     /// Sets up the first round from `teacher` (copied; the caller's model is not changed).
     ///

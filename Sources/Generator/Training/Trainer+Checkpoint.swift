@@ -17,8 +17,8 @@ extension Trainer {
         entries.sort { $0.name < $1.name }
         do {
             let metadata = [
-                DenoiserConfig.metadataKey: String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self),
-                Self.configKey: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
+                DenoiserConfig.metadataKey: try canonicalJSON(model.config),
+                Self.configKey: try canonicalJSON(config),
                 "t2v.step": String(step),
                 "t2v.rng": "\(rng.seed),\(rng.stream),\(rng.offset)",
                 "t2v.generator_version": GeneratorInfo.version,

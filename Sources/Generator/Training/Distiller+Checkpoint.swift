@@ -34,7 +34,7 @@ extension Distiller {
             metadata["t2v.round_teacher_prediction"] = round.teacherPrediction.rawValue
             metadata["t2v.round_step"] = String(roundStep)
             metadata["t2v.first_round"] = isFirstRound ? "1" : "0"
-            metadata["t2v.rng"] = "\(rng.seed),\(rng.stream),\(rng.offset)"
+            metadata["t2v.rng"] = rng.checkpointText
             metadata["t2v.generator_version"] = GeneratorInfo.version
             try SafeTensors.write(entries, metadata: metadata, to: url)
         } catch {
@@ -61,8 +61,7 @@ extension Distiller {
         let grid = gridText.split(separator: ",").compactMap { Int($0) }
         guard !grid.isEmpty, grid.count == gridText.split(separator: ",").count else { throw fail("unreadable round grid '\(gridText)'") }
         guard let prediction = PredictionType(rawValue: predictionText) else { throw fail("unknown prediction type '\(predictionText)'") }
-        let parts = rngText.split(separator: ",").compactMap { UInt64($0) }
-        guard parts.count == 3 else { throw fail("unreadable random-stream position '\(rngText)'") }
+        guard let rng = Philox(checkpointText: rngText) else { throw fail("unreadable random-stream position '\(rngText)'") }
         do {
             let decoder = JSONDecoder()
             let config = try decoder.decode(DistillationConfig.self, from: Data(configJSON.utf8))
@@ -71,16 +70,11 @@ extension Distiller {
             guard roundStep >= 0, roundStep <= config.stepsPerRound else {
                 throw fail("round step \(roundStep) is outside 0...\(config.stepsPerRound)")
             }
-            var tensors = [String: Tensor]()
-            for info in file.tensors { tensors[info.name] = Tensor(shape: info.shape, data: try file.floats(info.name)) }
-            func group(_ prefix: String) -> [String: Tensor] {
-                Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-            }
             var init0 = Philox(seed: 0)
             let teacher = try VideoDenoiser(config: teacherConfig, rng: &init0)
-            try teacher.load(group("teacher."), strict: true)
+            try teacher.load(file.tensors(prefixed: "teacher."), strict: true)
             let student = try VideoDenoiser(config: studentConfig, rng: &init0)
-            try student.load(group("student."), strict: true)
+            try student.load(file.tensors(prefixed: "student."), strict: true)
             // The initialiser checks the configuration and builds the first round; the saved
             // round, models, optimizer state and stream then replace its fresh ones.
             let distiller = try Distiller(teacher: teacher, config: config)
@@ -90,9 +84,7 @@ extension Distiller {
             distiller.roundStep = roundStep
             distiller.isFirstRound = first == "1"
             distiller.optimizer = makeOptimizer(student, config)
-            try distiller.optimizer.load(state: group("adam."))
-            var rng = Philox(seed: parts[0], stream: parts[1])
-            rng.advance(by: parts[2])
+            try distiller.optimizer.load(state: file.tensors(prefixed: "adam."))
             distiller.rng = rng
             return (distiller, meta)
         } catch let error as TrainingError {

@@ -20,7 +20,7 @@ extension Trainer {
                 DenoiserConfig.metadataKey: try canonicalJSON(model.config),
                 Self.configKey: try canonicalJSON(config),
                 "t2v.step": String(step),
-                "t2v.rng": "\(rng.seed),\(rng.stream),\(rng.offset)",
+                "t2v.rng": rng.checkpointText,
                 "t2v.generator_version": GeneratorInfo.version,
             ]
             try SafeTensors.write(entries, metadata: metadata, to: url)
@@ -47,30 +47,22 @@ extension Trainer {
               let stepText = meta["t2v.step"], let step = Int(stepText), let rngText = meta["t2v.rng"] else {
             throw fail("missing training metadata; is this a checkpoint written by `t2v-render train`?")
         }
-        let parts = rngText.split(separator: ",").compactMap { UInt64($0) }
-        guard parts.count == 3 else { throw fail("unreadable random-stream position '\(rngText)'") }
+        guard let rng = Philox(checkpointText: rngText) else { throw fail("unreadable random-stream position '\(rngText)'") }
         do {
             let modelConfig = try JSONDecoder().decode(DenoiserConfig.self, from: Data(modelJSON.utf8))
             var trainConfig = try JSONDecoder().decode(TrainingConfig.self, from: Data(trainJSON.utf8))
             if let newTotal, newTotal > trainConfig.totalSteps { trainConfig.totalSteps = newTotal }
             var init0 = Philox(seed: 0)
             let model = try VideoDenoiser(config: modelConfig, rng: &init0)
-            var tensors = [String: Tensor]()
-            for info in file.tensors { tensors[info.name] = Tensor(shape: info.shape, data: try file.floats(info.name)) }
-            func group(_ prefix: String) -> [String: Tensor] {
-                Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-            }
-            try model.load(group("model."), strict: true)
+            try model.load(file.tensors(prefixed: "model."), strict: true)
             let trainer = try Trainer(model: model, config: trainConfig)
-            let emaTensors = group("ema.")
+            let emaTensors = try file.tensors(prefixed: "ema.")
             for ((name, _), shadow) in zip(model.namedParameters(), trainer.ema.shadow) {
                 guard let t = emaTensors[name], t.shape == shadow.shape else { throw ModuleLoadError.missing("ema." + name) }
                 shadow.assign(t)
             }
-            try trainer.optimizer.load(state: group("adam."))
+            try trainer.optimizer.load(state: file.tensors(prefixed: "adam."))
             trainer.step = step
-            var rng = Philox(seed: parts[0], stream: parts[1])
-            rng.advance(by: parts[2])
             trainer.rng = rng
             return trainer
         } catch let error as TrainingError {

@@ -56,6 +56,12 @@ struct Distill: ParsableCommand {
     @Flag(help: "Continue from --checkpoint (the other flags must match the interrupted run's).")
     var resume = false
 
+    @Option(help: "Loss log, CSV step,loss,lr over all rounds (default: OUTPUT with .loss.csv).")
+    var log: String?
+
+    @Option(help: "Loss curve PNG (default: OUTPUT with .loss.png).")
+    var plot: String?
+
     @OptionGroup var textModel: TextModelOptions
 
     @Flag(name: .shortAndLong, help: "No progress output.")
@@ -73,11 +79,15 @@ struct Distill: ParsableCommand {
 
     func run() throws {
         let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
+        let logPath = log ?? Train.sibling(output, "loss.csv")
+        let plotPath = plot ?? Train.sibling(output, "loss.png")
         // Installed first: a SIGINT/SIGTERM while the teacher and dataset load stops with a message.
         let interrupted = SignalFlag.install()
         // Paths that cannot be written fail now, not after the first round or checkpoint.
         try OutputPath.check(output, option: "-o", streams: false)
         try OutputPath.check(checkpointPath, option: "--checkpoint", streams: false)
+        try OutputPath.check(logPath, option: "--log", streams: false)
+        try OutputPath.check(plotPath, option: "--plot", streams: false)
         var config = DistillationConfig()
         config.teacherSteps = fromSteps
         config.targetSteps = toSteps
@@ -89,9 +99,8 @@ struct Distill: ParsableCommand {
 
         let distiller: Distiller
         // The CLI's own state beside the distiller's: its clip-sampling stream (stream 7), the
-        // smoothed loss, the students written so far, and what the first teacher was.
+        // students written so far, and what the first teacher was.
         var rng = Philox(seed: seed, stream: 7)
-        var lossAverage = Double.nan
         var written: [String] = []
         let teacherGuidance: Float
         let teacherName: String
@@ -112,7 +121,6 @@ struct Distill: ParsableCommand {
             }
             distiller = restored.distiller
             rng.advance(by: offset)
-            lossAverage = meta["t2v.loss_average"].flatMap(Double.init) ?? .nan
             written = list
             teacherGuidance = meta["t2v.teacher_guidance"].flatMap(Float.init) ?? 1
             teacherName = name
@@ -142,11 +150,15 @@ struct Distill: ParsableCommand {
         }
         let bar = ProgressBar(total: rounds * stepsPerRound, label: "distill", unit: "steps", quiet: quiet)
         let startDone = finishedRounds() * stepsPerRound + distiller.roundStep
+        if !resume { try? FileManager.default.removeItem(atPath: logPath) }
+        // Rows past the checkpoint (steps done after it was written) are dropped on --resume.
+        var lossLog = try LossLog(path: logPath, truncateAfter: startDone)
         func saveCheckpoint() throws {
             let writtenJSON = String(decoding: (try? JSONEncoder().encode(written)) ?? Data("[]".utf8), as: UTF8.self)
-            var extra = ["t2v.cli_rng": String(rng.offset), "t2v.written": writtenJSON, "t2v.distilled_from": teacherName,
+            let extra = ["t2v.cli_rng": String(rng.offset), "t2v.written": writtenJSON, "t2v.distilled_from": teacherName,
                          "t2v.teacher_guidance": String(teacherGuidance)]
-            if !lossAverage.isNaN { extra["t2v.loss_average"] = String(lossAverage) }
+            lossLog.flush()
+            lossLog.plot(to: plotPath)
             do { try distiller.saveCheckpoint(to: URL(fileURLWithPath: checkpointPath), metadata: extra) } catch {
                 // Checkpoints are written atomically: a failed write leaves the previous one as it was.
                 let hint = FileManager.default.fileExists(atPath: checkpointPath)
@@ -168,9 +180,9 @@ struct Distill: ParsableCommand {
                 let clips = try (0..<batch).map { _ in try dataset.clip(rng.nextInt(below: dataset.count)) }
                 let loss: Float
                 do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(CommandError.text(error))") }
-                lossAverage = lossAverage.isNaN ? Double(loss) : 0.98 * lossAverage + 0.02 * Double(loss)
                 let done = finishedRounds() * stepsPerRound + distiller.roundStep
-                bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossAverage))
+                lossLog.append(step: done, loss: loss, lr: distiller.learningRate)
+                bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossLog.smoothed))
                 if distiller.roundStep % checkpointEvery == 0, distiller.roundStep < stepsPerRound { try saveCheckpoint() }
             }
             let path = String(studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
@@ -191,8 +203,11 @@ struct Distill: ParsableCommand {
             // A round boundary: a resume starts the next round, not the finished one again.
             try saveCheckpoint()
         }
+        lossLog.flush()
+        lossLog.plot(to: plotPath)
         // The run is complete: its checkpoint (teacher, student and optimizer state) is not needed.
         try? FileManager.default.removeItem(atPath: checkpointPath)
+        if !quiet { FileHandle.standardError.write(Data("distill: loss log \(logPath), curve \(plotPath)\n".utf8)) }
     }
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.

@@ -486,6 +486,8 @@ final class GeneratorFaultTests: XCTestCase {
             XCTAssertEqual(try safetensors(dir.appendingPathComponent("s-\(steps)steps.safetensors").path).metadata["t2v.sampling_steps"], String(steps))
         }
         XCTAssertNil(bytes(checkpoint), "the finished run's checkpoint is removed")
+        XCTAssertEqual(try csvRows(dir.appendingPathComponent("s.loss.csv").path), 4 * 30, "the loss log has one row per step of the four rounds")
+        XCTAssertNotNil(bytes(dir.appendingPathComponent("s.loss.png").path), "the loss curve is drawn")
         XCTAssertEqual(leftovers(dir), [], "no temporary file left after the resume")
         // The interrupted and resumed run equals one straight through, byte for byte.
         let straightOut = dir.appendingPathComponent("straight").path

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Draws per-frame metric curves into an `RGBFrame` (white background, grid, y-axis labels,
 /// one coloured polyline per series) for writing as a PNG. A tiny rasteriser: no font beyond
 /// the digits and '.' needed for the axis labels; the legend is a coloured swatch per series
@@ -34,7 +36,10 @@ public enum MetricsPlot {
             hi = (hi * 10).rounded(.up) / 10
         }
         if hi - lo < 1e-9 { lo -= 0.05; hi += 0.05 }
-        let left = 44, right = width - 10, top = 10, bottom = height - 20
+        // Enough decimals to tell the grid lines apart (a loss curve near 0.005 needs three).
+        let decimals = min(6, max(2, Int((-log10((hi - lo) / 5)).rounded(.up))))
+        let labels = (0...5).map { label(lo + (hi - lo) * Double($0) / 5, decimals: decimals) }
+        let left = max(44, 8 * (labels.map(\.count).max() ?? 0) + 4), right = width - 10, top = 10, bottom = height - 20
         let frames = max(2, series.map(\.values.count).max() ?? 2)
         func px(_ i: Int) -> Int { left + Int((Double(i) / Double(frames - 1) * Double(right - left)).rounded()) }
         func py(_ v: Double) -> Int { bottom - Int(((v - lo) / (hi - lo) * Double(bottom - top)).rounded()) }
@@ -43,7 +48,7 @@ public enum MetricsPlot {
             let v = lo + (hi - lo) * Double(k) / 5
             let y = py(v)
             canvas.line(left, y, right, y, (225, 225, 225))
-            canvas.text(label(v), x: 2, y: y - 3, (90, 90, 90))
+            canvas.text(labels[k], x: 2, y: y - 3, (90, 90, 90))
         }
         canvas.line(left, top, left, bottom, (0, 0, 0))
         canvas.line(left, bottom, right, bottom, (0, 0, 0))
@@ -74,11 +79,14 @@ public enum MetricsPlot {
         return try RGBFrame(width: width, height: height, packed: canvas.pixels)
     }
 
-    /// A y label: two decimals, or one for wide ranges of larger values (e.g. dB).
-    static func label(_ v: Double) -> String {
-        let scaled = Int((abs(v) * 100).rounded())
-        let text = "\(scaled / 100).\(scaled % 100 < 10 ? "0" : "")\(scaled % 100)"
-        return v < 0 ? "-" + text : text
+    /// A y label with `decimals` digits after the point (two for SSIM-like or dB ranges).
+    static func label(_ v: Double, decimals: Int = 2) -> String {
+        var scale = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = Int((abs(v) * Double(scale)).rounded())
+        let fraction = String(scaled % scale)
+        let text = "\(scaled / scale)." + String(repeating: "0", count: decimals - fraction.count) + fraction
+        return v < 0 && scaled != 0 ? "-" + text : text
     }
 
     /// A packed RGB24 drawing surface.

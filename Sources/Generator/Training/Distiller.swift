@@ -98,6 +98,9 @@ public final class Distiller {
         return AdamW(namedParameters: model.namedParameters(), configuration: adam)
     }
 
+    /// The learning rate of the last optimisation step (the warm-up ramp, then constant).
+    public var learningRate: Float { optimizer.learningRate }
+
     /// The DDIM sampler the student is trained for (its grid, v-prediction).
     public var studentScheduler: DDIMScheduler {
         DDIMScheduler(schedule: round.schedule, timesteps: round.studentTimesteps, predictionType: .v)

@@ -169,6 +169,7 @@ struct Distill: ParsableCommand {
         }
         while true {
             let studentSteps = distiller.round.studentTimesteps.count
+            let roundStart = finishedRounds() * stepsPerRound
             while distiller.roundStep < stepsPerRound {
                 if interrupted.isSet {
                     try saveCheckpoint()
@@ -180,7 +181,7 @@ struct Distill: ParsableCommand {
                 let clips = try (0..<batch).map { _ in try dataset.clip(rng.nextInt(below: dataset.count)) }
                 let loss: Float
                 do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(CommandError.text(error))") }
-                let done = finishedRounds() * stepsPerRound + distiller.roundStep
+                let done = roundStart + distiller.roundStep
                 lossLog.append(step: done, loss: loss, lr: distiller.learningRate)
                 bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossLog.smoothed))
                 if distiller.roundStep % checkpointEvery == 0, distiller.roundStep < stepsPerRound { try saveCheckpoint() }

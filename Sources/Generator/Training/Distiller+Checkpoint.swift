@@ -75,15 +75,11 @@ extension Distiller {
             try teacher.load(file.tensors(prefixed: "teacher."), strict: true)
             let student = try VideoDenoiser(config: studentConfig, rng: &init0)
             try student.load(file.tensors(prefixed: "student."), strict: true)
-            // The initialiser checks the configuration and builds the first round; the saved
-            // round, models, optimizer state and stream then replace its fresh ones.
-            let distiller = try Distiller(teacher: teacher, config: config)
-            distiller.teacher = teacher
-            distiller.student = student
-            distiller.round = ProgressiveDistillation(schedule: teacherConfig.schedule, teacherTimesteps: grid, teacherPrediction: prediction)
+            try validate(config)
+            let distiller = Distiller(config: config, teacher: teacher, student: student,
+                                      round: ProgressiveDistillation(schedule: teacherConfig.schedule, teacherTimesteps: grid, teacherPrediction: prediction))
             distiller.roundStep = roundStep
             distiller.isFirstRound = first == "1"
-            distiller.optimizer = makeOptimizer(student, config)
             try distiller.optimizer.load(state: file.tensors(prefixed: "adam."))
             distiller.rng = rng
             return (distiller, meta)

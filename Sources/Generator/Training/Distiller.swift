@@ -59,7 +59,30 @@ public final class Distiller {
     ///
     /// - Throws: `TrainingError.invalidConfig` for step counts that do not halve down to
     ///   `targetSteps`, or `DenoiserError` when the model cannot be copied.
-    public init(teacher model: VideoDenoiser, config: DistillationConfig) throws {
+    public convenience init(teacher model: VideoDenoiser, config: DistillationConfig) throws {
+        try Self.validate(config)
+        let grid = TimestepSpacing.trailing.timesteps(count: config.teacherSteps, trainSteps: model.config.schedule.trainSteps)
+        self.init(config: config,
+                  teacher: try Self.copy(model, predictionType: model.config.predictionType),
+                  student: try Self.copy(model, predictionType: .v),
+                  round: ProgressiveDistillation(schedule: model.config.schedule, teacherTimesteps: grid,
+                                                 teacherPrediction: model.config.predictionType))
+    }
+
+    /// A distiller at the start of `round` with a fresh optimizer and random stream (`resume`
+    /// then restores both); `config` must already be valid.
+    init(config: DistillationConfig, teacher: VideoDenoiser, student: VideoDenoiser, round: ProgressiveDistillation) {
+        self.config = config
+        self.teacher = teacher
+        self.student = student
+        self.round = round
+        optimizer = Self.makeOptimizer(student, config)
+        rng = Philox(seed: config.seed, stream: 2)
+    }
+
+    /// Refuses step counts that do not halve down to `targetSteps`, non-positive sizes and
+    /// guidance below 1.
+    static func validate(_ config: DistillationConfig) throws {
         guard config.teacherSteps >= 2, config.targetSteps >= 1, config.teacherSteps > config.targetSteps,
               config.teacherSteps % config.targetSteps == 0,
               (config.teacherSteps / config.targetSteps).nonzeroBitCount == 1 else {
@@ -71,14 +94,6 @@ public final class Distiller {
         guard config.guidance >= 1, config.guidance.isFinite else {
             throw TrainingError.invalidConfig("guidance must be a finite number >= 1, got \(config.guidance)")
         }
-        self.config = config
-        teacher = try Self.copy(model, predictionType: model.config.predictionType)
-        student = try Self.copy(model, predictionType: .v)
-        let grid = TimestepSpacing.trailing.timesteps(count: config.teacherSteps, trainSteps: model.config.schedule.trainSteps)
-        round = ProgressiveDistillation(schedule: model.config.schedule, teacherTimesteps: grid,
-                                        teacherPrediction: model.config.predictionType)
-        optimizer = Self.makeOptimizer(student, config)
-        rng = Philox(seed: config.seed, stream: 2)
     }
 
     /// A copy of `model` whose configuration says `predictionType`.

@@ -4,6 +4,8 @@ import FrameIO
 import Generator
 
 /// `t2v-render distill`: progressive distillation of a trained model into a few-step student.
+extension DistillationLRSchedule: ExpressibleByArgument {}
+
 struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Distil a trained model into a few-step sampler (progressive distillation, Salimans & Ho 2022).",
@@ -34,8 +36,12 @@ struct Distill: ParsableCommand {
     @Option(help: "Clips per step.")
     var batch: Int = 4
 
-    @Option(help: "Learning rate (AdamW, constant after warm-up).")
+    @Option(help: "Peak learning rate (AdamW, reached after a 50-step warm-up in each round).")
     var lr: Float = 5e-5
+
+    @Option(name: .customLong("lr-schedule"),
+            help: "The learning rate within each round after the warm-up: constant, or linear (down to 0 at the round's end, as the reference implementation).")
+    var lrSchedule: DistillationLRSchedule = .constant
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
@@ -94,6 +100,7 @@ struct Distill: ParsableCommand {
         config.stepsPerRound = stepsPerRound
         config.batchSize = batch
         config.learningRate = lr
+        config.learningRateSchedule = lrSchedule
         config.seed = seed
         config.guidance = guidance
 
@@ -213,6 +220,6 @@ struct Distill: ParsableCommand {
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.
     static func describe(_ c: DistillationConfig) -> String {
-        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --seed \(c.seed) --guidance \(c.guidance)"
+        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance)"
     }
 }

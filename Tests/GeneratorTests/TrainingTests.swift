@@ -214,6 +214,8 @@ final class TrainingTests: XCTestCase {
         d.warmupSteps = 2
         d.guidance = 2
         d.seed = 5
+        // The annealed rate depends on the step within the round, which the checkpoint restores.
+        d.learningRateSchedule = .linear
         let load: (Int) throws -> TrainingClip = { TrainingClip(video: clips[$0], text: prompts[$0]) }
 
         let straight = try Distiller(teacher: teacher, config: d)
@@ -253,6 +255,52 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try Distiller.resume(from: trainerFile)) { error in
             XCTAssertTrue(error.localizedDescription.contains("missing distillation metadata"), error.localizedDescription)
         }
+    }
+
+    /// The round's learning rate: the warm-up ramp, then constant or a linear decay to 0 at the
+    /// round's end (the optimizer really steps with it); configurations written before the
+    /// schedule existed decode as constant.
+    func testDistillationLearningRateSchedules() throws {
+        var d = DistillationConfig()
+        d.learningRate = 1e-4
+        d.stepsPerRound = 100
+        d.warmupSteps = 10
+        XCTAssertEqual(d.learningRate(afterStep: 0), 1e-5, accuracy: 1e-12)
+        XCTAssertEqual(d.learningRate(afterStep: 9), 1e-4, accuracy: 1e-12)
+        XCTAssertEqual(d.learningRate(afterStep: 99), 1e-4, accuracy: 1e-12)
+        d.learningRateSchedule = .linear
+        XCTAssertEqual(d.learningRate(afterStep: 0), 1e-5 * 100 / 100, accuracy: 1e-12)
+        XCTAssertEqual(d.learningRate(afterStep: 9), 1e-4 * 91 / 100, accuracy: 1e-12)
+        XCTAssertEqual(d.learningRate(afterStep: 50), 1e-4 * 50 / 100, accuracy: 1e-12)
+        XCTAssertEqual(d.learningRate(afterStep: 99), 1e-4 * 1 / 100, accuracy: 1e-12)
+        let rates = (10..<100).map { d.learningRate(afterStep: $0) }
+        XCTAssertTrue(zip(rates, rates.dropFirst()).allSatisfy { $0 > $1 }, "decays every step after the warm-up")
+
+        // A distiller steps with the scheduled rate.
+        var rng = Philox(seed: 3)
+        let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
+        d.teacherSteps = 4
+        d.targetSteps = 2
+        d.stepsPerRound = 4
+        d.warmupSteps = 1
+        d.batchSize = 1
+        let distiller = try Distiller(teacher: teacher, config: d)
+        let clip = TrainingClip(video: Self.clips()[0], text: Self.prompts()[0])
+        var seen = [Float]()
+        for _ in 0..<4 { try distiller.trainStep(clips: [clip]); seen.append(distiller.learningRate) }
+        for (got, want) in zip(seen, [1e-4, 0.75e-4, 0.5e-4, 0.25e-4] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-10) }
+        XCTAssertEqual(seen.count, 4)
+
+        // Round trip, and a configuration from before the field: constant.
+        let json = try JSONEncoder().encode(d)
+        XCTAssertEqual(try JSONDecoder().decode(DistillationConfig.self, from: json), d)
+        var dict = try XCTUnwrap(JSONSerialization.jsonObject(with: json) as? [String: Any])
+        XCTAssertEqual(dict["learningRateSchedule"] as? String, "linear")
+        dict.removeValue(forKey: "learningRateSchedule")
+        let old = try JSONDecoder().decode(DistillationConfig.self, from: JSONSerialization.data(withJSONObject: dict))
+        XCTAssertEqual(old.learningRateSchedule, .constant)
+        dict["learningRateSchedule"] = "cosine"
+        XCTAssertThrowsError(try JSONDecoder().decode(DistillationConfig.self, from: JSONSerialization.data(withJSONObject: dict)))
     }
 
     func testDistillationRoundsHalveAndTheStudentLearnsTheTwoStepTarget() throws {

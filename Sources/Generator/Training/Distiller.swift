@@ -10,8 +10,10 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
     public var stepsPerRound: Int = 2000
     /// Clips per optimisation step.
     public var batchSize: Int = 4
-    /// AdamW learning rate (constant after a linear warm-up).
+    /// AdamW learning rate: the peak, reached after a linear warm-up.
     public var learningRate: Float = 1e-4
+    /// How the learning rate moves after the warm-up within each round.
+    public var learningRateSchedule: DistillationLRSchedule = .constant
     /// Warm-up steps at the start of each round.
     public var warmupSteps: Int = 50
     /// Global gradient-norm clip; 0 disables.
@@ -30,6 +32,50 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
 
     /// The defaults above.
     public init() {}
+
+    /// The learning rate of the step after `step` steps of a round: the linear warm-up, then
+    /// `learningRateSchedule` (constant, or a linear decay that reaches 0 at the round's end).
+    public func learningRate(afterStep step: Int) -> Float {
+        let warm = min(1, Float(step + 1) / Float(max(warmupSteps, 1)))
+        switch learningRateSchedule {
+        case .constant: return learningRate * warm
+        case .linear: return learningRate * warm * Float(max(0, stepsPerRound - step)) / Float(stepsPerRound)
+        }
+    }
+}
+
+/// The learning rate within a distillation round, after the warm-up.
+public enum DistillationLRSchedule: String, Sendable, Codable, CaseIterable {
+    /// The peak rate until the round ends.
+    case constant
+    /// From the peak down to 0 at the round's last step, as the reference implementation of
+    /// progressive distillation anneals each round (google-research diffusion_distillation:
+    /// Adam, lr 5e-5, linear anneal over the round's steps).
+    case linear
+}
+
+extension DistillationConfig {
+    private enum CodingKeys: String, CodingKey {
+        case teacherSteps, targetSteps, stepsPerRound, batchSize, learningRate, learningRateSchedule, warmupSteps,
+             gradientClip, conditionDropout, seed, guidance
+    }
+
+    /// Decodes a configuration; `learningRateSchedule` is optional (checkpoints written before it
+    /// existed ran the constant schedule).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        teacherSteps = try c.decode(Int.self, forKey: .teacherSteps)
+        targetSteps = try c.decode(Int.self, forKey: .targetSteps)
+        stepsPerRound = try c.decode(Int.self, forKey: .stepsPerRound)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        learningRateSchedule = try c.decodeIfPresent(DistillationLRSchedule.self, forKey: .learningRateSchedule) ?? .constant
+        warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
+        gradientClip = try c.decode(Float.self, forKey: .gradientClip)
+        conditionDropout = try c.decode(Double.self, forKey: .conditionDropout)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        guidance = try c.decode(Float.self, forKey: .guidance)
+    }
 }
 
 /// Progressive distillation (Salimans & Ho 2022) of a trained `VideoDenoiser`: each round the
@@ -113,7 +159,7 @@ public final class Distiller {
         return AdamW(namedParameters: model.namedParameters(), configuration: adam)
     }
 
-    /// The learning rate of the last optimisation step (the warm-up ramp, then constant).
+    /// The learning rate of the last optimisation step (`DistillationConfig.learningRate(afterStep:)`).
     public var learningRate: Float { optimizer.learningRate }
 
     /// The DDIM sampler the student is trained for (its grid, v-prediction).
@@ -154,7 +200,7 @@ public final class Distiller {
         let loss = (perSample * Tensor(shape: [b], data: weights)).mean()
         loss.backward()
         if config.gradientClip > 0 { _ = clipGradientNorm(optimizer.parameters, maxNorm: config.gradientClip) }
-        optimizer.learningRate = config.learningRate * min(1, Float(roundStep + 1) / Float(max(config.warmupSteps, 1)))
+        optimizer.learningRate = config.learningRate(afterStep: roundStep)
         optimizer.step()
         optimizer.zeroGrad()
         roundStep += 1

@@ -50,6 +50,11 @@ struct Distill: ParsableCommand {
                                discussion: "With a scale above 1 the first round's targets come from the teacher's guided output, and the student samples without guidance (one denoiser pass per step); `render` then defaults to --guidance 1."))
     var guidance: Float = 1
 
+    @Option(name: .customLong("guidance-steps"),
+            help: ArgumentHelp("Steps of a first stage that distils the guidance alone at --from-steps (Meng et al. 2023, stage 1) before the halving rounds; 0 distils it in the first round.",
+                               discussion: "Needs --guidance above 1. The stage's student is written beside OUTPUT as OUTPUT-<from>steps.safetensors."))
+    var guidanceSteps: Int = 0
+
     @Option(name: .shortAndLong, help: "Where to write the final student.")
     var output: String
 
@@ -81,6 +86,8 @@ struct Distill: ParsableCommand {
             throw ValidationError("--steps-per-round, --batch, --lr and --checkpoint-every must be positive")
         }
         guard guidance >= 1, guidance <= 50, guidance.isFinite else { throw ValidationError("--guidance must be in 1...50, got \(guidance)") }
+        guard guidanceSteps >= 0 else { throw ValidationError("--guidance-steps must be >= 0") }
+        guard guidanceSteps == 0 || guidance > 1 else { throw ValidationError("--guidance-steps needs --guidance above 1: with guidance 1 there is nothing to distil") }
     }
 
     func run() throws {
@@ -103,6 +110,7 @@ struct Distill: ParsableCommand {
         config.learningRateSchedule = lrSchedule
         config.seed = seed
         config.guidance = guidance
+        config.guidanceSteps = guidanceSteps
 
         let distiller: Distiller
         // The CLI's own state beside the distiller's: its clip-sampling stream (stream 7), the
@@ -150,13 +158,14 @@ struct Distill: ParsableCommand {
         var rounds = 0
         var remaining = fromSteps
         while remaining > toSteps { remaining /= 2; rounds += 1 }
-        func finishedRounds() -> Int {
+        // Steps of the finished rounds (the guidance stage first, when there is one).
+        func roundStart() -> Int {
             var n = 0, steps = fromSteps
             while steps > distiller.round.teacherTimesteps.count { steps /= 2; n += 1 }
-            return n
+            return (guidanceSteps > 0 && !distiller.inGuidanceStage ? guidanceSteps : 0) + n * stepsPerRound
         }
-        let bar = ProgressBar(total: rounds * stepsPerRound, label: "distill", unit: "steps", quiet: quiet)
-        let startDone = finishedRounds() * stepsPerRound + distiller.roundStep
+        let bar = ProgressBar(total: guidanceSteps + rounds * stepsPerRound, label: "distill", unit: "steps", quiet: quiet)
+        let startDone = roundStart() + distiller.roundStep
         if !resume { try? FileManager.default.removeItem(atPath: logPath) }
         // Rows past the checkpoint (steps done after it was written) are dropped on --resume.
         var lossLog = try LossLog(path: logPath, truncateAfter: startDone)
@@ -175,23 +184,24 @@ struct Distill: ParsableCommand {
             }
         }
         while true {
-            let studentSteps = distiller.round.studentTimesteps.count
-            let roundStart = finishedRounds() * stepsPerRound
-            while distiller.roundStep < stepsPerRound {
+            let studentSteps = distiller.studentTimesteps.count
+            let start = roundStart(), length = distiller.roundLength
+            let roundName = distiller.inGuidanceStage ? "the guidance stage (\(studentSteps) steps)" : "the round to \(studentSteps) steps"
+            while distiller.roundStep < length {
                 if interrupted.isSet {
                     try saveCheckpoint()
                     // Students are written atomically at the end of their round: -o is either absent
                     // or the file it held before.
                     let kept = written.isEmpty ? "" : " The students of finished rounds are kept: " + written.joined(separator: ", ") + "."
-                    throw CommandError("interrupted at step \(distiller.roundStep) of \(stepsPerRound) in the round to \(studentSteps) steps; checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) was not written and is written when the run completes.\(kept)")
+                    throw CommandError("interrupted at step \(distiller.roundStep) of \(length) in \(roundName); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) was not written and is written when the run completes.\(kept)")
                 }
                 let clips = try (0..<batch).map { _ in try dataset.clip(rng.nextInt(below: dataset.count)) }
                 let loss: Float
                 do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(CommandError.text(error))") }
-                let done = roundStart + distiller.roundStep
+                let done = start + distiller.roundStep
                 lossLog.append(step: done, loss: loss, lr: distiller.learningRate)
                 bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossLog.smoothed))
-                if distiller.roundStep % checkpointEvery == 0, distiller.roundStep < stepsPerRound { try saveCheckpoint() }
+                if distiller.roundStep % checkpointEvery == 0, distiller.roundStep < length { try saveCheckpoint() }
             }
             let path = String(studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
             var metadata = [
@@ -220,6 +230,6 @@ struct Distill: ParsableCommand {
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.
     static func describe(_ c: DistillationConfig) -> String {
-        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance)"
+        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance) --guidance-steps \(c.guidanceSteps)"
     }
 }

@@ -239,5 +239,21 @@ final class RenderCLITests: XCTestCase {
         r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance", "0.5", "-o", guided])
         XCTAssertEqual(r.status, 2, "guidance below 1 is refused")
         XCTAssertTrue(r.stderr.contains("--guidance"), r.stderr)
+
+        // A guidance stage first (Meng et al. stage 1), with the annealed rate: the stage's guided
+        // 4-step student is written beside the final 2-step one, both carrying the scale.
+        let staged = root.appendingPathComponent("st.safetensors").path
+        let (stagedScale, stagedSummary) = try distilled(staged, ["--guidance", "2", "--guidance-steps", "1", "--lr-schedule", "linear"],
+                                                         key: "t2v.distilled_guidance")
+        XCTAssertEqual(stagedScale, "2.0")
+        XCTAssertEqual(stagedSummary["steps"] as? Int, 2)
+        let stageStudent = root.appendingPathComponent("st-4steps.safetensors").path
+        let script = "import sys; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: m = f.metadata(); print(m['t2v.sampling_steps'], m['t2v.distilled_guidance'])"
+        XCTAssertEqual(try Self.sh(["python3", "-c", script, stageStudent]).1.trimmingCharacters(in: .whitespacesAndNewlines), "4 2.0")
+        let log = try String(contentsOfFile: root.appendingPathComponent("st.loss.csv").path, encoding: .utf8)
+        XCTAssertEqual(log.split(separator: "\n").count, 3, "header, the stage's step and the round's: \(log)")
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance-steps", "5", "-o", staged])
+        XCTAssertEqual(r.status, 2, "a guidance stage without guidance is refused")
+        XCTAssertTrue(r.stderr.contains("--guidance-steps needs --guidance above 1"), r.stderr)
     }
 }

@@ -203,6 +203,11 @@ final class TrainingTests: XCTestCase {
     /// round), resumed from the file and finished, ends with the same student, teacher, optimizer
     /// step and random-stream position as one run straight through, bit for bit.
     func testDistillationResumesBitForBit() throws {
+        // Without and with a guidance stage (Meng et al. stage 1) before the halving rounds.
+        for guidanceSteps in [0, 2] { try checkDistillationResumesBitForBit(guidanceSteps: guidanceSteps) }
+    }
+
+    func checkDistillationResumesBitForBit(guidanceSteps: Int) throws {
         var rng = Philox(seed: 8)
         let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
         let clips = Self.clips(), prompts = Self.prompts()
@@ -213,6 +218,7 @@ final class TrainingTests: XCTestCase {
         d.batchSize = 2
         d.warmupSteps = 2
         d.guidance = 2
+        d.guidanceSteps = guidanceSteps
         d.seed = 5
         // The annealed rate depends on the step within the round, which the checkpoint restores.
         d.learningRateSchedule = .linear
@@ -224,8 +230,11 @@ final class TrainingTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("distill-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         var current = try Distiller(teacher: teacher, config: d)
-        // Stop after 3 steps of the first round, then after 1 step of the second.
-        for stopAt in [(studentSteps: 4, step: 3), (studentSteps: 2, step: 1)] {
+        // Stop inside the guidance stage (when there is one), after 3 steps of the first halving
+        // round, then after 1 step of the second.
+        var stops = [(studentSteps: 4, step: 3, stage: false), (studentSteps: 2, step: 1, stage: false)]
+        if guidanceSteps > 0 { stops.insert((studentSteps: 8, step: 1, stage: true), at: 0) }
+        for stopAt in stops {
             _ = try current.run(clipCount: 2, loadClip: load) { steps, step, _ in !(steps == stopAt.studentSteps && step == stopAt.step) }
             XCTAssertEqual(current.roundStep, stopAt.step)
             try current.saveCheckpoint(to: url, metadata: ["caller.key": "kept"])
@@ -233,8 +242,10 @@ final class TrainingTests: XCTestCase {
             XCTAssertEqual(restored.metadata["caller.key"], "kept")
             current = restored.distiller
             XCTAssertEqual(current.roundStep, stopAt.step)
-            XCTAssertEqual(current.round.studentTimesteps.count, stopAt.studentSteps)
-            XCTAssertEqual(current.isFirstRound, stopAt.studentSteps == 4)
+            XCTAssertEqual(current.studentTimesteps.count, stopAt.studentSteps)
+            XCTAssertEqual(current.inGuidanceStage, stopAt.stage)
+            // The guidance is applied in the stage, or else in the first halving round.
+            XCTAssertEqual(current.isFirstRound, stopAt.stage || (guidanceSteps == 0 && stopAt.studentSteps == 4))
             XCTAssertEqual(current.config, d)
         }
         _ = try current.run(clipCount: 2, loadClip: load)
@@ -301,6 +312,63 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(old.learningRateSchedule, .constant)
         dict["learningRateSchedule"] = "cosine"
         XCTAssertThrowsError(try JSONDecoder().decode(DistillationConfig.self, from: JSONSerialization.data(withJSONObject: dict)))
+    }
+
+    /// The guidance stage (Meng et al. 2023, stage 1): the student trains on the teacher's own
+    /// grid against the guided output u + w (c - u) at the same (x_t, t) as a v target, dropped
+    /// conditions against the unconditional branch; then halving starts from the same grid with
+    /// the stage's student as an unguided teacher.
+    func testGuidanceStageLearnsTheGuidedOutputThenHalves() throws {
+        var rng = Philox(seed: 12)
+        let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
+        let clip = Self.clips()[0], prompt = Self.prompts()[0]
+        var d = DistillationConfig()
+        d.teacherSteps = 8
+        d.targetSteps = 2
+        d.stepsPerRound = 2
+        d.guidanceSteps = 3
+        d.guidance = 3
+        d.batchSize = 1
+        let distiller = try Distiller(teacher: teacher, config: d)
+        XCTAssertTrue(distiller.inGuidanceStage)
+        XCTAssertEqual(distiller.studentTimesteps, distiller.round.teacherTimesteps, "the stage keeps the teacher's grid")
+        XCTAssertEqual(distiller.roundLength, 3)
+
+        // The target, computed independently from the teacher's two branches.
+        let t = distiller.round.teacherTimesteps[3]
+        let z = distiller.round.schedule.addNoise(x0: clip, noise: rng.normal(count: clip.count), timestep: t)
+        func predict(_ text: [Float]) throws -> [Float] {
+            try teacher.predict(z, timestep: t, text: text, frames: Self.frames, height: Self.size, width: Self.size)
+        }
+        let c = try predict(prompt), u = try predict([Float](repeating: 0, count: 384))
+        let guided = zip(c, u).map { $1 + 3 * ($0 - $1) }
+        let (a, sg) = (distiller.round.schedule.alpha(t), distiller.round.schedule.sigma(t))
+        let x = Self.small.predictionType.originalSample(from: guided, sample: z, alpha: a, sigma: sg)
+        let want = zip(z, x).map { Float(a / sg) * $0 - Float(1 / sg) * $1 }
+        let got = try distiller.guidanceTarget(sample: z, timestep: t, text: prompt, guided: true)
+        XCTAssertEqual(got.v.count, want.count)
+        XCTAssertLessThan(zip(got.v, want).map { abs($0 - $1) }.max()!, 1e-3)
+        XCTAssertEqual(Double(got.weight), LossWeighting.truncatedSNR.weight(snr: distiller.round.schedule.snr(t), prediction: .v), accuracy: 1e-6)
+        let dropped = try distiller.guidanceTarget(sample: z, timestep: t, text: [Float](repeating: 0, count: 384), guided: false)
+        let wantU = zip(z, Self.small.predictionType.originalSample(from: u, sample: z, alpha: a, sigma: sg)).map { Float(a / sg) * $0 - Float(1 / sg) * $1 }
+        XCTAssertLessThan(zip(dropped.v, wantU).map { abs($0 - $1) }.max()!, 1e-3)
+
+        // The stage, then the halving rounds 8 -> 4 -> 2.
+        var seen = [Int: Int]()
+        _ = try distiller.run(clipCount: 1, loadClip: { _ in TrainingClip(video: clip, text: prompt) }) { steps, _, _ in
+            seen[steps, default: 0] += 1
+            return true
+        }
+        XCTAssertEqual(seen, [8: 3, 4: 2, 2: 2])
+        XCTAssertFalse(distiller.inGuidanceStage)
+        XCTAssertFalse(distiller.isFirstRound, "halving rounds copy the guided stage's student")
+        XCTAssertEqual(distiller.studentTimesteps.count, 2)
+
+        // A stage needs guidance above 1.
+        d.guidance = 1
+        XCTAssertThrowsError(try Distiller(teacher: teacher, config: d)) { error in
+            XCTAssertTrue("\(error)".contains("guidance stage needs guidance > 1"), "\(error)")
+        }
     }
 
     func testDistillationRoundsHalveAndTheStudentLearnsTheTwoStepTarget() throws {

@@ -6,7 +6,7 @@ extension Distiller {
     /// Metadata keys this file owns; callers' extra metadata may not use them.
     static let stateKeys: Set<String> = [
         configKey, "t2v.teacher_config", "t2v.student_config", "t2v.round_teacher_timesteps",
-        "t2v.round_teacher_prediction", "t2v.round_step", "t2v.first_round", "t2v.rng", "t2v.generator_version",
+        "t2v.round_teacher_prediction", "t2v.round_step", "t2v.first_round", "t2v.guidance_stage", "t2v.rng", "t2v.generator_version",
     ]
 
     /// Writes the whole distillation state atomically: the current teacher (`teacher.*`), the
@@ -34,6 +34,7 @@ extension Distiller {
             metadata["t2v.round_teacher_prediction"] = round.teacherPrediction.rawValue
             metadata["t2v.round_step"] = String(roundStep)
             metadata["t2v.first_round"] = isFirstRound ? "1" : "0"
+            metadata["t2v.guidance_stage"] = inGuidanceStage ? "1" : "0"
             metadata["t2v.rng"] = rng.checkpointText
             metadata["t2v.generator_version"] = GeneratorInfo.version
             try SafeTensors.write(entries, metadata: metadata, to: url)
@@ -67,8 +68,12 @@ extension Distiller {
             let config = try decoder.decode(DistillationConfig.self, from: Data(configJSON.utf8))
             let teacherConfig = try decoder.decode(DenoiserConfig.self, from: Data(teacherJSON.utf8))
             let studentConfig = try decoder.decode(DenoiserConfig.self, from: Data(studentJSON.utf8))
-            guard roundStep >= 0, roundStep <= config.stepsPerRound else {
-                throw fail("round step \(roundStep) is outside 0...\(config.stepsPerRound)")
+            // Absent in checkpoints written before the guidance stage existed.
+            let stage = meta["t2v.guidance_stage"] == "1"
+            if stage, config.guidanceSteps == 0 { throw fail("a guidance-stage checkpoint whose configuration has no guidance stage") }
+            let length = stage ? config.guidanceSteps : config.stepsPerRound
+            guard roundStep >= 0, roundStep <= length else {
+                throw fail("round step \(roundStep) is outside 0...\(length)")
             }
             var init0 = Philox(seed: 0)
             let teacher = try VideoDenoiser(config: teacherConfig, rng: &init0)
@@ -80,6 +85,7 @@ extension Distiller {
                                       round: ProgressiveDistillation(schedule: teacherConfig.schedule, teacherTimesteps: grid, teacherPrediction: prediction))
             distiller.roundStep = roundStep
             distiller.isFirstRound = first == "1"
+            distiller.inGuidanceStage = stage
             try distiller.optimizer.load(state: file.tensors(prefixed: "adam."))
             distiller.rng = rng
             return (distiller, meta)

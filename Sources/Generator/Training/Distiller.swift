@@ -29,17 +29,24 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
     /// branch (the dropped-condition samples) keeps learning the teacher's unconditional model.
     /// Later rounds copy the already guided student. 1 distils the conditional model alone.
     public var guidance: Float = 1
+    /// Optimisation steps of a first stage that distils the guidance alone, without halving
+    /// (Meng et al. 2023, stage 1): the student learns the teacher's guided output at the same
+    /// (x_t, t) on the teacher's grid, then the rounds halve it without guidance. 0 distils the
+    /// guidance inside the first halving round instead. Needs `guidance` > 1.
+    public var guidanceSteps: Int = 0
 
     /// The defaults above.
     public init() {}
 
-    /// The learning rate of the step after `step` steps of a round: the linear warm-up, then
-    /// `learningRateSchedule` (constant, or a linear decay that reaches 0 at the round's end).
-    public func learningRate(afterStep step: Int) -> Float {
+    /// The learning rate of the step after `step` steps of a round of `length` steps (default
+    /// `stepsPerRound`): the linear warm-up, then `learningRateSchedule` (constant, or a linear
+    /// decay that reaches 0 at the round's end).
+    public func learningRate(afterStep step: Int, roundLength length: Int? = nil) -> Float {
+        let n = max(length ?? stepsPerRound, 1)
         let warm = min(1, Float(step + 1) / Float(max(warmupSteps, 1)))
         switch learningRateSchedule {
         case .constant: return learningRate * warm
-        case .linear: return learningRate * warm * Float(max(0, stepsPerRound - step)) / Float(stepsPerRound)
+        case .linear: return learningRate * warm * Float(max(0, n - step)) / Float(n)
         }
     }
 }
@@ -57,11 +64,11 @@ public enum DistillationLRSchedule: String, Sendable, Codable, CaseIterable {
 extension DistillationConfig {
     private enum CodingKeys: String, CodingKey {
         case teacherSteps, targetSteps, stepsPerRound, batchSize, learningRate, learningRateSchedule, warmupSteps,
-             gradientClip, conditionDropout, seed, guidance
+             gradientClip, conditionDropout, seed, guidance, guidanceSteps
     }
 
-    /// Decodes a configuration; `learningRateSchedule` is optional (checkpoints written before it
-    /// existed ran the constant schedule).
+    /// Decodes a configuration; `learningRateSchedule` and `guidanceSteps` are optional
+    /// (checkpoints written before they existed ran the constant schedule and no guidance stage).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         teacherSteps = try c.decode(Int.self, forKey: .teacherSteps)
@@ -75,6 +82,7 @@ extension DistillationConfig {
         conditionDropout = try c.decode(Double.self, forKey: .conditionDropout)
         seed = try c.decode(UInt64.self, forKey: .seed)
         guidance = try c.decode(Float.self, forKey: .guidance)
+        guidanceSteps = try c.decodeIfPresent(Int.self, forKey: .guidanceSteps) ?? 0
     }
 }
 
@@ -96,6 +104,9 @@ public final class Distiller {
     /// Whether the current round's teacher is the original model (the round that applies
     /// `config.guidance`); later teachers are guided students.
     public internal(set) var isFirstRound = true
+    /// Whether the distiller is in the guidance stage (`config.guidanceSteps` > 0): the student
+    /// keeps the teacher's grid and learns its guided output; `finishRound` then starts halving.
+    public internal(set) var inGuidanceStage = false
     /// The student's optimizer (recreated each round).
     var optimizer: AdamW
     /// The distiller's random stream.
@@ -124,6 +135,7 @@ public final class Distiller {
         self.round = round
         optimizer = Self.makeOptimizer(student, config)
         rng = Philox(seed: config.seed, stream: 2)
+        inGuidanceStage = config.guidanceSteps > 0
     }
 
     /// Refuses step counts that do not halve down to `targetSteps`, non-positive sizes and
@@ -139,6 +151,9 @@ public final class Distiller {
         }
         guard config.guidance >= 1, config.guidance.isFinite else {
             throw TrainingError.invalidConfig("guidance must be a finite number >= 1, got \(config.guidance)")
+        }
+        guard config.guidanceSteps >= 0, config.guidanceSteps == 0 || config.guidance > 1 else {
+            throw TrainingError.invalidConfig("guidanceSteps (\(config.guidanceSteps)) must be >= 0, and a guidance stage needs guidance > 1")
         }
     }
 
@@ -162,9 +177,16 @@ public final class Distiller {
     /// The learning rate of the last optimisation step (`DistillationConfig.learningRate(afterStep:)`).
     public var learningRate: Float { optimizer.learningRate }
 
+    /// The grid the student is trained for: the teacher's in the guidance stage, else every
+    /// second teacher timestep.
+    public var studentTimesteps: [Int] { inGuidanceStage ? round.teacherTimesteps : round.studentTimesteps }
+
+    /// Optimisation steps of the current round (the guidance stage's, or `stepsPerRound`).
+    public var roundLength: Int { inGuidanceStage ? config.guidanceSteps : config.stepsPerRound }
+
     /// The DDIM sampler the student is trained for (its grid, v-prediction).
     public var studentScheduler: DDIMScheduler {
-        DDIMScheduler(schedule: round.schedule, timesteps: round.studentTimesteps, predictionType: .v)
+        DDIMScheduler(schedule: round.schedule, timesteps: studentTimesteps, predictionType: .v)
     }
 
     /// One optimisation step of the student on `clips`; returns the weighted v-MSE.
@@ -173,7 +195,7 @@ public final class Distiller {
     @discardableResult
     public func trainStep(clips: [TrainingClip]) throws -> Float {
         let mc = student.config, f = mc.frames, c = mc.inChannels, r = mc.resolution, n = f * c * r * r
-        let studentSteps = round.studentTimesteps.count
+        let studentSteps = studentTimesteps.count
         var zt = [Float](), targets = [Float](), text = [Float](), timesteps = [Int](), weights = [Float]()
         for (i, clip) in clips.enumerated() {
             guard clip.video.count == n, clip.text.count == mc.textDim else {
@@ -183,14 +205,21 @@ public final class Distiller {
             let drop = Double(rng.uniformFloat()) < config.conditionDropout
             let embedding = drop ? [Float](repeating: 0, count: mc.textDim) : clip.text
             let k = rng.nextInt(below: studentSteps)
-            let t = round.studentTimesteps[k]
+            let t = studentTimesteps[k]
             let z = round.schedule.addNoise(x0: clip.video, noise: rng.normal(count: n), timestep: t)
-            // The teacher's two DDIM steps give the target.
-            let target = try round.target(sample: z, studentStep: k) { x, tt in
-                try teacherOutput(x, timestep: tt, text: embedding, guided: !drop)
+            if inGuidanceStage {
+                let target = try guidanceTarget(sample: z, timestep: t, text: embedding, guided: !drop)
+                targets += target.v
+                weights.append(target.weight)
+            } else {
+                // The teacher's two DDIM steps give the target.
+                let target = try round.target(sample: z, studentStep: k) { x, tt in
+                    try teacherOutput(x, timestep: tt, text: embedding, guided: !drop)
+                }
+                targets += target.v
+                weights.append(Float(target.weight(for: .v)))
             }
-            zt += z; targets += target.v; text += embedding; timesteps.append(t)
-            weights.append(Float(target.weight(for: .v)))
+            zt += z; text += embedding; timesteps.append(t)
         }
 
         // Weighted v-MSE on the student.
@@ -200,11 +229,21 @@ public final class Distiller {
         let loss = (perSample * Tensor(shape: [b], data: weights)).mean()
         loss.backward()
         if config.gradientClip > 0 { _ = clipGradientNorm(optimizer.parameters, maxNorm: config.gradientClip) }
-        optimizer.learningRate = config.learningRate(afterStep: roundStep)
+        optimizer.learningRate = config.learningRate(afterStep: roundStep, roundLength: roundLength)
         optimizer.step()
         optimizer.zeroGrad()
         roundStep += 1
         return loss.item
+    }
+
+    /// The guidance stage's target at (z, t): the teacher's (guided, unless `guided` is false)
+    /// output there, as a velocity v = (alpha_t z - x) / sigma_t, with the truncated-SNR weight on v.
+    func guidanceTarget(sample z: [Float], timestep t: Int, text: [Float], guided: Bool) throws -> (v: [Float], weight: Float) {
+        let (a, sg) = (round.schedule.alpha(t), round.schedule.sigma(t))
+        let x = round.teacherPrediction.originalSample(from: try teacherOutput(z, timestep: t, text: text, guided: guided),
+                                                       sample: z, alpha: a, sigma: sg)
+        return (VectorMath.combine(Float(a / sg), z, Float(-1 / sg), x),
+                Float(LossWeighting.truncatedSNR.weight(snr: round.schedule.snr(t), prediction: .v)))
     }
 
     /// The current teacher's output at (x, t) for `text`: in the first round with
@@ -222,12 +261,22 @@ public final class Distiller {
         return cfg.combine(conditional: both[0], unconditional: both[1])
     }
 
-    /// Ends the round: the student becomes the teacher, the step count halves. Returns false
-    /// (and changes nothing) when the student already takes `targetSteps` steps.
+    /// Ends the round: the student becomes the teacher, the step count halves (after the guidance
+    /// stage it stays, and halving starts). Returns false (and changes nothing) when the student
+    /// already takes `targetSteps` steps.
     ///
     /// - Throws: `DenoiserError` when the models cannot be copied.
     @discardableResult
     public func finishRound() throws -> Bool {
+        if inGuidanceStage {
+            teacher = try Self.copy(student, predictionType: .v)
+            round = ProgressiveDistillation(schedule: round.schedule, teacherTimesteps: round.teacherTimesteps, teacherPrediction: .v)
+            roundStep = 0
+            isFirstRound = false
+            inGuidanceStage = false
+            optimizer = Self.makeOptimizer(student, config)
+            return true
+        }
         guard round.studentTimesteps.count > config.targetSteps, let next = round.nextRound(studentPrediction: .v) else { return false }
         teacher = try Self.copy(student, predictionType: .v)
         round = next
@@ -237,7 +286,8 @@ public final class Distiller {
         return true
     }
 
-    /// Runs every round: `stepsPerRound` steps each, halving until `targetSteps`.
+    /// Runs the guidance stage if configured, then every round: `stepsPerRound` steps each,
+    /// halving until `targetSteps`.
     ///
     /// - Parameters:
     ///   - clipCount: dataset size; `loadClip(i)` returns clip i.
@@ -249,10 +299,10 @@ public final class Distiller {
                     progress: ((_ studentSteps: Int, _ step: Int, _ loss: Float) -> Bool)? = nil) throws -> VideoDenoiser {
         guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
         repeat {
-            while roundStep < config.stepsPerRound {
+            while roundStep < roundLength {
                 let clips = try (0..<config.batchSize).map { _ in try loadClip(rng.nextInt(below: clipCount)) }
                 let loss = try trainStep(clips: clips)
-                if let progress, !progress(round.studentTimesteps.count, roundStep, loss) { return student }
+                if let progress, !progress(studentTimesteps.count, roundStep, loss) { return student }
             }
         } while try finishRound()
         return student

@@ -3,8 +3,8 @@
 # own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
 # it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (5000
 # steps at peak learning rate 1e-3 in two cosine cycles), distil it to an 8-step student with
-# `t2v-render distill` (guided distillation: guidance 3 is distilled into the student), and copy
-# the student into weights/.
+# `t2v-render distill` (guided distillation: guidance 3 is distilled into the student; each round's
+# learning rate annealed linearly to 0), and copy the student into weights/.
 #
 # Resumable: every stage skips what is done; training and distillation resume from their checkpoints. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
@@ -14,6 +14,9 @@
 # LR (the teacher's and the ablation's peak learning rate, default 1e-3 as shipped; the model
 # shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000"),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
+# LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped since stop 23, or
+# constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
+# stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
 # (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
 # ablation; about 20 min on a quiet machine).
@@ -27,6 +30,8 @@ DISTILL_STEPS=${DISTILL_STEPS:-300}
 TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}
 GUIDANCE=${GUIDANCE:-3}
+LR_SCHEDULE=${LR_SCHEDULE:-linear}
+GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 DISTILL4_STEPS=${DISTILL4_STEPS:-600}
 PER_FAMILY=${PER_FAMILY:-40}
 BIN=$(swift build -c release --show-bin-path)
@@ -82,8 +87,8 @@ if [ ! -f "$WORK/student.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/student.ckpt.safetensors" ] && RESUME="--resume"
     "$BIN/t2v-render" distill $RESUME --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
-        --from-steps 32 --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --seed 2 \
-        --guidance "$GUIDANCE" -o "$WORK/student.safetensors"
+        --from-steps 32 --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 2 \
+        --guidance "$GUIDANCE" --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
 fi
 
 echo "== 5/5 ship"
@@ -98,7 +103,7 @@ if [ "$REPORT" = 1 ]; then
     [ -f "$WORK/student-4steps.ckpt.safetensors" ] && RESUME="--resume"
     [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $RESUME --teacher "$WORK/student.safetensors" \
         --data "$WORK/dataset" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
-        --lr 5e-5 --seed 3 -o "$WORK/student-4steps.safetensors"
+        --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 3 -o "$WORK/student-4steps.safetensors"
     "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \
         --students "$WORK/student-4steps.safetensors" --ablation "$WORK/ablation.safetensors" \
         --heldout "$WORK/heldout-dataset" --seeds 3 -o samples/REPORT.md

@@ -207,18 +207,24 @@ final class TrainingTests: XCTestCase {
         for guidanceSteps in [0, 2] { try checkDistillationResumesBitForBit(guidanceSteps: guidanceSteps) }
     }
 
+    /// A distillation from 8 to 2 steps.
+    static func distillation(stepsPerRound: Int, batch: Int, guidance: Float, guidanceSteps: Int) -> DistillationConfig {
+        var d = DistillationConfig()
+        d.teacherSteps = 8
+        d.targetSteps = 2
+        d.stepsPerRound = stepsPerRound
+        d.batchSize = batch
+        d.guidance = guidance
+        d.guidanceSteps = guidanceSteps
+        return d
+    }
+
     func checkDistillationResumesBitForBit(guidanceSteps: Int) throws {
         var rng = Philox(seed: 8)
         let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
         let clips = Self.clips(), prompts = Self.prompts()
-        var d = DistillationConfig()
-        d.teacherSteps = 8
-        d.targetSteps = 2
-        d.stepsPerRound = 4
-        d.batchSize = 2
+        var d = Self.distillation(stepsPerRound: 4, batch: 2, guidance: 2, guidanceSteps: guidanceSteps)
         d.warmupSteps = 2
-        d.guidance = 2
-        d.guidanceSteps = guidanceSteps
         d.seed = 5
         // The annealed rate depends on the step within the round, which the checkpoint restores.
         d.learningRateSchedule = .linear
@@ -322,13 +328,7 @@ final class TrainingTests: XCTestCase {
         var rng = Philox(seed: 12)
         let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
         let clip = Self.clips()[0], prompt = Self.prompts()[0]
-        var d = DistillationConfig()
-        d.teacherSteps = 8
-        d.targetSteps = 2
-        d.stepsPerRound = 2
-        d.guidanceSteps = 3
-        d.guidance = 3
-        d.batchSize = 1
+        var d = Self.distillation(stepsPerRound: 2, batch: 1, guidance: 3, guidanceSteps: 3)
         let distiller = try Distiller(teacher: teacher, config: d)
         XCTAssertTrue(distiller.inGuidanceStage)
         XCTAssertEqual(distiller.studentTimesteps, distiller.round.teacherTimesteps, "the stage keeps the teacher's grid")

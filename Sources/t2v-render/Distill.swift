@@ -3,9 +3,9 @@ import Foundation
 import FrameIO
 import Generator
 
-/// `t2v-render distill`: progressive distillation of a trained model into a few-step student.
 extension DistillationLRSchedule: ExpressibleByArgument {}
 
+/// `t2v-render distill`: progressive distillation of a trained model into a few-step student.
 struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Distil a trained model into a few-step sampler (progressive distillation, Salimans & Ho 2022).",

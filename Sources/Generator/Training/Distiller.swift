@@ -237,12 +237,10 @@ public final class Distiller {
     }
 
     /// The guidance stage's target at (z, t): the teacher's (guided, unless `guided` is false)
-    /// output there, as a velocity v = (alpha_t z - x) / sigma_t, with the truncated-SNR weight on v.
+    /// output there, as a velocity, with the truncated-SNR weight on v.
     func guidanceTarget(sample z: [Float], timestep t: Int, text: [Float], guided: Bool) throws -> (v: [Float], weight: Float) {
-        let (a, sg) = (round.schedule.alpha(t), round.schedule.sigma(t))
-        let x = round.teacherPrediction.originalSample(from: try teacherOutput(z, timestep: t, text: text, guided: guided),
-                                                       sample: z, alpha: a, sigma: sg)
-        return (VectorMath.combine(Float(a / sg), z, Float(-1 / sg), x),
+        let output = try teacherOutput(z, timestep: t, text: text, guided: guided)
+        return (round.teacherPrediction.convert(output, to: .v, sample: z, alpha: round.schedule.alpha(t), sigma: round.schedule.sigma(t)),
                 Float(LossWeighting.truncatedSNR.weight(snr: round.schedule.snr(t), prediction: .v)))
     }
 
@@ -268,20 +266,19 @@ public final class Distiller {
     /// - Throws: `DenoiserError` when the models cannot be copied.
     @discardableResult
     public func finishRound() throws -> Bool {
+        let next: ProgressiveDistillation
         if inGuidanceStage {
-            teacher = try Self.copy(student, predictionType: .v)
-            round = ProgressiveDistillation(schedule: round.schedule, teacherTimesteps: round.teacherTimesteps, teacherPrediction: .v)
-            roundStep = 0
-            isFirstRound = false
-            inGuidanceStage = false
-            optimizer = Self.makeOptimizer(student, config)
-            return true
+            // The guided student becomes the teacher on the same grid.
+            next = ProgressiveDistillation(schedule: round.schedule, teacherTimesteps: round.teacherTimesteps, teacherPrediction: .v)
+        } else {
+            guard round.studentTimesteps.count > config.targetSteps, let halved = round.nextRound(studentPrediction: .v) else { return false }
+            next = halved
         }
-        guard round.studentTimesteps.count > config.targetSteps, let next = round.nextRound(studentPrediction: .v) else { return false }
         teacher = try Self.copy(student, predictionType: .v)
         round = next
         roundStep = 0
         isFirstRound = false
+        inGuidanceStage = false
         optimizer = Self.makeOptimizer(student, config)
         return true
     }

@@ -1,12 +1,44 @@
 import XCTest
 @testable import Generator
 
-/// The AVX-512 element-wise kernels (CBLAS shim) against the scalar Swift kernels they replace,
-/// over full 16-lane runs and tails. The scalar kernels are checked against PyTorch in
-/// OpsParityTests and by finite differences in GradTests.
+/// The vector kernels (CBLAS shim, vector_kernels.inc) against the scalar Swift code they replace,
+/// over full 16-lane runs and tails, once for every instruction set this CPU runs (AVX-512 and
+/// AVX2 on an AVX-512 machine, AVX2 alone on most others). The scalar kernels are checked against
+/// PyTorch in OpsParityTests and by finite differences in GradTests.
 final class VectorKernelTests: XCTestCase {
+    /// Runs `body` under each vector instruction set this CPU supports; skips when there is none.
+    private func forEachISA(_ body: (VectorKernels.ISA) throws -> Void) throws {
+        let levels = VectorKernels.ISA.allCases.filter { $0 != .none && VectorKernels.supported($0) }
+        try XCTSkipIf(levels.isEmpty, "this CPU has neither AVX-512 nor AVX2: the scalar kernels run instead")
+        for level in levels { try VectorKernels.withISA(level) { try body(level) } }
+    }
+
+    /// `withISA` switches the kernels and restores them; `none` turns every wrapper off.
+    func testISASelection() throws {
+        let before = VectorKernels.isa
+        VectorKernels.withISA(.none) {
+            XCTAssertFalse(VectorKernels.available)
+            XCTAssertFalse(VectorKernels.directConvolution)
+            var y: Float = .nan
+            var x: Float = 1
+            XCTAssertFalse(VectorKernels.gelu(&x, &y, 1))
+            XCTAssertNil(VectorKernels.max(&x, 1))
+            XCTAssertTrue(y.isNaN, "a wrapper wrote its output under .none")
+        }
+        XCTAssertEqual(VectorKernels.isa, before)
+        XCTAssertTrue(VectorKernels.supported(.none))
+        if VectorKernels.supported(.avx512) { XCTAssertTrue(VectorKernels.supported(.avx2)) }
+        try forEachISA { level in
+            XCTAssertEqual(VectorKernels.isa, level)
+            XCTAssertEqual(VectorKernels.directConvolution, level == .avx512)
+        }
+    }
+
     private func compare<K: UnaryKernel>(_: K.Type, _ name: String, tolerance: Float) throws {
-        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: the scalar kernels run instead")
+        try forEachISA { level in compareUnderCurrentISA(K.self, "\(name) [\(level.rawValue)]", tolerance: tolerance) }
+    }
+
+    private func compareUnderCurrentISA<K: UnaryKernel>(_: K.Type, _ name: String, tolerance: Float) {
         for n in [1, 15, 16, 17, 100, 1003] {
             let span = Float(max(n - 1, 1))
             let x: [Float] = (0..<n).map { i in
@@ -33,7 +65,10 @@ final class VectorKernelTests: XCTestCase {
     /// drops every key of one sequence (zeros out), causal attention with more keys than queries;
     /// with and without gradient recording (which also writes the row log-sum-exps).
     func testSmallAttentionKernelMatchesReference() throws {
-        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: the BLAS/loop path runs instead")
+        try forEachISA { _ in try smallAttentionKernelMatchesReference() }
+    }
+
+    private func smallAttentionKernelMatchesReference() throws {
         let cases: [(b: Int, h: Int, lq: Int, lk: Int, d: Int, dv: Int, causal: Bool)] = [
             (2, 2, 37, 64, 8, 5, false), (1, 3, 16, 16, 8, 8, false), (2, 1, 5, 9, 3, 7, true),
         ]
@@ -82,7 +117,10 @@ final class VectorKernelTests: XCTestCase {
     /// for the projections and a per-head bias, with a key mask over a longer context; and the
     /// in-place path's gradients match finite differences.
     func testInterleavedHeadsMatchThePermutedPath() throws {
-        try XCTSkipUnless(VectorKernels.available, "this CPU has no AVX-512: only the permuted path runs")
+        try forEachISA { _ in try interleavedHeadsMatchThePermutedPath() }
+    }
+
+    private func interleavedHeadsMatchThePermutedPath() throws {
         func permuted(_ t: [Tensor], heads: Int, mask: Tensor?) -> Tensor {
             let (q, k, v) = (t[0], t[1], t[2])
             let b = q.shape[0], lq = q.shape[1], lk = k.shape[1], d = q.shape[2] / heads, dv = v.shape[2] / heads
@@ -117,5 +155,53 @@ final class VectorKernelTests: XCTestCase {
         let small = [randomTensor([2, 5, 8], seed: 160), randomTensor([2, 6, 8], seed: 161),
                      randomTensor([2, 6, 6], seed: 162), randomTensor([2, 5, 6], seed: 163)]
         checkGradients(small, "interleaved heads, bias per head") { interleaved($0, heads: 2, mask: nil) }
+    }
+
+    /// One training step of a small denoiser with the design's widths (32 base channels, so the
+    /// direct convolution kernels take their AVX-512 paths too), temporal gates opened: the
+    /// output and every parameter's gradient under each vector instruction set equal the Swift
+    /// loops' (`.none`) within float rounding.
+    func testDenoiserStepMatchesTheScalarPathUnderEveryISA() throws {
+        var config = DenoiserConfig.default
+        config.frames = 4
+        config.resolution = 16
+        config.maxFrameDistance = 4
+        var rng = Philox(seed: 11)
+        let model = try VideoDenoiser(config: config, rng: &rng)
+        for (name, p) in model.namedParameters() where name.hasSuffix("Gate") {
+            p.assign(Tensor(shape: p.shape, data: [Float](repeating: 0.7, count: p.shape.reduce(1, *))))
+        }
+        let x = Tensor(shape: [2, 4, 3, 16, 16], data: rng.normal(count: 2 * 4 * 3 * 16 * 16))
+        let text = Tensor(shape: [2, 384], data: rng.normal(count: 2 * 384, std: 0.05))
+        let g = Tensor(shape: [2, 4, 3, 16, 16], data: rng.normal(count: 2 * 4 * 3 * 16 * 16))
+        func step() -> (output: [Float], grads: [String: [Float]]) {
+            model.zeroGrad()
+            let y = model(x, timesteps: [120, 870], text: text)
+            (y * g).sum().backward()
+            var grads = [String: [Float]]()
+            for (name, p) in model.namedParameters() { grads[name] = p.grad?.toArray() }
+            return (y.toArray(), grads)
+        }
+        let reference = VectorKernels.withISA(.none) { step() }
+        XCTAssertEqual(reference.grads.count, model.namedParameters().count, "a parameter got no gradient")
+        try forEachISA { level in
+            let got = step()
+            assertClose(got.output, reference.output, rtol: 1e-4, atol: 1e-5, "output [\(level.rawValue)]")
+            // Norm-wise: a weight gradient sums thousands of products with cancellation, so its
+            // small elements carry the rounding of the whole sum. The key projections' biases are
+            // left out: adding a constant to every key's score leaves the softmax unchanged, so
+            // their gradient is zero in exact arithmetic and rounding noise in floats.
+            var worst = 0.0
+            for (name, expected) in reference.grads where !name.hasSuffix("toK.bias") {
+                let actual = got.grads[name] ?? []
+                XCTAssertEqual(actual.count, expected.count, name)
+                var diff = 0.0, norm = 0.0
+                for (a, e) in zip(actual, expected) { diff += Double(a - e) * Double(a - e); norm += Double(e) * Double(e) }
+                let relative = (diff / max(norm, 1e-30)).squareRoot()
+                worst = max(worst, relative)
+                XCTAssertLessThan(relative, 1e-3, "grad \(name) [\(level.rawValue)]: relative L2 error \(relative)")
+            }
+            print("VectorKernelTests: \(level.rawValue): worst relative L2 gradient error \(worst)")
+        }
     }
 }

@@ -45,7 +45,7 @@ struct ScoreTerm {
         return off
     }
 
-    /// The term of sequence `bh` from query `q0` on, as the AVX-512 attention kernels take it:
+    /// The term of sequence `bh` from query `q0` on, as the vector attention kernels take it:
     /// (start, row stride, column stride).
     @inline(__always)
     func kernelBlock(_ bh: Int, q0: Int = 0) -> (UnsafePointer<Float>, Int, Int) {
@@ -104,8 +104,8 @@ func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: Unsa
 /// broadcast to `[B, heads, Lq, Lk]`; the bias receives a gradient when it requires one, the
 /// mask never does.
 ///
-/// Only for short key sequences on CPUs with AVX-512 (the lane-parallel kernels); nil when it
-/// does not apply (long sequences, no AVX-512), and the caller takes the general path.
+/// Only for short key sequences on CPUs with AVX-512 or AVX2 (the lane-parallel kernels); nil when it
+/// does not apply (long sequences, no vector kernels), and the caller takes the general path.
 func interleavedHeadsAttention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
                                bias: Tensor? = nil, mask: Tensor? = nil) -> Tensor? {
     precondition(query.rank == 3 && key.rank == 3 && value.rank == 3 && heads > 0,

@@ -47,14 +47,14 @@ struct ShiftedConv {
 
     /// Whether the forward pass runs the AVX-512 direct kernel (`VectorKernels.convDirect`)
     /// instead of one GEMM per tap: it needs output channels in blocks of 8.
-    var direct: Bool { VectorKernels.available && cout % 8 == 0 }
+    var direct: Bool { VectorKernels.directConvolution && cout % 8 == 0 }
 
     /// Whether the backward pass runs the direct kernels: the input gradient as the direct
     /// forward of dY with the flipped, transposed kernel (which needs `transposed`'s padded
     /// width to equal this one's: a square odd kernel with "same" padding) and the weight
     /// gradient by `VectorKernels.convWeightGradient` (input channels in blocks of 16).
     var directBackward: Bool {
-        VectorKernels.available && geo.kh == geo.kw && geo.kh % 2 == 1 && geo.padding == (geo.kh - 1) / 2
+        VectorKernels.directConvolution && geo.kh == geo.kw && geo.kh % 2 == 1 && geo.padding == (geo.kh - 1) / 2
             && geo.cin % 16 == 0 && cout % 8 == 0
     }
 

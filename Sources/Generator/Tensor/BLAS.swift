@@ -150,47 +150,111 @@ public enum BLAS {
     }
 }
 
-/// AVX-512 vector kernels from the CBLAS shim header (Swift itself is compiled for baseline
-/// SSE2). Each returns false / nil when the CPU lacks AVX-512, and the caller uses its Swift loop.
+/// The vector kernels of the CBLAS shim (Sources/CBLAS/vector_kernels.inc), compiled for AVX-512
+/// and for AVX2 + FMA; Swift itself is compiled for baseline SSE2. Each wrapper runs the kernel of
+/// `isa` and returns false / nil under `.none`, and the caller then uses its Swift loop.
 enum VectorKernels {
-    /// Whether the CPU has AVX-512F/DQ (read once from /proc/cpuinfo).
-    static let available: Bool = {
+    /// An instruction set the kernels are compiled for.
+    enum ISA: String, Sendable, CaseIterable {
+        /// AVX-512F/DQ: 16-lane vectors in one register; also the direct convolution kernels.
+        case avx512
+        /// AVX2 + FMA: the same kernels in pairs of 8-lane registers.
+        case avx2
+        /// No vector kernels: the Swift loops.
+        case none
+    }
+
+    /// The best instruction set this CPU has (from /proc/cpuinfo's flags).
+    static let detected: ISA = {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return .none }
         let flags = Set(line.split(separator: " ").map(String.init))
-        return flags.contains("avx512f") && flags.contains("avx512dq")
+        if flags.contains("avx512f") && flags.contains("avx512dq") { return .avx512 }
+        if flags.contains("avx2") && flags.contains("fma") { return .avx2 }
+        return .none
     }()
+
+    /// The kernels in use: `detected`, or a lower level named by the environment variable
+    /// `T2V_VECTOR_KERNELS` (avx512, avx2 or none; for comparisons and debugging; a level above
+    /// the CPU's stops the process with a message). Tests may lower it with `withISA`.
+    nonisolated(unsafe) private(set) static var isa: ISA = {
+        guard let name = ProcessInfo.processInfo.environment["T2V_VECTOR_KERNELS"], !name.isEmpty else { return detected }
+        guard let wanted = ISA(rawValue: name.lowercased()) else {
+            fatalError("T2V_VECTOR_KERNELS=\(name): expected one of avx512, avx2, none")
+        }
+        guard supported(wanted) else {
+            fatalError("T2V_VECTOR_KERNELS=\(name): this CPU's best is \(detected.rawValue); unset the variable or name a lower level")
+        }
+        return wanted
+    }()
+
+    /// Whether this CPU can run `level`.
+    static func supported(_ level: ISA) -> Bool {
+        switch level {
+        case .none: return true
+        case .avx2: return detected != .none
+        case .avx512: return detected == .avx512
+        }
+    }
+
+    /// Runs `body` with the kernels of `level` (which the CPU must support), then restores the
+    /// previous level. For tests, which run one at a time; not for concurrent use.
+    static func withISA<T>(_ level: ISA, _ body: () throws -> T) rethrows -> T {
+        precondition(supported(level), "VectorKernels.withISA: this CPU cannot run \(level.rawValue)")
+        let saved = isa
+        isa = level
+        defer { isa = saved }
+        return try body()
+    }
+
+    /// Whether any vector kernels run (AVX-512 or AVX2).
+    static var available: Bool { isa != .none }
+
+    /// Whether the direct convolution kernels run: AVX-512 only. Their tiles hold 16-lane
+    /// accumulators in 32 registers; compiled for AVX2 they spill, and a training step of the
+    /// default model took 1.75x the CPU time of OpenBLAS's GEMM path (docs/tensor.md).
+    static var directConvolution: Bool { isa == .avx512 }
 
     /// Raises glibc's mmap and trim thresholds so freed tensor buffers are reused from the heap;
     /// false when glibc refused a setting.
     @discardableResult
     static func keepFreedHeapMemory() -> Bool { t2v_keep_freed_heap_memory() != 0 }
 
-    /// p[i] = e^(p[i] − shift) for i < n; returns the sum, or nil without AVX-512.
+    /// p[i] = e^(p[i] − shift) for i < n; returns the sum, or nil without vector kernels.
     @inline(__always)
     static func expShiftSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float? {
         #if arch(x86_64)
-        if available { return t2v_exp_shift_sum_avx512(p, n, shift) }
-        #endif
+        switch isa {
+        case .avx512: return t2v_exp_shift_sum_avx512(p, n, shift)
+        case .avx2: return t2v_exp_shift_sum_avx2(p, n, shift)
+        case .none: return nil
+        }
+        #else
         return nil
+        #endif
     }
 
-    /// Maximum of n floats, or nil without AVX-512.
+    /// Maximum of n floats, or nil without vector kernels.
     @inline(__always)
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float? {
         #if arch(x86_64)
-        if available { return t2v_max_avx512(p, n) }
-        #endif
+        switch isa {
+        case .avx512: return t2v_max_avx512(p, n)
+        case .avx2: return t2v_max_avx2(p, n)
+        case .none: return nil
+        }
+        #else
         return nil
+        #endif
     }
 
     /// Scratch floats `attentionSmall` needs.
     static func attentionSmallScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (d + lk + dv) }
 
-    /// Softmax attention of one sequence with few keys (see `t2v_attention_small_avx512`):
-    /// `bias`/`mask` are (base, row stride, column stride); `causalFirst` the absolute index of
-    /// query row 0 for causal attention, else nil; `lse` gets max + log Σ per query when given.
-    /// False without AVX-512.
+    /// Softmax attention of one sequence with few keys (see `t2v_attention_small` in
+    /// vector_kernels.inc): `bias`/`mask` are (base, row stride, column stride); `causalFirst` the
+    /// absolute index of query row 0 for causal attention, else nil; `lse` gets max + log Σ per
+    /// query when given. False without vector kernels.
     @inline(__always)
     static func attentionSmall(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                v: UnsafePointer<Float>, ldv: Int, lq: Int, lk: Int, d: Int, dv: Int, scale: Float,
@@ -198,21 +262,29 @@ enum VectorKernels {
                                causalFirst: Int?, out: UnsafeMutablePointer<Float>, ldo: Int,
                                lse: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> Bool {
         #if arch(x86_64)
-        if available {
+        switch isa {
+        case .avx512:
             t2v_attention_small_avx512(q, ldq, k, ldk, v, ldv, lq, lk, d, dv, scale,
                                        bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
                                        causalFirst ?? -1, out, ldo, lse, scratch)
-            return true
+        case .avx2:
+            t2v_attention_small_avx2(q, ldq, k, ldk, v, ldv, lq, lk, d, dv, scale,
+                                     bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
+                                     causalFirst ?? -1, out, ldo, lse, scratch)
+        case .none: return false
         }
-        #endif
+        return true
+        #else
         return false
+        #endif
     }
 
     /// Scratch floats `attentionSmallBackward` needs.
     static func attentionSmallBackwardScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (3 * d + 3 * dv + 2 * lk + 32) }
 
-    /// The backward pass of `attentionSmall` (see `t2v_attention_small_backward_avx512`): writes
-    /// `gq`, accumulates into `gk`, `gv` and `gbias` (at the bias's strides). False without AVX-512.
+    /// The backward pass of `attentionSmall` (see `t2v_attention_small_backward` in
+    /// vector_kernels.inc): writes `gq`, accumulates into `gk`, `gv` and `gbias` (at the bias's
+    /// strides). False without vector kernels.
     @inline(__always)
     static func attentionSmallBackward(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, ldk: Int,
                                        v: UnsafePointer<Float>, ldv: Int, o: UnsafePointer<Float>, go: UnsafePointer<Float>,
@@ -222,91 +294,137 @@ enum VectorKernels {
                                        gv: UnsafeMutablePointer<Float>, gbias: UnsafeMutablePointer<Float>?,
                                        scratch: UnsafeMutablePointer<Float>) -> Bool {
         #if arch(x86_64)
-        if available {
+        switch isa {
+        case .avx512:
             t2v_attention_small_backward_avx512(q, ldq, k, ldk, v, ldv, o, go, ldo, lse, lq, lk, d, dv, scale,
                                                 bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
                                                 causalFirst ?? -1, gq, gk, gv, gbias, scratch)
-            return true
+        case .avx2:
+            t2v_attention_small_backward_avx2(q, ldq, k, ldk, v, ldv, o, go, ldo, lse, lq, lk, d, dv, scale,
+                                              bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
+                                              causalFirst ?? -1, gq, gk, gv, gbias, scratch)
+        case .none: return false
         }
-        #endif
+        return true
+        #else
         return false
+        #endif
     }
 
-    /// y = x·σ(x) over n floats; false without AVX-512.
+    /// Runs the element-wise kernel of `isa` over n floats; false without vector kernels.
+    @inline(__always)
+    private static func elementwise(_ avx512: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
+                                    _ avx2: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
+                                    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        switch isa {
+        case .avx512: avx512(x, y, n)
+        case .avx2: avx2(x, y, n)
+        case .none: return false
+        }
+        return true
+    }
+
+    /// Runs the element-wise backward kernel of `isa` (gx = g · f′(x)) over n floats; false without
+    /// vector kernels.
+    @inline(__always)
+    private static func elementwiseBackward(
+        _ avx512: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
+        _ avx2: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
+        _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        switch isa {
+        case .avx512: avx512(x, g, gx, n)
+        case .avx2: avx2(x, g, gx, n)
+        case .none: return false
+        }
+        return true
+    }
+
+    /// y = x·σ(x) over n floats; false without vector kernels.
     @inline(__always)
     static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        if available { t2v_silu_avx512(x, y, n); return true }
-        #endif
+        return elementwise(t2v_silu_avx512, t2v_silu_avx2, x, y, n)
+        #else
         return false
+        #endif
     }
 
-    /// gx = g · SiLU′(x) over n floats; false without AVX-512.
+    /// gx = g · SiLU′(x) over n floats; false without vector kernels.
     @inline(__always)
     static func siluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        if available { t2v_silu_backward_avx512(x, g, gx, n); return true }
-        #endif
+        return elementwiseBackward(t2v_silu_backward_avx512, t2v_silu_backward_avx2, x, g, gx, n)
+        #else
         return false
+        #endif
     }
 
-    /// y = GELU(x) (erf form) over n floats; false without AVX-512.
+    /// y = GELU(x) (erf form) over n floats; false without vector kernels.
     @inline(__always)
     static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        if available { t2v_gelu_avx512(x, y, n); return true }
-        #endif
+        return elementwise(t2v_gelu_avx512, t2v_gelu_avx2, x, y, n)
+        #else
         return false
+        #endif
     }
 
-    /// Layer-norm backward over `rows` rows of width `d` (see `t2v_layernorm_backward_avx512`):
-    /// writes gx and adds the rows' weight and bias gradients into gw and gb (each optional);
-    /// false without AVX-512.
+    /// gx = g · GELU′(x) over n floats; false without vector kernels.
+    @inline(__always)
+    static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
+        #if arch(x86_64)
+        return elementwiseBackward(t2v_gelu_backward_avx512, t2v_gelu_backward_avx2, x, g, gx, n)
+        #else
+        return false
+        #endif
+    }
+
+    /// Layer-norm backward over `rows` rows of width `d` (see `t2v_layernorm_backward` in
+    /// vector_kernels.inc): writes gx and adds the rows' weight and bias gradients into gw and gb
+    /// (each optional); false without vector kernels.
     @inline(__always)
     static func layerNormBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, stats: UnsafePointer<Float>,
                                   weight: UnsafePointer<Float>?, rows: Int, d: Int, gx: UnsafeMutablePointer<Float>?,
                                   gw: UnsafeMutablePointer<Float>?, gb: UnsafeMutablePointer<Float>?) -> Bool {
         #if arch(x86_64)
-        if available { t2v_layernorm_backward_avx512(g, x, stats, weight, rows, d, gx, gw, gb); return true }
-        #endif
+        switch isa {
+        case .avx512: t2v_layernorm_backward_avx512(g, x, stats, weight, rows, d, gx, gw, gb)
+        case .avx2: t2v_layernorm_backward_avx2(g, x, stats, weight, rows, d, gx, gw, gb)
+        case .none: return false
+        }
+        return true
+        #else
         return false
-    }
-
-    /// gx = g · GELU′(x) over n floats; false without AVX-512.
-    @inline(__always)
-    static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
-        #if arch(x86_64)
-        if available { t2v_gelu_backward_avx512(x, g, gx, n); return true }
         #endif
-        return false
     }
 }
 
 extension VectorKernels {
-    /// Direct stride-1 convolution over a zero-padded image (see `t2v_conv_direct_avx512`):
-    /// Y'[o, j] = Σ_t Σ_c W[t][o][c] · xp[c·cs + off[t] + j] for o < cout (a multiple of 8) and
-    /// j < ncols (a multiple of 16). Only call when `available`.
+    /// Direct stride-1 convolution over a zero-padded image (see `t2v_conv_direct` in
+    /// vector_kernels.inc): Y'[o, j] = Σ_t Σ_c W[t][o][c] · xp[c·cs + off[t] + j] for o < cout (a
+    /// multiple of 8) and j < ncols (a multiple of 16). Only call when `directConvolution`.
     @inline(__always)
     static func convDirect(_ xp: UnsafePointer<Float>, channelStride cs: Int, cin: Int, packedWeights wpk: UnsafePointer<Float>,
                            cout: Int, offsets: UnsafePointer<Int>, taps: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                            columns: Int) {
         #if arch(x86_64)
-        precondition(available && cout % 8 == 0 && columns % 16 == 0, "convDirect: needs AVX-512, cout % 8 and columns % 16")
+        precondition(directConvolution && cout % 8 == 0 && columns % 16 == 0, "convDirect: needs AVX-512, cout % 8 and columns % 16")
         t2v_conv_direct_avx512(xp, cs, cin, wpk, cout, offsets, taps, y, ldy, columns)
         #else
         preconditionFailure("convDirect: AVX-512 kernels exist only on x86_64")
         #endif
     }
 
-    /// Tap-major weight gradient of a direct convolution (see `t2v_conv_wgrad_avx512`):
-    /// gw[t·ldt + o·cin + c] += Σ_{j < columns} g[o·ldg + j] · xt[(j + off[t])·cin + c] for o < cout (a
-    /// multiple of 4) and c < cin (a multiple of 16). Only call when `available`.
+    /// Tap-major weight gradient of a direct convolution (see `t2v_conv_wgrad` in
+    /// vector_kernels.inc): gw[t·ldt + o·cin + c] += Σ_{j < columns} g[o·ldg + j] · xt[(j + off[t])·cin + c]
+    /// for o < cout (a multiple of 4) and c < cin (a multiple of 16). Only call when
+    /// `directConvolution`.
     @inline(__always)
     static func convWeightGradient(_ g: UnsafePointer<Float>, ldg: Int, cout: Int, channelLast xt: UnsafePointer<Float>, cin: Int,
                                    offsets: UnsafePointer<Int>, taps: Int, into gw: UnsafeMutablePointer<Float>, tapStride ldt: Int,
                                    columns: Int) {
         #if arch(x86_64)
-        precondition(available && cout % 4 == 0 && cin % 16 == 0, "convWeightGradient: needs AVX-512, cout % 4 and cin % 16")
+        precondition(directConvolution && cout % 4 == 0 && cin % 16 == 0, "convWeightGradient: needs AVX-512, cout % 4 and cin % 16")
         t2v_conv_wgrad_avx512(g, ldg, cout, xt, cin, offsets, taps, gw, ldt, columns)
         #else
         preconditionFailure("convWeightGradient: AVX-512 kernels exist only on x86_64")

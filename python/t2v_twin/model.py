@@ -151,8 +151,8 @@ class TemporalTransformer(nn.Module):
 
     def toeplitz_bias(self, frames: int) -> torch.Tensor:
         """T, `[heads, F, F]`."""
-        i = torch.arange(frames).reshape(frames, 1)
-        j = torch.arange(frames).reshape(1, frames)
+        i = torch.arange(frames, device=self.relativeBias.device).reshape(frames, 1)
+        j = torch.arange(frames, device=self.relativeBias.device).reshape(1, frames)
         idx = (j - i).clamp(-self.maxDistance, self.maxDistance) + self.maxDistance
         return self.relativeBias[idx].permute(2, 0, 1)
 
@@ -178,7 +178,7 @@ class TimestepEmbedding(nn.Module):
 
     def sinusoidal(self, timesteps: torch.Tensor) -> torch.Tensor:
         half = self.features // 2
-        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64) / half)
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64, device=timesteps.device) / half)
         angle = timesteps.to(torch.float64).reshape(-1, 1) * freqs.reshape(1, -1)
         return torch.cat([torch.cos(angle), torch.sin(angle)], dim=1).to(torch.float32)
 

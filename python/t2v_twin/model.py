@@ -62,7 +62,12 @@ class DenoiserConfig:
         d.update(self.extra)
         if "schedule" not in d:
             raise ValueError("config has no 'schedule'; build it from a Swift checkpoint's metadata")
-        return json.dumps(d)
+        return canonical_json(d)
+
+
+def canonical_json(value: Any) -> str:
+    """JSON as Swift's JSONEncoder writes the config (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 class MultiHeadAttention(nn.Module):
@@ -305,13 +310,35 @@ def load_denoiser(path: str) -> tuple[VideoDenoiser, dict[str, str]]:
     return model, metadata
 
 
-def save_denoiser(model: VideoDenoiser, path: str, metadata: dict[str, str] | None = None) -> None:
-    """Writes float32 safetensors with the config JSON under `t2v.denoiser_config`, atomically."""
-    from safetensors.torch import save_file
-
+def save_denoiser(model: VideoDenoiser, path: str, metadata: dict[str, str] | None = None,
+                  state: dict[str, torch.Tensor] | None = None) -> None:
+    """Writes float32 safetensors with the config JSON under `t2v.denoiser_config`, atomically, laid
+    out byte for byte as Swift's `SafeTensors.write` lays it out: metadata keys sorted, tensors by
+    name, header padded with spaces to 8 bytes. (The safetensors package orders the metadata map
+    differently from run to run.) `state` replaces the model's own tensors (e.g. EMA weights)."""
     meta = dict(metadata or {})
     meta[CONFIG_METADATA_KEY] = model.config.to_json()
-    state = {k: v.detach().to(torch.float32).contiguous() for k, v in model.state_dict().items()}
+    tensors = state if state is not None else model.state_dict()
+    arrays = {k: v.detach().to(torch.float32).cpu().contiguous().numpy().astype("<f4", copy=False)
+              for k, v in tensors.items()}
+    names = sorted(arrays, key=lambda n: n.encode())
+    parts = ['"__metadata__":{' + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json.dumps(meta[k], ensure_ascii=False)}"
+                                          for k in sorted(meta, key=lambda k: k.encode())) + "}"]
+    offset = 0
+    for name in names:
+        a = arrays[name]
+        shape = ",".join(str(d) for d in a.shape)
+        parts.append(f'{json.dumps(name, ensure_ascii=False)}:{{"dtype":"F32","shape":[{shape}],'
+                     f'"data_offsets":[{offset},{offset + a.nbytes}]}}')
+        offset += a.nbytes
+    header = ("{" + ",".join(parts) + "}").encode()
+    header += b" " * ((8 - len(header) % 8) % 8)
     tmp = f"{path}.tmp-{os.getpid()}"
-    save_file(state, tmp, metadata=meta)
+    with open(tmp, "wb") as f:
+        f.write(len(header).to_bytes(8, "little"))
+        f.write(header)
+        for name in names:
+            f.write(arrays[name].tobytes())
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)

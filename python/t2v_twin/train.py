@@ -92,10 +92,6 @@ def load_config(text: str) -> dict:
     return cfg
 
 
-def canonical_json(cfg: dict) -> str:
-    return json.dumps(cfg, sort_keys=True, separators=(",", ":"))
-
-
 # ---------------------------------------------------------------------------------------------
 # Noise schedule (BetaSchedule.swift, NoiseSchedule.swift), in float64 like Swift.
 
@@ -207,7 +203,7 @@ def cmd_pack(args) -> int:
             "unconditional": "zeros", "config_source": args.config}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
     np.savez_compressed(args.out, clips=clips, caption_index=caption_index, embeddings=embeddings,
-                        captions=np.array(captions), config_json=np.array(canonical_json(cfg)),
+                        captions=np.array(captions), config_json=np.array(json.dumps(cfg)),
                         meta_json=np.array(json.dumps(meta)))
     log(f"packed {len(records)} clips {list(clips.shape)} uint8, {len(captions)} captions x {dim} "
         f"({text_model}), Swift {version}: {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
@@ -217,44 +213,12 @@ def cmd_pack(args) -> int:
 # ---------------------------------------------------------------------------------------------
 # train
 
-def write_safetensors(path: str, tensors: dict, metadata: dict) -> None:
-    """F32 safetensors laid out byte for byte as Swift's `SafeTensors.write` does (metadata keys
-    sorted, tensors by name, header padded with spaces to 8 bytes), written atomically. (The
-    Python safetensors writer orders the metadata map differently from run to run.)"""
-    def js(text: str) -> str:
-        return json.dumps(text, ensure_ascii=False)
-
-    arrays = {n: np.ascontiguousarray(a, dtype="<f4") for n, a in tensors.items()}
-    parts = []
-    if metadata:
-        keys = sorted(metadata, key=lambda k: k.encode())
-        parts.append('"__metadata__":{' + ",".join(f"{js(k)}:{js(metadata[k])}" for k in keys) + "}")
-    offset = 0
-    for name in sorted(arrays, key=lambda n: n.encode()):
-        a = arrays[name]
-        shape = ",".join(str(d) for d in a.shape)
-        parts.append(f'{js(name)}:{{"dtype":"F32","shape":[{shape}],"data_offsets":[{offset},{offset + a.nbytes}]}}')
-        offset += a.nbytes
-    header = ("{" + ",".join(parts) + "}").encode()
-    header += b" " * ((8 - len(header) % 8) % 8)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(len(header).to_bytes(8, "little"))
-        f.write(header)
-        for name in sorted(arrays, key=lambda n: n.encode()):
-            f.write(arrays[name].tobytes())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def export_weights(path: str, names: list[str], tensors, config_json: str, step: int, version: str, trainer: str) -> None:
+def export_weights(model, path: str, names: list[str], tensors, step: int, version: str, trainer: str) -> None:
     """`Trainer.exportModel`: the EMA weights as F32, metadata as Swift writes it (config JSON,
     generator version, step, "ema"), plus `t2v.trainer` naming this script."""
-    state = {n: t.detach().float().cpu().numpy() for n, t in zip(names, tensors)}
-    meta = {"t2v.denoiser_config": config_json, "t2v.generator_version": version,
-            "t2v.step": str(step), "t2v.weights": "ema", "t2v.trainer": trainer}
-    write_safetensors(path, state, meta)
+    from t2v_twin import save_denoiser
+    meta = {"t2v.generator_version": version, "t2v.step": str(step), "t2v.weights": "ema", "t2v.trainer": trainer}
+    save_denoiser(model, path, meta, state=dict(zip(names, tensors)))
 
 
 def cmd_train(args) -> int:
@@ -286,7 +250,8 @@ def cmd_train(args) -> int:
     cfg.update(frames=int(frames), resolution=int(height), maxFrameDistance=max(int(cfg["maxFrameDistance"]), 1))
     if args.no_temporal:
         cfg["temporal"] = False
-    config_json = canonical_json(cfg)
+    config = DenoiserConfig.from_json(json.dumps(cfg))
+    config_json = config.to_json()  # Swift's form: sorted keys, no spaces
     prediction = cfg["predictionType"]
     if prediction not in ("v_prediction", "epsilon", "sample"):
         raise SystemExit(f"unknown prediction type {prediction!r}")
@@ -298,7 +263,7 @@ def cmd_train(args) -> int:
 
     # The model, initialised on the CPU from --seed (the same weights on any device).
     torch.manual_seed(args.seed)
-    model = VideoDenoiser(DenoiserConfig.from_json(config_json)).to(device)
+    model = VideoDenoiser(config).to(device)
     model.train()
     names = [n for n, _ in model.named_parameters()]
     params = [p for _, p in model.named_parameters()]
@@ -420,7 +385,7 @@ def cmd_train(args) -> int:
             # Safety net only (the cycles were sized to fit): the schedule is cut short.
             flush(step)
             path = os.path.join(args.out, f"teacher-{step}.safetensors")
-            export_weights(path, names, shadow, config_json, step, version, trainer_tag)
+            export_weights(model, path, names, shadow, step, version, trainer_tag)
             log(f"WARNING: time budget reached at step {step} of {total}: the cosine did not finish; "
                 f"exported the EMA weights so far to {path}")
             return 1
@@ -438,7 +403,7 @@ def cmd_train(args) -> int:
         if done in cycles or (args.export_every and done % args.export_every == 0):
             flush(done)
             path = os.path.join(args.out, f"teacher-{done}.safetensors")
-            export_weights(path, names, shadow, config_json, done, version, trainer_tag)
+            export_weights(model, path, names, shadow, done, version, trainer_tag)
             log(f"exported EMA weights at step {done}: {path}")
     flush(total)
     log(f"done: {total} steps in {time.time() - t_train:.1f} s ({total / (time.time() - t_train):.2f} steps/s), "

@@ -211,8 +211,9 @@ enum VectorKernels {
     static var available: Bool { isa != .none }
 
     /// Whether the direct convolution kernels run: AVX-512 only. Their tiles hold 16-lane
-    /// accumulators in 32 registers; compiled for AVX2 they spill, and a training step of the
-    /// default model took 1.75x the CPU time of OpenBLAS's GEMM path (docs/tensor.md).
+    /// accumulators in 32 registers; compiled for AVX2 they spill, and `t2v-bench denoiser-time`
+    /// (forward passes and training steps) took 1.75x the CPU time of OpenBLAS's GEMM path
+    /// (docs/tensor.md).
     static var directConvolution: Bool { isa == .avx512 }
 
     /// Raises glibc's mmap and trim thresholds so freed tensor buffers are reused from the heap;
@@ -220,15 +221,15 @@ enum VectorKernels {
     @discardableResult
     static func keepFreedHeapMemory() -> Bool { t2v_keep_freed_heap_memory() != 0 }
 
+    // Each wrapper below picks the kernel of `isa`: the `_avx512` or the `_avx2` build of the same
+    // C function (vector_kernels.inc), which have the same signature.
+
     /// p[i] = e^(p[i] − shift) for i < n; returns the sum, or nil without vector kernels.
     @inline(__always)
     static func expShiftSum(_ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float? {
         #if arch(x86_64)
-        switch isa {
-        case .avx512: return t2v_exp_shift_sum_avx512(p, n, shift)
-        case .avx2: return t2v_exp_shift_sum_avx2(p, n, shift)
-        case .none: return nil
-        }
+        guard available else { return nil }
+        return (isa == .avx512 ? t2v_exp_shift_sum_avx512 : t2v_exp_shift_sum_avx2)(p, n, shift)
         #else
         return nil
         #endif
@@ -238,11 +239,8 @@ enum VectorKernels {
     @inline(__always)
     static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float? {
         #if arch(x86_64)
-        switch isa {
-        case .avx512: return t2v_max_avx512(p, n)
-        case .avx2: return t2v_max_avx2(p, n)
-        case .none: return nil
-        }
+        guard available else { return nil }
+        return (isa == .avx512 ? t2v_max_avx512 : t2v_max_avx2)(p, n)
         #else
         return nil
         #endif
@@ -262,17 +260,11 @@ enum VectorKernels {
                                causalFirst: Int?, out: UnsafeMutablePointer<Float>, ldo: Int,
                                lse: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> Bool {
         #if arch(x86_64)
-        switch isa {
-        case .avx512:
-            t2v_attention_small_avx512(q, ldq, k, ldk, v, ldv, lq, lk, d, dv, scale,
-                                       bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
-                                       causalFirst ?? -1, out, ldo, lse, scratch)
-        case .avx2:
-            t2v_attention_small_avx2(q, ldq, k, ldk, v, ldv, lq, lk, d, dv, scale,
-                                     bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
-                                     causalFirst ?? -1, out, ldo, lse, scratch)
-        case .none: return false
-        }
+        guard available else { return false }
+        (isa == .avx512 ? t2v_attention_small_avx512 : t2v_attention_small_avx2)(
+            q, ldq, k, ldk, v, ldv, lq, lk, d, dv, scale,
+            bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
+            causalFirst ?? -1, out, ldo, lse, scratch)
         return true
         #else
         return false
@@ -294,56 +286,24 @@ enum VectorKernels {
                                        gv: UnsafeMutablePointer<Float>, gbias: UnsafeMutablePointer<Float>?,
                                        scratch: UnsafeMutablePointer<Float>) -> Bool {
         #if arch(x86_64)
-        switch isa {
-        case .avx512:
-            t2v_attention_small_backward_avx512(q, ldq, k, ldk, v, ldv, o, go, ldo, lse, lq, lk, d, dv, scale,
-                                                bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
-                                                causalFirst ?? -1, gq, gk, gv, gbias, scratch)
-        case .avx2:
-            t2v_attention_small_backward_avx2(q, ldq, k, ldk, v, ldv, o, go, ldo, lse, lq, lk, d, dv, scale,
-                                              bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
-                                              causalFirst ?? -1, gq, gk, gv, gbias, scratch)
-        case .none: return false
-        }
+        guard available else { return false }
+        (isa == .avx512 ? t2v_attention_small_backward_avx512 : t2v_attention_small_backward_avx2)(
+            q, ldq, k, ldk, v, ldv, o, go, ldo, lse, lq, lk, d, dv, scale,
+            bias?.0, bias?.1 ?? 0, bias?.2 ?? 0, mask?.0, mask?.1 ?? 0, mask?.2 ?? 0,
+            causalFirst ?? -1, gq, gk, gv, gbias, scratch)
         return true
         #else
         return false
         #endif
     }
 
-    /// Runs the element-wise kernel of `isa` over n floats; false without vector kernels.
-    @inline(__always)
-    private static func elementwise(_ avx512: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
-                                    _ avx2: (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
-                                    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
-        switch isa {
-        case .avx512: avx512(x, y, n)
-        case .avx2: avx2(x, y, n)
-        case .none: return false
-        }
-        return true
-    }
-
-    /// Runs the element-wise backward kernel of `isa` (gx = g · f′(x)) over n floats; false without
-    /// vector kernels.
-    @inline(__always)
-    private static func elementwiseBackward(
-        _ avx512: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
-        _ avx2: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void,
-        _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
-        switch isa {
-        case .avx512: avx512(x, g, gx, n)
-        case .avx2: avx2(x, g, gx, n)
-        case .none: return false
-        }
-        return true
-    }
-
     /// y = x·σ(x) over n floats; false without vector kernels.
     @inline(__always)
     static func silu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        return elementwise(t2v_silu_avx512, t2v_silu_avx2, x, y, n)
+        guard available else { return false }
+        (isa == .avx512 ? t2v_silu_avx512 : t2v_silu_avx2)(x, y, n)
+        return true
         #else
         return false
         #endif
@@ -353,7 +313,9 @@ enum VectorKernels {
     @inline(__always)
     static func siluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        return elementwiseBackward(t2v_silu_backward_avx512, t2v_silu_backward_avx2, x, g, gx, n)
+        guard available else { return false }
+        (isa == .avx512 ? t2v_silu_backward_avx512 : t2v_silu_backward_avx2)(x, g, gx, n)
+        return true
         #else
         return false
         #endif
@@ -363,7 +325,9 @@ enum VectorKernels {
     @inline(__always)
     static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        return elementwise(t2v_gelu_avx512, t2v_gelu_avx2, x, y, n)
+        guard available else { return false }
+        (isa == .avx512 ? t2v_gelu_avx512 : t2v_gelu_avx2)(x, y, n)
+        return true
         #else
         return false
         #endif
@@ -373,7 +337,9 @@ enum VectorKernels {
     @inline(__always)
     static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ n: Int) -> Bool {
         #if arch(x86_64)
-        return elementwiseBackward(t2v_gelu_backward_avx512, t2v_gelu_backward_avx2, x, g, gx, n)
+        guard available else { return false }
+        (isa == .avx512 ? t2v_gelu_backward_avx512 : t2v_gelu_backward_avx2)(x, g, gx, n)
+        return true
         #else
         return false
         #endif
@@ -387,11 +353,8 @@ enum VectorKernels {
                                   weight: UnsafePointer<Float>?, rows: Int, d: Int, gx: UnsafeMutablePointer<Float>?,
                                   gw: UnsafeMutablePointer<Float>?, gb: UnsafeMutablePointer<Float>?) -> Bool {
         #if arch(x86_64)
-        switch isa {
-        case .avx512: t2v_layernorm_backward_avx512(g, x, stats, weight, rows, d, gx, gw, gb)
-        case .avx2: t2v_layernorm_backward_avx2(g, x, stats, weight, rows, d, gx, gw, gb)
-        case .none: return false
-        }
+        guard available else { return false }
+        (isa == .avx512 ? t2v_layernorm_backward_avx512 : t2v_layernorm_backward_avx2)(g, x, stats, weight, rows, d, gx, gw, gb)
         return true
         #else
         return false

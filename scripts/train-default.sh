@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Reproduces the shipped default model, weights/t2v-default.safetensors, through the project's
 # own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
-# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (5000
-# steps at peak learning rate 1e-3 in two cosine cycles), distil its 64-step sampler to an 8-step
+# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (6000
+# steps at peak learning rate 1e-3 in three cosine cycles, ending at 1000, 5000 and 6000), distil its 64-step sampler to an 8-step
 # student with `t2v-render distill` (64 -> 32 -> 16 -> 8; guided distillation: guidance 3 is
 # distilled into the student; each round's learning rate annealed linearly to 0), and copy the
 # student into weights/.
 #
-# Rounding: the shipped teacher and student were made on an AMD EPYC without AVX-512, before the
-# AVX2 vector kernels existed (stop 24), so with the engine's Swift loops. Another instruction set
-# rounds differently, and training then ends at other weights of the same recipe. On an x86-64
-# machine, `T2V_VECTOR_KERNELS=none bash scripts/train-default.sh` runs the Swift loops, as the
-# shipped chain did, at about 1.2x the CPU time.
+# Rounding: the shipped files were made on an AMD EPYC without AVX-512. The teacher's first 5000
+# steps ran before the AVX2 vector kernels existed (stop 24), so with the engine's Swift loops
+# (`T2V_VECTOR_KERNELS=none` today); its steps 5001-6000 and the distillation ran with the AVX2
+# kernels (stops 24-25). Another instruction set rounds differently, and training then ends at
+# other weights of the same recipe, so a rerun reproduces the recipe and its figures, not the bytes.
 #
 # Resumable: every stage skips what is done; training and distillation resume from their checkpoints. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
@@ -20,7 +20,8 @@
 # default 64 as shipped since stop 24; 32 before), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
 # LR (the teacher's and the ablation's peak learning rate, default 1e-3 as shipped; the model
-# shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000"),
+# shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000", and stops 21-24
+# shipped CYCLES="1000 5000"),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
 # LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped since stop 23, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
@@ -32,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/default-model}
 CONFIG=${CONFIG:-samples/default-model.json}
-CYCLES=${CYCLES:-"1000 5000"}
+CYCLES=${CYCLES:-"1000 5000 6000"}
 LR=${LR:-1e-3}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 FROM_STEPS=${FROM_STEPS:-64}
@@ -81,7 +82,17 @@ for END in $CYCLES; do
     FIRST=0
     LAST="$OUT"
 done
-[ -f "$WORK/teacher.safetensors" ] || cp "$LAST" "$WORK/teacher.safetensors"
+if ! cmp -s "$LAST" "$WORK/teacher.safetensors"; then
+    # A work folder from a run with other CYCLES: its students were distilled from another teacher.
+    for f in student.safetensors student.ckpt.safetensors student-4steps.safetensors student-4steps.ckpt.safetensors; do
+        if [ -f "$WORK/$f" ]; then
+            echo "error: $WORK/$f was distilled from the old $WORK/teacher.safetensors, not from $LAST;" \
+                 "move the student files of $WORK aside (or use another WORK) and run again" >&2
+            exit 1
+        fi
+    done
+    cp "$LAST" "$WORK/teacher.safetensors"
+fi
 
 echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 steps"
 if [ ! -f "$WORK/ablation.safetensors" ]; then

@@ -82,17 +82,30 @@ for END in $CYCLES; do
     FIRST=0
     LAST="$OUT"
 done
-if ! cmp -s "$LAST" "$WORK/teacher.safetensors"; then
-    # A work folder from a run with other CYCLES: its students were distilled from another teacher.
-    for f in student.safetensors student.ckpt.safetensors student-4steps.safetensors student-4steps.ckpt.safetensors; do
-        if [ -f "$WORK/$f" ]; then
-            echo "error: $WORK/$f was distilled from the old $WORK/teacher.safetensors, not from $LAST;" \
-                 "move the student files of $WORK aside (or use another WORK) and run again" >&2
-            exit 1
-        fi
-    done
-    cp "$LAST" "$WORK/teacher.safetensors"
-fi
+cmp -s "$LAST" "$WORK/teacher.safetensors" || cp "$LAST" "$WORK/teacher.safetensors"
+
+# A work folder from a run with other CYCLES holds students of another teacher. `distill` records
+# the sha256 of its --teacher file in each student (t2v.teacher_sha256) and refuses to --resume a
+# checkpoint of another teacher; a finished student is checked here before it is kept.
+recorded_teacher() { # the t2v.teacher_sha256 in the safetensors header of $1 ("" if none)
+    python3 -c 'import sys, json, struct
+f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
+print(json.loads(f.read(n)).get("__metadata__", {}).get("t2v.teacher_sha256", ""))' "$1"
+}
+check_student() { # $1 a student (if it exists), $2 the teacher it must come from
+    [ -f "$1" ] || return 0
+    local want got
+    want=$(sha256sum "$2" | cut -c1-64)
+    got=$(recorded_teacher "$1")
+    if [ "$got" != "$want" ]; then
+        local from="a teacher it does not record (made by an older t2v-render)"
+        [ -n "$got" ] && from="the teacher with sha256 ${got:0:16}..."
+        echo "error: $1 was distilled from $from, not from $2 (sha256 ${want:0:16}...);" \
+             "move it aside (or use another WORK) and run again" >&2
+        exit 1
+    fi
+}
+check_student "$WORK/student.safetensors" "$WORK/teacher.safetensors"
 
 echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 steps"
 if [ ! -f "$WORK/ablation.safetensors" ]; then
@@ -119,6 +132,7 @@ if [ "$REPORT" = 1 ]; then
     echo "== report: a 4-step student (one more round from the shipped one) and samples/REPORT.md"
     # The shipped student already carries the guidance, so this round distils its branch alone
     # (`distill` records the product of both scales).
+    check_student "$WORK/student-4steps.safetensors" "$WORK/student.safetensors"
     RESUME=""
     [ -f "$WORK/student-4steps.ckpt.safetensors" ] && RESUME="--resume"
     [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $RESUME --teacher "$WORK/student.safetensors" \

@@ -15,7 +15,9 @@ struct Distill: ParsableCommand {
         student is written beside -o as NAME-<steps>steps.safetensors; -o gets the final one. Each \
         student stores its step count, which `render` uses by default. The whole state (teacher, \
         student, optimizer, random streams) is checkpointed atomically to --checkpoint every \
-        --checkpoint-every steps, at each round's end and on Ctrl-C; --resume continues bit for bit.
+        --checkpoint-every steps, at each round's end and on Ctrl-C; --resume continues bit for bit. \
+        Checkpoints and students record the --teacher file's sha256 (t2v.teacher_sha256); --resume \
+        refuses a checkpoint of another teacher.
         """)
 
     @Option(help: "The trained model (from `t2v-render train`).")
@@ -119,6 +121,10 @@ struct Distill: ParsableCommand {
         var written: [String] = []
         let teacherGuidance: Float
         let teacherName: String
+        // The teacher file's digest goes into the checkpoint and every student, so that a resume
+        // (and anyone reading a student) can tell which teacher it was distilled from.
+        guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
+        let teacherSHA = try SHA256.hex(fileAt: teacher)
         if resume {
             guard FileManager.default.fileExists(atPath: checkpointPath) else {
                 throw CommandError("--resume: no checkpoint at \(checkpointPath); start without --resume")
@@ -129,6 +135,14 @@ struct Distill: ParsableCommand {
                 throw CommandError("checkpoint \(checkpointPath) was written by a run with \(Self.describe(restored.distiller.config)); this command asks for \(Self.describe(config)). Resume with the checkpoint's flags, or start again without --resume")
             }
             let meta = restored.metadata
+            // The checkpoint carries its own copy of the teacher: resuming it under another
+            // --teacher would silently keep distilling the old one.
+            guard let recorded = meta[Self.teacherSHAKey] else {
+                throw CommandError("checkpoint \(checkpointPath) does not record which teacher it was distilled from (it was written by an older t2v-render), so it cannot be checked against --teacher \(teacher). Delete it and start again without --resume")
+            }
+            guard recorded == teacherSHA else {
+                throw CommandError("checkpoint \(checkpointPath) was distilled from a teacher with sha256 \(recorded.prefix(16))..., but --teacher \(teacher) has sha256 \(teacherSHA.prefix(16))...: the teacher changed since the checkpoint was written. Resume with the original teacher, or delete the checkpoint (and the students of its finished rounds) and start again without --resume")
+            }
             guard let rngText = meta["t2v.cli_rng"], let offset = UInt64(rngText), let name = meta["t2v.distilled_from"],
                   let writtenJSON = meta["t2v.written"],
                   let list = try? JSONDecoder().decode([String].self, from: Data(writtenJSON.utf8)) else {
@@ -141,7 +155,6 @@ struct Distill: ParsableCommand {
             teacherName = name
         } else {
             let loaded: (model: VideoDenoiser, metadata: [String: String])
-            guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
             do { loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: teacher)) } catch { throw CommandError(CommandError.text(error)) }
             // A guided teacher's guidance is already in its conditional branch: it multiplies.
             teacherGuidance = loaded.metadata[VideoPipeline.distilledGuidanceKey].flatMap(Float.init) ?? 1
@@ -172,7 +185,7 @@ struct Distill: ParsableCommand {
         func saveCheckpoint() throws {
             let writtenJSON = String(decoding: (try? JSONEncoder().encode(written)) ?? Data("[]".utf8), as: UTF8.self)
             let extra = ["t2v.cli_rng": String(rng.offset), "t2v.written": writtenJSON, "t2v.distilled_from": teacherName,
-                         "t2v.teacher_guidance": String(teacherGuidance)]
+                         "t2v.teacher_guidance": String(teacherGuidance), Self.teacherSHAKey: teacherSHA]
             lossLog.flush()
             lossLog.plot(to: plotPath)
             do { try distiller.saveCheckpoint(to: URL(fileURLWithPath: checkpointPath), metadata: extra) } catch {
@@ -206,7 +219,7 @@ struct Distill: ParsableCommand {
             let path = String(studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
             var metadata = [
                 VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
-                "t2v.distilled_from": teacherName,
+                "t2v.distilled_from": teacherName, Self.teacherSHAKey: teacherSHA,
                 "t2v.teacher_steps": String(fromSteps)]
             if guidance != 1 || teacherGuidance != 1 {
                 metadata[VideoPipeline.distilledGuidanceKey] = String(guidance * teacherGuidance)
@@ -227,6 +240,9 @@ struct Distill: ParsableCommand {
         try? FileManager.default.removeItem(atPath: checkpointPath)
         if !quiet { FileHandle.standardError.write(Data("distill: loss log \(logPath), curve \(plotPath)\n".utf8)) }
     }
+
+    /// Metadata key of the sha256 (hex) of the --teacher file, in checkpoints and students.
+    static let teacherSHAKey = "t2v.teacher_sha256"
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.
     static func describe(_ c: DistillationConfig) -> String {

@@ -435,6 +435,61 @@ final class GeneratorFaultTests: XCTestCase {
 
     // MARK: - distill
 
+    /// A checkpoint remembers its teacher's sha256: --resume under a --teacher file that changed
+    /// since (the same path, another model), under a missing one, or from a checkpoint that does
+    /// not record it, is refused with a message naming what to do, and the checkpoint and -o are
+    /// left as they were.
+    func testDistillResumeRefusesAnotherTeacher() throws {
+        let f = try fixture()
+        let teacher = dir.appendingPathComponent("teacher.safetensors").path
+        try FileManager.default.copyItem(atPath: f.teacher, toPath: teacher)
+        let out = dir.appendingPathComponent("s.safetensors").path
+        let checkpoint = dir.appendingPathComponent("s.ckpt.safetensors").path
+        let common = ["distill", "--teacher", teacher, "--data", f.dataset, "--from-steps", "64", "--to-steps", "4", "--batch", "1",
+                      "--steps-per-round", "100000", "-o", out]
+        let s = try interrupt(common, with: SIGINT, when: { $0.stderr.contains("distill: 1/") })
+        XCTAssertEqual(s.status, 1, s.stderr)
+        let sum = String(try RenderCLITests.sh(["sha256sum", teacher]).1.prefix(64))
+        XCTAssertEqual(try safetensors(checkpoint).metadata["t2v.teacher_sha256"], sum, "the checkpoint records the teacher's sha256 (oracle: sha256sum)")
+        let saved = bytes(checkpoint)
+
+        // Another model at the same path, as a work folder retrained with other settings leaves it.
+        let other = dir.appendingPathComponent("other.safetensors").path
+        var r = try CLI.run(["train", "--data", f.dataset, "--config", "tiny", "--steps", "2", "--batch", "1", "--seed", "9", "--quiet", "-o", other])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let otherSum = String(try RenderCLITests.sh(["sha256sum", other]).1.prefix(64))
+        XCTAssertNotEqual(otherSum, sum)
+        try FileManager.default.removeItem(atPath: teacher)
+        try FileManager.default.copyItem(atPath: other, toPath: teacher)
+        r = try CLI.run(common + ["--resume", "--quiet"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("the teacher changed since the checkpoint was written") && r.stderr.contains(String(sum.prefix(16)))
+                      && r.stderr.contains(String(otherSum.prefix(16))) && r.stderr.contains("Resume with the original teacher"), r.stderr)
+        XCTAssertEqual(bytes(checkpoint), saved, "the refused resume leaves the checkpoint as it was")
+        XCTAssertNil(bytes(out), "and writes no student")
+
+        try FileManager.default.removeItem(atPath: teacher)
+        r = try CLI.run(common + ["--resume", "--quiet"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--teacher \(teacher): no such file"), r.stderr)
+
+        // A checkpoint of an older t2v-render, without the key: refused, not trusted.
+        try FileManager.default.copyItem(atPath: f.teacher, toPath: teacher)
+        let old = dir.appendingPathComponent("old.ckpt.safetensors").path
+        let strip = """
+            import sys
+            from safetensors.numpy import load_file, save_file
+            from safetensors import safe_open
+            with safe_open(sys.argv[1], 'np') as f: meta = f.metadata()
+            del meta['t2v.teacher_sha256']
+            save_file(load_file(sys.argv[1]), sys.argv[2], metadata=meta)
+            """
+        XCTAssertEqual(try RenderCLITests.sh(["python3", "-c", strip, checkpoint, old]).0, 0)
+        r = try CLI.run(common + ["--resume", "--quiet", "--checkpoint", old])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("does not record which teacher it was distilled from") && r.stderr.contains("Delete it"), r.stderr)
+    }
+
     /// SIGINT and SIGTERM in the first round, and SIGINT after a finished round: exit 1 naming
     /// the checkpoint, --resume and -o; the existing -o byte-identical; the checkpoint complete;
     /// students of finished rounds complete (and listed), none of unfinished ones; no temporary
@@ -482,6 +537,9 @@ final class GeneratorFaultTests: XCTestCase {
         let resumed = try CLI.run(common + ["--steps-per-round", "30", "--resume", "--quiet"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(try safetensors(out).metadata["t2v.sampling_steps"], "4", "the resumed run wrote -o")
+        let teacherSum = try RenderCLITests.sh(["sha256sum", f.teacher]).1.prefix(64)
+        XCTAssertEqual(try safetensors(out).metadata["t2v.teacher_sha256"].map { Substring($0) }, teacherSum,
+                       "the student records the teacher file's sha256 (oracle: sha256sum)")
         for steps in [32, 16, 8] {
             XCTAssertEqual(try safetensors(dir.appendingPathComponent("s-\(steps)steps.safetensors").path).metadata["t2v.sampling_steps"], String(steps))
         }

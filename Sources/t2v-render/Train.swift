@@ -47,6 +47,11 @@ struct Train: ParsableCommand {
         discussion: "Fine-tuning on your own clips, or continuing at another resolution or frame count (the dataset's). The architecture comes from the file, so --config and --no-temporal do not apply; the optimizer, learning-rate schedule and random stream start fresh."))
     var initWeights: String?
 
+    @Option(name: .customLong("text-noise"), help: ArgumentHelp(
+        "Text-conditioning augmentation: train on each caption's embedding plus Gaussian noise of norm up to this (relative to the embedding's), rescaled; 0 = off.",
+        discussion: "Teaches the denoiser a neighbourhood of each training caption, for prompts worded differently (at 1 the cosine to the caption is about 0.71). Stored in the checkpoint; a --resume must not change it."))
+    var textNoise: Float?
+
     @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
     var output: String
 
@@ -76,6 +81,9 @@ struct Train: ParsableCommand {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard warmup >= 0, checkpointEvery >= 1 else { throw ValidationError("--warmup must be >= 0 and --checkpoint-every >= 1") }
         guard !extend || resume else { throw ValidationError("--extend only applies with --resume") }
+        if let textNoise {
+            guard textNoise.isFinite, (0...10).contains(textNoise) else { throw ValidationError("--text-noise must be in 0...10, got \(textNoise)") }
+        }
         if initWeights != nil {
             guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
             guard config == "default", !noTemporal else {
@@ -146,6 +154,9 @@ struct Train: ParsableCommand {
             if steps > trainer.config.totalSteps, !quiet {
                 FileHandle.standardError.write(Data("train: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
             }
+            if let textNoise, textNoise != (trainer.config.textNoise ?? 0) {
+                throw CommandError("checkpoint \(checkpointPath) trains with --text-noise \(trainer.config.textNoise ?? 0), not \(textNoise); resume without --text-noise (or with the checkpoint's value)")
+            }
             let mc = trainer.model.config
             guard mc.frames == frames, mc.resolution == height else {
                 throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
@@ -170,6 +181,7 @@ struct Train: ParsableCommand {
             tc.totalSteps = steps
             tc.checkpointEvery = checkpointEvery
             tc.seed = seed
+            if let textNoise, textNoise > 0 { tc.textNoise = textNoise }
             do {
                 try mc.validate()
                 var rng = Philox(seed: seed)

@@ -190,6 +190,28 @@ final class RenderCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("--init") && r.stderr.contains("c0.txt"), r.stderr)
     }
 
+    /// `train --text-noise`: stored in the checkpoint (and so in the run's settings), a resume
+    /// that would change it is refused, out-of-range values are refused before any work.
+    func testTrainTextNoiseIsKeptAcrossResume() throws {
+        let out = root.appendingPathComponent("tn.safetensors").path
+        let ds = root.appendingPathComponent("ds").path
+        var r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "2", "--batch", "1", "--text-noise", "0.5", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let script = "import sys, json; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(json.loads(f.metadata()['t2v.training_config'])['textNoise'])"
+        let ckpt = root.appendingPathComponent("tn.ckpt.safetensors").path
+        let (status, stored) = try Self.sh(["python3", "-c", script, ckpt])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(stored.trimmingCharacters(in: .whitespacesAndNewlines), "0.5")
+        r = try CLI.run(["train", "--data", ds, "--steps", "3", "--resume", "--extend", "--text-noise", "1", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("trains with --text-noise 0.5, not 1.0"), r.stderr)
+        r = try CLI.run(["train", "--data", ds, "--steps", "3", "--resume", "--extend", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, "a resume without the flag keeps the checkpoint's: \(r.stderr)")
+        r = try CLI.run(["train", "--data", ds, "--steps", "2", "--text-noise", "11", "-o", out])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--text-noise must be in 0...10"), r.stderr)
+    }
+
     func testTrainResumesAndDistillStoresSteps() throws {
         let out = root.appendingPathComponent("m.safetensors").path
         let ds = root.appendingPathComponent("ds").path

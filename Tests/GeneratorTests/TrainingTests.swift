@@ -137,6 +137,62 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// `textNoise`: the perturbed embedding keeps its norm and lies at the expected angle (cosine
+    /// 1 / sqrt(1 + s^2) for isotropic noise in 384 dimensions), a zero embedding stays zero; off
+    /// by default and left out of the configuration's JSON (older checkpoints decode, and runs
+    /// without it write the same bytes); on, it changes training and survives a checkpoint.
+    func testTextNoiseAugmentation() throws {
+        let e = Self.prompts()[0]
+        var rng = Philox(seed: 5)
+        for s: Float in [0.5, 1, 2] {
+            var cosines = [Float]()
+            for _ in 0..<200 {
+                let p = Trainer.perturb(e, scale: s, rng: &rng)
+                XCTAssertEqual(p.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1, accuracy: 1e-5)
+                cosines.append(zip(p, e).reduce(0) { $0 + $1.0 * $1.1 })
+            }
+            let mean = cosines.reduce(0, +) / Float(cosines.count)
+            XCTAssertEqual(mean, 1 / (1 + s * s).squareRoot(), accuracy: 0.02, "scale \(s)")
+        }
+        XCTAssertEqual(Trainer.perturb([Float](repeating: 0, count: 384), scale: 1, rng: &rng), [Float](repeating: 0, count: 384))
+
+        let json = String(decoding: try JSONEncoder().encode(TrainingConfig()), as: UTF8.self)
+        XCTAssertFalse(json.contains("textNoise"), json)
+        var withNoise = TrainingConfig()
+        withNoise.textNoise = 1
+        let encoded = try JSONEncoder().encode(withNoise)
+        XCTAssertEqual(try JSONDecoder().decode(TrainingConfig.self, from: encoded).textNoise, 1)
+        XCTAssertNil(try JSONDecoder().decode(TrainingConfig.self, from: Data(json.utf8)).textNoise)
+        withNoise.textNoise = -1
+        XCTAssertThrowsError(try withNoise.validate())
+
+        // One step with and without: the same stream, other embeddings, so another loss; the
+        // configuration (with the scale) comes back from a checkpoint.
+        let clips = Self.clips(), prompts = Self.prompts()
+        var config = TrainingConfig()
+        config.batchSize = 2
+        config.warmupSteps = 0
+        config.totalSteps = 2
+        config.conditionDropout = 0
+        config.seed = 3
+        func step(_ noise: Float?) throws -> (Float, Trainer) {
+            var c = config
+            c.textNoise = noise
+            var mrng = Philox(seed: 4)
+            let t = try Trainer(model: try VideoDenoiser(config: Self.small, rng: &mrng), config: c)
+            return (try t.trainStep(clips: [TrainingClip(video: clips[0], text: prompts[0]), TrainingClip(video: clips[1], text: prompts[1])]), t)
+        }
+        let (plain, _) = try step(nil)
+        XCTAssertEqual(try step(nil).0, plain, "deterministic")
+        XCTAssertEqual(try step(0).0, plain, "0 is off: nothing drawn, the same step")
+        let (noisy, trainer) = try step(2)
+        XCTAssertNotEqual(noisy, plain)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("textnoise-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trainer.saveCheckpoint(to: url)
+        XCTAssertEqual(try Trainer.resume(from: url).config.textNoise, 2)
+    }
+
     func testBadClipsAndConfigsGiveClearErrors() throws {
         var rng = Philox(seed: 1)
         let model = try VideoDenoiser(config: Self.small, rng: &rng)

@@ -49,6 +49,19 @@ public final class Trainer {
     /// One optimisation step on `clips` (the batch); returns the weighted loss.
     ///
     /// - Throws: `TrainingError.badClip` when a clip's size does not fit the model.
+    /// `TrainingConfig.textNoise`'s augmentation of one embedding: `e + scale * z / sqrt(D)`,
+    /// rescaled to the norm of `e` (a zero embedding stays zero).
+    static func perturb(_ e: [Float], scale: Float, rng: inout Philox) -> [Float] {
+        let z = rng.normal(count: e.count)
+        let k = scale / Float(e.count).squareRoot()
+        var out = zip(e, z).map { $0 + k * $1 }
+        let norm = e.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let outNorm = out.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard norm > 0, outNorm > 0 else { return e }
+        out = out.map { $0 * norm / outNorm }
+        return out
+    }
+
     @discardableResult
     public func trainStep(clips: [TrainingClip]) throws -> Float {
         let mc = model.config, b = clips.count, n = clipSize
@@ -65,7 +78,14 @@ public final class Trainer {
         var text = [Float](), timesteps = [Int]()
         for c in clips {
             let drop = Double(rng.uniformFloat()) < config.conditionDropout
-            text += drop ? [Float](repeating: 0, count: mc.textDim) : c.text
+            if drop {
+                text += [Float](repeating: 0, count: mc.textDim)
+            } else if let noise = config.textNoise, noise > 0 {
+                let scale = noise * rng.uniformFloat()
+                text += Self.perturb(c.text, scale: scale, rng: &rng)
+            } else {
+                text += c.text
+            }
             timesteps.append(rng.nextInt(below: mc.schedule.trainSteps))
         }
         let x0 = clips.flatMap(\.video)

@@ -46,9 +46,6 @@ public final class Trainer {
     /// Elements of one clip.
     var clipSize: Int { model.config.frames * model.config.inChannels * model.config.resolution * model.config.resolution }
 
-    /// One optimisation step on `clips` (the batch); returns the weighted loss.
-    ///
-    /// - Throws: `TrainingError.badClip` when a clip's size does not fit the model.
     /// `TrainingConfig.textNoise`'s augmentation of one embedding: `e + scale * z / sqrt(D)`,
     /// rescaled to the norm of `e` (a zero embedding stays zero).
     static func perturb(_ e: [Float], scale: Float, rng: inout Philox) -> [Float] {
@@ -62,6 +59,9 @@ public final class Trainer {
         return out
     }
 
+    /// One optimisation step on `clips` (the batch); returns the weighted loss.
+    ///
+    /// - Throws: `TrainingError.badClip` when a clip's size does not fit the model.
     @discardableResult
     public func trainStep(clips: [TrainingClip]) throws -> Float {
         let mc = model.config, b = clips.count, n = clipSize

@@ -80,4 +80,17 @@ public enum Scenes {
     public static func heldOutParaphrases(_ family: SceneFamily) -> [String] {
         SceneCaptions.expandAll(SceneCaptions.paraphrases(family), family)
     }
+
+    /// The attributes a caption of `family` names (its ball colour or direction), found by
+    /// expanding the family's training templates and held-out paraphrases over every attribute
+    /// value; nil when the caption is not one of them or names none (e.g. "a bouncing ball").
+    public static func namedAttributes(_ caption: String, family: SceneFamily) -> SceneAttributes? {
+        let combinations = SceneCaptions.attributeCombinations(family)
+        guard combinations.count > 1 else { return nil }
+        for template in SceneCaptions.templates(family) + SceneCaptions.paraphrases(family) {
+            let matches = combinations.filter { SceneCaptions.expand(template, $0) == caption }
+            if matches.count == 1 { return matches[0] }
+        }
+        return nil
+    }
 }

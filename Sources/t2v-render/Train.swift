@@ -52,6 +52,11 @@ struct Train: ParsableCommand {
         discussion: "Teaches the denoiser a neighbourhood of each training caption, for prompts worded differently (at 1 the cosine to the caption is about 0.71). Stored in the checkpoint; a --resume must not change it."))
     var textNoise: Float?
 
+    @Option(name: .customLong("image-fraction"), help: ArgumentHelp(
+        "Joint image-video training: the share of each batch's clip slots filled with independent frames (each with its own noise level and caption, temporal stream skipped); 0 = off.",
+        discussion: "At equal compute the spatial layers see many more (frame, noise level) pairs (Ho et al. 2022). Stored in the checkpoint; a --resume must not change it."))
+    var imageFraction: Double?
+
     @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
     var output: String
 
@@ -83,6 +88,9 @@ struct Train: ParsableCommand {
         guard !extend || resume else { throw ValidationError("--extend only applies with --resume") }
         if let textNoise {
             guard textNoise.isFinite, (0...10).contains(textNoise) else { throw ValidationError("--text-noise must be in 0...10, got \(textNoise)") }
+        }
+        if let imageFraction {
+            guard imageFraction.isFinite, (0..<1).contains(imageFraction) else { throw ValidationError("--image-fraction must be in [0, 1), got \(imageFraction)") }
         }
         if initWeights != nil {
             guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
@@ -157,6 +165,9 @@ struct Train: ParsableCommand {
             if let textNoise, textNoise != (trainer.config.textNoise ?? 0) {
                 throw CommandError("checkpoint \(checkpointPath) trains with --text-noise \(trainer.config.textNoise ?? 0), not \(textNoise); resume without --text-noise (or with the checkpoint's value)")
             }
+            if let imageFraction, imageFraction != (trainer.config.imageFraction ?? 0) {
+                throw CommandError("checkpoint \(checkpointPath) trains with --image-fraction \(trainer.config.imageFraction ?? 0), not \(imageFraction); resume without --image-fraction (or with the checkpoint's value)")
+            }
             let mc = trainer.model.config
             guard mc.frames == frames, mc.resolution == height else {
                 throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
@@ -182,6 +193,7 @@ struct Train: ParsableCommand {
             tc.checkpointEvery = checkpointEvery
             tc.seed = seed
             if let textNoise, textNoise > 0 { tc.textNoise = textNoise }
+            if let imageFraction, imageFraction > 0 { tc.imageFraction = imageFraction }
             do {
                 try mc.validate()
                 var rng = Philox(seed: seed)

@@ -13,7 +13,7 @@ enum ReportClips {
     /// The clips of an extracted held-out dataset with the family each came from (read from the
     /// source file name, `family-seed.mp4`). Throws when the dataset cannot be read or a source
     /// name names no family.
-    static func loadDataset(_ directory: URL) throws -> (clips: [[Float]], labels: [SceneFamily], frames: Int, size: Int) {
+    static func loadDataset(_ directory: URL) throws -> (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int) {
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: directory, seed: 0) } catch {
             throw ScenesCommandError("cannot read the held-out dataset \(directory.path): \(error). Create it with scripts/train-default.sh (stage 2) or pass --heldout DIR.")
@@ -21,7 +21,7 @@ enum ReportClips {
         guard loader.height == loader.width else {
             throw ScenesCommandError("\(directory.path): clips are \(loader.width)x\(loader.height); the report needs square clips")
         }
-        var clips: [[Float]] = [], labels: [SceneFamily] = []
+        var clips: [[Float]] = [], labels: [SceneFamily] = [], captions: [String] = []
         for (i, record) in loader.records.enumerated() {
             let name = URL(fileURLWithPath: record.source).deletingPathExtension().lastPathComponent
             guard let dash = name.lastIndex(of: "-"), let family = SceneFamily(id: String(name[..<dash])) else {
@@ -29,8 +29,9 @@ enum ReportClips {
             }
             clips.append(try loader.clip(at: i))
             labels.append(family)
+            captions.append(record.caption)
         }
-        return (clips, labels, loader.frames, loader.width)
+        return (clips, labels, captions, loader.frames, loader.width)
     }
 
     /// Held-out clips rendered in memory at twice `size` (as the corpus is rendered larger than

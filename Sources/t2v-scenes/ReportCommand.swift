@@ -83,7 +83,9 @@ struct ReportCommand: ParsableCommand {
         var exact: [[Float]] = []
         var exactLabels: [SceneFamily] = []
         var exactSeeds: [Int] = []
+        var exactCaptions: [String] = []
         var paraphrase: [[Float]] = []
+        var paraphraseCaptions: [String] = []
         var paraphraseLabels: [SceneFamily] = []
         var seconds = 0.0
         var clipsTimed = 0
@@ -167,7 +169,11 @@ struct ReportCommand: ParsableCommand {
                         let clip = try p.generate(settings)
                         run.seconds += Date().timeIntervalSince(t0)
                         run.clipsTimed += 1
-                        if isParaphrase { run.paraphrase.append(clip); run.paraphraseLabels.append(family) } else { run.exact.append(clip); run.exactLabels.append(family); run.exactSeeds.append(s) }
+                        if isParaphrase {
+                            run.paraphrase.append(clip); run.paraphraseLabels.append(family); run.paraphraseCaptions.append(caption)
+                        } else {
+                            run.exact.append(clip); run.exactLabels.append(family); run.exactSeeds.append(s); run.exactCaptions.append(caption)
+                        }
                     }
                 }
                 log("  \(name): \(family.id) done")
@@ -293,6 +299,7 @@ struct ReportCommand: ParsableCommand {
         md += "Mean over clips of the mean SSIM between consecutive frames, FFmpeg's `ssim` filter `All` (Y, U, V weighted by pixel count) on yuv420p BT.601 limited range (FrameIO `TemporalConsistency`, definition `ssim`), at \(real.size)x\(real.size).\n\n"
         md += "| Clips | Inter-frame SSIM |\n|---|---|\n| real held-out (\(real.clips.count)) | \(String(format: "%.4f", realSSIM)) |\n| model under test (\(main.exact.count)) | \(String(format: "%.4f", mainSSIM)) |\n"
         md += "| ablation without the temporal stream | \(ablationSSIM.map { String(format: "%.4f", $0) } ?? (ablationMissing.map { "missing: \($0) does not exist" } ?? "not given")) |\n"
+        md += objectSection(real: real, main: main, others: fidRuns.filter { $0.file != main.file } + (ablationRun.map { [$0] } ?? []))
         md += "\n## Sampling speed\n\n"
         md += "Wall clock of `VideoPipeline.generate` (text encoding included), one clip at a time, \(real.frames) frames at \(real.size)x\(real.size), one denoiser call per step = one iteration (with guidance above 1, the conditional and unconditional branches batched in that call). "
         md += "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadBefore) at the start and \(loadAfter) at the end (a shared 2-core machine: a load above 0 at the start means other jobs ran beside it).\n\n"
@@ -310,6 +317,39 @@ struct ReportCommand: ParsableCommand {
         log("wrote \(outURL.path)")
         print(String(format: "exact %.1f%%, paraphrase %.1f%%, classifier on real %.1f%%, SSIM real %.4f model %.4f",
                      100 * exactAcc, 100 * paraAcc, 100 * realAccuracy, realSSIM, mainSSIM) + " -> \(outURL.path)")
+    }
+
+    /// The objects-and-motion section: for each family with a tracked object (`ObjectTracker`),
+    /// whether real and generated clips draw it, hold it through the clip, move it by steps like
+    /// the real clips', in the colour and direction their captions name.
+    func objectSection(real: (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int),
+                       main: Run, others: [Run]) -> String {
+        var md = "\n## Objects and motion\n\n"
+        md += "`ObjectTracker` (Scenes/Evaluation) finds the family's object in every frame from the pixels: the ball as the largest compact blob of saturated colour of a disc's size, coloured by its mean hue; the car by its white headlight on the road. "
+        md += "Per clip: *drawn* when found in at least half the \(real.frames) frames, *held* when found in at least 14 of 16; *step* is the median distance its centroid moves between consecutive frames (fraction of the frame), *smooth* counts held clips whose step is within 2x of the real clips' median; *colour* and *direction* count clips whose object has the colour (majority over frames) and direction of travel (least-squares slope of x) that their caption names, over the clips whose caption names one. "
+        md += "Model rows use the exact training captions (seed 0 up), as in the adherence table.\n\n"
+        md += "| Family | Clips | n | Drawn | Held | Frames found | Step (median) | Smooth | Colour | Direction |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        for family in ObjectTracker.families {
+            func pick(_ clips: [[Float]], _ labels: [SceneFamily], _ captions: [String]) -> ObjectJudgement {
+                let idx = labels.indices.filter { labels[$0] == family }
+                return ObjectJudgement(family: family, clips: idx.map { clips[$0] }, captions: idx.map { captions[$0] },
+                                       frames: real.frames, size: real.size)
+            }
+            let realJudgement = pick(real.clips, real.labels, real.captions)
+            let reference = realJudgement.medianStep
+            var rows: [(String, ObjectJudgement)] = [("real held-out", realJudgement),
+                                                     ("model under test", pick(main.exact, main.exactLabels, main.exactCaptions))]
+            if !main.paraphrase.isEmpty { rows.append(("model under test, paraphrases", pick(main.paraphrase, main.paraphraseLabels, main.paraphraseCaptions))) }
+            for run in others { rows.append(("\(run.name) (\(run.steps) steps)", pick(run.exact, run.exactLabels, run.exactCaptions))) }
+            for (name, j) in rows {
+                let n = j.count
+                func frac(_ x: (matching: Int, judged: Int)) -> String { x.judged == 0 ? "-" : "\(x.matching)/\(x.judged)" }
+                md += "| \(family.id) | \(name) | \(n) | \(j.drawn)/\(n) | \(j.held)/\(n) | \(Self.pct(j.framePresence)) | "
+                md += "\(j.medianStep.map { String(format: "%.3f", $0) } ?? "-") | \(reference.map { "\(j.smooth(reference: $0))/\(n)" } ?? "-") | "
+                md += "\(frac(j.colorMatches)) | \(frac(j.directionMatches)) |\n"
+            }
+        }
+        return md
     }
 
     private func log(_ message: String) {

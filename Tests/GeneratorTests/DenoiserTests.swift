@@ -65,6 +65,15 @@ final class DenoiserTests: XCTestCase {
         XCTAssertThrowsError(try model.predict([0, 1], timestep: 3, text: Array(repeating: 0, count: 384), frames: 1, height: 16, width: 16))
     }
 
+    /// Gives every temporal block's output projections (zero in a fresh model) random weights, as
+    /// training would.
+    static func openTemporalStream(_ model: VideoDenoiser) {
+        var rng = Philox(seed: 99)
+        for (name, p) in model.namedParameters() where name.contains("temporal") && (name.hasSuffix("toOut.weight") || name.hasSuffix("ff2.weight")) {
+            p.assign(Tensor(shape: p.shape, data: rng.normal(count: p.shape.reduce(1, *)).map { 0.2 * $0 }))
+        }
+    }
+
     func testTemporalStreamMixesFramesOnlyWhenGated() throws {
         let model = try makeTiny()
         let (x, text) = randomInput(frames: 4, seed: 3)
@@ -79,10 +88,12 @@ final class DenoiserTests: XCTestCase {
             let b = withoutGradients { m(x2, timesteps: [500], text: text) }.toArray()
             return zip(a[(3 * frame)...], b[(3 * frame)...]).map { abs($0 - $1) }.max()!
         }
-        XCTAssertEqual(lastFrameChange(model), 0, "gates at 0: frames are independent")
+        XCTAssertEqual(lastFrameChange(model), 0, "fresh (zero output projections): frames are independent")
         XCTAssertEqual(base.count, 4 * frame)
-        for (name, p) in model.namedParameters() where name.hasSuffix("residualGate") { p.assign(Tensor(shape: [1], data: [0.5])) }
-        XCTAssertGreaterThan(lastFrameChange(model), 1e-4, "open gates: frame 3 sees frame 0")
+        Self.openTemporalStream(model)
+        XCTAssertGreaterThan(lastFrameChange(model), 1e-4, "trained output projections: frame 3 sees frame 0")
+        for (name, p) in model.namedParameters() where name.hasSuffix("residualGate") { p.assign(Tensor(shape: [1], data: [0])) }
+        XCTAssertEqual(lastFrameChange(model), 0, "gates at 0: frames are independent")
     }
 
     func testTemporalGateAndBiasGradients() throws {
@@ -92,11 +103,15 @@ final class DenoiserTests: XCTestCase {
         func grad(_ suffix: String) -> [Float] {
             model.namedParameters().filter { $0.0.hasPrefix("down.0.temporal") && $0.0.hasSuffix(suffix) }.first!.1.grad?.toArray() ?? []
         }
-        // At initialisation only the residual gate receives a gradient (everything behind it is multiplied by 0).
+        // At initialisation the zero output projections receive a gradient (the branch adds
+        // nothing yet, so the gate's own gradient is 0).
         loss().backward()
-        XCTAssertGreaterThan(grad("residualGate").map(abs).max() ?? 0, 0)
+        XCTAssertGreaterThan(grad("attention.toOut.weight").map(abs).max() ?? 0, 0)
+        XCTAssertGreaterThan(grad("ff2.weight").map(abs).max() ?? 0, 0)
+        XCTAssertEqual(grad("residualGate").map(abs).max() ?? 0, 0)
         model.zeroGrad()
-        // With the gates open, gamma and the Toeplitz table learn too.
+        // Once the projections have grown, the gate, gamma and the Toeplitz table learn too.
+        Self.openTemporalStream(model)
         for (name, p) in model.namedParameters() {
             if name.hasSuffix("residualGate") { p.assign(Tensor(shape: [1], data: [0.7])) }
             if name.hasSuffix("biasGate") { p.assign(Tensor(shape: [2, 1, 1], data: [0.5, -0.4])) }

@@ -134,7 +134,8 @@ class SpatialAttention(nn.Module):
 
 class TemporalTransformer(nn.Module):
     """Swift `TemporalTransformer`: TGS attention softmax(QK^T/sqrt(d) + gamma*T)V over frames,
-    T[h, i, j] = relativeBias[clamp(j - i, -D, D) + D, h], and a residualGate-gated residual."""
+    T[h, i, j] = relativeBias[clamp(j - i, -D, D) + D, h], and a residualGate-gated residual.
+    Fresh blocks start as Swift's: residualGate 1, zero output projections (attention.toOut, ff2)."""
 
     def __init__(self, channels: int, heads: int, maxDistance: int):
         super().__init__()
@@ -152,7 +153,9 @@ class TemporalTransformer(nn.Module):
                 table[d + maxDistance, h] = -abs(d) * slope
         self.relativeBias = nn.Parameter(table)
         self.biasGate = nn.Parameter(torch.zeros(heads, 1, 1))
-        self.residualGate = nn.Parameter(torch.zeros(1))
+        self.residualGate = nn.Parameter(torch.ones(1))
+        for p in (self.attention.toOut.weight, self.attention.toOut.bias, self.ff2.weight, self.ff2.bias):
+            nn.init.zeros_(p)
 
     def toeplitz_bias(self, frames: int) -> torch.Tensor:
         """T, `[heads, F, F]`."""

@@ -6,8 +6,12 @@ import Foundation
 /// where T[h, i, j] = b[h, clamp(j - i, -D, D)] is a learned relative (Toeplitz) bias per head
 /// indexed by frame distance, clamped at D = `maxFrameDistance` so any frame count works, and
 /// gamma is a learned per-head gate initialised at 0. The block is merged by a gated residual,
-/// x + g * (attention and feed-forward), with g initialised at 0, so a fresh model is exactly
-/// the per-frame spatial model and the temporal stream grows in during training.
+/// x + g * (attention and feed-forward). A fresh block has g = 1 and zero output projections
+/// (attention's `toOut` and `ff2`, as AnimateDiff's and ControlNet's zero-initialised layers), so
+/// a fresh model is exactly the per-frame spatial model, and the temporal stream grows in at the
+/// rate of full weight matrices. (With g itself starting at 0, a single scalar moved at most
+/// the learning rate per step, and trained models kept g near 0.05: their frames were denoised
+/// almost independently; docs/experiments/objects.md.)
 ///
 /// b starts as ALiBi-style slopes (-|j - i| 2^(-8h/H)) so that the bias gradient is non-zero
 /// once gamma moves.
@@ -50,7 +54,10 @@ final class TemporalTransformer: Module {
         }
         relativeBias = Parameter(Tensor(shape: [2 * maxDistance + 1, heads], data: table))
         biasGate = Parameter(Tensor.zeros([heads, 1, 1]))
-        residualGate = Parameter(Tensor.zeros([1]))
+        residualGate = Parameter(Tensor(shape: [1], data: [1]))
+        for p in [attention.toOut.weight, ff2.weight] + [attention.toOut.bias, ff2.bias].compactMap({ $0 }) {
+            p.assign(Tensor.zeros(p.shape))
+        }
     }
 
     /// T for `frames` frames: `[heads, F, F]`, differentiable in the table.

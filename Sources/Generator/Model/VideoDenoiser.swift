@@ -147,15 +147,36 @@ public final class VideoDenoiser: Module {
         let e = config.embeddingDim
         let embClip = timeEmbedding(timesteps) + textProjection(text)
         let emb = embClip.reshaped([b, 1, e]).expanded(to: [b, f, e]).reshaped([b * f, e])
+        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? f : nil)
+            .reshaped([b, f, ch, h, w])
+    }
 
-        // Frames as a batch of images.
-        var hidden = convIn(x.reshaped([b * f, ch, h, w]))
+    /// Independent images, each with its own timestep and text, through the spatial layers only
+    /// (the temporal stream is skipped, as for the image part of joint image-video training,
+    /// Ho et al. 2022): `x` is `[N, C, H, W]`, `timesteps` N values, `text` `[N, textDim]`.
+    ///
+    /// - Precondition: shapes as above (the message names them).
+    public func callAsFunction(images x: Tensor, timesteps: [Int], text: Tensor) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == config.inChannels,
+                     "VideoDenoiser: expected images of shape [N, \(config.inChannels), H, W], got \(x.shape)")
+        let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let factor = 1 << (config.channelMultipliers.count - 1)
+        precondition(h % factor == 0 && w % factor == 0, "VideoDenoiser: frame size \(h)x\(w) must be divisible by \(factor)")
+        precondition(timesteps.count == n, "VideoDenoiser: \(timesteps.count) timesteps for \(n) images")
+        precondition(text.shape == [n, config.textDim], "VideoDenoiser: expected text of shape [\(n), \(config.textDim)], got \(text.shape)")
+        return forward(x, embedding: timeEmbedding(timesteps) + textProjection(text), frames: nil)
+    }
+
+    /// The UNet on frames `[B*F, C, H, W]` with their embeddings `[B*F, E]`; `frames` is F for the
+    /// temporal stream, nil to skip it.
+    private func forward(_ x: Tensor, embedding emb: Tensor, frames f: Int?) -> Tensor {
+        var hidden = convIn(x)
 
         // Encoder.
         var skips = [Tensor]()
         for level in down {
             for block in level.resBlocks { hidden = block(hidden, emb) }
-            if let t = level.temporal { hidden = t(hidden, frames: f) }
+            if let t = level.temporal, let f { hidden = t(hidden, frames: f) }
             skips.append(hidden)
             if let ds = level.downsample { hidden = ds(hidden) }
         }
@@ -163,20 +184,19 @@ public final class VideoDenoiser: Module {
         // Middle.
         hidden = midRes1(hidden, emb)
         hidden = midAttention(hidden)
-        if let t = midTemporal { hidden = t(hidden, frames: f) }
+        if let t = midTemporal, let f { hidden = t(hidden, frames: f) }
         hidden = midRes2(hidden, emb)
 
         // Decoder.
         for (level, skip) in zip(up, skips).reversed() {
             hidden = Tensor.concat([hidden, skip], axis: 1)
             for block in level.resBlocks { hidden = block(hidden, emb) }
-            if let t = level.temporal { hidden = t(hidden, frames: f) }
+            if let t = level.temporal, let f { hidden = t(hidden, frames: f) }
             if let us = level.upsample { hidden = us(hidden.upsampleNearest2x()) }
         }
 
         // Output.
-        hidden = convOut(normOut.silu(hidden))
-        return hidden.reshaped([b, f, ch, h, w])
+        return convOut(normOut.silu(hidden))
     }
 
     /// Inference on flat arrays for `DiffusionSampler`: one clip of `frames` x C x `height` x

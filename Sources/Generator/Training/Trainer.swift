@@ -59,40 +59,21 @@ public final class Trainer {
         return out
     }
 
-    /// One optimisation step on `clips` (the batch); returns the weighted loss.
-    ///
-    /// - Throws: `TrainingError.badClip` when a clip's size does not fit the model.
-    @discardableResult
-    public func trainStep(clips: [TrainingClip]) throws -> Float {
-        let mc = model.config, b = clips.count, n = clipSize
-        for (i, c) in clips.enumerated() {
-            guard c.video.count == n else {
-                throw TrainingError.badClip(index: i, message: "has \(c.video.count) values, the model trains on \(mc.frames) frames of \(mc.inChannels)x\(mc.resolution)x\(mc.resolution) = \(n)")
-            }
-            guard c.text.count == mc.textDim else {
-                throw TrainingError.badClip(index: i, message: "text embedding has \(c.text.count) values, expected \(mc.textDim)")
-            }
+    /// The (possibly perturbed or dropped) text embedding of one example, from the trainer's stream.
+    private func conditioning(_ e: [Float]) -> [Float] {
+        let drop = Double(rng.uniformFloat()) < config.conditionDropout
+        if drop { return [Float](repeating: 0, count: e.count) }
+        if let noise = config.textNoise, noise > 0 {
+            let scale = noise * rng.uniformFloat()
+            return Self.perturb(e, scale: scale, rng: &rng)
         }
+        return e
+    }
 
-        // Condition dropout and timesteps, then the noise, from the trainer's stream.
-        var text = [Float](), timesteps = [Int]()
-        for c in clips {
-            let drop = Double(rng.uniformFloat()) < config.conditionDropout
-            if drop {
-                text += [Float](repeating: 0, count: mc.textDim)
-            } else if let noise = config.textNoise, noise > 0 {
-                let scale = noise * rng.uniformFloat()
-                text += Self.perturb(c.text, scale: scale, rng: &rng)
-            } else {
-                text += c.text
-            }
-            timesteps.append(rng.nextInt(below: mc.schedule.trainSteps))
-        }
-        let x0 = clips.flatMap(\.video)
+    /// Noised inputs, targets and loss weights for `count` samples of `n` values each.
+    private func noised(_ x0: [Float], count: Int, timesteps: [Int]) -> (xt: [Float], target: [Float], weights: [Float]) {
+        let mc = model.config, s = mc.schedule, n = x0.count / max(count, 1)
         let noise = rng.normal(count: x0.count)
-
-        // Forward process and target.
-        let s = mc.schedule
         let xt = s.addNoise(x0: x0, noise: noise, timesteps: timesteps)
         var target = [Float]()
         target.reserveCapacity(x0.count)
@@ -102,13 +83,65 @@ public final class Trainer {
         }
         let weights = DiffusionLoss.weights(timesteps: timesteps, schedule: s, prediction: mc.predictionType,
                                             weighting: config.lossWeighting).map(Float.init)
+        return (xt, target, weights)
+    }
 
-        // Weighted MSE, backward, clip, AdamW, EMA.
-        let shape = [b, mc.frames, mc.inChannels, mc.resolution, mc.resolution]
-        let prediction = model(Tensor(shape: shape, data: xt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text))
-        let perSample = (prediction - Tensor(shape: shape, data: target)).square().reshaped([b, n]).mean(axis: 1)
-        let loss = (perSample * Tensor(shape: [b], data: weights)).mean()
-        loss.backward()
+    /// One optimisation step on `clips` (the batch) and, for joint image-video training, `images`
+    /// (independent frames, each counting 1/frames of a clip in the loss); returns the weighted loss.
+    ///
+    /// - Throws: `TrainingError.badClip` when a clip's or image's size does not fit the model.
+    @discardableResult
+    public func trainStep(clips: [TrainingClip], images: [TrainingImage] = []) throws -> Float {
+        let mc = model.config, b = clips.count, n = clipSize
+        let frameSize = mc.inChannels * mc.resolution * mc.resolution
+        for (i, c) in clips.enumerated() {
+            guard c.video.count == n else {
+                throw TrainingError.badClip(index: i, message: "has \(c.video.count) values, the model trains on \(mc.frames) frames of \(mc.inChannels)x\(mc.resolution)x\(mc.resolution) = \(n)")
+            }
+            guard c.text.count == mc.textDim else {
+                throw TrainingError.badClip(index: i, message: "text embedding has \(c.text.count) values, expected \(mc.textDim)")
+            }
+        }
+        for (i, im) in images.enumerated() where im.image.count != frameSize || im.text.count != mc.textDim {
+            throw TrainingError.badClip(index: b + i, message: "image has \(im.image.count) values and \(im.text.count) text values, expected \(frameSize) and \(mc.textDim)")
+        }
+        guard b + images.count > 0 else { throw TrainingError.invalidConfig("a training step needs at least one clip or image") }
+
+        // Condition dropout and timesteps, then the noise, from the trainer's stream.
+        var text = [Float](), timesteps = [Int]()
+        for c in clips {
+            text += conditioning(c.text)
+            timesteps.append(rng.nextInt(below: mc.schedule.trainSteps))
+        }
+        var loss: Tensor? = nil
+        // Each clip weighs 1 and each image 1/frames, over the batch's total weight.
+        let total = Float(b) + Float(images.count) / Float(mc.frames)
+        if b > 0 {
+            let (xt, target, weights) = noised(clips.flatMap(\.video), count: b, timesteps: timesteps)
+            let shape = [b, mc.frames, mc.inChannels, mc.resolution, mc.resolution]
+            let prediction = model(Tensor(shape: shape, data: xt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text))
+            let perSample = (prediction - Tensor(shape: shape, data: target)).square().reshaped([b, n]).mean(axis: 1)
+            loss = images.isEmpty ? (perSample * Tensor(shape: [b], data: weights)).mean()
+                                  : (perSample * Tensor(shape: [b], data: weights.map { $0 / total })).sum()
+        }
+        if !images.isEmpty {
+            let m = images.count
+            var imageText = [Float](), imageSteps = [Int]()
+            for im in images {
+                imageText += conditioning(im.text)
+                imageSteps.append(rng.nextInt(below: mc.schedule.trainSteps))
+            }
+            let (xt, target, weights) = noised(images.flatMap(\.image), count: m, timesteps: imageSteps)
+            let shape = [m, mc.inChannels, mc.resolution, mc.resolution]
+            let prediction = model(images: Tensor(shape: shape, data: xt), timesteps: imageSteps, text: Tensor(shape: [m, mc.textDim], data: imageText))
+            let perImage = (prediction - Tensor(shape: shape, data: target)).square().reshaped([m, frameSize]).mean(axis: 1)
+            let imageLoss = (perImage * Tensor(shape: [m], data: weights.map { $0 / (total * Float(mc.frames)) })).sum()
+            loss = loss.map { $0 + imageLoss } ?? imageLoss
+        }
+        let objective = loss!
+
+        // Backward, clip, AdamW, EMA.
+        objective.backward()
         if config.gradientClip > 0 { _ = clipGradientNorm(optimizer.parameters, maxNorm: config.gradientClip) }
         optimizer.learningRate = schedule(step)
         optimizer.step()
@@ -116,7 +149,14 @@ public final class Trainer {
         ema.decay = min(config.emaDecay, Float(1 + step) / Float(10 + step))
         ema.update()
         step += 1
-        return loss.item
+        return objective.item
+    }
+
+    /// Clip slots of a batch filled with independent frames (`TrainingConfig.imageFraction`),
+    /// at least one slot left for clips.
+    var imageSlots: Int {
+        guard let f = config.imageFraction, f > 0 else { return 0 }
+        return min(config.batchSize - 1, Int((Double(config.batchSize) * f).rounded()))
     }
 
     /// Trains until `config.totalSteps` (or `steps` more steps), drawing batches uniformly from
@@ -136,10 +176,20 @@ public final class Trainer {
         guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
         let end = steps.map { step + $0 } ?? config.totalSteps
         while step < end {
-            let indices = (0..<config.batchSize).map { _ in rng.nextInt(below: clipCount) }
+            let slots = imageSlots
+            let indices = (0..<config.batchSize - slots).map { _ in rng.nextInt(below: clipCount) }
             let clips = try indices.map(loadClip)
+            var images = [TrainingImage]()
+            if slots > 0 {
+                let frames = model.config.frames, frameSize = clipSize / frames
+                for _ in 0..<slots * frames {
+                    let clip = try loadClip(rng.nextInt(below: clipCount))
+                    let k = rng.nextInt(below: frames)
+                    images.append(TrainingImage(image: Array(clip.video[k * frameSize..<(k + 1) * frameSize]), text: clip.text))
+                }
+            }
             let lr = schedule(step)
-            let loss = try trainStep(clips: clips)
+            let loss = try trainStep(clips: clips, images: images)
             if let checkpoint, config.checkpointEvery > 0, step % config.checkpointEvery == 0 {
                 try saveCheckpoint(to: checkpoint)
             }

@@ -25,6 +25,13 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// only the point (at s = 1 the cosine to e is about 0.71). `nil` (or 0): off, and the random
     /// stream draws nothing for it, so runs without it are unchanged; left out of the JSON then.
     public var textNoise: Float? = nil
+    /// Joint image-video training (Ho et al. 2022): the share of each batch's clip slots filled
+    /// with independent frames instead (a slot holds `frames` frames drawn from random clips, each
+    /// with its own timestep, caption and noise), which the denoiser sees through its spatial
+    /// layers only. At equal compute the spatial layers see many more (frame, noise level) pairs,
+    /// and the temporal stream is left to learn how frames relate. `nil` (or 0): off, the random
+    /// stream draws nothing for it and it is left out of the JSON.
+    public var imageFraction: Double? = nil
     /// Loss weighting across noise levels. `.uniform` on a v target is the "SNR + 1" weighting
     /// of Salimans & Ho; Min-SNR-gamma on v gives near-zero weight to the noisiest steps
     /// (min(SNR, gamma) / (SNR + 1) -> 0), which a conditional model must learn to start sampling.
@@ -50,6 +57,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         if let textNoise {
             guard textNoise.isFinite, (0...10).contains(textNoise) else { throw TrainingError.invalidConfig("textNoise must be in [0, 10]") }
         }
+        if let imageFraction {
+            guard (0..<1).contains(imageFraction) else { throw TrainingError.invalidConfig("imageFraction must be in [0, 1)") }
+        }
         guard (0..<1).contains(emaDecay) else { throw TrainingError.invalidConfig("emaDecay must be in [0, 1)") }
         guard checkpointEvery >= 0, gradientClip >= 0 else { throw TrainingError.invalidConfig("checkpointEvery and gradientClip must be >= 0") }
     }
@@ -65,6 +75,20 @@ public struct TrainingClip: Sendable {
     /// Creates an example.
     public init(video: [Float], text: [Float]) {
         self.video = video
+        self.text = text
+    }
+}
+
+/// One frame for the image part of joint image-video training.
+public struct TrainingImage: Sendable {
+    /// `channels * height * width` values in [-1, 1] (`[C, H, W]`).
+    public var image: [Float]
+    /// The pooled text embedding of its clip's caption.
+    public var text: [Float]
+
+    /// Creates an example.
+    public init(image: [Float], text: [Float]) {
+        self.image = image
         self.text = text
     }
 }

@@ -1,0 +1,151 @@
+"""Where a trained denoiser loses small objects: per-family, per-timestep error, and its x0
+prediction for one clip of a family at several noise levels.
+
+    python3 scripts/diagnose_objects.py loss MODEL DATASET [--clips-per-family 8] [--seed 0]
+        x0-space MSE of the conditional branch per family at t in T_GRID (the same noise draw
+        for every model, seeded), and the error on the object pixels alone for the ball family
+        (pixels that differ from the clip's median frame colour by more than 0.3).
+    python3 scripts/diagnose_objects.py x0 MODEL DATASET OUT.png [--family ball] [--index 0]
+        For the family's clip: a row per t in T_GRID: x_t, then the model's x0 prediction
+        (every other frame of 16).
+
+Uses the PyTorch twin (python/t2v_twin), torch, safetensors, and `t2v-render embed` for the text
+embeddings (release build; $T2V_RENDER overrides the binary).
+"""
+import argparse, json, math, os, sys
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from t2v_twin.model import load_denoiser  # noqa: E402
+
+T_GRID = [50, 200, 400, 600, 700, 800, 900, 950]
+
+
+def encoder():
+    """The pooled MiniLM embeddings from `t2v-render embed --json` (the product's own encoder)."""
+    import subprocess
+    binary = os.environ.get("T2V_RENDER", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                                       ".build", "release", "t2v-render"))
+
+    def encode(texts):
+        out = subprocess.run([binary, "embed", "--json", *texts], check=True, capture_output=True, text=True).stdout
+        return torch.tensor([e["embedding"] for e in json.loads(out)["embeddings"]], dtype=torch.float32)
+    return encode
+
+
+def alphas_cumprod(meta):
+    """The model's training schedule (cosine, optionally log-SNR shifted, or custom betas)."""
+    cfg = json.loads(meta["t2v.denoiser_config"])
+    sched = cfg.get("schedule", {"betaSchedule": {"cosine": {"maxBeta": 0.999}}, "trainSteps": 1000})
+    steps = sched.get("trainSteps", 1000)
+    kind = sched["betaSchedule"]
+    if "custom" in kind:
+        betas = np.array(kind["custom"]["betas"])
+    else:
+        key = "cosine" if "cosine" in kind else "shiftedCosine"
+        params = kind[key]
+        shift = params.get("logSNRShift", 0.0)
+        f = lambda u: math.cos((u / steps + 0.008) / 1.008 * math.pi / 2) ** 2
+
+        def abar(u):
+            a = f(u) / f(0)
+            if shift == 0 or a >= 1:
+                return a
+            return 1 / (1 + math.exp(-(math.log(a / (1 - a)) + shift))) if a > 0 else 0.0
+        betas = np.array([min(1 - abar(i + 1) / abar(i), params["maxBeta"]) if shift else
+                          min(1 - f(i + 1) / f(i), params["maxBeta"]) for i in range(steps)])
+    return torch.tensor(np.cumprod(1 - betas), dtype=torch.float32)
+
+
+def load(dataset):
+    from safetensors.numpy import load_file
+    manifest = [json.loads(l) for l in open(os.path.join(dataset, "manifest.jsonl"))]
+    shards = {}
+    clips = []
+    for r in manifest:
+        if r["shard"] not in shards:
+            shards[r["shard"]] = load_file(os.path.join(dataset, r["shard"]))["clips"]
+        clips.append(shards[r["shard"]][r["index"]])
+    fam = [os.path.basename(r["source"]).rsplit("-", 1)[0] for r in manifest]
+    return manifest, np.stack(clips), fam
+
+
+def to_tensor(clips):
+    return torch.tensor(clips).float().permute(0, 1, 4, 2, 3) / 127.5 - 1
+
+
+def loss_table(args, model, meta):
+    ab = alphas_cumprod(meta)
+    manifest, clips, fam = load(args.dataset)
+    enc = encoder()
+    families = sorted(set(fam))
+    gen = torch.Generator().manual_seed(args.seed)
+    print("family".ljust(12) + "".join(f"t={t}".rjust(10) for t in T_GRID))
+    rows = {}
+    for f in families:
+        idx = [i for i, x in enumerate(fam) if x == f][: args.clips_per_family]
+        x0 = to_tensor(clips[idx])
+        emb = enc([manifest[i]["caption"] for i in idx])
+        errs, obj = [], []
+        for t in T_GRID:
+            a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
+            noise = torch.randn(x0.shape, generator=gen)
+            xt = a * x0 + s * noise
+            with torch.no_grad():
+                v = model(xt, torch.full((len(idx),), t), emb)
+            xh = a * xt - s * v
+            errs.append(((xh - x0) ** 2).mean().item())
+            if f == "ball":
+                med = x0.flatten(3).median(dim=3).values[..., None, None]
+                mask = ((x0 - med).abs().amax(dim=2, keepdim=True) > 0.6).expand_as(x0)
+                obj.append(((xh - x0) ** 2)[mask].mean().item())
+        rows[f] = errs
+        print(f.ljust(12) + "".join(f"{e:10.4f}" for e in errs))
+        if obj:
+            print("ball-object".ljust(12) + "".join(f"{e:10.4f}" for e in obj))
+
+
+def x0_sheet(args, model, meta):
+    ab = alphas_cumprod(meta)
+    manifest, clips, fam = load(args.dataset)
+    idx = [i for i, x in enumerate(fam) if x == args.family][args.index]
+    x0 = to_tensor(clips[idx:idx + 1])
+    emb = encoder()([manifest[idx]["caption"]])
+    print("caption:", manifest[idx]["caption"])
+    gen = torch.Generator().manual_seed(args.seed)
+    rows = [torch.cat([x0[0, ::2], x0[0, ::2]], 0)]
+    for t in T_GRID:
+        a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
+        xt = a * x0 + s * torch.randn(x0.shape, generator=gen)
+        with torch.no_grad():
+            v = model(xt, torch.full((1,), t), emb)
+        xh = a * xt - s * v
+        rows.append(torch.cat([xt[0, ::2], xh[0, ::2]], 0))
+    img = torch.cat([torch.cat(list(r), dim=2) for r in rows], dim=1)
+    img = ((img.clamp(-1, 1) + 1) * 127.5).byte().permute(1, 2, 0).numpy()
+    Image.fromarray(img).resize((img.shape[1] * 3, img.shape[0] * 3), Image.NEAREST).save(args.out)
+    print(f"wrote {args.out}: first row the clean clip twice, then per t in {T_GRID}: x_t (left 8) and x0-hat (right 8)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    l = sub.add_parser("loss")
+    l.add_argument("model"); l.add_argument("dataset")
+    l.add_argument("--clips-per-family", type=int, default=8); l.add_argument("--seed", type=int, default=0)
+    x = sub.add_parser("x0")
+    x.add_argument("model"); x.add_argument("dataset"); x.add_argument("out")
+    x.add_argument("--family", default="ball"); x.add_argument("--index", type=int, default=0)
+    x.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    model, meta = load_denoiser(args.model)
+    model.eval()
+    (loss_table if args.cmd == "loss" else x0_sheet)(args, model, meta)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,8 @@
 # LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped since stop 23, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
+# IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0 as
+# shipped; docs/experiments/objects.md),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
 # (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
 # ablation; about 20 min on a quiet machine).
@@ -44,6 +46,7 @@ LR_SCHEDULE=${LR_SCHEDULE:-linear}
 GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 DISTILL4_STEPS=${DISTILL4_STEPS:-600}
 PER_FAMILY=${PER_FAMILY:-40}
+IMAGE_FRACTION=${IMAGE_FRACTION:-0}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
 swift build -c release --product t2v-scenes >/dev/null
@@ -64,7 +67,7 @@ echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
     "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$1" \
-        --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 $3 \
+        --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 --image-fraction "$IMAGE_FRACTION" $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
 FIRST=1

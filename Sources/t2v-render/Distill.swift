@@ -48,7 +48,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Classifier-free guidance distilled into the student (guided distillation, Meng et al. 2023); 1 distils the conditional model alone.",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Classifier-free guidance distilled into the student (guided distillation, Meng et al. 2023); 1 distils the conditional model alone.",
                                discussion: "With a scale above 1 the first round's targets come from the teacher's guided output, and the student samples without guidance (one denoiser pass per step); `render` then defaults to --guidance 1."))
     var guidance: Float = 1
 

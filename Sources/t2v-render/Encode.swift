@@ -121,11 +121,7 @@ struct Encode: ParsableCommand {
     }
 
     private var parsedSize: (Int, Int)? {
-        let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0, w <= 16384, h <= 16384 else {
-            return nil
-        }
-        return (w, h)
+        FrameSizeArgument.parse(size, limit: 16384).map { ($0.width, $0.height) }
     }
 
     private static func keyValue(_ item: String) -> (String, String)? {

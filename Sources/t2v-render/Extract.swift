@@ -63,9 +63,7 @@ struct Extract: ParsableCommand {
     var quiet = false
 
     func parsedSize() -> (Int, Int)? {
-        let parts = size.lowercased().split(separator: "x")
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
-        return (w, h)
+        FrameSizeArgument.parse(size, limit: 16384).map { ($0.width, $0.height) }
     }
 
     func parsedShard() -> (Int, Int)? {

@@ -53,7 +53,7 @@ struct Render: ParsableCommand {
     @Option(help: "Sampler: \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var sampler: SamplerKind = .ddim
 
-    @Option(help: ArgumentHelp("Classifier-free guidance scale (1 = no guidance; default: 3, or 1 for a model with guidance distilled into it).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Classifier-free guidance scale (1 = no guidance; default: 3, or 1 for a model with guidance distilled into it).",
                                discussion: "On a model distilled with guidance (the default model) the scale multiplies the distilled one, and 1 samples with one denoiser pass per step."))
     var guidance: Float?
 
@@ -84,9 +84,7 @@ struct Render: ParsableCommand {
     var quiet = false
 
     var parsedSize: (Int, Int)? {
-        let parts = size.lowercased().split(separator: "x")
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0, w <= 4096, h <= 4096 else { return nil }
-        return (w, h)
+        FrameSizeArgument.parse(size, limit: 4096).map { ($0.width, $0.height) }
     }
 
     func validate() throws {
@@ -134,6 +132,17 @@ struct Render: ParsableCommand {
         settings.overlap = overlap
         settings.clipSample = clipSample
 
+        // The encoder's options (container, codec, CRF, size) are checked now, not after the denoise.
+        let r = pipeline.resolution
+        let (outW, outH) = parsedSize!
+        var options = VideoWriter.Options()
+        options.format = format
+        options.frameRate = Rational(parsing: fps)!
+        options.crf = crf
+        do { try VideoWriter.validate(path: output, width: outW, height: outH, options: options) } catch {
+            throw CommandError(CommandError.text(error))
+        }
+
         // Denoise.
         let bar = ProgressBar(total: settings.steps, label: "render", unit: "steps", quiet: quiet)
         let values: [Float]
@@ -149,13 +158,7 @@ struct Render: ParsableCommand {
         let denoiseSeconds = clock.lap()
 
         // Encode: frames stream into the encoder one by one, upscaled on the way.
-        let r = pipeline.resolution
-        let (outW, outH) = parsedSize!
         let scaler = try FrameScaler(inputWidth: r, inputHeight: r, outputWidth: outW, outputHeight: outH, filter: filter)
-        var options = VideoWriter.Options()
-        options.format = format
-        options.frameRate = Rational(parsing: fps)!
-        options.crf = crf
         options.metadata["title"] = prompt
         options.metadata["comment"] = Render.metadataComment(settings, modelHash: modelHash, modelFile: modelURL.lastPathComponent)
         let plane = 3 * r * r

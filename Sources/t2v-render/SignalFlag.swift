@@ -10,7 +10,7 @@ private nonisolated(unsafe) var lastSignal: sig_atomic_t = 0
 private func handleSignal(_ sig: Int32) {
     signalCount += 1
     lastSignal = sig
-    if signalCount > 1 { _exit(130) }
+    if signalCount > 1 { _exit(128 + sig) }
     let message: StaticString = "\nt2v-render: stopping after the current step; press Ctrl-C again to abort\n"
     _ = write(STDERR_FILENO, message.utf8Start, message.utf8CodeUnitCount)
 }
@@ -28,6 +28,10 @@ final class SignalFlag: @unchecked Sendable {
 
     /// True once SIGINT or SIGTERM arrived.
     var isSet: Bool { signalCount > 0 }
+
+    /// The signal that stopped the command (SIGINT or SIGTERM), nil when none arrived; the tool
+    /// then exits with 128 + its number (130, 143), as shells report a command a signal ended.
+    static var received: Int32? { signalCount > 0 ? Int32(lastSignal) : nil }
 
     /// Installs the handlers (idempotent) and returns the shared flag.
     static func install() -> SignalFlag {

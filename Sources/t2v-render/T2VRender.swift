@@ -30,6 +30,11 @@ struct T2VRender: ParsableCommand {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
+            if let signal = SignalFlag.received {
+                // Stopped by Ctrl-C or SIGTERM: the message says what was kept; the status says why.
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(128 + signal)
+            }
             exit(withError: error)
         }
     }

@@ -154,7 +154,7 @@ final class FaultInjectionTests: XCTestCase {
                 FileManager.default.fileExists(atPath: ds.appendingPathComponent(firstNew).path)
             }
             XCTAssertEqual(s.reason, .exit, "\(name): a clean exit, not death by signal")
-            XCTAssertEqual(s.status, 1, "\(name): \(s.stderr)")
+            XCTAssertEqual(s.status, 128 + sig, "\(name): \(s.stderr)")
             XCTAssertTrue(s.stderr.contains("interrupted; finished shards are kept"), "\(name): \(s.stderr)")
             XCTAssertEqual(leftovers(ds), [], "\(name): no temporary file left")
             let after = try snapshot(ds)
@@ -207,7 +207,7 @@ final class FaultInjectionTests: XCTestCase {
                                   with: sig, stdin: input) { !self.leftovers(self.dir).isEmpty }
             stop.lock(); stopped = true; stop.unlock()
             try? input.fileHandleForReading.close()
-            XCTAssertEqual(s.status, 1, s.stderr)
+            XCTAssertEqual(s.status, 128 + sig, s.stderr)
             XCTAssertTrue(s.stderr.contains("interrupted after"), s.stderr)
             XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: target)), original, "the existing file is byte-identical")
             XCTAssertEqual(leftovers(dir), [], "no temporary file left")

@@ -222,7 +222,7 @@ final class GeneratorFaultTests: XCTestCase {
             var s = try interrupt(["--model", model, "--prompt", "snow falling in a forest", "--steps", "1000", "-o", target],
                                   with: sig, when: { $0.stderr.contains("render: 1/") })
             XCTAssertEqual(s.reason, .exit, "\(name) while denoising: a clean exit, not death by the signal")
-            XCTAssertEqual(s.status, 1, "\(name) while denoising: \(s.stderr)")
+            XCTAssertEqual(s.status, 128 + sig, "\(name) while denoising: \(s.stderr)")
             XCTAssertTrue(s.stderr.contains("interrupted while denoising") && s.stderr.contains("nothing was written to \(target)"),
                           "\(name) while denoising: \(s.stderr)")
             XCTAssertEqual(bytes(target), original, "\(name) while denoising: the existing file is byte-identical")
@@ -233,7 +233,7 @@ final class GeneratorFaultTests: XCTestCase {
             s = try interrupt(["--model", model, "--prompt", "snow falling in a forest", "--steps", "1", "--size", "1024x1024", "-o", target],
                               with: sig, when: { _ in !self.leftovers(self.dir).isEmpty })
             XCTAssertEqual(s.reason, .exit, "\(name) while encoding: a clean exit, not death by the signal")
-            XCTAssertEqual(s.status, 1, "\(name) while encoding: \(s.stderr)")
+            XCTAssertEqual(s.status, 128 + sig, "\(name) while encoding: \(s.stderr)")
             XCTAssertTrue(s.stderr.contains("interrupted while") && s.stderr.contains("nothing was written to \(target)"),
                           "\(name) while encoding: \(s.stderr)")
             XCTAssertFalse(s.stderr.contains("render: 16 frames"), "\(name) while encoding: no success line: \(s.stderr)")
@@ -344,7 +344,7 @@ final class GeneratorFaultTests: XCTestCase {
                 XCTAssertEqual(self.bytes(out), sig == SIGTERM ? older : nil, "\(name): -o is not written while training")
             })
             XCTAssertEqual(s.reason, .exit, "\(name): a clean exit, not death by the signal")
-            XCTAssertEqual(s.status, 1, "\(name): \(s.stderr)")
+            XCTAssertEqual(s.status, 128 + sig, "\(name): \(s.stderr)")
             XCTAssertTrue(s.stderr.contains("checkpoint saved to \(checkpoint)") && s.stderr.contains("--resume"), "\(name): \(s.stderr)")
             let after = try XCTUnwrap(s.stderr.range(of: "interrupted at step "), "\(name): \(s.stderr)").upperBound
             let step = try XCTUnwrap(Int(String(s.stderr[after...].prefix { $0.isNumber })), "\(name): \(s.stderr)")
@@ -448,7 +448,7 @@ final class GeneratorFaultTests: XCTestCase {
         let common = ["distill", "--teacher", teacher, "--data", f.dataset, "--from-steps", "64", "--to-steps", "4", "--batch", "1",
                       "--steps-per-round", "100000", "-o", out]
         let s = try interrupt(common, with: SIGINT, when: { $0.stderr.contains("distill: 1/") })
-        XCTAssertEqual(s.status, 1, s.stderr)
+        XCTAssertEqual(s.status, 128 + SIGINT, s.stderr)
         let sum = String(try RenderCLITests.sh(["sha256sum", teacher]).1.prefix(64))
         XCTAssertEqual(try safetensors(checkpoint).metadata["t2v.teacher_sha256"], sum, "the checkpoint records the teacher's sha256 (oracle: sha256sum)")
         let saved = bytes(checkpoint)
@@ -507,7 +507,7 @@ final class GeneratorFaultTests: XCTestCase {
         for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             let s = try interrupt(common + ["--steps-per-round", "100000"], with: sig, when: { $0.stderr.contains("distill: 1/") })
             XCTAssertEqual(s.reason, .exit, "\(name): a clean exit, not death by the signal")
-            XCTAssertEqual(s.status, 1, "\(name): \(s.stderr)")
+            XCTAssertEqual(s.status, 128 + sig, "\(name): \(s.stderr)")
             XCTAssertTrue(s.stderr.contains("in the round to 32 steps; checkpoint saved to \(checkpoint)") && s.stderr.contains("--resume")
                           && s.stderr.contains("\(out) was not written"), "\(name): \(s.stderr)")
             XCTAssertEqual(bytes(out), older, "\(name): the existing -o is byte-identical")
@@ -527,7 +527,7 @@ final class GeneratorFaultTests: XCTestCase {
         // After the first round (64 -> 32) is written, three rounds remain: interrupt one of them.
         let s = try interrupt(common + ["--steps-per-round", "30"], with: SIGINT,
                               when: { _ in FileManager.default.fileExists(atPath: student32) })
-        XCTAssertEqual(s.status, 1, s.stderr)
+        XCTAssertEqual(s.status, 128 + SIGINT, s.stderr)
         XCTAssertTrue(s.stderr.contains("\(out) was not written") && s.stderr.contains("kept: \(student32)"), s.stderr)
         XCTAssertEqual(bytes(out), older, "the existing -o is byte-identical")
         XCTAssertEqual(try safetensors(student32).metadata["t2v.sampling_steps"], "32", "the finished round's student is complete")

@@ -121,6 +121,25 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--frames"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--size", "12", "-o", out])
         XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--size"), r.stderr)
+        // Encoder options are refused before the denoise (1000 steps would take minutes).
+        r = try CLI.run(["--prompt", "x", "--model", Self.model, "--steps", "1000", "--crf", "99", "-o", out])
+        XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("crf 99 is out of range 0...51 for h264"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--model", Self.model, "--steps", "1000", "--format", "png", "-o", out])
+        XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("a PNG sequence needs a frame-number pattern"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        // A negative number is a value (refused by the range check), not a missing one.
+        r = try CLI.run(["--prompt", "x", "--guidance", "-1", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--guidance must be in 0...50, got -1"), r.stderr)
+        r = try CLI.run(["distill", "--teacher", "t", "--data", "d", "--guidance", "-2", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--guidance must be in 1...50, got -2"), r.stderr)
+        // One strict WxH parser for render, encode and extract: trailing or missing parts are refused.
+        for size in ["16x16x", "16x", "x16", "+16x16", "16x16x16", "16 x16"] {
+            for args in [["--prompt", "x", "--size", size, "-o", out], ["encode", "--size", size, "-i", "-", "-o", out],
+                         ["extract", "x", "-o", "y", "--size", size]] {
+                r = try CLI.run(args)
+                XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)"); XCTAssertTrue(r.stderr.contains("--size"), "\(args): \(r.stderr)")
+            }
+        }
         r = try CLI.run(["--prompt", "x", "--model", Self.model, "--sampler", "dpmpp", "--clip-sample", "1", "-o", out])
         XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("clip-sample works with the ddim and ddpm samplers"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--model", Self.model, "--clip-sample", "0", "-o", out])

@@ -70,50 +70,9 @@ public final class VideoWriter {
     ///   the codec); `.unwritable` for a missing or read-only directory; `.ffmpeg` for other
     ///   FFmpeg failures (with the path, the function and FFmpeg's message).
     public init(path: String, width: Int, height: Int, options: Options = .init()) throws {
-        guard width > 0, height > 0 else {
-            throw FrameIOError.invalidArgument("\(path): frame size must be positive, got \(width)x\(height)")
-        }
-        guard options.frameRate.num > 0, options.frameRate.den > 0 else {
-            throw FrameIOError.invalidArgument("\(path): frame rate must be positive, got \(options.frameRate)")
-        }
-        guard options.threads >= 0 else {
-            throw FrameIOError.invalidArgument("\(path): threads must be >= 0 (0 = automatic), got \(options.threads)")
-        }
-        let container: Container
-        if let format = options.format {
-            container = format
-        } else if path == "-" || Self.isStreamDevice(path) && Container(pathExtension: URL(fileURLWithPath: path).pathExtension) == nil {
-            container = .nut
-        } else if let detected = Container(pathExtension: URL(fileURLWithPath: path).pathExtension) {
-            container = detected
-        } else {
-            throw FrameIOError.unsupported(
-                "\(path): cannot tell the container from the file name; use .mp4, .mov, .mkv, .webm, .gif, .nut, a PNG pattern such as frames_%04d.png, or set the format")
-        }
-        let codec = options.codec ?? container.defaultCodec
-        try Self.checkCombination(codec: codec, container: container, path: path)
-
-        // 4:2:0 stores chroma per 2x2 block: odd sizes are padded (edge replication) or refused.
-        var encodedWidth = width, encodedHeight = height
-        let subsampled = options.pixelFormat == .yuv420p && [.h264, .vp9, .av1, .ffv1].contains(codec)
-        if subsampled, width % 2 == 1 || height % 2 == 1 {
-            switch options.oddSizePolicy {
-            case .pad:
-                encodedWidth += width % 2
-                encodedHeight += height % 2
-            case .fail:
-                throw FrameIOError.invalidArgument(
-                    "\(path): \(width)x\(height) has an odd side, which yuv420p cannot encode; use an even size, pixel format yuv444p, or odd-size policy 'pad'")
-            }
-        }
-        let encoderName = try Self.encoderName(for: codec, width: encodedWidth, height: encodedHeight)
-        try Self.checkOptions(options, codec: codec, path: path)
-        if encoderName == "libaom-av1", container == .mkv || container == .webm, path == "-" || Self.isStreamDevice(path) {
-            // libaom hands its sequence header over late; FFmpeg 5.1's Matroska muxer can only
-            // store it by seeking back (the ffmpeg CLI fails the same way).
-            throw FrameIOError.unsupported(
-                "\(path): AV1 at \(encodedWidth)x\(encodedHeight) uses libaom, which FFmpeg 5.1 cannot stream in \(container.rawValue) to a pipe; use NUT (the default for -), a file, or frames of at least 64x64 (SVT-AV1)")
-        }
+        let plan = try Self.plan(path: path, width: width, height: height, options: options)
+        let (container, codec, encoderName) = (plan.container, plan.codec, plan.encoderName)
+        let (encodedWidth, encodedHeight, subsampled) = (plan.encodedWidth, plan.encodedHeight, plan.subsampled)
 
         self.path = path
         self.width = width
@@ -255,6 +214,79 @@ public final class VideoWriter {
         guard stat(path, &st) == 0 else { return false }
         let type = st.st_mode & S_IFMT
         return type == S_IFCHR || type == S_IFIFO || type == S_IFSOCK
+    }
+
+    /// Checks that a writer with these arguments can be opened, as `init` does before it creates
+    /// anything: the container, the codec and container pair, the frame size, the encoder in this
+    /// FFmpeg and the options. Nothing is created. Callers with long work before their first
+    /// frame (a denoising loop) call it first, so a bad option fails in a second, not after it.
+    ///
+    /// - Throws: what `init` throws for the same arguments before it opens the output.
+    public static func validate(path: String, width: Int, height: Int, options: Options = .init()) throws {
+        _ = try plan(path: path, width: width, height: height, options: options)
+    }
+
+    /// What `init` decides before opening anything.
+    private struct Plan {
+        var container: Container
+        var codec: Codec
+        var encoderName: String
+        var encodedWidth: Int
+        var encodedHeight: Int
+        var subsampled: Bool
+    }
+
+    private static func plan(path: String, width: Int, height: Int, options: Options) throws -> Plan {
+        guard width > 0, height > 0 else {
+            throw FrameIOError.invalidArgument("\(path): frame size must be positive, got \(width)x\(height)")
+        }
+        guard options.frameRate.num > 0, options.frameRate.den > 0 else {
+            throw FrameIOError.invalidArgument("\(path): frame rate must be positive, got \(options.frameRate)")
+        }
+        guard options.threads >= 0 else {
+            throw FrameIOError.invalidArgument("\(path): threads must be >= 0 (0 = automatic), got \(options.threads)")
+        }
+        let container: Container
+        if let format = options.format {
+            container = format
+        } else if path == "-" || Self.isStreamDevice(path) && Container(pathExtension: URL(fileURLWithPath: path).pathExtension) == nil {
+            container = .nut
+        } else if let detected = Container(pathExtension: URL(fileURLWithPath: path).pathExtension) {
+            container = detected
+        } else {
+            throw FrameIOError.unsupported(
+                "\(path): cannot tell the container from the file name; use .mp4, .mov, .mkv, .webm, .gif, .nut, a PNG pattern such as frames_%04d.png, or set the format")
+        }
+        let codec = options.codec ?? container.defaultCodec
+        try Self.checkCombination(codec: codec, container: container, path: path)
+
+        // 4:2:0 stores chroma per 2x2 block: odd sizes are padded (edge replication) or refused.
+        var encodedWidth = width, encodedHeight = height
+        let subsampled = options.pixelFormat == .yuv420p && [.h264, .vp9, .av1, .ffv1].contains(codec)
+        if subsampled, width % 2 == 1 || height % 2 == 1 {
+            switch options.oddSizePolicy {
+            case .pad:
+                encodedWidth += width % 2
+                encodedHeight += height % 2
+            case .fail:
+                throw FrameIOError.invalidArgument(
+                    "\(path): \(width)x\(height) has an odd side, which yuv420p cannot encode; use an even size, pixel format yuv444p, or odd-size policy 'pad'")
+            }
+        }
+        let encoderName = try Self.encoderName(for: codec, width: encodedWidth, height: encodedHeight)
+        try Self.checkOptions(options, codec: codec, path: path)
+        if encoderName == "libaom-av1", container == .mkv || container == .webm, path == "-" || Self.isStreamDevice(path) {
+            // libaom hands its sequence header over late; FFmpeg 5.1's Matroska muxer can only
+            // store it by seeking back (the ffmpeg CLI fails the same way).
+            throw FrameIOError.unsupported(
+                "\(path): AV1 at \(encodedWidth)x\(encodedHeight) uses libaom, which FFmpeg 5.1 cannot stream in \(container.rawValue) to a pipe; use NUT (the default for -), a file, or frames of at least 64x64 (SVT-AV1)")
+        }
+        if container == .png, !OutputTarget.hasFrameNumber(URL(fileURLWithPath: path).lastPathComponent) {
+            throw FrameIOError.invalidArgument(
+                "\(path): a PNG sequence needs a frame-number pattern in the file name, e.g. frames_%04d.png")
+        }
+        return Plan(container: container, codec: codec, encoderName: encoderName, encodedWidth: encodedWidth,
+                    encodedHeight: encodedHeight, subsampled: subsampled)
     }
 
     /// Refuses codec/container pairs FFmpeg cannot store (asking the muxer), before any file exists.

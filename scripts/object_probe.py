@@ -3,7 +3,8 @@ same rules as Scenes' ObjectTracker.ball (a compact blob of saturated colour of 
 coloured by its mean hue): is the ball there, in the named colour, and how far it moves per frame.
 A quick probe for small experiments; the report (`t2v-scenes report`) runs the Swift tracker.
 
-    python3 scripts/object_probe.py MODEL [--seeds 4] [--guidance 3] [--steps 32] [--sheet OUT.png]
+    python3 scripts/object_probe.py MODEL [--seeds 4] [--guidance 3] [--steps 32] [--sampler ddim]
+                                    [--sheet OUT.png]
 
 Seeds start at 500. Prints one line per clip and a summary per prompt; --sheet writes every
 other frame of every clip, a row per clip (red prompt first), upscaled 3x.
@@ -56,6 +57,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=4)
     ap.add_argument("--guidance", default="3")
     ap.add_argument("--steps", default="32")
+    ap.add_argument("--sampler", default="ddim", choices=["ddim", "ddpm", "dpmpp"])
     ap.add_argument("--sheet")
     args = ap.parse_args()
     binary = os.environ.get("T2V_RENDER", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -67,7 +69,7 @@ def main():
         for seed in range(500, 500 + args.seeds):
             with tempfile.TemporaryDirectory() as d:
                 subprocess.run([binary, "--prompt", prompt, "--model", args.model, "--seed", str(seed), "--steps", args.steps,
-                                "--guidance", args.guidance, "--size", "32x32", "--format", "png", "-o", d + "/f_%02d.png", "-q"],
+                                "--guidance", args.guidance, "--sampler", args.sampler, "--size", "32x32", "--format", "png", "-o", d + "/f_%02d.png", "-q"],
                                check=True)
                 clip = np.stack([np.array(Image.open(f).convert("RGB")) for f in sorted(glob.glob(d + "/f_*.png"))])
             r = judge(clip)

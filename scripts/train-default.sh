@@ -8,22 +8,22 @@
 # student into weights/.
 #
 # Rounding: the shipped files were made on an AMD EPYC without AVX-512. The teacher's first 5000
-# steps ran before the AVX2 vector kernels existed (stop 24), so with the engine's Swift loops
+# steps ran before the AVX2 vector kernels existed, so with the engine's Swift loops
 # (`T2V_VECTOR_KERNELS=none` today); its steps 5001-6000 and the distillation ran with the AVX2
-# kernels (stops 24-25). Another instruction set rounds differently, and training then ends at
+# kernels. Another instruction set rounds differently, and training then ends at
 # other weights of the same recipe, so a rerun reproduces the recipe and its figures, not the bytes.
 #
 # Resumable: every stage skips what is done; training and distillation resume from their checkpoints. Run it again
 # after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
 # gitignored). Knobs: CONFIG (the DenoiserConfig JSON of teacher and ablation, default
 # samples/default-model.json), FROM_STEPS (the teacher sampler's steps that distillation starts from,
-# default 64 as shipped since stop 24; 32 before), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
+# default 64 as shipped; 32 before), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
 # LR (the teacher's and the ablation's peak learning rate, default 1e-3 as shipped; the model
-# shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000", and stops 21-24
+# shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000", and later ones
 # shipped CYCLES="1000 5000"),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
-# LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped since stop 23, or
+# LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
 # IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0 as

@@ -256,7 +256,7 @@ struct ReportCommand: ParsableCommand {
         md += "## Targets\n\n| Target | Measured | Met |\n|---|---|---|\n"
         md += "| Prompt adherence, exact training captions >= 90% | \(Self.pct(exactAcc)) | \(exactAcc >= 0.9 ? "yes" : "**no**") |\n"
         md += "| Prompt adherence, held-out paraphrases >= 75% | \(Self.pct(paraAcc)) | \(paraAcc >= 0.75 ? "yes" : "**no**") |\n"
-        // One row per distilled model (the issue's target names the 4-step student).
+        // One row per distilled model (the target is stated for the 4-step student).
         if let teacherFID = fids.first(where: { $0.0.name.hasPrefix("teacher") })?.1 {
             for (run, fid) in fids where !run.name.hasPrefix("teacher") {
                 md += "| FD of the \(run.steps)-step \(run.name) within 1.25x of the \(teacherSteps)-step teacher | \(String(format: "%.2f vs %.2f (%.2fx)", fid, teacherFID, fid / teacherFID)) | \(fid <= 1.25 * teacherFID ? "yes" : "**no**") |\n"

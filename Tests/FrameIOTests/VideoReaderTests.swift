@@ -42,7 +42,7 @@ final class VideoReaderTests: XCTestCase {
             for (i, (frame, expected)) in zip(frames, oracle).enumerated() {
                 XCTAssertEqual(frame.width, w, c.name)
                 XCTAssertEqual(frame.height, h, c.name)
-                // atol 2 levels per channel (the brief's bound); same swscale path, so usually 0.
+                // atol 2 levels per channel (the agreed bound); same swscale path, so usually 0.
                 let diff = ReaderClips.maxAbsDiff(frame.packedRGB, expected)
                 XCTAssertLessThanOrEqual(diff, 2, "\(c.name) frame \(i): max abs diff \(diff)")
             }

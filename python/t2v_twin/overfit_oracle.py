@@ -7,8 +7,8 @@ TrainingTests with the Swift test's recipe (AdamW lr, weight decay 0.01 off bias
 own clip and to the other one, plus the v-loss at fixed timesteps.
 
     python3 python/t2v_twin/overfit_oracle.py SEED STEPS LR [BASE [static]]
-    python3 python/t2v_twin/overfit_oracle.py 0 1000 1e-2     # stop 12, raw weights: own SSIM 0.26 / 0.12
-    python3 python/t2v_twin/overfit_oracle.py 0 3000 1e-2     # stop 12, raw weights: own SSIM 0.94 / 0.84
+    python3 python/t2v_twin/overfit_oracle.py 0 1000 1e-2     # raw weights: own SSIM 0.26 / 0.12
+    python3 python/t2v_twin/overfit_oracle.py 0 3000 1e-2     # raw weights: own SSIM 0.94 / 0.84
 
 The first two `prompt` lines are the raw weights, the last two the EMA copy.
 

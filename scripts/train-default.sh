@@ -9,12 +9,12 @@
 #
 # Rounding: the shipped files were made on an AMD EPYC without AVX-512. The teacher's first 5000
 # steps ran before the AVX2 vector kernels existed, so with the engine's Swift loops
-# (`T2V_VECTOR_KERNELS=none` today); its steps 5001-6000 and the distillation ran with the AVX2
+# (`T2V_VECTOR_KERNELS=none`); its steps 5001-6000 and the distillation ran with the AVX2
 # kernels. Another instruction set rounds differently, and training then ends at
 # other weights of the same recipe, so a rerun reproduces the recipe and its figures, not the bytes.
 #
 # Resumable: every stage skips what is done; training and distillation resume from their checkpoints. Run it again
-# after an interruption (or across sessions). Work files go to $WORK (default work/default-model,
+# after an interruption (or on another day). Work files go to $WORK (default work/default-model,
 # gitignored). Knobs: CONFIG (the DenoiserConfig JSON of teacher and ablation, default
 # samples/default-model.json), FROM_STEPS (the teacher sampler's steps that distillation starts from,
 # default 64 as shipped; 32 before), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
@@ -63,7 +63,7 @@ echo "== 2/5 extract: 16 frames at 8 fps, 32x32"
 echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 # One checkpoint through every cycle: the first cycle trains from scratch (or resumes), each later
 # one continues the finished run with `train --resume --extend` (a warm restart of the cosine
-# learning-rate schedule). The shipped teacher was trained this way, about one cycle per session.
+# learning-rate schedule). The shipped teacher was trained this way, one cycle at a time.
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
     "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$1" \

@@ -47,7 +47,7 @@ struct Render: ParsableCommand {
     @Option(help: "Upscaling filter: \(FrameScaler.Filter.allCases.map(\.rawValue).joined(separator: ", ")).")
     var filter: FrameScaler.Filter = .lanczos
 
-    @Option(help: "Denoising steps (default: the model's own, e.g. 4 for the distilled default model).")
+    @Option(help: "Denoising steps (default: the model's own, 8 for the distilled default model).")
     var steps: Int?
 
     @Option(help: "Sampler: \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // t2v-render: text-to-video on a CPU. Dependencies point one way:
-// CFFmpeg <- FrameIO <- t2v-render -> Generator -> CBLAS.
+// CFFmpeg <- FrameIO <- Renderer -> Generator -> CBLAS; t2v-render uses all three.
 let package = Package(
     name: "t2v-render",
     products: [
@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "t2v-scenes", targets: ["t2v-scenes"]),
         .library(name: "FrameIO", targets: ["FrameIO"]),
         .library(name: "Generator", targets: ["Generator"]),
+        .library(name: "Renderer", targets: ["Renderer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,10 +40,13 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // Prompts into video files: the pipeline's frames streamed into FrameIO's encoders,
+        // written whole or not at all; batches of prompts from JSON Lines, sharded.
+        .target(name: "Renderer", dependencies: ["FrameIO", "Generator"]),
         .executableTarget(
             name: "t2v-render",
             dependencies: [
-                "FrameIO", "Generator",
+                "FrameIO", "Generator", "Renderer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FrameIO
 import Generator
+import Renderer
 
 extension DistillationLRSchedule: ExpressibleByArgument {}
 

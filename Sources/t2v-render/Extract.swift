@@ -67,10 +67,7 @@ struct Extract: ParsableCommand {
     }
 
     func parsedShard() -> (Int, Int)? {
-        guard let shard else { return nil }
-        let parts = shard.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n > 0, i >= 0, i < n else { return nil }
-        return (i, n)
+        shard.flatMap(ShardArgument.parse).map { ($0.index, $0.count) }
     }
 
     func validate() throws {

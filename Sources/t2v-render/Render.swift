@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FrameIO
 import Generator
+import Renderer
 
 extension SamplerKind: ExpressibleByArgument {}
 extension FrameScaler.Filter: ExpressibleByArgument {}
@@ -21,13 +22,23 @@ struct Render: ParsableCommand {
         """)
 
     @Option(name: .shortAndLong, help: "The text prompt.")
-    var prompt: String
+    var prompt: String?
 
     @Option(help: "A prompt to steer away from (replaces the unconditional branch of guidance).")
     var negativePrompt: String?
 
     @Option(name: .shortAndLong, help: "Output file, or - for stdout.")
-    var output: String
+    var output: String?
+
+    @Option(help: ArgumentHelp("Render every line of this JSON Lines file into --output-dir instead of one --prompt.",
+                               discussion: "One object per line: {\"prompt\": ..., \"seed\": ..., \"steps\": ..., \"guidance\": ..., \"frames\": ..., \"negative_prompt\": ..., \"output\": \"name.mp4\"}; only prompt is required, the rest override the options for that line; output defaults to the line number (000001.mp4, with --format's extension). Files already in the folder are skipped, so a stopped run resumes; a failed line is logged to errors.jsonl and the rest go on."))
+    var prompts: String?
+
+    @Option(help: "Folder for the videos of --prompts (created if missing).")
+    var outputDir: String?
+
+    @Option(help: "With --prompts: render only shard i of N (e.g. 0/4): lines i+1, i+1+N, ...; N machines together render each line once.")
+    var shard: String?
 
     @Option(help: "Frames to generate (default: the model's training length). Longer clips are sampled in overlapping windows.")
     var frames: Int?
@@ -88,8 +99,23 @@ struct Render: ParsableCommand {
     }
 
     func validate() throws {
-        if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--prompt is empty; describe the video, e.g. --prompt \"a sunset over the ocean\"")
+        if prompts != nil {
+            guard prompt == nil, output == nil else {
+                throw ValidationError("--prompts renders a file of prompts into --output-dir; drop --prompt and -o (or drop --prompts to render one video)")
+            }
+            guard outputDir != nil else { throw ValidationError("--prompts needs --output-dir, the folder for the videos") }
+            guard sheet == nil else { throw ValidationError("--sheet applies to one video, not to --prompts") }
+            if let shard, ShardArgument.parse(shard) == nil { throw ValidationError("--shard must be i/N with 0 <= i < N, got '\(shard)'") }
+            if let format, [.nut, .png].contains(format) { throw ValidationError("--format \(format.rawValue) cannot name batch files; use mp4, webm, mkv, mov or gif") }
+        } else {
+            guard outputDir == nil, shard == nil else { throw ValidationError("--output-dir and --shard apply to --prompts") }
+            guard let prompt else {
+                throw ValidationError("Missing expected argument '--prompt <prompt>' (or --prompts FILE --output-dir DIR for a batch)")
+            }
+            if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw ValidationError("--prompt is empty; describe the video, e.g. --prompt \"a sunset over the ocean\"")
+            }
+            guard output != nil else { throw ValidationError("Missing expected argument '--output <output>' (-o FILE, or -o - for stdout)") }
         }
         if let frames, !(1...256).contains(frames) { throw ValidationError("--frames must be in 1...256, got \(frames)") }
         if let window, !(1...256).contains(window) { throw ValidationError("--window must be in 1...256, got \(window)") }
@@ -102,17 +128,8 @@ struct Render: ParsableCommand {
         guard let r = Rational(parsing: fps), r.doubleValue <= 240 else { throw ValidationError("--fps must be a positive rate such as 8 or 30000/1001, got '\(fps)'") }
     }
 
-    func run() throws {
-        signal(SIGPIPE, SIG_IGN)
-        VideoWriter.setFFmpegLogLevel(.error)
-        var clock = Stopwatch()
-        let interrupted = SignalFlag.install()
-        let outputName = output == "-" ? "stdout" : output
-        // Outputs that cannot be written fail now, naming the path, not after the whole denoise.
-        try OutputPath.check(output, option: "-o", streams: true)
-        if let sheet { try OutputPath.check(sheet, option: "--sheet", streams: false) }
-
-        // Model and text encoder.
+    /// The model, text encoder and renderer, loaded once.
+    private func loadRenderer() throws -> (renderer: VideoRenderer, model: VideoDenoiser, url: URL) {
         let modelURL = try ModelLocator.locate(explicit: model)
         let loaded: (model: VideoDenoiser, metadata: [String: String])
         do { loaded = try VideoDenoiser.load(from: modelURL) } catch { throw CommandError(CommandError.text(error)) }
@@ -122,109 +139,68 @@ struct Render: ParsableCommand {
         } catch { throw CommandError(CommandError.text(error)) }
         let pipeline: VideoPipeline
         do { pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder) } catch { throw CommandError(CommandError.text(error)) }
-        let modelHash = try SHA256.hex(fileAt: modelURL.path)
-        let loadSeconds = clock.lap()
+        let renderer = VideoRenderer(pipeline: pipeline, modelFile: modelURL.lastPathComponent,
+                                     modelSHA256: try SHA256.hex(fileAt: modelURL.path))
+        return (renderer, loaded.model, modelURL)
+    }
 
+    /// The settings every prompt shares (a batch line overrides its own).
+    private func baseSettings(_ renderer: VideoRenderer, model: VideoDenoiser, prompt: String) -> VideoPipeline.Settings {
         var settings = VideoPipeline.Settings(
-            prompt: prompt, negativePrompt: negativePrompt, frames: frames ?? loaded.model.config.frames,
-            steps: steps ?? pipeline.defaultSteps, sampler: sampler, guidance: guidance ?? pipeline.defaultGuidance, seed: seed)
+            prompt: prompt, negativePrompt: negativePrompt, frames: frames ?? model.config.frames,
+            steps: steps ?? renderer.pipeline.defaultSteps, sampler: sampler,
+            guidance: guidance ?? renderer.pipeline.defaultGuidance, seed: seed)
         settings.window = window
         settings.overlap = overlap
         settings.clipSample = clipSample
+        return settings
+    }
 
-        // The encoder's options (container, codec, CRF, size) are checked now, not after the denoise.
-        let r = pipeline.resolution
-        let (outW, outH) = parsedSize!
-        var options = VideoWriter.Options()
-        options.format = format
-        options.frameRate = Rational(parsing: fps)!
-        options.crf = crf
-        do { try VideoWriter.validate(path: output, width: outW, height: outH, options: options) } catch {
-            throw CommandError(CommandError.text(error))
-        }
+    /// Size, filter, rate, container, CRF and sheet from the options, for `path`.
+    private func outputTemplate(path: String) -> VideoRenderer.Output {
+        var out = VideoRenderer.Output(path: path)
+        (out.width, out.height) = parsedSize!
+        out.filter = filter
+        out.frameRate = Rational(parsing: fps)!
+        out.format = format
+        out.crf = crf
+        out.sheet = sheet
+        return out
+    }
 
-        // Denoise.
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        VideoWriter.setFFmpegLogLevel(.error)
+        if prompts != nil { return try runBatch() }
+        var clock = Stopwatch()
+        let interrupted = SignalFlag.install()
+        let prompt = prompt!, output = output!
+        // Outputs that cannot be written fail now, naming the path, not after the whole denoise;
+        // so do the encoder's options (container, codec, CRF, size).
+        let out = outputTemplate(path: output)
+        do {
+            try OutputPath.check(output, option: "-o", streams: true)
+            if let sheet { try OutputPath.check(sheet, option: "--sheet", streams: false) }
+        } catch { throw CommandError(CommandError.text(error)) }
+        let (renderer, model, modelURL) = try loadRenderer()
+        do { try renderer.validate(out) } catch { throw CommandError(CommandError.text(error)) }
+        let loadSeconds = clock.lap()
+
+        let settings = baseSettings(renderer, model: model, prompt: prompt)
         let bar = ProgressBar(total: settings.steps, label: "render", unit: "steps", quiet: quiet)
-        let values: [Float]
+        let result: VideoRenderer.Result
         do {
-            values = try pipeline.generate(settings) { p in
-                bar.update(p.step)
-                return !interrupted.isSet
-            }
-        } catch {
-            if interrupted.isSet { throw CommandError("interrupted while denoising; nothing was written to \(outputName)") }
-            throw CommandError("generation failed: \(CommandError.text(error))")
-        }
-        let denoiseSeconds = clock.lap()
+            result = try renderer.render(settings, to: out, shouldContinue: { !interrupted.isSet }, progress: { bar.update($0) })
+        } catch { throw CommandError(CommandError.text(error)) }
 
-        // Encode: frames stream into the encoder one by one, upscaled on the way.
-        let scaler = try FrameScaler(inputWidth: r, inputHeight: r, outputWidth: outW, outputHeight: outH, filter: filter)
-        options.metadata["title"] = prompt
-        options.metadata["comment"] = Render.metadataComment(settings, modelHash: modelHash, modelFile: modelURL.lastPathComponent)
-        let plane = 3 * r * r
-        if interrupted.isSet { throw CommandError("interrupted after denoising; nothing was written to \(outputName)") }
-        // A file is encoded under a hidden name beside -o and renamed onto it only once it is
-        // complete (contact sheet included) and no SIGINT/SIGTERM came: a signal at any point,
-        // even while the encoder flushes, leaves an existing file byte-identical.
-        let staged = OutputPath.staging(for: output, format: format)
-        if let staged { options.format = staged.container }
-        var committed = false
-        defer { if let staged, !committed { unlink(staged.path) } }
-        let lost = staged == nil && OutputPath.isStream(output)
-            ? "the video sent to \(outputName) is incomplete" : "nothing was written to \(outputName)"
-        var sheetFrames: [RGBFrame] = []
-        let result: VideoWriter.Result
-        var encoded = 0
-        do {
-            let writer = try VideoWriter(path: staged?.path ?? output, width: outW, height: outH, options: options)
-            do {
-                for f in 0..<settings.frames {
-                    if interrupted.isSet { throw Interruption() }
-                    let frame = try RGBFrame(width: r, height: r, planar: Array(values[(f * plane)..<((f + 1) * plane)]))
-                    let scaled = try scaler.scale(frame)
-                    try writer.write(scaled)
-                    encoded = f + 1
-                    if sheet != nil { sheetFrames.append(scaled) }
-                }
-                if interrupted.isSet { throw Interruption() }
-                result = try writer.finish()
-            } catch {
-                writer.cancel()
-                throw error
-            }
-        } catch is Interruption {
-            throw CommandError("interrupted while encoding (\(encoded) of \(settings.frames) frames); \(lost)")
-        } catch {
-            var text = CommandError.text(error)
-            if let staged { text = text.replacingOccurrences(of: staged.path, with: output) }
-            throw CommandError("writing \(outputName) failed: \(text)")
-        }
-        // A signal during the encoder's flush: the finished file is dropped, the old one kept.
-        if staged != nil, interrupted.isSet { throw CommandError("interrupted while finishing the video; \(lost)") }
-        if let sheet {
-            do {
-                let composed = try ContactSheet(columns: min(8, sheetFrames.count)).compose(sheetFrames)
-                try PNGImage.write(composed, to: sheet)
-            } catch {
-                throw CommandError("writing the contact sheet \(sheet) failed: \(CommandError.text(error))"
-                                   + (staged != nil ? "; nothing was written to \(output)" : ""))
-            }
-        }
-        if let staged {
-            guard rename(staged.path, output) == 0 else {
-                throw CommandError("writing \(output) failed: cannot rename the finished video into place: \(String(cString: strerror(errno)))")
-            }
-            committed = true
-        }
-        let encodeSeconds = clock.lap()
-
+        let (outW, outH) = parsedSize!
         let summary = Summary(prompt: prompt, negativePrompt: negativePrompt, seed: seed, steps: settings.steps,
                               sampler: sampler.rawValue, guidance: settings.guidance, frames: settings.frames,
-                              width: outW, height: outH, nativeSize: r, model: modelURL.path, modelSHA256: modelHash,
-                              output: output, bytes: Int(result.bytesWritten),
-                              seconds: .init(load: loadSeconds, denoise: denoiseSeconds, encode: encodeSeconds,
-                                             total: loadSeconds + denoiseSeconds + encodeSeconds),
-                              denoiserStepsPerSecond: Double(settings.steps) / max(denoiseSeconds, 1e-9))
+                              width: outW, height: outH, nativeSize: renderer.pipeline.resolution, model: modelURL.path,
+                              modelSHA256: renderer.modelSHA256, output: output, bytes: result.bytes,
+                              seconds: .init(load: loadSeconds, denoise: result.denoiseSeconds, encode: result.encodeSeconds,
+                                             total: loadSeconds + result.denoiseSeconds + result.encodeSeconds),
+                              denoiserStepsPerSecond: Double(settings.steps) / max(result.denoiseSeconds, 1e-9))
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -232,22 +208,74 @@ struct Render: ParsableCommand {
         } else if !quiet {
             FileHandle.standardError.write(Data(String(
                 format: "render: %d frames %dx%d (native %d) -> %@ in %.2f s (load %.2f, denoise %.2f at %.2f steps/s, encode %.2f)\n",
-                settings.frames, outW, outH, r, output == "-" ? "stdout" : output, summary.seconds.total,
-                loadSeconds, denoiseSeconds, summary.denoiserStepsPerSecond, encodeSeconds).utf8))
+                settings.frames, outW, outH, renderer.pipeline.resolution, output == "-" ? "stdout" : output, summary.seconds.total,
+                loadSeconds, result.denoiseSeconds, summary.denoiserStepsPerSecond, result.encodeSeconds).utf8))
         }
     }
 
-    /// The settings as the `comment` metadata tag: `key=value` pairs joined by "; ".
-    static func metadataComment(_ s: VideoPipeline.Settings, modelHash: String, modelFile: String) -> String {
-        var parts = ["prompt=\(s.prompt)"]
-        if let n = s.negativePrompt { parts.append("negative_prompt=\(n)") }
-        parts += ["seed=\(s.seed)", "steps=\(s.steps)", "sampler=\(s.sampler.rawValue)", "guidance=\(s.guidance)",
-                  "frames=\(s.frames)"]
-        if let w = s.window { parts.append("window=\(w)") }
-        if let o = s.overlap { parts.append("overlap=\(o)") }
-        if let c = s.clipSample { parts.append("clip_sample=\(c)") }
-        parts += ["model=\(modelFile)", "model_sha256=\(modelHash)", "generator=t2v-render \(GeneratorInfo.version)"]
-        return parts.joined(separator: "; ")
+    /// `--prompts FILE --output-dir DIR [--shard i/N]`.
+    private func runBatch() throws {
+        let interrupted = SignalFlag.install()
+        let directory = outputDir!
+        let batch: PromptBatch
+        do { batch = try PromptBatch(contentsOf: prompts!, defaultExtension: format?.rawValue ?? "mp4") } catch {
+            throw CommandError(CommandError.text(error))
+        }
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
+            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+                throw CommandError("--output-dir \(directory): cannot create it: \(CommandError.text(error))")
+            }
+        } else if !isDir.boolValue {
+            throw CommandError("--output-dir \(directory) is a file; give a folder")
+        }
+        let (index, count) = shard.flatMap(ShardArgument.parse).map { ($0.index, $0.count) } ?? (0, 1)
+        let jobs = batch.shard(index, of: count)
+        let errorLog = (directory as NSString).appendingPathComponent(count > 1 ? "errors-\(index)-of-\(count).jsonl" : "errors.jsonl")
+        // Every line's file and the encoder's options are checked before the first denoise.
+        let template = outputTemplate(path: directory)
+        do {
+            try OutputPath.check(errorLog, option: "--output-dir", streams: false)
+            for job in jobs {
+                var out = template
+                out.path = (directory as NSString).appendingPathComponent(job.output)
+                out.format = nil
+                do {
+                    try VideoWriter.validate(path: out.path, width: out.width, height: out.height, options: out.encoderOptions)
+                } catch { throw CommandError("\(prompts!) line \(job.line): \(CommandError.text(error))") }
+            }
+        } catch { throw CommandError(CommandError.text(error)) }
+        let (renderer, model, _) = try loadRenderer()
+        let base = baseSettings(renderer, model: model, prompt: jobs.first?.prompt ?? "")
+        let outcome: PromptBatch.Outcome
+        do {
+            outcome = try PromptBatch.run(jobs, into: directory, renderer: renderer, base: base, output: template,
+                                          errorLog: errorLog, shouldContinue: { !interrupted.isSet }) { event in
+                guard !quiet else { return }
+                switch event {
+                case let .started(job, path, position, total):
+                    FileHandle.standardError.write(Data("render [\(position)/\(total)] line \(job.line) -> \(path)\n".utf8))
+                case let .failed(job, _, message):
+                    FileHandle.standardError.write(Data("render: line \(job.line) failed: \(message)\n".utf8))
+                case .skipped, .rendered:
+                    break
+                }
+            }
+        } catch {
+            throw CommandError(CommandError.text(error) + "; finished files are kept in \(directory). Run the same command again to resume.")
+        }
+        if json {
+            let doc: [String: Any] = ["shard": "\(index)/\(count)", "lines": jobs.count, "rendered": outcome.rendered,
+                                      "skipped": outcome.skipped,
+                                      "failed": outcome.failed.map { ["line": $0.line, "output": $0.output, "error": $0.message] }]
+            let data = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else if !quiet {
+            FileHandle.standardError.write(Data("render: shard \(index)/\(count): \(jobs.count) lines, \(outcome.rendered.count) rendered, \(outcome.skipped.count) already there, \(outcome.failed.count) failed -> \(directory)\n".utf8))
+        }
+        if !outcome.failed.isEmpty {
+            throw CommandError("\(outcome.failed.count) of \(jobs.count) prompts failed (first: line \(outcome.failed[0].line): \(outcome.failed[0].message)); see \(errorLog)")
+        }
     }
 
     /// `--json` output.
@@ -271,9 +299,6 @@ struct Render: ParsableCommand {
         var denoiserStepsPerSecond: Double
     }
 }
-
-/// Thrown inside `render`'s encode loop when SIGINT or SIGTERM arrived.
-private struct Interruption: Error {}
 
 /// Wall-clock laps in seconds.
 struct Stopwatch {

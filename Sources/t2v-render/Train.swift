@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FrameIO
 import Generator
+import Renderer
 
 /// `t2v-render train`: trains the video denoiser on a dataset written by `extract`.
 struct Train: ParsableCommand {
@@ -57,6 +58,16 @@ struct Train: ParsableCommand {
         discussion: "At equal compute the spatial layers see many more (frame, noise level) pairs (Ho et al. 2022). Stored in the checkpoint; a --resume must not change it."))
     var imageFraction: Double?
 
+    @Option(name: .customLong("condition-dropout"), help: ArgumentHelp(
+        "The share of clips trained on the empty prompt (zeros), for classifier-free guidance. (default: 0.1)",
+        discussion: "Stored in the checkpoint; a --resume must not change it."))
+    var conditionDropout: Double?
+
+    @Option(name: .customLong("min-snr-gamma"), help: ArgumentHelp(
+        "Min-SNR-gamma loss weighting (Hang et al. 2023; 5 is their choice) instead of the uniform weighting of the v target.",
+        discussion: "Stored in the checkpoint; a --resume must not change it."))
+    var minSNRGamma: Double?
+
     @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
     var output: String
 
@@ -91,6 +102,12 @@ struct Train: ParsableCommand {
         }
         if let imageFraction {
             guard imageFraction.isFinite, (0..<1).contains(imageFraction) else { throw ValidationError("--image-fraction must be in [0, 1), got \(imageFraction)") }
+        }
+        if let conditionDropout {
+            guard conditionDropout.isFinite, (0..<1).contains(conditionDropout) else { throw ValidationError("--condition-dropout must be in [0, 1), got \(conditionDropout)") }
+        }
+        if let minSNRGamma {
+            guard minSNRGamma.isFinite, minSNRGamma > 0 else { throw ValidationError("--min-snr-gamma must be positive, got \(minSNRGamma)") }
         }
         if initWeights != nil {
             guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
@@ -168,6 +185,12 @@ struct Train: ParsableCommand {
             if let imageFraction, imageFraction != (trainer.config.imageFraction ?? 0) {
                 throw CommandError("checkpoint \(checkpointPath) trains with --image-fraction \(trainer.config.imageFraction ?? 0), not \(imageFraction); resume without --image-fraction (or with the checkpoint's value)")
             }
+            if let conditionDropout, conditionDropout != trainer.config.conditionDropout {
+                throw CommandError("checkpoint \(checkpointPath) trains with --condition-dropout \(trainer.config.conditionDropout), not \(conditionDropout); resume without --condition-dropout (or with the checkpoint's value)")
+            }
+            if let minSNRGamma, trainer.config.lossWeighting != .minSNR(gamma: minSNRGamma) {
+                throw CommandError("checkpoint \(checkpointPath) trains with loss weighting \(trainer.config.lossWeighting), not --min-snr-gamma \(minSNRGamma); resume without --min-snr-gamma (or with the checkpoint's value)")
+            }
             let mc = trainer.model.config
             guard mc.frames == frames, mc.resolution == height else {
                 throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
@@ -194,6 +217,8 @@ struct Train: ParsableCommand {
             tc.seed = seed
             if let textNoise, textNoise > 0 { tc.textNoise = textNoise }
             if let imageFraction, imageFraction > 0 { tc.imageFraction = imageFraction }
+            if let conditionDropout { tc.conditionDropout = conditionDropout }
+            if let minSNRGamma { tc.lossWeighting = .minSNR(gamma: minSNRGamma) }
             do {
                 try mc.validate()
                 var rng = Philox(seed: seed)

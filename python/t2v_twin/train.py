@@ -52,6 +52,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
+from t2v_twin.data import read_safetensors_header  # noqa: E402
+
 # TrainingConfig.swift defaults that `t2v-render train` does not expose as flags.
 WEIGHT_DECAY = 0.01
 GRADIENT_CLIP = 1.0
@@ -106,6 +108,23 @@ def alphas_cumprod(schedule: dict) -> np.ndarray:
         def abar(t):
             return math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
         betas = np.array([min(1 - abar((i + 1) / steps) / abar(i / steps), args["maxBeta"]) for i in range(steps)])
+    elif kind == "shiftedCosine":
+        c0 = math.cos(0.008 / 1.008 * math.pi / 2) ** 2
+
+        def abar(t):
+            a = math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2 / c0
+            if a <= 0:
+                return 0.0
+            if a >= 1:
+                return 1.0
+            return 1 / (1 + math.exp(-(math.log(a / (1 - a)) + args["logSNRShift"])))
+        if args["logSNRShift"] == 0:
+            return alphas_cumprod({"trainSteps": steps, "betaSchedule": {"cosine": {"maxBeta": args["maxBeta"]}}})
+        betas = []
+        for i in range(steps):
+            a1 = abar(i / steps)
+            betas.append(min(1 - abar((i + 1) / steps) / a1, args["maxBeta"]) if a1 > 0 else args["maxBeta"])
+        betas = np.asarray(betas)
     elif kind == "custom":
         betas = np.asarray(args["betas"], dtype=np.float64)
     else:
@@ -154,12 +173,6 @@ def cycle_lr(step: int, peak: float, warmup: int, cycles: list[int]) -> np.float
 # ---------------------------------------------------------------------------------------------
 # pack
 
-def read_safetensors_header(path: str) -> tuple[dict, int]:
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        return json.loads(f.read(n)), 8 + n
-
-
 def cmd_pack(args) -> int:
     records = [json.loads(line) for line in open(os.path.join(args.dataset, "manifest.jsonl")) if line.strip()]
     if not records:
@@ -174,9 +187,19 @@ def cmd_pack(args) -> int:
         if info["dtype"] != "U8" or info["shape"][1:] != [t, h, w, 3]:
             raise SystemExit(f"{name}: clips are {info['dtype']} {info['shape']}, expected U8 [N, {t}, {h}, {w}, 3]")
         shards[name] = np.memmap(os.path.join(args.dataset, name), dtype=np.uint8, mode="r",
-                                 offset=start, shape=tuple(info["shape"]))
+                                 offset=start + info["data_offsets"][0], shape=tuple(info["shape"]))
     # Manifest order, packed [N, T, H, W, 3] bytes: the loader's values are byte / 127.5 - 1.
-    clips = np.stack([np.asarray(shards[r["shard"]][r["index"]]) for r in records])
+    # --lazy: only where each clip lies (shard, index); train maps the shards.
+    shard_names = sorted(shards)
+    if args.lazy:
+        for r in records:
+            if not 0 <= r["index"] < len(shards[r["shard"]]):
+                raise SystemExit(f"{r['shard']}: the manifest names clip {r['index']}, the shard holds {len(shards[r['shard']])}")
+        data = {"shard_names": np.array(shard_names),
+                "shard_of": np.array([shard_names.index(r["shard"]) for r in records], dtype=np.int32),
+                "index_in_shard": np.array([r["index"] for r in records], dtype=np.int64)}
+    else:
+        data = {"clips": np.stack([np.asarray(shards[r["shard"]][r["index"]]) for r in records])}
 
     # Each distinct caption once, by the Swift encoder (TrainingData.swift); "" -> zeros.
     captions = sorted({r["caption"] for r in records})
@@ -202,10 +225,10 @@ def cmd_pack(args) -> int:
             "text_model": text_model, "generator_version": version or "0.1.0",
             "unconditional": "zeros", "config_source": args.config}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
-    np.savez_compressed(args.out, clips=clips, caption_index=caption_index, embeddings=embeddings,
+    np.savez_compressed(args.out, caption_index=caption_index, embeddings=embeddings,
                         captions=np.array(captions), config_json=np.array(json.dumps(cfg)),
-                        meta_json=np.array(json.dumps(meta)))
-    log(f"packed {len(records)} clips {list(clips.shape)} uint8, {len(captions)} captions x {dim} "
+                        meta_json=np.array(json.dumps(meta)), **data)
+    log(f"packed {len(records)} clips [{len(records)}, {t}, {h}, {w}, 3] uint8{' (indexed: --lazy)' if args.lazy else ''}, {len(captions)} captions x {dim} "
         f"({text_model}), Swift {version}: {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB)")
     return 0
 
@@ -221,16 +244,64 @@ def export_weights(model, path: str, names: list[str], tensors, step: int, versi
     save_denoiser(model, path, meta, state=dict(zip(names, tensors)))
 
 
+def atomic_torch_save(obj, path: str) -> None:
+    """torch.save into a temporary file beside `path`, fsync, rename: a checkpoint is whole or absent."""
+    import torch
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Stop(Exception):
+    """A signal asked the run to stop; the checkpoint was written."""
+
+    def __init__(self, status: int):
+        self.status = status
+
+
 def cmd_train(args) -> int:
     t_start = time.time()
+    import signal
+
     import torch
+    import torch.distributed as dist
 
     from t2v_twin import DenoiserConfig, VideoDenoiser
+    from t2v_twin.data import open_clips, sample_noise, step_draws
 
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if device.type == "cpu":
+    # torchrun (or Slurm through it) sets these; a plain `python3 train.py` is world size 1.
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    main_rank = rank == 0
+    kind = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA device is visible")
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
         torch.set_num_threads(args.threads)
-    torch.backends.cuda.matmul.allow_tf32 = True  # TF32 matmuls and convolutions; no bf16
+    precision = args.precision or ("bf16" if device.type == "cuda" else "fp32")
+    if world > 1:
+        import datetime
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                                timeout=datetime.timedelta(seconds=args.timeout))
+
+    def log0(msg: str) -> None:
+        if main_rank:
+            log(msg)
+
+    torch.backends.cuda.matmul.allow_tf32 = True  # TF32 matmuls and convolutions in fp32 mode
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
@@ -243,8 +314,9 @@ def cmd_train(args) -> int:
     pack = np.load(args.pack)
     meta = json.loads(str(pack["meta_json"]))
     cfg = load_config(args.config) if args.config else json.loads(str(pack["config_json"]))
-    clips_np = pack["clips"]
-    n_clips, frames, height, width, _ = clips_np.shape
+    clips = open_clips(pack, args.dataset)
+    n_clips = len(clips)
+    frames, height, width, _ = clips.shape
     if height != width:
         raise SystemExit(f"clips are {width}x{height}; the model needs square clips")
     cfg.update(frames=int(frames), resolution=int(height), maxFrameDistance=max(int(cfg["maxFrameDistance"]), 1))
@@ -260,8 +332,14 @@ def cmd_train(args) -> int:
     if any(b <= a for a, b in zip(cycles, cycles[1:])) or cycles[0] < 1:
         raise SystemExit("--cycles must be increasing positive step counts, e.g. 1000,5000")
     warmup = min(args.warmup, cycles[0])  # Swift: tc.warmupSteps = min(warmup, steps)
+    b = args.batch
+    global_batch = b * world
+    os.makedirs(args.out, exist_ok=True)
+    ckpt_path = args.checkpoint or os.path.join(args.out, "train.ckpt.pt")
+    if args.time_budget and args.resume:
+        raise SystemExit("--time-budget sizes a new run's cycles; a --resume keeps the checkpoint's")
 
-    # The model, initialised on the CPU from --seed (the same weights on any device).
+    # The model, initialised on the CPU from --seed (the same weights on any device and rank).
     torch.manual_seed(args.seed)
     model = VideoDenoiser(config).to(device)
     model.train()
@@ -269,15 +347,18 @@ def cmd_train(args) -> int:
     params = [p for _, p in model.named_parameters()]
     no_decay = [n.endswith("bias") or "norm" in n for n in names]  # AdamW(namedParameters:)
 
-    # Data on the device: uint8 clips, one embedding row per clip.
-    clips = torch.from_numpy(clips_np).to(device)
-    emb = torch.from_numpy(pack["embeddings"][pack["caption_index"]]).to(device)
-    if emb.shape[1] != cfg["textDim"]:
-        raise SystemExit(f"embeddings have {emb.shape[1]} values, the config's textDim is {cfg['textDim']}")
+    # Captions: one embedding row per distinct caption, the clip's row by index.
+    emb_table = torch.from_numpy(pack["embeddings"]).to(device)
+    caption_index = torch.from_numpy(pack["caption_index"].astype(np.int64))
+    if emb_table.shape[1] != cfg["textDim"]:
+        raise SystemExit(f"embeddings have {emb_table.shape[1]} values, the config's textDim is {cfg['textDim']}")
+    if len(caption_index) != n_clips:
+        raise SystemExit(f"{args.pack}: {len(caption_index)} caption indices for {n_clips} clips")
     abar = alphas_cumprod(cfg["schedule"])
     train_steps = len(abar)
     alpha_t = torch.tensor(np.sqrt(abar).astype(np.float32), device=device)  # Float(alpha(t))
     sigma_t = torch.tensor(np.sqrt(1 - abar).astype(np.float32), device=device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def make_optimizer(ps):
         groups = [{"params": [p for p, nd in zip(ps, no_decay) if not nd], "weight_decay": WEIGHT_DECAY},
@@ -285,20 +366,25 @@ def cmd_train(args) -> int:
         kw = {"fused": True} if device.type == "cuda" else {"foreach": True}
         return torch.optim.AdamW(groups, lr=args.lr, betas=ADAM_BETAS, eps=ADAM_EPS, **kw)
 
-    def train_step(net, ps, opt, shadow, gen, step, lr):
-        """One `Trainer.trainStep`; returns the loss as a device tensor (no host sync)."""
-        b = args.batch
-        idx = torch.randint(n_clips, (b,), generator=gen, device=device)
-        drop = torch.rand(b, generator=gen, device=device) < CONDITION_DROPOUT
-        t = torch.randint(train_steps, (b,), generator=gen, device=device)
-        x0 = clips[idx].permute(0, 1, 4, 2, 3).float() / 127.5 - 1  # [B, T, 3, H, W]
-        noise = torch.randn(x0.shape, generator=gen, device=device)
-        text = torch.where(drop[:, None], torch.zeros_like(emb[idx]), emb[idx])
-        a, s = alpha_t[t].view(b, 1, 1, 1, 1), sigma_t[t].view(b, 1, 1, 1, 1)
+    def train_step(net, ps, opt, shadow, seed, step, lr, part):
+        """One `Trainer.trainStep` on this rank's slice `part` of the global batch; returns the
+        slice's loss as a device tensor (no host sync). DDP averages the gradients over ranks, so
+        the update is the global batch's mean loss's."""
+        idx, drop, t = step_draws(torch, seed, step, global_batch, n_clips, train_steps, CONDITION_DROPOUT)
+        lo, hi = part
+        mine = idx[lo:hi]
+        x0 = torch.from_numpy(clips.get(mine.tolist())).to(device).permute(0, 1, 4, 2, 3).float() / 127.5 - 1
+        noise = sample_noise(torch, seed, step, range(lo, hi), tuple(x0.shape[1:])).to(device)
+        text = emb_table[caption_index[mine].to(device)]
+        text = torch.where(drop[lo:hi].to(device)[:, None], torch.zeros_like(text), text)
+        tt = t[lo:hi].to(device)
+        n = hi - lo
+        a, s = alpha_t[tt].view(n, 1, 1, 1, 1), sigma_t[tt].view(n, 1, 1, 1, 1)
         xt = a * x0 + s * noise
         target = {"v_prediction": -s * x0 + a * noise, "epsilon": noise, "sample": x0}[prediction]
-        pred = net(xt, t, text)
-        loss = (pred - target).square().reshape(b, -1).mean(dim=1).mean()  # uniform weights
+        with autocast:
+            pred = net(xt, tt, text)
+        loss = (pred.float() - target).square().reshape(n, -1).mean(dim=1).mean()  # uniform weights
         loss.backward()
         torch.nn.utils.clip_grad_norm_(ps, GRADIENT_CLIP, foreach=True)
         for g in opt.param_groups:
@@ -311,103 +397,202 @@ def cmd_train(args) -> int:
             torch._foreach_add_(shadow, [p.detach() for p in ps], alpha=float(np.float32(1) - d))
         return loss.detach()
 
-    # --time-budget: time the step on a throwaway copy (its own optimizer, EMA and random stream,
-    # so the run itself is the same with or without a budget), then fix the cycle ends before
-    # step 0, so the warm-up and every cosine are the real, fully decayed ones.
+    # --time-budget: rank 0 times the step on a throwaway copy (its own optimizer, EMA and draws,
+    # so the run itself is the same with or without a budget), then fixes the cycle ends before
+    # step 0, so the warm-up and every cosine are the real, fully decayed ones; every rank gets them.
     if args.time_budget:
-        net = copy.deepcopy(model)
-        ps = list(net.parameters())
-        opt, shadow = make_optimizer(ps), [p.detach().clone() for p in ps]
-        gen = torch.Generator(device=device).manual_seed(args.seed + 12345)
-        untimed = 10 if device.type == "cuda" else 2  # allocator, cuDNN and kernel warm-up
-        timed, t0 = 0, None
-        for i in range(untimed + 100):
-            train_step(net, ps, opt, shadow, gen, i, args.lr)
-            if i == untimed - 1:
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                t0 = time.time()
-            elif i >= untimed:
-                timed += 1
-                if time.time() - t0 > 0.05 * args.time_budget:
-                    break
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        sec_per_step = (time.time() - t0) / max(timed, 1)
-        del net, ps, opt, shadow
-        # Slack: on the H200 the same loop ran 10-25% slower than this estimate (run-to-run noise).
-        left = args.time_budget - (time.time() - t_start) - max(15.0, 0.03 * args.time_budget)
-        fit = int(left / (sec_per_step * 1.25))
-        if fit < cycles[-1]:
-            scale = fit / cycles[-1]
-            scaled = []
-            for c in cycles:
-                scaled.append(max(int(c * scale), (scaled[-1] + 1) if scaled else 1))
-            log(f"time budget {args.time_budget:.0f} s at {1 / sec_per_step:.1f} steps/s ({timed} timed steps): "
-                f"{cycles[-1]} steps do not fit, scaling cycles by {scale:.4f}: {cycles} -> {scaled}")
-            cycles = scaled
-            warmup = min(args.warmup, cycles[0])
-        else:
-            log(f"time budget {args.time_budget:.0f} s at {1 / sec_per_step:.1f} steps/s: cycles {cycles} fit "
-                f"(about {cycles[-1] * sec_per_step:.0f} s)")
+        plan = [cycles, warmup]
+        if main_rank:
+            net = copy.deepcopy(model)
+            ps = list(net.parameters())
+            opt, shadow = make_optimizer(ps), [p.detach().clone() for p in ps]
+            untimed = 10 if device.type == "cuda" else 2  # allocator, cuDNN and kernel warm-up
+            timed, t0 = 0, None
+            for i in range(untimed + 100):
+                train_step(net, ps, opt, shadow, args.seed + 12345, i, args.lr, (0, b))
+                if i == untimed - 1:
+                    if device.type == "cuda":
+                        torch.cuda.synchronize()
+                    t0 = time.time()
+                elif i >= untimed:
+                    timed += 1
+                    if time.time() - t0 > 0.05 * args.time_budget:
+                        break
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            sec_per_step = (time.time() - t0) / max(timed, 1)
+            del net, ps, opt, shadow
+            # Slack: on the H200 the same loop ran 10-25% slower than this estimate (run-to-run noise);
+            # across ranks the all-reduce adds to it.
+            left = args.time_budget - (time.time() - t_start) - max(15.0, 0.03 * args.time_budget)
+            fit = int(left / (sec_per_step * (1.25 if world == 1 else 1.5)))
+            if fit < cycles[-1]:
+                scale = fit / cycles[-1]
+                scaled = []
+                for c in cycles:
+                    scaled.append(max(int(c * scale), (scaled[-1] + 1) if scaled else 1))
+                log(f"time budget {args.time_budget:.0f} s at {1 / sec_per_step:.1f} steps/s ({timed} timed steps): "
+                    f"{cycles[-1]} steps do not fit, scaling cycles by {scale:.4f}: {cycles} -> {scaled}")
+                plan = [scaled, min(args.warmup, scaled[0])]
+            else:
+                log(f"time budget {args.time_budget:.0f} s at {1 / sec_per_step:.1f} steps/s: cycles {cycles} fit "
+                    f"(about {cycles[-1] * sec_per_step:.0f} s)")
+        if world > 1:
+            dist.broadcast_object_list(plan, src=0)
+        cycles, warmup = plan
 
     optimizer = make_optimizer(params)
     shadow = [p.detach().clone() for p in params]  # EMA starts at the initial weights
-    gen = torch.Generator(device=device).manual_seed(args.seed)
-    os.makedirs(args.out, exist_ok=True)
+    done_before = 0
+    history = np.zeros((0, 2), dtype=np.float32)  # (loss, lr) of every finished step
+    run = {"format": "t2v-twin-train/1", "config": config_json, "seed": args.seed, "global_batch": global_batch,
+           "lr": args.lr, "warmup": warmup, "prediction": prediction, "clips": n_clips}
+    if args.resume:
+        if not os.path.isfile(ckpt_path):
+            raise SystemExit(f"--resume: no checkpoint at {ckpt_path}; start without --resume")
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if state.get("format") != run["format"]:
+            raise SystemExit(f"{ckpt_path}: not a checkpoint of this trainer")
+        for key, value in run.items():
+            if state["run"].get(key) != value:
+                hint = ""
+                if key == "global_batch":
+                    hint = (f" (per-rank --batch x processes); with {world} process(es) use --batch "
+                            f"{state['run'][key] // world}" if state["run"][key] % world == 0 else
+                            f"; {state['run'][key]} is not divisible by {world} processes")
+                raise SystemExit(f"{ckpt_path}: the checkpoint trains with {key} {state['run'][key]!r}, this run "
+                                 f"with {value!r}{hint}; resume with the same settings")
+        old = state["cycles"]
+        if cycles[:len(old)] != old and cycles != old[:len(cycles)]:
+            raise SystemExit(f"{ckpt_path}: the checkpoint's cycles are {old}; --cycles may only add cycles after them")
+        if state["step"] > cycles[-1]:
+            raise SystemExit(f"{ckpt_path}: the checkpoint is at step {state['step']}, beyond --cycles' end {cycles[-1]}")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        shadow = [t.to(device) for t in state["shadow"]]
+        done_before = int(state["step"])
+        history = np.asarray(state["history"], dtype=np.float32).reshape(-1, 2)
+        del state
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        net = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
+
     loss_path = os.path.join(args.out, "teacher.loss.csv")
-    with open(loss_path, "w") as f:
-        f.write("step,loss,lr\n")
-    trainer_tag = f"python/t2v_twin/train.py (torch {torch.__version__}, {device.type}, seed {args.seed})"
+    if main_rank:
+        with open(loss_path, "w") as f:
+            f.write("step,loss,lr\n")
+            for k, (l, r) in enumerate(history):
+                f.write(f"{k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
+    trainer_tag = (f"python/t2v_twin/train.py (torch {torch.__version__}, {device.type} x {world}, {precision}, "
+                   f"seed {args.seed})")
     version = meta.get("generator_version", "0.1.0").split()[-1]
     n_params = sum(p.numel() for p in params)
-    log(f"train: {n_clips} clips, {n_params} parameters, device {device}, cycles {cycles}, warmup {warmup}, "
-        f"batch {args.batch}, peak lr {args.lr}, seed {args.seed}, config {config_json}")
-
     total = cycles[-1]
+    log0(f"train: {n_clips} clips, {n_params} parameters, {world} process(es) on {device.type}, {precision}, "
+         f"cycles {cycles}, warmup {warmup}, batch {b} x {world} = {global_batch}, peak lr {args.lr}, "
+         f"seed {args.seed}, from step {done_before}, config {config_json}")
+
+    # Signals: finish the step, write the checkpoint, exit 128 + signal. Every rank stops at the
+    # same step: the flags are all-reduced each step (with the time-budget flag).
+    caught = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda num, _frame: caught.append(num))
+
     losses = torch.zeros(total, device=device)
     lrs = np.zeros(total, dtype=np.float32)
-    logged, last_print, t_last = 0, 0, time.time()
+    logged, last_print, t_last = done_before, done_before, time.time()
+    saved = done_before if args.resume else None
     t_train = time.time()
+    part = (rank * b, (rank + 1) * b)
 
     def flush(upto: int) -> None:
-        nonlocal logged
+        """Every rank: the mean loss over ranks of the steps since the last flush into the log."""
+        nonlocal logged, history
         if upto <= logged:
             return
-        values = losses[logged:upto].cpu().numpy()
-        with open(loss_path, "a") as f:
-            for k, (l, r) in enumerate(zip(values, lrs[logged:upto])):
-                f.write(f"{logged + k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
+        chunk = losses[logged:upto].clone()
+        if world > 1:
+            dist.all_reduce(chunk)
+            chunk /= world
+        values = chunk.cpu().numpy()
+        rows = np.stack([values, lrs[logged:upto]], axis=1).astype(np.float32)
+        history = np.concatenate([history, rows])
+        if main_rank:
+            with open(loss_path, "a") as f:
+                for k, (l, r) in enumerate(rows):
+                    f.write(f"{logged + k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
         logged = upto
 
-    for step in range(total):
-        if args.time_budget and time.time() - t_start > args.time_budget - 10:
-            # Safety net only (the cycles were sized to fit): the schedule is cut short.
-            flush(step)
-            path = os.path.join(args.out, f"teacher-{step}.safetensors")
-            export_weights(model, path, names, shadow, step, version, trainer_tag)
-            log(f"WARNING: time budget reached at step {step} of {total}: the cosine did not finish; "
-                f"exported the EMA weights so far to {path}")
-            return 1
-        lr = cycle_lr(step, args.lr, warmup, cycles)
-        lrs[step] = lr
-        losses[step] = train_step(model, params, optimizer, shadow, gen, step, lr)
-        done = step + 1
-        if done % args.print_every == 0 or done == total:
-            flush(done)
-            now = time.time()
-            recent = losses[last_print:done].mean().item()
-            log(f"step {done}/{total} loss {float(losses[done - 1]):.4f} (mean {recent:.4f} since {last_print}) "
-                f"lr {lr:.4e} {(done - last_print) / (now - t_last):.2f} steps/s")
-            last_print, t_last = done, now
-        if done in cycles or (args.export_every and done % args.export_every == 0):
-            flush(done)
-            path = os.path.join(args.out, f"teacher-{done}.safetensors")
+    def checkpoint(done: int) -> None:
+        nonlocal saved
+        flush(done)
+        if main_rank:
+            atomic_torch_save({"format": run["format"], "run": run, "cycles": cycles, "step": done,
+                               "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "shadow": [t.detach().cpu() for t in shadow], "history": history}, ckpt_path)
+        saved = done
+
+    def export(done: int, path: str) -> None:
+        if main_rank:
             export_weights(model, path, names, shadow, done, version, trainer_tag)
-            log(f"exported EMA weights at step {done}: {path}")
-    flush(total)
-    log(f"done: {total} steps in {time.time() - t_train:.1f} s ({total / (time.time() - t_train):.2f} steps/s), "
-        f"{time.time() - t_start:.1f} s in all; loss log {loss_path}")
+
+    step = done_before
+    try:
+        for step in range(done_before, total):
+            flags = torch.tensor([float(bool(caught)),
+                                  float(bool(args.time_budget) and time.time() - t_start > args.time_budget - 10)])
+            if world > 1:
+                dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            if flags[0] > 0:
+                checkpoint(step)
+                raise Stop(128 + (caught[0] if caught else signal.SIGTERM))
+            if flags[1] > 0:
+                # Safety net only (the cycles were sized to fit): the schedule is cut short.
+                checkpoint(step)
+                path = os.path.join(args.out, f"teacher-{step}.safetensors")
+                export(step, path)
+                log0(f"WARNING: time budget reached at step {step} of {total}: the cosine did not finish; "
+                     f"exported the EMA weights so far to {path}")
+                return 1
+            lr = cycle_lr(step, args.lr, warmup, cycles)
+            lrs[step] = lr
+            losses[step] = train_step(net, params, optimizer, shadow, args.seed, step, lr, part)
+            done = step + 1
+            if done % args.print_every == 0 or done == total:
+                flush(done)
+                now = time.time()
+                recent = float(history[last_print - len(history):, 0].mean()) if done > last_print else float("nan")
+                log0(f"step {done}/{total} loss {float(history[-1, 0]):.4f} (mean {recent:.4f} since {last_print}) "
+                     f"lr {lr:.4e} {(done - last_print) / (now - t_last):.2f} steps/s")
+                last_print, t_last = done, now
+            exporting = done in cycles or (args.export_every and done % args.export_every == 0)
+            if exporting or done % args.checkpoint_every == 0 or done == total:
+                checkpoint(done)
+            if exporting:
+                path = os.path.join(args.out, f"teacher-{done}.safetensors")
+                export(done, path)
+                log0(f"exported EMA weights at step {done}: {path}")
+    except Stop as stop:
+        log0(f"stopped by signal at step {step}: checkpoint {ckpt_path}; run the same command with --resume to go on")
+        return stop.status
+    except (RuntimeError, OSError) as e:
+        if world == 1:
+            raise
+        where = f"the last checkpoint is at step {saved} ({ckpt_path})" if saved is not None else "no checkpoint was written yet"
+        print(f"error: rank {rank} of {world}: training stopped at step {step + 1}: {e}\n"
+              f"Another process of the job failed or was killed; {where}. Run the same command with --resume "
+              f"(any number of processes, the same global batch) to go on.", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        if world > 1 and dist.is_initialized():
+            try:
+                dist.destroy_process_group()
+            except Exception:  # noqa: BLE001 - the group may already be broken
+                pass
+    log0(f"done: {total - done_before} steps in {time.time() - t_train:.1f} s "
+         f"({(total - done_before) / max(time.time() - t_train, 1e-9):.2f} steps/s), {time.time() - t_start:.1f} s in all; "
+         f"loss log {loss_path}, checkpoint {ckpt_path}")
     return 0
 
 
@@ -420,13 +605,15 @@ def main() -> int:
     p.add_argument("--binary", default=".build/release/t2v-render")
     p.add_argument("--text-model", help="passed to `t2v-render embed --text-model`")
     p.add_argument("--config", default="default", help="stored in the pack; train's --config overrides it")
+    p.add_argument("--lazy", action="store_true", help="index the dataset's shards instead of copying the clips: "
+                   "train reads them memory-mapped (for datasets larger than memory)")
     p.set_defaults(func=cmd_pack)
     t = sub.add_parser("train", help="the Swift recipe, cycle after cycle, exporting EMA weights")
     t.add_argument("pack")
     t.add_argument("--config", help="preset (tiny, default) or DenoiserConfig JSON; default: the pack's")
     t.add_argument("--cycles", default="2000", help="ends of the cosine cycles (the first is `train --steps`, "
                    "each later one `train --resume --extend --steps`)")
-    t.add_argument("--batch", type=int, default=4)
+    t.add_argument("--batch", type=int, default=4, help="clips per step and process (global batch = this x world size)")
     t.add_argument("--lr", type=float, default=2e-4, help="peak learning rate")
     t.add_argument("--warmup", type=int, default=100)
     t.add_argument("--seed", type=int, default=0)
@@ -436,7 +623,15 @@ def main() -> int:
     t.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     t.add_argument("--export-every", type=int, default=0)
     t.add_argument("--print-every", type=int, default=200)
-    t.add_argument("--threads", type=int, default=1, help="CPU threads when training on the CPU")
+    t.add_argument("--threads", type=int, default=1, help="CPU threads per process when training on the CPU")
+    t.add_argument("--dataset", help="the `extract` folder of a --lazy pack (default: the one it was made from)")
+    t.add_argument("--checkpoint", help="checkpoint file (default: OUT/train.ckpt.pt), written by rank 0")
+    t.add_argument("--checkpoint-every", type=int, default=100)
+    t.add_argument("--resume", action="store_true", help="continue from --checkpoint (at any number of "
+                   "processes whose per-rank batches add up to the checkpoint's global batch)")
+    t.add_argument("--precision", choices=["fp32", "bf16"],
+                   help="bf16 autocast (fp32 master weights) or fp32; default bf16 on CUDA, fp32 on the CPU")
+    t.add_argument("--timeout", type=float, default=600, help="seconds a collective may wait for another rank")
     t.set_defaults(func=cmd_train)
     args = ap.parse_args()
     return args.func(args)

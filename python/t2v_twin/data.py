@@ -1,0 +1,130 @@
+"""Training data for the twin's trainer: clips from a pack or, lazily, from `extract`'s shards, and
+the random draws of each step, keyed so that they do not depend on how many processes train.
+
+A step's global batch (B = per-rank batch x world size) is drawn from a stream keyed by (seed,
+step): which clips, which are trained unconditionally, which timesteps. Every rank draws the same
+global batch and takes its own slice [rank*b, (rank+1)*b); each sample's noise comes from a stream
+keyed by (seed, step, its place in the global batch). So one process with batch 4 and two with
+batch 2 see the same samples and the same noise, and a run resumes at any world size with the same
+global batch to the same draws.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+MASK64 = (1 << 64) - 1
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+def stream_key(*parts: int) -> int:
+    """A 63-bit torch seed from integers (seed, step, sample, purpose): distinct keys give
+    unrelated streams."""
+    h = 0
+    for p in parts:
+        h = _splitmix64(h ^ (int(p) & MASK64))
+    return h & ((1 << 63) - 1)
+
+
+DRAWS, NOISE = 1, 2  # stream purposes
+
+
+def read_safetensors_header(path: str) -> tuple[dict, int]:
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        return json.loads(f.read(n)), 8 + n
+
+
+class PackedClips:
+    """Clips held in memory: a uint8 array [N, T, H, W, 3] (a pack's `clips`)."""
+
+    def __init__(self, clips: np.ndarray):
+        self.clips = clips
+        self.shape = tuple(clips.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def get(self, indices) -> np.ndarray:
+        return np.stack([np.asarray(self.clips[int(i)]) for i in indices])
+
+
+class ShardClips:
+    """Clips read lazily from an `extract` dataset: each shard's `clips` tensor (U8 [n, T, H, W, 3])
+    memory-mapped, only the pages of the clips a rank trains on ever read. `records` lists
+    (shard file name, index) in the pack's clip order."""
+
+    def __init__(self, dataset: str, records: list[tuple[str, int]]):
+        self.dataset = dataset
+        self.records = records
+        self._maps: dict[str, np.memmap] = {}
+        self.shape = None
+        for name in sorted({s for s, _ in records}):
+            path = os.path.join(dataset, name)
+            if not os.path.isfile(path):
+                raise SystemExit(f"{path}: shard not found; pass --dataset with the folder `extract` wrote")
+            header, start = read_safetensors_header(path)
+            info = header.get("clips")
+            if info is None or info["dtype"] != "U8" or len(info["shape"]) != 5:
+                raise SystemExit(f"{path}: no U8 [N, T, H, W, 3] tensor named 'clips'")
+            shape = tuple(info["shape"][1:])
+            if self.shape is not None and shape != self.shape:
+                raise SystemExit(f"{path}: clips are {list(shape)}, other shards hold {list(self.shape)}")
+            self.shape = shape
+            begin, end = info["data_offsets"]
+            if end - begin != int(np.prod(info["shape"])):
+                raise SystemExit(f"{path}: 'clips' data size does not match its shape")
+            self._maps[name] = np.memmap(path, dtype=np.uint8, mode="r", offset=start + begin,
+                                         shape=tuple(info["shape"]))
+        for name, index in records:
+            if not 0 <= index < len(self._maps[name]):
+                raise SystemExit(f"{os.path.join(dataset, name)}: clip {index} is out of range")
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def get(self, indices) -> np.ndarray:
+        out = []
+        for i in indices:
+            name, index = self.records[int(i)]
+            out.append(np.asarray(self._maps[name][index]))
+        return np.stack(out)
+
+
+def open_clips(pack, dataset: str | None):
+    """The pack's clips: in memory when the pack holds them, else from the shards it indexes
+    (in `dataset`, default the folder recorded when the pack was made)."""
+    if "clips" in pack.files:
+        return PackedClips(pack["clips"])
+    meta = json.loads(str(pack["meta_json"]))
+    folder = dataset or meta["dataset"]
+    names = [str(s) for s in pack["shard_names"]]
+    records = [(names[s], int(i)) for s, i in zip(pack["shard_of"], pack["index_in_shard"])]
+    return ShardClips(folder, records)
+
+
+def step_draws(torch, seed: int, step: int, global_batch: int, n_clips: int, train_steps: int,
+               dropout: float):
+    """The global batch of 0-based `step`: clip indices, unconditional flags, timesteps (CPU)."""
+    g = torch.Generator().manual_seed(stream_key(seed, step, DRAWS))
+    idx = torch.randint(n_clips, (global_batch,), generator=g)
+    drop = torch.rand(global_batch, generator=g) < dropout
+    t = torch.randint(train_steps, (global_batch,), generator=g)
+    return idx, drop, t
+
+
+def sample_noise(torch, seed: int, step: int, positions, shape) -> "torch.Tensor":
+    """N(0, I) noise of `shape` for each global-batch position, each from its own stream (CPU)."""
+    out = []
+    for p in positions:
+        g = torch.Generator().manual_seed(stream_key(seed, step, int(p), NOISE))
+        out.append(torch.randn(shape, generator=g))
+    return torch.stack(out)

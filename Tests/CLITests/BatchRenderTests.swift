@@ -56,7 +56,10 @@ final class BatchRenderTests: XCTestCase {
     private func files(_ dir: String) throws -> [String: Data] {
         var out: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".mp4") {
-            out[name] = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent(name))
+            var isDir: ObjCBool = false
+            let path = URL(fileURLWithPath: dir).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDir), !isDir.boolValue else { continue }
+            out[name] = try Data(contentsOf: path)
         }
         return out
     }

@@ -47,7 +47,7 @@ struct Decode: ParsableCommand {
     @Option(help: "Decoder threads (0 = automatic).")
     var threads: Int = 0
 
-    @Flag(help: "Do not print the summary line on stderr.")
+    @Flag(name: .shortAndLong, help: "Do not print the summary line on stderr.")
     var quiet = false
 
     func validate() throws {

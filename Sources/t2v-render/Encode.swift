@@ -95,7 +95,7 @@ struct Encode: ParsableCommand {
     @Flag(help: "Print the result as JSON on stdout (not with -o -).")
     var json = false
 
-    @Flag(help: "Print no summary.")
+    @Flag(name: .shortAndLong, help: "Print no summary.")
     var quiet = false
 
     @Flag(help: "Let FFmpeg print its own messages (encoder statistics).")

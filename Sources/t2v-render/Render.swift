@@ -109,13 +109,11 @@ struct Render: ParsableCommand {
             if let format, [.nut, .png].contains(format) { throw ValidationError("--format \(format.rawValue) cannot name batch files; use mp4, webm, mkv, mov or gif") }
         } else {
             guard outputDir == nil, shard == nil else { throw ValidationError("--output-dir and --shard apply to --prompts") }
-            guard let prompt else {
-                throw ValidationError("Missing expected argument '--prompt <prompt>' (or --prompts FILE --output-dir DIR for a batch)")
-            }
-            if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            if let prompt, prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw ValidationError("--prompt is empty; describe the video, e.g. --prompt \"a sunset over the ocean\"")
             }
-            guard output != nil else { throw ValidationError("Missing expected argument '--output <output>' (-o FILE, or -o - for stdout)") }
+            // A missing --prompt or -o is reported by run(), after the parser has named any
+            // unknown option (a misspelt --prompt is the usual cause).
         }
         if let frames, !(1...256).contains(frames) { throw ValidationError("--frames must be in 1...256, got \(frames)") }
         if let window, !(1...256).contains(window) { throw ValidationError("--window must be in 1...256, got \(window)") }
@@ -172,9 +170,12 @@ struct Render: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         VideoWriter.setFFmpegLogLevel(.error)
         if prompts != nil { return try runBatch() }
+        guard let prompt else {
+            throw ValidationError("Missing expected argument '--prompt <prompt>' (or --prompts FILE --output-dir DIR for a batch)")
+        }
+        guard let output else { throw ValidationError("Missing expected argument '--output <output>' (-o FILE, or -o - for stdout)") }
         var clock = Stopwatch()
         let interrupted = SignalFlag.install()
-        let prompt = prompt!, output = output!
         // Outputs that cannot be written fail now, naming the path, not after the whole denoise;
         // so do the encoder's options (container, codec, CRF, size).
         let out = outputTemplate(path: output)

@@ -22,6 +22,20 @@ struct T2VRender: ParsableCommand {
         // Debian's OpenBLAS 0.3.21 does not recognise this CPU family and would fall back to
         // generic kernels about 4x slower; re-exec once with the right core type.
         BLAS.reexecWithFasterKernelsIfNeeded()
+        // The default command takes no positional arguments: a leading word that names no
+        // command is a misspelt one.
+        let args = Array(CommandLine.arguments.dropFirst())
+        if let first = args.first, !first.hasPrefix("-") {
+            let names = allSubcommands.map { $0._commandName } + ["help"]
+            if !names.contains(first) {
+                let near = names.map { ($0, Suggestion.distance(first, $0)) }.min { $0.1 < $1.1 }
+                let hint = near.map { $0.1 <= max(2, first.count / 3) ? " Did you mean '\($0.0)'?" : "" } ?? ""
+                FileHandle.standardError.write(Data(("Error: Unknown command '\(first)'.\(hint)\n"
+                    + "Commands: \(names.dropLast().joined(separator: ", ")); without one, t2v-render renders --prompt.\n"
+                    + "  See 't2v-render --help' for more information.\n").utf8))
+                Foundation.exit(2)
+            }
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,17 +1,26 @@
-"""`t2v-render train` in PyTorch: the Swift trainer's recipe on a GPU, exporting Swift weights.
+"""`t2v-render train` in PyTorch: the Swift trainer's recipe on GPUs (or CPUs), one process or many
+under torchrun, exporting Swift weights.
 
-    # here (CPU): clips as uint8 + each caption's embedding from the Swift text encoder
-    python3 python/t2v_twin/train.py pack work/lr1e-3/dataset /tmp/twin/pack.npz \
-        --binary .build/release/t2v-render [--config samples/default-model.json]
+    # here (CPU): caption embeddings from the Swift text encoder, and the clips (or, with --lazy,
+    # only where each clip lies in the dataset's shards, which train memory-maps)
+    python3 python/t2v_twin/train.py pack work/default-model/dataset pack.npz \
+        --binary .build/release/t2v-render [--config samples/default-model.json] [--lazy]
 
-    # on the GPU machine: the shipped teacher's chain (train --steps 1000, then
-    # train --resume --extend --steps 5000), with an optional wall-clock budget
+    # one GPU: the shipped teacher's chain (train --steps 1000, then train --resume --extend
+    # --steps 5000), with an optional wall-clock budget
     python3 python/t2v_twin/train.py train pack.npz --config samples/default-model.json \
         --cycles 1000,5000 --batch 4 --lr 1e-3 --warmup 50 --seed 1 --out DIR \
-        [--time-budget SECONDS] [--device cuda] [--export-every N]
+        [--time-budget SECONDS] [--device cuda] [--export-every N] [--precision bf16|fp32]
+
+    # many: DistributedDataParallel, --batch per process (global batch = batch x world size)
+    torchrun --nproc_per_node 8 [--nnodes 2 --rdzv-backend c10d --rdzv-endpoint HOST:29500] \
+        python/t2v_twin/train.py train pack.npz --dataset DATASET --batch 4 ... --out DIR [--resume]
 
     # back here: DIR/teacher-STEP.safetensors work like Swift's own exports
     .build/release/t2v-render render --model DIR/teacher-5000.safetensors -p "a red ball" -o x.mp4
+
+Rank 0 writes DIR/train.ckpt.pt (atomically, every --checkpoint-every steps and at each cycle end)
+and the exports; --resume continues at any world size with the same global batch (docs/scale-out.md).
 
 The recipe (Sources/Generator/Training: Trainer.swift, TrainingConfig.swift, Optimizers/):
 - each step draws `batch` clip indices uniformly WITH replacement (no epochs, no shuffling, no
@@ -33,7 +42,10 @@ The recipe (Sources/Generator/Training: Trainer.swift, TrainingConfig.swift, Opt
   the global 0-based step; the exported weights are the EMA;
 - initial weights: PyTorch's default Conv2d/Linear init, which is Swift's (uniform
   +-1/sqrt(fan_in)), norms 1/0, temporal gates 0 (twin's model.py).
-Randomness is torch's (seeded by --seed), not Swift's Philox stream: same recipe, other draws.
+Randomness is torch's, not Swift's Philox stream: same recipe, other draws. Each step's global
+batch (clips, dropout, timesteps) comes from a stream keyed by (--seed, step) and each sample's
+noise from one keyed by (--seed, step, position in the global batch) (t2v_twin/data.py), so the
+draws do not depend on the number of processes.
 """
 from __future__ import annotations
 

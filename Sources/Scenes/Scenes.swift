@@ -63,6 +63,20 @@ public enum Scenes {
         return SceneCaptions.expand(rng.pick(SceneCaptions.templates(family)), attributes(family: family, seed: seed))
     }
 
+    /// A caption from the family's compositional grammar for `family`'s clip for `seed`, agreeing
+    /// with its attributes: half the time a training template, otherwise a composed sentence in
+    /// the templates' vocabulary (`t2v-scenes render --captions grammar`).
+    public static func grammarCaption(family: SceneFamily, seed: UInt64) -> String {
+        var rng = SceneRNG(seed: seed, stream: UInt64(family.number) + 4000)
+        return CaptionGrammar.caption(family, attributes: attributes(family: family, seed: seed), rng: &rng)
+    }
+
+    /// Every caption the grammar can give `family`'s clips (expanded over all attribute values),
+    /// without duplicates; it includes `trainingCaptions(family)`.
+    public static func grammarCaptions(_ family: SceneFamily) -> [String] {
+        SceneCaptions.expandAll(CaptionGrammar.templates(family), family)
+    }
+
     /// A held-out paraphrase for `family`'s clip for `seed`, agreeing with its attributes.
     public static func paraphrase(family: SceneFamily, seed: UInt64) -> String {
         var rng = SceneRNG(seed: seed, stream: UInt64(family.number) + 3000)
@@ -82,12 +96,12 @@ public enum Scenes {
     }
 
     /// The attributes a caption of `family` names (its ball colour or direction), found by
-    /// expanding the family's training templates and held-out paraphrases over every attribute
+    /// expanding the family's training templates, held-out paraphrases and caption grammar over every attribute
     /// value; nil when the caption is not one of them or names none (e.g. "a bouncing ball").
     public static func namedAttributes(_ caption: String, family: SceneFamily) -> SceneAttributes? {
         let combinations = SceneCaptions.attributeCombinations(family)
         guard combinations.count > 1 else { return nil }
-        for template in SceneCaptions.templates(family) + SceneCaptions.paraphrases(family) {
+        for template in SceneCaptions.templates(family) + SceneCaptions.paraphrases(family) + CaptionGrammar.templates(family) {
             let matches = combinations.filter { SceneCaptions.expand(template, $0) == caption }
             if matches.count == 1 { return matches[0] }
         }

@@ -23,6 +23,9 @@ struct RenderCommand: ParsableCommand {
         case training
         /// Always the held-out paraphrase.
         case paraphrase
+        /// The family's compositional caption grammar: half the clips a training template, the
+        /// others a composed sentence in the templates' vocabulary (never a held-out paraphrase).
+        case grammar
     }
 
     @Option(name: [.short, .customLong("output")], help: "Output folder (created if missing).")
@@ -46,7 +49,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "First seed index within the split.")
     var seed: UInt64 = 0
 
-    @Option(help: "Caption written to the sidecar: auto (training caption for train, paraphrase for heldout), training, paraphrase.")
+    @Option(help: "Caption written to the sidecar: auto (training caption for train, paraphrase for heldout), training, paraphrase, grammar (the compositional caption grammar: hundreds of wordings a family, never a paraphrase).")
     var captions: CaptionKind = .auto
 
     @Option(help: "Clip container: mp4 (H.264), mkv (H.264) or webm (VP9).")
@@ -142,6 +145,7 @@ struct RenderCommand: ParsableCommand {
         switch captions {
         case .training: return Scenes.caption(family: family, seed: seed)
         case .paraphrase: return Scenes.paraphrase(family: family, seed: seed)
+        case .grammar: return Scenes.grammarCaption(family: family, seed: seed)
         case .auto:
             return SceneSplit(seed: seed) == .train ? Scenes.caption(family: family, seed: seed) : Scenes.paraphrase(family: family, seed: seed)
         }

@@ -14,5 +14,7 @@ extension T2VRender {
         Embed.self,
         Train.self,
         Distill.self,
+        TrainAutoencoder.self,
+        EncodeLatents.self,
     ]
 }

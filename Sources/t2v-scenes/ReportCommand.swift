@@ -349,6 +349,44 @@ struct ReportCommand: ParsableCommand {
                 md += "\(frac(j.colorMatches)) | \(frac(j.directionMatches)) |\n"
             }
         }
+        md += attributeSection(real: real, main: main, others: others)
+        return md
+    }
+
+    /// Attribute accuracy: the share of clips whose ball colour, car direction or cloud drift
+    /// (read from the pixels by `ObjectTracker` and `CloudDrift`) is what their caption names.
+    func attributeSection(real: (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int),
+                          main: Run, others: [Run]) -> String {
+        func judge(_ clips: [[Float]], _ labels: [SceneFamily], _ captions: [String]) -> [(Int, Int)] {
+            var out: [(Int, Int)] = []
+            for family in [SceneFamily.ball, .car] {
+                let idx = labels.indices.filter { labels[$0] == family }
+                let j = ObjectJudgement(family: family, clips: idx.map { clips[$0] }, captions: idx.map { captions[$0] },
+                                        frames: real.frames, size: real.size)
+                let m = family == .ball ? j.colorMatches : j.directionMatches
+                out.append((m.matching, m.judged))
+            }
+            var ok = 0, judged = 0
+            for i in labels.indices where labels[i] == .clouds {
+                guard let want = Scenes.namedAttributes(captions[i], family: .clouds)?.direction else { continue }
+                judged += 1
+                if CloudDrift.measure(clips[i], frames: real.frames, size: real.size).direction == want { ok += 1 }
+            }
+            out.append((ok, judged))
+            return out
+        }
+        var rows: [(String, [(Int, Int)])] = [("real held-out", judge(real.clips, real.labels, real.captions)),
+                                              ("model under test", judge(main.exact, main.exactLabels, main.exactCaptions))]
+        if !main.paraphrase.isEmpty { rows.append(("model under test, paraphrases", judge(main.paraphrase, main.paraphraseLabels, main.paraphraseCaptions))) }
+        for run in others { rows.append(("\(run.name) (\(run.steps) steps)", judge(run.exact, run.exactLabels, run.exactCaptions))) }
+        var md = "\n### Attributes named in the prompt\n\n"
+        md += "The share of clips whose attribute, read from the pixels, is the one their caption names: the ball's colour (the tracked ball's majority hue; a clip without a ball counts as wrong), the car's direction of travel (its headlight's track) and the clouds' drift (`CloudDrift`: the horizontal shift that best maps the sky onto itself 8 frames later).\n\n"
+        md += "| Clips | Ball colour | Car direction | Cloud direction | All |\n|---|---|---|---|---|\n"
+        for (name, cells) in rows {
+            let ok = cells.map(\.0).reduce(0, +), judged = cells.map(\.1).reduce(0, +)
+            func cell(_ c: (Int, Int)) -> String { c.1 == 0 ? "-" : "\(c.0)/\(c.1)" }
+            md += "| \(name) | \(cells.map(cell).joined(separator: " | ")) | \(judged == 0 ? "-" : "\(ok)/\(judged) (\(Self.pct(Double(ok) / Double(judged))))") |\n"
+        }
         return md
     }
 

@@ -19,6 +19,16 @@ struct TrackCommand: ParsableCommand {
 
     func run() throws {
         let data = try ReportClips.loadDataset(URL(fileURLWithPath: dataset))
+        let clouds = data.labels.indices.filter { data.labels[$0] == .clouds }
+        if !clouds.isEmpty, !json {
+            var ok = 0, judged = 0
+            for i in clouds {
+                guard let want = Scenes.namedAttributes(data.captions[i], family: .clouds)?.direction else { continue }
+                judged += 1
+                if CloudDrift.measure(data.clips[i], frames: data.frames, size: data.size).direction == want { ok += 1 }
+            }
+            print("clouds: \(clouds.count) clips, drift direction as captioned \(ok)/\(judged)")
+        }
         for family in ObjectTracker.families {
             let idx = data.labels.indices.filter { data.labels[$0] == family }
             guard !idx.isEmpty else { continue }

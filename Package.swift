@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Scenes", dependencies: ["FrameIO"]),
         .executableTarget(
             name: "t2v-scenes",
-            dependencies: ["Scenes", "FrameIO", "Generator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scenes", "FrameIO", "Generator", "Renderer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tensor-engine benchmark driven by bench/tensor_bench.py.
         .executableTarget(
@@ -65,7 +65,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "Renderer"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes"]),
         .testTarget(name: "CLITests", dependencies: ["t2v-render", "t2v-scenes"]),
     ],

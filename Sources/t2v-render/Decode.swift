@@ -128,9 +128,7 @@ final class RawSink {
             fd = open(path, O_WRONLY)
             temporary = nil
         } else {
-            let url = URL(fileURLWithPath: path)
-            let tmp = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+            let tmp = AtomicFile.temporaryPath(for: path)
             fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             temporary = tmp
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Generator
+import Renderer
 
 /// `t2v-render embed`: sentence embeddings of texts with the offline text encoder, and their
 /// cosine similarities.
@@ -33,7 +34,7 @@ struct Embed: ParsableCommand {
         let start = DispatchTime.now()
         let encoder: TextEncoder
         do {
-            encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: model.textModel))
+            encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: model.textModel))
         } catch let error as TextEncoderError {
             throw CommandError(error.description)
         }

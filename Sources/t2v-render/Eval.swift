@@ -279,24 +279,8 @@ struct Eval: ParsableCommand {
     }
 
     private func writeAtomically(_ text: String, to path: String) throws {
-        let temp = Self.temporaryPath(for: path)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
-            try Self.replace(path, with: temp)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temp)
-            throw CommandError("\(path): cannot write (\(error.localizedDescription)). Check the directory exists and is writable.")
-        }
-    }
-
-    static func temporaryPath(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
-    }
-
-    static func replace(_ path: String, with temp: String) throws {
-        if rename(temp, path) != 0 {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch {
+            throw CommandError("\(path): cannot write (\(CommandError.text(error))). Check the directory exists and is writable.")
         }
     }
 }

@@ -133,7 +133,7 @@ struct Render: ParsableCommand {
         do { loaded = try VideoDenoiser.load(from: modelURL) } catch { throw CommandError(CommandError.text(error)) }
         let encoder: TextEncoder
         do {
-            encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: textModel.textModel))
+            encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel.textModel))
         } catch { throw CommandError(CommandError.text(error)) }
         let pipeline: VideoPipeline
         do { pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder) } catch { throw CommandError(CommandError.text(error)) }

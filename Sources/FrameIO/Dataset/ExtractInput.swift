@@ -130,7 +130,7 @@ public enum ExtractInputs {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw FrameIOError.invalidArgument("\(path): cannot read the manifest as UTF-8 text")
         }
-        let rows = parseCSV(text)
+        let rows = CSV.parse(text)
         guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }),
               let pathColumn = header.firstIndex(of: "path") else {
             throw FrameIOError.invalidArgument("\(path): the first line must be a header naming a 'path' column (and optionally caption,start,end)")
@@ -156,37 +156,5 @@ public enum ExtractInputs {
                                     start: try number(startColumn), end: try number(endColumn)))
         }
         return out
-    }
-
-    /// RFC 4180 CSV: fields separated by commas, optionally double-quoted with "" escapes.
-    static func parseCSV(_ text: String) -> [[String]] {
-        var rows: [[String]] = []
-        var row: [String] = []
-        var field = ""
-        var quoted = false
-        var chars = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        while let c = pending ?? chars.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    if let next = chars.next() {
-                        if next == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = next }
-                    } else { quoted = false }
-                } else { field.unicodeScalars.append(c) }
-            } else if c == "\"" && field.isEmpty {
-                quoted = true
-            } else if c == "," {
-                row.append(field); field = ""
-            } else if c == "\n" || c == "\r" {
-                if c == "\r", let next = chars.next(), next != "\n" { pending = next }
-                row.append(field); field = ""
-                rows.append(row); row = []
-            } else {
-                field.unicodeScalars.append(c)
-            }
-        }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
-        return rows
     }
 }

@@ -79,16 +79,6 @@ extension PNGImage {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FrameIOError.unwritable(path: path, reason: "the directory \(directory.path) does not exist; create it first")
         }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            throw FrameIOError.unwritable(path: path, reason: "\(error.localizedDescription); check permissions and free space")
-        }
-        if rename(temporary.path, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw FrameIOError.unwritable(path: path, reason: "\(reason); check that the path is not a directory and is writable")
-        }
+        try AtomicFile.write(data, to: path)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Configuration of `VideoDenoiser`, the factorised space-time noise predictor. Stored as JSON in
 /// the metadata of every checkpoint (key `DenoiserConfig.metadataKey`), so a weights file
 /// rebuilds its own model.
@@ -33,6 +35,55 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
 
     /// Creates the default configuration (use the presets or change fields).
     public init() {}
+
+    /// Decodes a configuration; keys it leaves out keep the default configuration's values, so a
+    /// JSON file names only what it changes (and checkpoints of older versions, written before a
+    /// field existed, still load).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DenoiserConfig()
+        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
+        baseChannels = try c.decodeIfPresent(Int.self, forKey: .baseChannels) ?? d.baseChannels
+        channelMultipliers = try c.decodeIfPresent([Int].self, forKey: .channelMultipliers) ?? d.channelMultipliers
+        resBlocksPerLevel = try c.decodeIfPresent(Int.self, forKey: .resBlocksPerLevel) ?? d.resBlocksPerLevel
+        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? d.heads
+        groups = try c.decodeIfPresent(Int.self, forKey: .groups) ?? d.groups
+        frames = try c.decodeIfPresent(Int.self, forKey: .frames) ?? d.frames
+        resolution = try c.decodeIfPresent(Int.self, forKey: .resolution) ?? d.resolution
+        textDim = try c.decodeIfPresent(Int.self, forKey: .textDim) ?? d.textDim
+        maxFrameDistance = try c.decodeIfPresent(Int.self, forKey: .maxFrameDistance) ?? d.maxFrameDistance
+        temporal = try c.decodeIfPresent(Bool.self, forKey: .temporal) ?? d.temporal
+        schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
+        predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
+    }
+
+    /// The preset named `name` ("tiny", "default"), or nil.
+    public static func preset(named name: String) -> DenoiserConfig? {
+        switch name {
+        case "tiny": return .tiny
+        case "default": return .default
+        default: return nil
+        }
+    }
+
+    /// A configuration from JSON: an object whose keys are this type's fields, each optional
+    /// (the default's value otherwise).
+    ///
+    /// - Throws: `DenoiserError.invalidConfig` for text that is not a JSON object, an unknown key
+    ///   (a misspelt field would otherwise be ignored) or a value of the wrong type.
+    public static func fromJSON(_ data: Data) throws -> DenoiserConfig {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw DenoiserError.invalidConfig("not a JSON object")
+        }
+        let known = Set(["inChannels", "baseChannels", "channelMultipliers", "resBlocksPerLevel", "heads", "groups", "frames",
+                         "resolution", "textDim", "maxFrameDistance", "temporal", "schedule", "predictionType"])
+        if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+            throw DenoiserError.invalidConfig("unknown key \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
+        }
+        do { return try JSONDecoder().decode(DenoiserConfig.self, from: data) } catch {
+            throw DenoiserError.invalidConfig("a value has the wrong type or form (\(error))")
+        }
+    }
 
     /// Metadata key of the JSON configuration in checkpoint files.
     public static let metadataKey = "t2v.denoiser_config"

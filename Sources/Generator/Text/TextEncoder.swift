@@ -11,7 +11,7 @@ import Foundation
 /// be shared between threads (hence `@unchecked Sendable`).
 ///
 /// ```swift
-/// let encoder = try TextEncoder(directory: TextEncoder.locate(explicitPath: nil))
+/// let encoder = try TextEncoder(directory: URL(fileURLWithPath: "models/all-MiniLM-L6-v2"))
 /// let e = try encoder.encode("a cyberpunk city at night")
 /// e.pooled      // 384 floats, length 1
 /// e.tokens      // [e.tokenCount, 384] last hidden states

@@ -3,8 +3,9 @@ import Foundation
 /// Writes files so that the target is either the old file or the complete new one: data goes to a
 /// hidden temporary file in the same directory, is fsync'ed, then renamed over the target.
 public enum AtomicFile {
-    /// The temporary path used for `path`: `.NAME.tmp-PID-RANDOM` beside it.
-    static func temporaryPath(for path: String) -> String {
+    /// The temporary path used for `path`: `.NAME.tmp-PID-RANDOM` beside it (for writers that
+    /// stream into it themselves and rename it onto `path` when complete).
+    public static func temporaryPath(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
         let name = ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         return url.deletingLastPathComponent().appendingPathComponent(name).path

@@ -1,6 +1,9 @@
 import Foundation
+import Generator
 
-extension TextEncoder {
+/// Where the text encoder's files (all-MiniLM-L6-v2) are on this machine: the lookup the command
+/// line tools share. A library user passes `TextEncoder(directory:)` a folder of their own.
+public enum TextModelLocator {
     /// Environment variable naming the model folder (used when no explicit path is given).
     public static let environmentVariable = "T2V_TEXT_MODEL"
     /// Where `scripts/install-text-model.sh` puts the model files, relative to a checkout.
@@ -31,8 +34,8 @@ extension TextEncoder {
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw TextEncoderError.modelNotFound(searched: [url.path])
             }
-            let missing = requiredFiles.first { !FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
-            throw TextEncoderError.missingFile(path: url.appendingPathComponent(missing ?? requiredFiles[0]).path)
+            let missing = TextEncoder.requiredFiles.first { !FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+            throw TextEncoderError.missingFile(path: url.appendingPathComponent(missing ?? TextEncoder.requiredFiles[0]).path)
         }
         let candidates = searchDirectories(environment: environment)
         if let found = candidates.first(where: isModelDirectory) { return found }
@@ -41,18 +44,18 @@ extension TextEncoder {
         throw TextEncoderError.modelNotFound(searched: searched)
     }
 
-    /// Whether `url` holds every file in `requiredFiles`.
+    /// Whether `url` holds every file in `TextEncoder.requiredFiles`.
     public static func isModelDirectory(_ url: URL) -> Bool {
-        requiredFiles.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+        TextEncoder.requiredFiles.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
     }
 
     /// The folders `locate` tries after the explicit ones, in order (site-packages patterns
     /// expanded to the folders that exist).
     public static func searchDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
         var roots: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        // The checkout this file was compiled in: Sources/Generator/Text/<this file>.
+        // The checkout this file was compiled in: Sources/Renderer/<this file>.
         var checkout = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { checkout.deleteLastPathComponent() }
+        for _ in 0..<3 { checkout.deleteLastPathComponent() }
         roots.append(checkout)
         if let exe = Bundle.main.executableURL?.resolvingSymlinksInPath() {
             var dir = exe.deletingLastPathComponent()

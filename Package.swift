@@ -23,7 +23,7 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libswscale libavutil",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
         ),
-        // Debian's OpenBLAS (pthread variant), used only by Generator/Tensor/BLAS.swift.
+        // Debian's OpenBLAS (pthread variant), used only by Generator/Runtime/BLAS.swift.
         .systemLibrary(
             name: "CBLAS",
             path: "Sources/CBLAS",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import FrameIO
 
 /// `t2v-render decode`: a video's frames as headerless raw RGB, streamed to a file or stdout.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FrameIO
 import Foundation
+import Renderer
 
 extension VideoWriter.Codec: ExpressibleByArgument {}
 extension VideoWriter.Container: ExpressibleByArgument {}

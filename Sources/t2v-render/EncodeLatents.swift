@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import FrameIO
 import Generator
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import FrameIO
 
 /// `t2v-render eval`: full-reference quality of a clip against its reference (FFmpeg-exact SSIM

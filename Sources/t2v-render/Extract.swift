@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import FrameIO
 
 /// `t2v-render extract`: video files into a dataset of training clips.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import FrameIO
 
 /// `t2v-render frames`: evenly spaced frames of a video as one contact-sheet PNG.

@@ -1,4 +1,5 @@
 import Foundation
+import Renderer
 
 /// Finds the denoiser weights `render` uses when `--model` is not given: `$T2V_MODEL`, then the
 /// shipped `weights/t2v-default.safetensors` of the checkout, looked up from the current

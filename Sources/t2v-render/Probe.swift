@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import FrameIO
 
 /// `t2v-render probe`: a video's container and video stream facts, for people or as JSON.

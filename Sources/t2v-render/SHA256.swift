@@ -1,4 +1,5 @@
 import Foundation
+import Renderer
 
 /// SHA-256 (FIPS 180-4) of a file, streamed in 1 MiB chunks; the hex digest equals `sha256sum`'s.
 /// Used to record which weights made a video.

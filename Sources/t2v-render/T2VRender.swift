@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Renderer
 import Generator
 
 /// The `t2v-render` command-line tool: glue between FrameIO and Generator.

@@ -58,6 +58,9 @@ struct TrainAutoencoder: ParsableCommand {
     @Flag(help: "Continue from --checkpoint.")
     var resume = false
 
+    @Flag(help: "With --resume: make --steps the run's new end when it lies beyond the checkpoint's (the cosine learning-rate decay restarts over the longer run).")
+    var extend = false
+
     @Option(help: "Loss log (CSV: step,loss,lr); default OUTPUT with .loss.csv.")
     var log: String?
 
@@ -83,6 +86,7 @@ struct TrainAutoencoder: ParsableCommand {
         guard batch >= 1, batch <= 1024 else { throw ValidationError("--batch must be in 1...1024") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard warmup >= 0, checkpointEvery >= 1 else { throw ValidationError("--warmup must be >= 0 and --checkpoint-every >= 1") }
+        guard !extend || resume else { throw ValidationError("--extend only applies with --resume") }
         if let crop, crop < 1 { throw ValidationError("--crop must be positive") }
         if let latentChannels, ![4, 8].contains(latentChannels) { throw ValidationError("--latent-channels must be 4 or 8, got \(latentChannels)") }
         if let channels, Self.parseChannels(channels) == nil {
@@ -114,7 +118,12 @@ struct TrainAutoencoder: ParsableCommand {
             throw CommandError("--resume: no checkpoint at \(path); start without --resume")
         }
         let trainer: AutoencoderTrainer
-        do { trainer = try AutoencoderTrainer.resume(from: URL(fileURLWithPath: path)) } catch { throw CommandError(CommandError.text(error)) }
+        do {
+            trainer = try AutoencoderTrainer.resume(from: URL(fileURLWithPath: path), extendingTo: extend ? steps : nil)
+        } catch { throw CommandError(CommandError.text(error)) }
+        if steps > trainer.config.totalSteps, !quiet {
+            FileHandle.standardError.write(Data("train-autoencoder: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
+        }
         let mc = trainer.model.config
         if let latentChannels, latentChannels != mc.latentChannels {
             throw CommandError("checkpoint \(path) trains \(mc.latentChannels) latent channels, not \(latentChannels); resume without --latent-channels")
@@ -138,6 +147,7 @@ struct TrainAutoencoder: ParsableCommand {
         }
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: URL(fileURLWithPath: data), seed: 0) } catch { throw CommandError("\(error)") }
+        if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
         let shape = (frames: loader.frames, height: loader.height, width: loader.width)
 
         let trainer: AutoencoderTrainer
@@ -149,9 +159,10 @@ struct TrainAutoencoder: ParsableCommand {
                 var rng = Philox(seed: seed)
                 trainer = try AutoencoderTrainer(model: try VideoAutoencoder(config: ac, rng: &rng), config: tc)
             } catch { throw CommandError("cannot set up training: \(CommandError.text(error))") }
-            try? FileManager.default.removeItem(atPath: logPath)
         }
 
+        do { try trainer.validate(clipShape: shape) } catch { throw CommandError("\(data): \(CommandError.text(error))") }
+        if !resume { try? FileManager.default.removeItem(atPath: logPath) }
         var log = try LossLog(path: logPath, truncateAfter: trainer.step)
         let bar = ProgressBar(total: trainer.config.totalSteps, label: "train-autoencoder", unit: "steps", quiet: quiet)
         let startStep = trainer.step

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FrameIO
 import Foundation
+import Renderer
 
 /// The container clips are written in (H.264 in MP4 or Matroska, VP9 in WebM, through FrameIO's
 /// `VideoWriter`).
@@ -50,6 +51,6 @@ func writeClip(to url: URL, size: Int, encoding: ClipEncoding, frames: ((RGBFram
             throw error
         }
     } catch let error as FrameIOError {
-        throw ScenesCommandError("\(url.lastPathComponent): encoding failed: \(error.description)")
+        throw CommandError("\(url.lastPathComponent): encoding failed: \(error.description)")
     }
 }

@@ -1,5 +1,6 @@
 import FrameIO
 import Foundation
+import Renderer
 
 /// Still-image formats `t2v-scenes sheet` writes.
 enum ImageFormat: String, CaseIterable {
@@ -20,10 +21,10 @@ enum ImageFile {
             try writeAtomically(data, to: url)
         case .png:
             do { try PNGImage.write(frame, to: url.path) } catch let error as FrameIOError {
-                throw ScenesCommandError("\(url.path): cannot write the PNG (\(error.description)).")
+                throw CommandError("\(url.path): cannot write the PNG (\(error.description)).")
             }
         case nil:
-            throw ScenesCommandError("\(url.path): unsupported image type; use .png or .ppm")
+            throw CommandError("\(url.path): unsupported image type; use .png or .ppm")
         }
     }
 }

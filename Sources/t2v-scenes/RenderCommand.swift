@@ -1,6 +1,7 @@
 import ArgumentParser
 import FrameIO
 import Foundation
+import Renderer
 import Scenes
 
 /// `t2v-scenes render`: writes the corpus as one clip per (family, seed) with a caption sidecar
@@ -96,7 +97,7 @@ struct RenderCommand: ParsableCommand {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw ScenesCommandError("\(folder.path): cannot create the output folder (\(error.localizedDescription)).")
+            throw CommandError("\(folder.path): cannot create the output folder (\(error.localizedDescription)).")
         }
         let encoding = ClipEncoding(format: format, fps: fps, crf: crf ?? (format == .webm ? 30 : 18), preset: preset)
         let manifestURL = folder.appendingPathComponent("manifest.csv")

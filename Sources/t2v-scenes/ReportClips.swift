@@ -1,5 +1,6 @@
 import FrameIO
 import Foundation
+import Renderer
 import Generator
 import Scenes
 
@@ -16,16 +17,16 @@ enum ReportClips {
     static func loadDataset(_ directory: URL) throws -> (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int) {
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: directory, seed: 0) } catch {
-            throw ScenesCommandError("cannot read the held-out dataset \(directory.path): \(error). Create it with scripts/train-default.sh (stage 2) or pass --heldout DIR.")
+            throw CommandError("cannot read the held-out dataset \(directory.path): \(error). Create it with scripts/train-default.sh (stage 2) or pass --heldout DIR.")
         }
         guard loader.height == loader.width else {
-            throw ScenesCommandError("\(directory.path): clips are \(loader.width)x\(loader.height); the report needs square clips")
+            throw CommandError("\(directory.path): clips are \(loader.width)x\(loader.height); the report needs square clips")
         }
         var clips: [[Float]] = [], labels: [SceneFamily] = [], captions: [String] = []
         for (i, record) in loader.records.enumerated() {
             let name = URL(fileURLWithPath: record.source).deletingPathExtension().lastPathComponent
             guard let dash = name.lastIndex(of: "-"), let family = SceneFamily(id: String(name[..<dash])) else {
-                throw ScenesCommandError("\(directory.path): clip source '\(record.source)' is not named family-seed.mp4, so its family is unknown; use a dataset extracted from `t2v-scenes render --split heldout`")
+                throw CommandError("\(directory.path): clip source '\(record.source)' is not named family-seed.mp4, so its family is unknown; use a dataset extracted from `t2v-scenes render --split heldout`")
             }
             clips.append(try loader.clip(at: i))
             labels.append(family)

@@ -112,7 +112,7 @@ struct ReportCommand: ParsableCommand {
         // Fail before the long work when a model file is missing (the ablation may be: reported).
         let studentPaths = (students ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for path in [model] + (teacher.map { [$0] } ?? []) + studentPaths where !FileManager.default.fileExists(atPath: path) {
-            throw ScenesCommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
+            throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
         }
         func index(_ f: SceneFamily) -> Int { families.firstIndex(of: f)! }
 
@@ -137,20 +137,20 @@ struct ReportCommand: ParsableCommand {
         // Models.
         let encoder: TextEncoder
         do { encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel)) } catch {
-            throw ScenesCommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
+            throw CommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
         }
         func pipeline(_ path: String) throws -> VideoPipeline {
             guard FileManager.default.fileExists(atPath: path) else {
-                throw ScenesCommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
+                throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
             }
             do {
                 let loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: path))
                 guard loaded.model.config.resolution == real.size else {
-                    throw ScenesCommandError("\(path) generates \(loaded.model.config.resolution)x\(loaded.model.config.resolution) frames but the held-out clips are \(real.size)x\(real.size)")
+                    throw CommandError("\(path) generates \(loaded.model.config.resolution)x\(loaded.model.config.resolution) frames but the held-out clips are \(real.size)x\(real.size)")
                 }
                 return try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder)
-            } catch let error as ScenesCommandError { throw error } catch {
-                throw ScenesCommandError("cannot load model \(path): \(error)")
+            } catch let error as CommandError { throw error } catch {
+                throw CommandError("cannot load model \(path): \(error)")
             }
         }
         func generate(_ name: String, _ path: String, steps: Int?, paraphrases: Bool, seeds: Int) throws -> Run {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FrameIO
 import Foundation
+import Renderer
 import Scenes
 
 /// `t2v-scenes sheet`: a contact sheet with one row per family (frames of one clip, left to
@@ -49,7 +50,7 @@ struct SheetCommand: ParsableCommand {
         }
         let sheet: RGBFrame
         do { sheet = try ContactSheet(columns: columns, spacing: 2, background: [24, 24, 24]).compose(tiles) } catch let error as FrameIOError {
-            throw ScenesCommandError("cannot lay out the contact sheet: \(error.description)")
+            throw CommandError("cannot lay out the contact sheet: \(error.description)")
         }
         let url = URL(fileURLWithPath: output)
         try ImageFile.write(sheet, to: url)

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import Renderer
 
 /// `t2v-scenes`: renders the procedural training corpus.
 ///
-/// Exit codes: 0 success, 1 runtime failure (a `ScenesCommandError` with a message a user can act
+/// Exit codes: 0 success, 1 runtime failure (a `CommandError` with a message a user can act
 /// on), 2 usage error (bad flags or values, caught by parsing or `validate()`).
 struct T2VScenes: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -52,7 +52,6 @@ final class TextEncoderTests: XCTestCase {
             XCTAssertEqual(norm, 1, accuracy: 1e-5, c.name)
         }
         // Shown in the log so the figures in docs/text.md can be checked.
-        print("TextEncoderTests: \(fixture.cases.count) texts, worst cosine \(worstCosine), max abs diff \(worstDiff) vs \(fixture.oracle)")
         XCTAssertGreaterThanOrEqual(worstCosine, 0.9999)
     }
 
@@ -65,7 +64,6 @@ final class TextEncoderTests: XCTestCase {
             // Hidden states are O(1) (up to ~10 in magnitude): rtol 1e-5, atol 1e-5.
             assertClose(e.tokens, c.values, rtol: 1e-5, atol: 1e-5, c.name)
             let diff = zip(e.tokens, c.values).map { abs($0 - $1) }.max() ?? 0
-            print("TextEncoderTests: \(c.name) hidden states max abs diff \(diff)")
         }
     }
 

@@ -471,7 +471,6 @@ final class TrainingTests: XCTestCase {
         let before = try heldOut()
         let student = try distiller.run(clipCount: 2, loadClip: { TrainingClip(video: clips[$0], text: prompts[$0]) })
         let after = try heldOut()
-        print("distillation held-out weighted v-MSE: before \(before), after \(after)")
         XCTAssertEqual(distiller.roundStep, d.stepsPerRound)
         XCTAssertTrue(student === distiller.student)
         XCTAssertEqual(student.config.predictionType, .v)

@@ -201,7 +201,6 @@ final class VectorKernelTests: XCTestCase {
                 worst = max(worst, relative)
                 XCTAssertLessThan(relative, 1e-3, "grad \(name) [\(level.rawValue)]: relative L2 error \(relative)")
             }
-            print("VectorKernelTests: \(level.rawValue): worst relative L2 gradient error \(worst)")
         }
     }
 }

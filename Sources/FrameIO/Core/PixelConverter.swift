@@ -11,21 +11,10 @@ import CFFmpeg
 /// One converter serves one frame size; it owns its `SwsContext` and is not thread-safe (use one
 /// per thread).
 public final class PixelConverter {
-    /// The YUV matrix (colour coefficients) of the output.
-    public enum Matrix: String, Sendable, Codable, CaseIterable {
-        /// ITU-R BT.601 (swscale's default).
-        case bt601
-        /// ITU-R BT.709.
-        case bt709
-    }
-
-    /// The output's sample range.
-    public enum Range: String, Sendable, Codable, CaseIterable {
-        /// Limited ("tv", Y 16...235, default).
-        case limited
-        /// Full ("pc", 0...255).
-        case full
-    }
+    /// The YUV matrix (colour coefficients) of the output: the package's one `ColourMatrix`.
+    public typealias Matrix = ColourMatrix
+    /// The output's sample range: the package's one `ColourRange`.
+    public typealias Range = ColourRange
 
     /// Frame width in pixels.
     public let width: Int

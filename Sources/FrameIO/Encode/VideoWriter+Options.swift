@@ -79,20 +79,9 @@ extension VideoWriter {
     }
 
     /// The RGB->YUV matrix used for conversion and written into the stream's colour tags.
-    public enum ColourMatrix: String, Sendable, Codable, CaseIterable {
-        /// ITU-R BT.709 (HD): tagged bt709 colorspace, primaries and transfer.
-        case bt709
-        /// ITU-R BT.601 (SD, 525-line): tagged smpte170m colorspace, primaries and transfer.
-        case bt601
-    }
-
+    public typealias ColourMatrix = FrameIO.ColourMatrix
     /// Luma/chroma value range.
-    public enum ColourRange: String, Sendable, Codable, CaseIterable {
-        /// Limited ("tv", MPEG) range: Y 16...235, Cb/Cr 16...240. What players expect.
-        case limited
-        /// Full ("pc", JPEG) range: 0...255.
-        case full
-    }
+    public typealias ColourRange = FrameIO.ColourRange
 
     /// How 4:2:0 chroma is filtered before it is subsampled. Both filters are separable and
     /// centre-sited (tagged `chroma_location=center` where the stream can say so).

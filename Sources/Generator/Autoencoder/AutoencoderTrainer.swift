@@ -83,10 +83,11 @@ public final class AutoencoderTrainer {
         return parts
     }
 
-    /// Checks that `config.crop` fits frames of `shape`.
+    /// Checks that `config.crop` fits clips of `shape` (`train` checks it too; call it to fail
+    /// before other work).
     ///
-    /// - Throws: `TrainingError.invalidConfig` naming the sizes.
-    func checkCrop(_ shape: ClipShape) throws {
+    /// - Throws: `TrainingError.invalidConfig` naming the sizes and the largest crop that fits.
+    public func validate(clipShape shape: ClipShape) throws {
         guard shape.frames > 0, shape.height > 0, shape.width > 0 else {
             throw TrainingError.invalidConfig("clips of \(shape.frames) frames of \(shape.width)x\(shape.height) are empty")
         }
@@ -138,7 +139,7 @@ public final class AutoencoderTrainer {
     public func train(steps: Int? = nil, clipCount: Int, clipShape: ClipShape, loadClip: (Int) throws -> [Float],
                       checkpoint: URL? = nil, progress: ((AutoencoderTrainingProgress) -> Bool)? = nil) throws -> Bool {
         guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
-        try checkCrop(clipShape)
+        try validate(clipShape: clipShape)
         let end = steps.map { step + $0 } ?? config.totalSteps
         while step < end {
             let batch = try randomCrops(clipCount: clipCount, clipShape: clipShape, loadClip: loadClip)
@@ -181,27 +182,31 @@ public final class AutoencoderTrainer {
         guard clipCount > 0, shape.frames > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
         guard h > 0, w > 0 else { throw TrainingError.invalidConfig("frames of \(shape.width)x\(shape.height) are smaller than the downsampling factor \(f)") }
         var draws = Philox(seed: config.seed, stream: 2)
-        var batches = [Tensor]()
-        var pending = [Float]()
-        var inBatch = 0
-        for i in 0..<max(count, 2) {
-            let index = draws.nextInt(below: clipCount), frame = draws.nextInt(below: shape.frames)
-            let clip = try loadClip(index)
-            guard clip.count == shape.frames * c * plane else {
-                throw TrainingError.badClip(index: index, message: "has \(clip.count) values, expected \(shape.frames * c * plane)")
-            }
-            for ch in 0..<c {
-                let src = (frame * c + ch) * plane
-                for y in 0..<h { pending += clip[src + y * shape.width..<src + y * shape.width + w] }
-            }
-            inBatch += 1
-            if inBatch == 16 || i == max(count, 2) - 1 {
-                batches.append(Tensor(shape: [inBatch, c, h, w], data: pending))
-                pending.removeAll(keepingCapacity: true)
-                inBatch = 0
+        var statistics = LatentStatistics()
+        var pending = [Float](), inBatch = 0
+        let total = max(count, 2)
+        try withWeights(useEMA: useEMA) {
+            // Batches of at most 16 frames, encoded as they fill.
+            for i in 0..<total {
+                let index = draws.nextInt(below: clipCount), frame = draws.nextInt(below: shape.frames)
+                let clip = try loadClip(index)
+                guard clip.count == shape.frames * c * plane else {
+                    throw TrainingError.badClip(index: index, message: "has \(clip.count) values, expected \(shape.frames * c * plane)")
+                }
+                for ch in 0..<c {
+                    let src = (frame * c + ch) * plane
+                    for y in 0..<h { pending += clip[src + y * shape.width..<src + y * shape.width + w] }
+                }
+                inBatch += 1
+                if inBatch == 16 || i == total - 1 {
+                    let batch = Tensor(shape: [inBatch, c, h, w], data: pending)
+                    statistics.add(withoutGradients { model.encode(batch).mean })
+                    pending.removeAll(keepingCapacity: true)
+                    inBatch = 0
+                }
             }
         }
-        return withWeights(useEMA: useEMA) { model.measureScaleFactor(batches) }
+        return statistics.scaleFactor
     }
 
     /// Writes the model (EMA weights by default) as an autoencoder file that

@@ -5,7 +5,7 @@ import XCTest
 /// Hostile inputs to the Generator's parsers: a safetensors header claiming terabytes, and text
 /// built to be slow or odd for the tokenizer. Each is refused with a clear error or handled in
 /// bounded time and memory. The fuzz targets in Fuzz/ explore the same entry points at random.
-final class HardeningGeneratorTests: XCTestCase {
+final class HostileFileTests: XCTestCase {
     /// A safetensors image: 8-byte little-endian header length, the header, then `data`.
     func image(_ header: String, data: [UInt8] = []) -> [UInt8] {
         let h = Array(header.utf8)

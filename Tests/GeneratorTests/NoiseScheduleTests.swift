@@ -3,7 +3,7 @@ import XCTest
 @testable import Generator
 
 /// Noise schedules, forward noising, prediction types and loss weights against diffusers.
-final class ScheduleTests: XCTestCase {
+final class NoiseScheduleTests: XCTestCase {
     func testBetasAndAlphasCumprodMatchDiffusers() {
         for (name, expected) in DiffusionFixtures.schedules.schedules {
             let ours = DiffusionFixtures.ownSchedule(name)

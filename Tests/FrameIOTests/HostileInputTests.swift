@@ -5,7 +5,7 @@ import XCTest
 /// Hostile sizes and damaged datasets: each is refused with an error that names the file and the
 /// problem, before anything is allocated from the size the input claims. Several are regression
 /// tests for bugs found by the fuzz targets or by review while writing them (see RELIABILITY.md).
-final class HardeningFrameIOTests: XCTestCase {
+final class HostileInputTests: XCTestCase {
     /// A YUV4MPEG2 file whose header claims `width`x`height`, followed by a few bytes of a frame.
     func y4m(_ dir: URL, _ width: Int, _ height: Int) throws -> String {
         let path = dir.appendingPathComponent("claims-\(width)x\(height).y4m").path

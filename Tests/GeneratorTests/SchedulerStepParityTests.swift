@@ -3,7 +3,7 @@ import XCTest
 @testable import Generator
 
 /// Step-by-step parity of the schedulers with diffusers, and the distillation and guidance algebra.
-final class SchedulerTests: XCTestCase {
+final class SchedulerStepParityTests: XCTestCase {
     /// Builds our scheduler for a fixture case, on diffusers' own float32 betas.
     func makeScheduler(_ c: DiffusionFixtures.Runs.Case) -> any Scheduler {
         let schedule = DiffusionFixtures.diffusersSchedule(c.schedule)
@@ -115,8 +115,9 @@ final class SchedulerTests: XCTestCase {
         let schedule = NoiseSchedule(.squaredCosCapV2)
         var rng = TestNormals(seed: 11)
         let dim = 256
-        let mean = (0..<dim).map { _ in Float.random(in: -0.5...0.5, using: &fixedRNG) }
-        let std = (0..<dim).map { _ in Float.random(in: 0.2...0.7, using: &fixedRNG) }
+        var uniform = TestRNG(seed: 42)
+        let mean = (0..<dim).map { _ in Float.random(in: -0.5...0.5, using: &uniform) }
+        let std = (0..<dim).map { _ in Float.random(in: 0.2...0.7, using: &uniform) }
         let teacher = GaussianOptimalDenoiser(mean: mean, std: std, schedule: schedule, prediction: .epsilon)
 
         // Teacher: 8 trailing steps; student: every second one = the 4-step trailing grid.
@@ -193,21 +194,5 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(ClassifierFreeGuidance(scale: 0).combine(conditional: cond, unconditional: uncond), uncond)
         XCTAssertFalse(ClassifierFreeGuidance.none.needsUnconditional)
         XCTAssertTrue(g.needsUnconditional)
-    }
-}
-
-/// Seeded generator for test data that need not be Gaussian.
-nonisolated(unsafe) var fixedRNG = SplitMixRNG(seed: 42)
-
-/// SplitMix64 as a `RandomNumberGenerator` for reproducible test data.
-struct SplitMixRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -32,13 +32,11 @@ let package = Package(
         ),
         .target(
             name: "FrameIO",
-            dependencies: ["CFFmpeg"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            dependencies: ["CFFmpeg"]
         ),
         .target(
             name: "Generator",
-            dependencies: ["CBLAS"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            dependencies: ["CBLAS"]
         ),
         // Prompts into video files: the pipeline's frames streamed into FrameIO's encoders,
         // written whole or not at all; batches of prompts from JSON Lines, sharded.
@@ -61,8 +59,7 @@ let package = Package(
         .executableTarget(
             name: "t2v-bench",
             dependencies: ["Generator"],
-            path: "bench/Swift",
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            path: "bench/Swift"
         ),
         .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "Renderer"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),

@@ -7,7 +7,7 @@
 #   scripts/sanitize.sh thread --filter 'FrameIOTests|CLITests'   # a subset (swift test --filter)
 #   SANITIZE_CONFIG=release scripts/sanitize.sh address   # optimised (-enable-testing), for the
 #       whole suite: the training and rendering tests take hours in a debug build. The sanitizer
-#       still instruments every load and store; Swift's own bounds checks are off there (-Ounchecked).
+#       still instruments every load and store, and Swift's own bounds checks stay on.
 # Exit status is non-zero when any test fails or a sanitizer reports (reports abort the test
 # process: halt_on_error=1).
 set -uo pipefail

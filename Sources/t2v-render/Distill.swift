@@ -162,9 +162,22 @@ struct Distill: ParsableCommand {
             teacherName = URL(fileURLWithPath: teacher).lastPathComponent
             do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError(CommandError.text(error)) }
         }
+        // A latent teacher carries its autoencoder: every student gets the same one.
+        var bundle: (entries: [SafeTensors.Entry], metadata: [String: String])? = nil
+        do {
+            if let ae = try LatentBundle.autoencoder(in: URL(fileURLWithPath: teacher)) {
+                bundle = try LatentBundle.contents(of: ae.model, sha256: ae.sha256)
+            }
+        } catch { throw CommandError(CommandError.text(error)) }
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         if interrupted.isSet { throw CommandError("interrupted before distillation started; nothing was written") }
         let mc = distiller.student.config
+        guard dataset.channels == mc.inChannels else {
+            throw CommandError("\(data) holds \(dataset.channels)-channel \(dataset.latents == nil ? "pixels" : "latents"); the teacher takes \(mc.inChannels) channels\(mc.inChannels == 3 ? "" : " (a latent teacher trains on the latent dataset it was trained on)")")
+        }
+        if let latents = dataset.latents, latents.autoencoderSHA256 != bundle?.metadata[LatentBundle.sha256Key] {
+            throw CommandError("\(data) was coded with another autoencoder than the one bundled in --teacher \(teacher)")
+        }
         guard dataset.shape.frames == mc.frames, dataset.shape.height == mc.resolution, dataset.shape.width == mc.resolution else {
             throw CommandError("\(data) holds \(dataset.shape.frames) frames of \(dataset.shape.width)x\(dataset.shape.height); the teacher makes \(mc.frames) of \(mc.resolution)x\(mc.resolution)")
         }
@@ -226,7 +239,8 @@ struct Distill: ParsableCommand {
                 metadata[VideoPipeline.distilledGuidanceKey] = String(guidance * teacherGuidance)
             }
             do {
-                try distiller.student.save(to: URL(fileURLWithPath: path), metadata: metadata)
+                try distiller.student.save(to: URL(fileURLWithPath: path), metadata: metadata.merging(bundle?.metadata ?? [:]) { own, _ in own },
+                                           extraEntries: bundle?.entries ?? [])
             } catch { throw CommandError("writing \(path) failed: \(CommandError.text(error))") }
             if !written.contains(path) { written.append(path) }
             if !quiet { FileHandle.standardError.write(Data("distill: \(studentSteps)-step student written to \(path)\n".utf8)) }

@@ -136,7 +136,11 @@ struct Render: ParsableCommand {
             encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel.textModel))
         } catch { throw CommandError(CommandError.text(error)) }
         let pipeline: VideoPipeline
-        do { pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder) } catch { throw CommandError(CommandError.text(error)) }
+        do {
+            // A latent model carries its autoencoder, whose decoder draws the frames.
+            let bundled = try LatentBundle.autoencoder(in: modelURL)
+            pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder, autoencoder: bundled?.model)
+        } catch { throw CommandError(CommandError.text(error)) }
         let renderer = VideoRenderer(pipeline: pipeline, modelFile: modelURL.lastPathComponent,
                                      modelSHA256: try SHA256.hex(fileAt: modelURL.path))
         return (renderer, loaded.model, modelURL)

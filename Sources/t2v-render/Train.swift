@@ -68,6 +68,11 @@ struct Train: ParsableCommand {
         discussion: "Stored in the checkpoint; a --resume must not change it."))
     var minSNRGamma: Double?
 
+    @Option(help: ArgumentHelp(
+        "The autoencoder a latent dataset (from `encode-latents`) was coded with: the model then trains on its latents and -o bundles it, so render draws frames with its decoder.",
+        discussion: "Its SHA-256 must be the one the dataset's shards record."))
+    var autoencoder: String?
+
     @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
     var output: String
 
@@ -153,6 +158,23 @@ struct Train: ParsableCommand {
         guard height == width else {
             throw CommandError("\(data): clips are \(width)x\(height); the model needs square clips (extract with --size NxN)")
         }
+        // A latent dataset trains a latent model, which carries its autoencoder.
+        var bundle: (entries: [SafeTensors.Entry], metadata: [String: String])? = nil
+        if let latents = dataset.latents {
+            guard let autoencoder else {
+                throw CommandError("\(data) is a latent dataset (from encode-latents): pass --autoencoder with the autoencoder it was coded with, so the model can be rendered")
+            }
+            let digest = try SHA256.hex(fileAt: autoencoder)
+            guard digest == latents.autoencoderSHA256 else {
+                throw CommandError("--autoencoder \(autoencoder) has sha256 \(digest.prefix(16))..., but \(data) was coded with the autoencoder of sha256 \(latents.autoencoderSHA256.prefix(16))...; pass that file")
+            }
+            do {
+                let ae = try VideoAutoencoder.load(from: URL(fileURLWithPath: autoencoder)).model
+                bundle = try LatentBundle.contents(of: ae, sha256: digest)
+            } catch { throw CommandError(CommandError.text(error)) }
+        } else if autoencoder != nil {
+            throw CommandError("--autoencoder applies to a latent dataset (from encode-latents); \(data) holds pixels")
+        }
 
         let trainer: Trainer
         if resume {
@@ -178,6 +200,9 @@ struct Train: ParsableCommand {
                 throw CommandError("checkpoint \(checkpointPath) trains with loss weighting \(trainer.config.lossWeighting), not --min-snr-gamma \(minSNRGamma); resume without --min-snr-gamma (or with the checkpoint's value)")
             }
             let mc = trainer.model.config
+            guard mc.inChannels == dataset.channels else {
+                throw CommandError("checkpoint \(checkpointPath) trains on \(mc.inChannels)-channel frames, but \(data) holds \(dataset.channels)-channel \(dataset.latents == nil ? "pixels" : "latents")")
+            }
             guard mc.frames == frames, mc.resolution == height else {
                 throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
             }
@@ -190,6 +215,10 @@ struct Train: ParsableCommand {
                 } catch { throw CommandError("--init: \(CommandError.text(error))") }
             }
             var mc = try initial?.config ?? Train.loadConfig(config)
+            if initial == nil { mc.inChannels = dataset.channels }
+            guard mc.inChannels == dataset.channels else {
+                throw CommandError("--init: the model takes \(mc.inChannels)-channel frames, \(data) holds \(dataset.channels) channels")
+            }
             mc.frames = frames
             mc.resolution = height
             mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
@@ -249,7 +278,7 @@ struct Train: ParsableCommand {
         if !completed {
             throw CommandError("interrupted at step \(trainer.step); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) is written when the run completes.")
         }
-        do { try trainer.exportModel(to: URL(fileURLWithPath: output)) } catch {
+        do { try trainer.exportModel(to: URL(fileURLWithPath: output), metadata: bundle?.metadata ?? [:], extraEntries: bundle?.entries ?? []) } catch {
             throw CommandError("writing \(output) failed: \(CommandError.text(error)). The trained state is in \(checkpointPath); run the same command with --resume to export again.")
         }
         if !quiet {

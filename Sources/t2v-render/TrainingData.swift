@@ -3,27 +3,41 @@ import FrameIO
 import Generator
 import Renderer
 
-/// The bridge between an `extract` dataset (FrameIO) and the Generator's trainers: clips by index
-/// as Float32 `[frames, 3, H, W]`, each with the pooled text embedding of its caption (computed
-/// once per distinct caption; an empty caption is the zero, unconditional embedding).
+/// The bridge between a dataset and the Generator's trainers: clips by index as Float32
+/// `[frames, channels, H, W]`, each with the pooled text embedding of its caption (computed once
+/// per distinct caption; an empty caption is the zero, unconditional embedding). The dataset is
+/// either `extract`'s pixels (3 channels in [-1, 1]) or `encode-latents`' latents (a latent
+/// model's training data).
 final class TrainingData {
-    let loader: DatasetLoader
+    private let pixels: DatasetLoader?
+    /// The latent dataset, when the folder holds one.
+    let latents: LatentDatasetReader?
+    private let captions: [String]
     private var embeddings: [String: [Float]] = [:]
 
     /// Opens the dataset and embeds its captions. Throws `CommandError` with what to do.
     init(directory: String, textModel: String?, quiet: Bool) throws {
+        let url = URL(fileURLWithPath: directory)
         do {
-            loader = try DatasetLoader(directory: URL(fileURLWithPath: directory), seed: 0)
+            if LatentDatasetReader.isLatentDataset(url) {
+                latents = try LatentDatasetReader(directory: url)
+                pixels = nil
+                captions = latents!.records.map(\.caption)
+            } else {
+                pixels = try DatasetLoader(directory: url, seed: 0)
+                latents = nil
+                captions = pixels!.records.map(\.caption)
+            }
         } catch {
-            throw CommandError("\(error)")
+            throw CommandError(CommandError.text(error))
         }
-        let captions = Array(Set(loader.records.map(\.caption))).sorted()
+        let distinct = Array(Set(captions)).sorted()
         let encoder: TextEncoder
         do {
             encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel))
         } catch { throw CommandError("\(error)") }
-        let bar = ProgressBar(total: captions.count, label: "captions", unit: "texts", quiet: quiet)
-        for (i, caption) in captions.enumerated() {
+        let bar = ProgressBar(total: distinct.count, label: "captions", unit: "texts", quiet: quiet)
+        for (i, caption) in distinct.enumerated() {
             embeddings[caption] = caption.isEmpty ? [Float](repeating: 0, count: encoder.dimension)
                                                   : try encoder.encode(caption).pooled
             bar.update(i + 1)
@@ -31,12 +45,18 @@ final class TrainingData {
     }
 
     /// Clips in the dataset.
-    var count: Int { loader.records.count }
-    /// Frames, height and width of every clip.
-    var shape: (frames: Int, height: Int, width: Int) { (loader.frames, loader.height, loader.width) }
+    var count: Int { captions.count }
+    /// Frames, height and width of every clip (the latents' for a latent dataset).
+    var shape: (frames: Int, height: Int, width: Int) {
+        if let latents { return (latents.frames, latents.height, latents.width) }
+        return (pixels!.frames, pixels!.height, pixels!.width)
+    }
+    /// Channels of every frame: 3 for pixels, the autoencoder's latent channels for latents.
+    var channels: Int { latents?.channels ?? 3 }
 
     /// Clip `i` with its caption's embedding.
     func clip(_ i: Int) throws -> TrainingClip {
-        TrainingClip(video: try loader.clip(at: i), text: embeddings[loader.records[i].caption]!)
+        let video = try latents.map { try $0.clip(at: i) } ?? pixels!.clip(at: i)
+        return TrainingClip(video: video, text: embeddings[captions[i]]!)
     }
 }

@@ -9,9 +9,15 @@ extension VideoDenoiser {
     ///   - metadata: extra string metadata (e.g. training step).
     /// - Throws: `DenoiserError.badWeights` when the file cannot be written.
     public func save(to url: URL, metadata: [String: String] = [:]) throws {
-        let entries = namedParameters().sorted { $0.0 < $1.0 }.map { name, p in
+        try save(to: url, metadata: metadata, extraEntries: [])
+    }
+
+    /// `save(to:metadata:)` with more tensors in the same file (a latent model's autoencoder,
+    /// `LatentBundle`); their names must not clash with the denoiser's.
+    public func save(to url: URL, metadata: [String: String], extraEntries: [SafeTensors.Entry]) throws {
+        let entries = (namedParameters().map { name, p in
             SafeTensors.Entry(name: name, shape: p.shape, floats: p.value.toArray())
-        }
+        } + extraEntries).sorted { $0.name < $1.name }
         let json = try canonicalJSON(config)
         var meta = metadata
         meta[DenoiserConfig.metadataKey] = json
@@ -50,7 +56,10 @@ extension VideoDenoiser {
         let model = try VideoDenoiser(config: config, rng: &rng)
         var tensors = [String: Tensor]()
         do {
-            for info in file.tensors { tensors[info.name] = Tensor(shape: info.shape, data: try file.floats(info.name)) }
+            // A latent model's autoencoder rides along under its prefix (LatentBundle).
+            for info in file.tensors where !info.name.hasPrefix(LatentBundle.prefix) {
+                tensors[info.name] = Tensor(shape: info.shape, data: try file.floats(info.name))
+            }
             try model.load(tensors, strict: true)
         } catch {
             throw fail("\(error.localizedDescription)")

@@ -58,16 +58,29 @@ public final class VideoPipeline {
     public let metadata: [String: String]
     /// The text encoder.
     public let textEncoder: TextEncoder
+    /// A latent model's autoencoder: the denoiser samples its latents and its decoder draws the
+    /// frames (nil: the denoiser samples pixels).
+    public let autoencoder: VideoAutoencoder?
 
-    /// Wraps a loaded model and text encoder. Throws `DenoiserError.badInput` when the model's
-    /// text dimension differs from the encoder's.
-    public init(model: VideoDenoiser, metadata: [String: String], textEncoder: TextEncoder) throws {
+    /// Wraps a loaded model and text encoder (and, for a latent model, its autoencoder: see
+    /// `LatentBundle.autoencoder(in:)`). Throws `DenoiserError.badInput` when the model's text
+    /// dimension differs from the encoder's, or the autoencoder's latent channels from the
+    /// denoiser's input channels.
+    public init(model: VideoDenoiser, metadata: [String: String], textEncoder: TextEncoder,
+                autoencoder: VideoAutoencoder? = nil) throws {
         guard model.config.textDim == textEncoder.dimension else {
             throw DenoiserError.badInput("the model expects \(model.config.textDim)-d text embeddings, the text encoder gives \(textEncoder.dimension)")
+        }
+        if let autoencoder, autoencoder.config.latentChannels != model.config.inChannels {
+            throw DenoiserError.badInput("the autoencoder codes \(autoencoder.config.latentChannels) latent channels, the denoiser takes \(model.config.inChannels)")
+        }
+        if autoencoder == nil, model.config.inChannels != 3 {
+            throw DenoiserError.badInput("the denoiser samples \(model.config.inChannels)-channel latents but no autoencoder came with it to decode them; use the model file `train` wrote with --autoencoder")
         }
         self.model = model
         self.metadata = metadata
         self.textEncoder = textEncoder
+        self.autoencoder = autoencoder
     }
 
     /// Steps to use when the caller does not say: a distilled student's own count, else 32.
@@ -87,8 +100,12 @@ public final class VideoPipeline {
         metadata[VideoPipeline.distilledGuidanceKey] != nil ? 1 : 3
     }
 
-    /// Frame size the model generates (square).
-    public var resolution: Int { model.config.resolution }
+    /// Frame size of the generated frames (square): the denoiser's, times the autoencoder's
+    /// downsampling factor for a latent model.
+    public var resolution: Int { model.config.resolution * (autoencoder?.config.downsamplingFactor ?? 1) }
+
+    /// Size of what the denoiser samples: the frames, or a latent model's latents.
+    public var latentResolution: Int { model.config.resolution }
 
     /// The pooled embedding of `text` (the empty string gives the zero vector: the learned
     /// unconditional input, as in training's condition dropout).
@@ -100,7 +117,8 @@ public final class VideoPipeline {
     /// Generates one clip. `progress` is called after each step (return false to cancel, which
     /// throws `DiffusionError.cancelled`).
     ///
-    /// - Returns: `[frames, 3, resolution, resolution]` values clamped to [-1, 1].
+    /// - Returns: `[frames, 3, resolution, resolution]` values clamped to [-1, 1] (a latent
+    ///   model's latents decoded by its autoencoder).
     /// - Throws: `DenoiserError.badInput` for a frame count below 1 or a step count the schedule
     ///   cannot make, errors of the text encoder, `DiffusionError`.
     public func generate(_ settings: Settings, progress: ((SamplingProgress) -> Bool)? = nil) throws -> [Float] {
@@ -170,7 +188,18 @@ public final class VideoPipeline {
         let sample = try DiffusionSampler.sample(
             count: count, scheduler: scheduler, noise: { rng.normal(count: $0) },
             guidance: guidance, model: evaluate, progress: progress)
-        return sample.map { min(1, max(-1, $0)) }
+        guard let autoencoder else { return sample.map { min(1, max(-1, $0)) } }
+        // A latent model: decode a few frames at a time (bounded memory), then clamp the pixels.
+        var frames = [Float]()
+        frames.reserveCapacity(f * 3 * resolution * resolution)
+        var start = 0
+        while start < f {
+            let n = min(4, f - start)
+            let z = Tensor(shape: [n, c, r, r], data: Array(sample[(start * frameSize)..<((start + n) * frameSize)]))
+            frames += withoutGradients { autoencoder.decode(z) }.toArray().map { min(1, max(-1, $0)) }
+            start += n
+        }
+        return frames
     }
 }
 

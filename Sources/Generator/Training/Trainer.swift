@@ -203,13 +203,16 @@ public final class Trainer {
     }
 
     /// Writes the model (EMA weights by default, for sampling) as a denoiser checkpoint that
-    /// `VideoDenoiser.load(from:)` reads.
+    /// `VideoDenoiser.load(from:)` reads, with `metadata` and `extraEntries` (a latent model's
+    /// autoencoder, `LatentBundle`) in the same file.
     ///
     /// - Throws: `DenoiserError.badWeights` when writing fails.
-    public func exportModel(to url: URL, useEMA: Bool = true) throws {
+    public func exportModel(to url: URL, useEMA: Bool = true, metadata: [String: String] = [:],
+                            extraEntries: [SafeTensors.Entry] = []) throws {
         let raw = model.parameters().map { $0.value.copy() }
         if useEMA { ema.copyToParameters() }
         defer { if useEMA { for (p, r) in zip(model.parameters(), raw) { p.assign(r) } } }
-        try model.save(to: url, metadata: ["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw"])
+        let meta = metadata.merging(["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw"]) { _, own in own }
+        try model.save(to: url, metadata: meta, extraEntries: extraEntries)
     }
 }

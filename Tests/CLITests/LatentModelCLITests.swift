@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+
+/// A latent model end to end with tiny networks: train-autoencoder, encode-latents, train on the
+/// latents with --autoencoder (the model file bundles it), distill, render (the decoder draws the
+/// frames at f x the latent size). Oracle: ffprobe for the rendered video. Refusals: a latent
+/// dataset without --autoencoder, another autoencoder than the dataset's, pixels for a latent
+/// teacher.
+final class LatentModelCLITests: XCTestCase {
+    static var root: URL!
+    static var setupError: String?
+
+    override class func setUp() {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-latent-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
+        do {
+            for (i, src) in ["testsrc2", "mandelbrot"].enumerated() {
+                let path = root.appendingPathComponent("clips/c\(i).mp4").path
+                _ = try RenderCLITests.sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "\(src)=size=64x64:rate=8", "-t", "1",
+                                           "-pix_fmt", "yuv420p", path])
+                try (i == 0 ? "a test pattern" : "a fractal zoom").write(toFile: root.appendingPathComponent("clips/c\(i).txt").path,
+                                                                         atomically: true, encoding: .utf8)
+            }
+            let steps: [[String]] = [
+                ["extract", path("clips"), "-o", path("ds"), "--frames", "4", "--fps", "4", "--size", "32x32", "--quiet"],
+                ["train-autoencoder", "--data", path("ds"), "-o", path("ae.safetensors"), "--steps", "3", "--batch", "2",
+                 "--channels", "8,16,16", "--latent-channels", "4", "-q"],
+                ["encode-latents", path("ds"), "--autoencoder", path("ae.safetensors"), "-o", path("lat"), "-q"],
+                ["train", "--data", path("lat"), "--autoencoder", path("ae.safetensors"), "--config", "tiny", "--steps", "2",
+                 "--batch", "2", "-q", "-o", path("teacher.safetensors")],
+            ]
+            for args in steps {
+                let r = try CLI.run(args)
+                guard r.status == 0 else { setupError = "\(args[0]): \(r.stderr)"; return }
+            }
+        } catch {
+            setupError = "\(error)"
+        }
+    }
+
+    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { Self.path(name) }
+
+    override class func tearDown() { try? FileManager.default.removeItem(at: root) }
+
+    override func setUpWithError() throws {
+        if let e = Self.setupError {
+            if e.contains("text encoder") || e.contains("all-MiniLM") {
+                throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
+            }
+            XCTFail("setup failed: \(e)")
+        }
+    }
+
+    func testTheModelFileBundlesTheAutoencoderAndRendersAtItsScale() throws {
+        // The file holds the denoiser (4 input channels, 8x8 latents) and the autoencoder.
+        let script = """
+        import json, struct, sys
+        f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]; h = json.loads(f.read(n))
+        meta = h.pop("__metadata__")
+        cfg = json.loads(meta["t2v.denoiser_config"])
+        print(cfg["inChannels"], cfg["resolution"], sum(k.startswith("autoencoder.") for k in h) > 0,
+              "t2v.autoencoder_config" in meta, len(meta["t2v.autoencoder_sha256"]))
+        """
+        let (status, out) = try RenderCLITests.sh(["python3", "-c", script, path("teacher.safetensors")])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "4 8 True True 64")
+
+        let r = try CLI.run(["-p", "a test pattern", "-o", path("x.mp4"), "--model", path("teacher.safetensors"), "--steps", "3",
+                             "--size", "64x64", "--json", "-q"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        XCTAssertEqual(doc["nativeSize"] as? Int, 32, "the decoder draws 4x the 8x8 latents")
+        let (probe, info) = try RenderCLITests.sh(["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                                                   "stream=width,height,nb_read_frames", "-of", "csv=p=0", path("x.mp4")])
+        XCTAssertEqual(probe, 0)
+        XCTAssertEqual(info.trimmingCharacters(in: .whitespacesAndNewlines), "64,64,4")
+    }
+
+    func testDistillingALatentTeacherKeepsTheAutoencoder() throws {
+        var r = try CLI.run(["distill", "--teacher", path("teacher.safetensors"), "--data", path("lat"), "--from-steps", "4",
+                             "--to-steps", "2", "--steps-per-round", "1", "--batch", "2", "-q", "-o", path("student.safetensors")])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try CLI.run(["-p", "a fractal zoom", "-o", path("s.mp4"), "--model", path("student.safetensors"), "--json", "-q"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        XCTAssertEqual(doc["nativeSize"] as? Int, 32)
+        XCTAssertEqual(doc["steps"] as? Int, 2)
+    }
+
+    func testMismatchesAreRefusedWithWhatToDo() throws {
+        // A latent dataset without --autoencoder.
+        var r = try CLI.run(["train", "--data", path("lat"), "--config", "tiny", "--steps", "1", "-q", "-o", path("no.safetensors")])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("is a latent dataset") && r.stderr.contains("--autoencoder"), r.stderr)
+        // Another autoencoder than the one the latents were coded with.
+        XCTAssertEqual(try CLI.run(["train-autoencoder", "--data", path("ds"), "-o", path("other.safetensors"), "--steps", "1",
+                                    "--batch", "1", "--channels", "8,16,16", "--seed", "9", "-q"]).status, 0)
+        r = try CLI.run(["train", "--data", path("lat"), "--autoencoder", path("other.safetensors"), "--config", "tiny", "--steps", "1",
+                         "-q", "-o", path("no.safetensors")])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("was coded with the autoencoder of sha256"), r.stderr)
+        // --autoencoder with pixels, and pixels for a latent teacher.
+        r = try CLI.run(["train", "--data", path("ds"), "--autoencoder", path("ae.safetensors"), "--config", "tiny", "--steps", "1",
+                         "-q", "-o", path("no.safetensors")])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("applies to a latent dataset"), r.stderr)
+        r = try CLI.run(["distill", "--teacher", path("teacher.safetensors"), "--data", path("ds"), "--from-steps", "4",
+                         "--to-steps", "2", "--steps-per-round", "1", "-q", "-o", path("no.safetensors")])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("3-channel pixels; the teacher takes 4 channels"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("no.safetensors")))
+    }
+}

@@ -31,7 +31,7 @@ struct Decode: ParsableCommand {
     var pixFmt: OutputFormat = .rgb24
 
     @Option(help: "Output size WxH (default: the video's size).")
-    var size: String?
+    var size: FrameSize?
 
     @Option(help: "Sample at this many frames per second (default: every frame).")
     var fps: Double?
@@ -52,9 +52,6 @@ struct Decode: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let size, VideoReader.Size(parsing: size) == nil {
-            throw ValidationError("--size must be WxH with positive integers, e.g. 256x256; got '\(size)'")
-        }
         if let fps, !(fps > 0 && fps <= 1000) { throw ValidationError("--fps must be in (0, 1000], got \(fps)") }
         if let start, !(start >= 0 && start.isFinite) { throw ValidationError("--start must be >= 0 seconds") }
         if let frames, frames < 0 { throw ValidationError("--frames must be >= 0") }
@@ -69,7 +66,7 @@ struct Decode: ParsableCommand {
 
     func run() throws {
         let options = VideoReader.Options(
-            size: size.flatMap(VideoReader.Size.init(parsing:)), scaling: VideoReader.Scaling(rawValue: scaling)!,
+            size: size.map { VideoReader.Size(width: $0.width, height: $0.height) }, scaling: VideoReader.Scaling(rawValue: scaling)!,
             layout: pixFmt == .rgb24 ? .packed : .planarFloat, frameRate: fps, threads: threads, start: start)
         signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE and a clear message
         // Before any output exists, so a signal can never leave a temporary file behind.

@@ -33,13 +33,13 @@ struct Encode: ParsableCommand {
     }
 
     @Option(help: "Frame size, WxH (e.g. 512x512).")
-    var size: String
+    var size: FrameSize
 
     @Option(name: .customLong("pix-fmt"), help: "Input layout: rgb24 or f32planar.")
     var pixFmt: InputFormat = .rgb24
 
     @Option(help: "Frames per second: 8, 30000/1001 or 29.97.")
-    var fps: String = "8"
+    var fps: Rational = Rational(8, 1)
 
     @Option(help: "Constant quality (h264 0...51, default 20; vp9/av1 0...63, default 32/35).")
     var crf: Int?
@@ -103,10 +103,7 @@ struct Encode: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard parsedSize != nil else {
-            throw ValidationError("--size must be WxH with positive integers, e.g. 512x512; got '\(size)'")
-        }
-        guard Rational(parsing: fps) != nil else {
+        guard fps.doubleValue > 0, fps.doubleValue.isFinite else {
             throw ValidationError("--fps must be a positive number or ratio such as 8, 29.97 or 30000/1001; got '\(fps)'")
         }
         for item in metadata + encoderOptions where Self.keyValue(item) == nil {
@@ -121,9 +118,7 @@ struct Encode: ParsableCommand {
         if threads < 0 { throw ValidationError("--threads must be >= 0 (0 = automatic)") }
     }
 
-    private var parsedSize: (Int, Int)? {
-        FrameSizeArgument.parse(size, limit: 16384).map { ($0.width, $0.height) }
-    }
+    private var parsedSize: (Int, Int)? { (size.width, size.height) }
 
     private static func keyValue(_ item: String) -> (String, String)? {
         guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { return nil }
@@ -140,7 +135,7 @@ struct Encode: ParsableCommand {
         var options = VideoWriter.Options()
         options.format = format
         options.codec = codec
-        options.frameRate = Rational(parsing: fps)!
+        options.frameRate = fps
         options.crf = crf
         options.preset = preset
         options.speed = speed

@@ -28,7 +28,7 @@ struct Extract: ParsableCommand {
     var fps: Double = 8
 
     @Option(help: "Clip size WxH.")
-    var size: String = "64x64"
+    var size = FrameSize(width: 64, height: 64)
 
     @Option(help: "How frames are fitted to the size: \(ExtractOptions.Resize.allCases.map(\.rawValue).joined(separator: ", ")).")
     var resize: ExtractOptions.Resize = .crop
@@ -63,9 +63,7 @@ struct Extract: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
-    func parsedSize() -> (Int, Int)? {
-        FrameSizeArgument.parse(size, limit: 16384).map { ($0.width, $0.height) }
-    }
+    func parsedSize() -> (Int, Int)? { (size.width, size.height) }
 
     func parsedShard() -> (Int, Int)? {
         shard.flatMap(ShardArgument.parse).map { ($0.index, $0.count) }

@@ -50,10 +50,10 @@ struct Render: ParsableCommand {
     var overlap: Int?
 
     @Option(help: "Frames per second of the video.")
-    var fps: String = "8"
+    var fps: Rational = Rational(8, 1)
 
     @Option(help: "Output size WxH; frames are upscaled from the model's native size.")
-    var size: String = "256x256"
+    var size = FrameSize(width: 256, height: 256)
 
     @Option(help: "Upscaling filter: \(FrameScaler.Filter.allCases.map(\.rawValue).joined(separator: ", ")).")
     var filter: FrameScaler.Filter = .lanczos
@@ -94,9 +94,7 @@ struct Render: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
-    var parsedSize: (Int, Int)? {
-        FrameSizeArgument.parse(size, limit: 4096).map { ($0.width, $0.height) }
-    }
+    var parsedSize: (Int, Int)? { (size.width, size.height) }
 
     func validate() throws {
         if prompts != nil {
@@ -122,8 +120,8 @@ struct Render: ParsableCommand {
         }
         if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
         if let guidance, !(guidance >= 0 && guidance.isFinite && guidance <= 50) { throw ValidationError("--guidance must be in 0...50, got \(guidance)") }
-        guard parsedSize != nil else { throw ValidationError("--size must be WxH with sides in 1...4096, got '\(size)'") }
-        guard let r = Rational(parsing: fps), r.doubleValue <= 240 else { throw ValidationError("--fps must be a positive rate such as 8 or 30000/1001, got '\(fps)'") }
+        guard size.width <= 4096, size.height <= 4096 else { throw ValidationError("--size must be WxH with sides in 1...4096, got '\(size)'") }
+        guard fps.doubleValue > 0, fps.doubleValue <= 240 else { throw ValidationError("--fps must be a positive rate up to 240 such as 8 or 30000/1001, got '\(fps)'") }
     }
 
     /// The model, text encoder and renderer, loaded once.
@@ -163,7 +161,7 @@ struct Render: ParsableCommand {
         var out = VideoRenderer.Output(path: path)
         (out.width, out.height) = parsedSize!
         out.filter = filter
-        out.frameRate = Rational(parsing: fps)!
+        out.frameRate = fps
         out.format = format
         out.crf = crf
         out.sheet = sheet

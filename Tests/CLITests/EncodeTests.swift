@@ -146,8 +146,8 @@ final class EncodeTests: XCTestCase {
 
     func testUsageErrors() throws {
         let cases: [([String], String)] = [
-            (["encode", "--size", "64by48", "-i", "-", "-o", "a.mp4"], "--size must be WxH"),
-            (["encode", "--size", "64x48", "--fps", "0", "-i", "-", "-o", "a.mp4"], "--fps must be a positive"),
+            (["encode", "--size", "64by48", "-i", "-", "-o", "a.mp4"], "The value '64by48' is invalid for '--size <size>'"),
+            (["encode", "--size", "64x48", "--fps", "0", "-i", "-", "-o", "a.mp4"], "The value '0' is invalid for '--fps <fps>'"),
             (["encode", "--size", "64x48", "--metadata", "novalue", "-i", "-", "-o", "a.mp4"], "'novalue' is not key=value"),
             (["encode", "--size", "64x48", "--json", "-i", "-", "-o", "-"], "--json writes to stdout"),
             (["encode", "--size", "64x48", "--codec", "mpeg2", "-i", "-", "-o", "a.mp4"], "mpeg2"),

@@ -201,6 +201,7 @@ final class VectorKernelTests: XCTestCase {
                 worst = max(worst, relative)
                 XCTAssertLessThan(relative, 1e-3, "grad \(name) [\(level.rawValue)]: relative L2 error \(relative)")
             }
+            XCTAssertLessThan(worst, 1e-3, "[\(level.rawValue)] worst relative L2 gradient error")
         }
     }
 }

@@ -210,26 +210,19 @@ struct Distill: ParsableCommand {
                 throw CommandError("distillation stopped: \(CommandError.text(error)) (disk full, or the folder gone?). \(hint)")
             }
         }
-        while true {
-            let studentSteps = distiller.studentTimesteps.count
-            let start = roundStart(), length = distiller.roundLength
-            let roundName = distiller.inGuidanceStage ? "the guidance stage (\(studentSteps) steps)" : "the round to \(studentSteps) steps"
-            while distiller.roundStep < length {
-                if interrupted.isSet {
-                    try saveCheckpoint()
-                    // Students are written atomically at the end of their round: -o is either absent
-                    // or the file it held before.
-                    let kept = written.isEmpty ? "" : " The students of finished rounds are kept: " + written.joined(separator: ", ") + "."
-                    throw CommandError("interrupted at step \(distiller.roundStep) of \(length) in \(roundName); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) was not written and is written when the run completes.\(kept)")
-                }
-                let clips = try (0..<batch).map { _ in try dataset.clip(rng.nextInt(below: dataset.count)) }
-                let loss: Float
-                do { loss = try distiller.trainStep(clips: clips) } catch { throw CommandError("distillation failed: \(CommandError.text(error))") }
-                let done = start + distiller.roundStep
-                lossLog.append(step: done, loss: loss, lr: distiller.learningRate)
-                bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossLog.smoothed))
-                if distiller.roundStep % checkpointEvery == 0, distiller.roundStep < length { try saveCheckpoint() }
-            }
+        // The distiller runs the rounds; the command logs, checkpoints, writes each round's student
+        // and stops on a signal. Clips are drawn from the command's own stream (its position is
+        // in the checkpoint), as a resumed run needs.
+        var hooks = DistillationHooks()
+        hooks.pickClip = { rng.nextInt(below: $0) }
+        hooks.shouldContinue = { !interrupted.isSet }
+        hooks.step = { studentSteps, step, loss in
+            let done = roundStart() + step
+            lossLog.append(step: done, loss: loss, lr: distiller.learningRate)
+            bar.update(done, rateCount: done - startDone, suffix: String(format: "%d steps, loss %.4f", studentSteps, lossLog.smoothed))
+            if step % checkpointEvery == 0, step < distiller.roundLength { try saveCheckpoint() }
+        }
+        hooks.roundFinished = { student, studentSteps in
             let path = String(studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
             var metadata = [
                 VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
@@ -239,15 +232,30 @@ struct Distill: ParsableCommand {
                 metadata[VideoPipeline.distilledGuidanceKey] = String(guidance * teacherGuidance)
             }
             do {
-                try distiller.student.save(to: URL(fileURLWithPath: path), metadata: metadata.merging(bundle?.metadata ?? [:]) { own, _ in own },
-                                           extraEntries: bundle?.entries ?? [])
+                try student.save(to: URL(fileURLWithPath: path), metadata: metadata.merging(bundle?.metadata ?? [:]) { own, _ in own },
+                                 extraEntries: bundle?.entries ?? [])
             } catch { throw CommandError("writing \(path) failed: \(CommandError.text(error))") }
             if !written.contains(path) { written.append(path) }
             if !quiet { FileHandle.standardError.write(Data("distill: \(studentSteps)-step student written to \(path)\n".utf8)) }
-            if studentSteps <= toSteps { break }
-            do { guard try distiller.finishRound() else { break } } catch { throw CommandError(CommandError.text(error)) }
-            // A round boundary: a resume starts the next round, not the finished one again.
+        }
+        // A round boundary: a resume starts the next round, not the finished one again.
+        hooks.roundStarted = { try saveCheckpoint() }
+        let outcome: DistillationOutcome
+        do {
+            outcome = try distiller.run(clipCount: dataset.count, loadClip: { try dataset.clip($0) }, hooks: hooks)
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw CommandError("distillation failed: \(CommandError.text(error))")
+        }
+        if case .stopped = outcome {
             try saveCheckpoint()
+            // Students are written atomically at the end of their round: -o is either absent or
+            // the file it held before.
+            let studentSteps = distiller.studentTimesteps.count
+            let roundName = distiller.inGuidanceStage ? "the guidance stage (\(studentSteps) steps)" : "the round to \(studentSteps) steps"
+            let kept = written.isEmpty ? "" : " The students of finished rounds are kept: " + written.joined(separator: ", ") + "."
+            throw CommandError("interrupted at step \(distiller.roundStep) of \(distiller.roundLength) in \(roundName); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) was not written and is written when the run completes.\(kept)")
         }
         lossLog.flush()
         lossLog.plot(to: plotPath)

@@ -26,7 +26,7 @@ struct FrameSize: ExpressibleByArgument, CustomStringConvertible, Equatable {
 }
 
 /// A frame rate such as 8, 29.97 or 30000/1001 (`Rational(parsing:)`), for `--fps`.
-extension Rational: @retroactive ExpressibleByArgument {
+extension Rational: ExpressibleByArgument {
     public init?(argument: String) {
         guard let r = Rational(parsing: argument) else { return nil }
         self = r

@@ -290,18 +290,72 @@ public final class Distiller {
     ///   - clipCount: dataset size; `loadClip(i)` returns clip i.
     ///   - progress: called after each step with (student steps of this round, step in round,
     ///     loss); return false to stop.
-    /// - Returns: the final student (v-prediction; sample it with `studentScheduler`).
+    /// - Returns: the final student (v-prediction; sample it with `studentScheduler`), or the
+    ///   student so far when `progress` stopped the run.
     /// - Throws: what `loadClip` throws, `TrainingError`, `DenoiserError`.
     public func run(clipCount: Int, loadClip: (Int) throws -> TrainingClip,
                     progress: ((_ studentSteps: Int, _ step: Int, _ loss: Float) -> Bool)? = nil) throws -> VideoDenoiser {
-        guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
-        repeat {
-            while roundStep < roundLength {
-                let clips = try (0..<config.batchSize).map { _ in try loadClip(rng.nextInt(below: clipCount)) }
-                let loss = try trainStep(clips: clips)
-                if let progress, !progress(studentTimesteps.count, roundStep, loss) { return student }
-            }
-        } while try finishRound()
-        return student
+        var stop = false
+        var hooks = DistillationHooks()
+        hooks.shouldContinue = { !stop }
+        hooks.step = { steps, step, loss in if let progress, !progress(steps, step, loss) { stop = true } }
+        switch try run(clipCount: clipCount, loadClip: loadClip, hooks: hooks) {
+        case let .finished(student): return student
+        case .stopped: return student
+        }
     }
+
+    /// Runs the guidance stage if configured, then every round (`stepsPerRound` steps each,
+    /// halving until `targetSteps`), from wherever the distiller stands (a resumed one continues
+    /// its round), calling `hooks` along the way: `shouldContinue` before every step,
+    /// `step` after it, `roundFinished` with each round's student, `roundStarted` after each
+    /// round boundary (where a checkpoint belongs).
+    ///
+    /// - Returns: `.finished` with the final student, or `.stopped` when `shouldContinue`
+    ///   returned false (the distiller is then mid-round, ready for `saveCheckpoint`).
+    /// - Throws: what `loadClip` and the hooks throw, `TrainingError`, `DenoiserError`.
+    public func run(clipCount: Int, loadClip: (Int) throws -> TrainingClip, hooks: DistillationHooks) throws -> DistillationOutcome {
+        guard clipCount > 0 else { throw TrainingError.invalidConfig("the dataset is empty") }
+        while true {
+            let studentSteps = studentTimesteps.count
+            while roundStep < roundLength {
+                guard hooks.shouldContinue() else { return .stopped }
+                let clips = try (0..<config.batchSize).map { _ in
+                    try loadClip(hooks.pickClip.map { $0(clipCount) } ?? rng.nextInt(below: clipCount))
+                }
+                let loss = try trainStep(clips: clips)
+                try hooks.step?(studentSteps, roundStep, loss)
+            }
+            try hooks.roundFinished?(student, studentSteps)
+            if studentSteps <= config.targetSteps { return .finished(student) }
+            guard try finishRound() else { return .finished(student) }
+            try hooks.roundStarted?()
+        }
+    }
+}
+
+/// What `Distiller.run(clipCount:loadClip:hooks:)` calls while it runs.
+public struct DistillationHooks {
+    /// Picks a clip index below the count (default: the distiller's own random stream).
+    public var pickClip: ((Int) -> Int)? = nil
+    /// Asked before every step; false stops the run (`DistillationOutcome.stopped`).
+    public var shouldContinue: () -> Bool = { true }
+    /// After every step: the round's student step count, the step within the round (1-based
+    /// after the step), the loss.
+    public var step: ((_ studentSteps: Int, _ step: Int, _ loss: Float) throws -> Void)? = nil
+    /// After a round's last step, with its student and that student's step count.
+    public var roundFinished: ((_ student: VideoDenoiser, _ studentSteps: Int) throws -> Void)? = nil
+    /// After a round boundary, when the next round is set up.
+    public var roundStarted: (() throws -> Void)? = nil
+
+    /// No hooks.
+    public init() {}
+}
+
+/// How `Distiller.run(clipCount:loadClip:hooks:)` ended.
+public enum DistillationOutcome {
+    /// Every round ran; the final student.
+    case finished(VideoDenoiser)
+    /// `shouldContinue` returned false.
+    case stopped
 }

@@ -58,28 +58,23 @@ struct Distill: ParsableCommand {
                                discussion: "Needs --guidance above 1. The stage's student is written beside OUTPUT as OUTPUT-<from>steps.safetensors."))
     var guidanceSteps: Int = 0
 
-    @Option(name: .shortAndLong, help: "Where to write the final student.")
-    var output: String
+    @OptionGroup var files: TrainingRunOptions
+    var output: String { files.output }
+    var checkpoint: String? { files.checkpoint }
+    var resume: Bool { files.resume }
+    var log: String? { files.log }
+    var plot: String? { files.plot }
+    var quiet: Bool { files.quiet }
 
-    @Option(help: "Checkpoint file (default: OUTPUT with .ckpt.safetensors); removed when the run completes.")
-    var checkpoint: String?
 
     @Option(help: "Checkpoint every this many steps within a round (and at every round's end, and on Ctrl-C).")
     var checkpointEvery: Int = 25
 
-    @Flag(help: "Continue from --checkpoint (the other flags must match the interrupted run's).")
-    var resume = false
 
-    @Option(help: "Loss log, CSV step,loss,lr over all rounds (default: OUTPUT with .loss.csv).")
-    var log: String?
 
-    @Option(help: "Loss curve PNG (default: OUTPUT with .loss.png).")
-    var plot: String?
 
     @OptionGroup var textModel: TextModelOptions
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
 
     func validate() throws {
         guard fromSteps > toSteps, toSteps >= 1, fromSteps % toSteps == 0, (fromSteps / toSteps).nonzeroBitCount == 1 else {
@@ -94,16 +89,11 @@ struct Distill: ParsableCommand {
     }
 
     func run() throws {
-        let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
-        let logPath = log ?? Train.sibling(output, "loss.csv")
-        let plotPath = plot ?? Train.sibling(output, "loss.png")
+        let (checkpointPath, logPath, plotPath) = (files.checkpointPath, files.logPath, files.plotPath)
         // Installed first: a SIGINT/SIGTERM while the teacher and dataset load stops with a message.
         let interrupted = SignalFlag.install()
         // Paths that cannot be written fail now, not after the first round or checkpoint.
-        try OutputPath.check(output, option: "-o", streams: false)
-        try OutputPath.check(checkpointPath, option: "--checkpoint", streams: false)
-        try OutputPath.check(logPath, option: "--log", streams: false)
-        try OutputPath.check(plotPath, option: "--plot", streams: false)
+        try files.checkPaths()
         var config = DistillationConfig()
         config.teacherSteps = fromSteps
         config.targetSteps = toSteps
@@ -223,7 +213,7 @@ struct Distill: ParsableCommand {
             if step % checkpointEvery == 0, step < distiller.roundLength { try saveCheckpoint() }
         }
         hooks.roundFinished = { student, studentSteps in
-            let path = String(studentSteps == toSteps ? output : Train.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
+            let path = String(studentSteps == toSteps ? output : TrainingRunOptions.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
             var metadata = [
                 VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
                 "t2v.distilled_from": teacherName, Self.teacherSHAKey: teacherSHA,

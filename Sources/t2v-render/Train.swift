@@ -73,28 +73,23 @@ struct Train: ParsableCommand {
         discussion: "Its SHA-256 must be the one the dataset's shards record."))
     var autoencoder: String?
 
-    @Option(name: .shortAndLong, help: "Where to write the trained (EMA) weights.")
-    var output: String
+    @OptionGroup var files: TrainingRunOptions
+    var output: String { files.output }
+    var checkpoint: String? { files.checkpoint }
+    var resume: Bool { files.resume }
+    var log: String? { files.log }
+    var plot: String? { files.plot }
+    var quiet: Bool { files.quiet }
 
-    @Option(help: "Checkpoint file (default: OUTPUT with .ckpt.safetensors).")
-    var checkpoint: String?
 
-    @Flag(help: "Continue from --checkpoint.")
-    var resume = false
 
     @Flag(help: "With --resume: make --steps the run's new end when it lies beyond the checkpoint's (the cosine learning-rate decay restarts over the longer run).")
     var extend = false
 
-    @Option(help: "Loss log (CSV: step,loss,lr); default OUTPUT with .loss.csv.")
-    var log: String?
 
-    @Option(help: "Loss curve PNG; default OUTPUT with .loss.png.")
-    var plot: String?
 
     @OptionGroup var textModel: TextModelOptions
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -122,12 +117,6 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// `model.safetensors` → `model.<suffix>`.
-    static func sibling(_ output: String, _ suffix: String) -> String {
-        let url = URL(fileURLWithPath: output)
-        let stem = url.deletingPathExtension().lastPathComponent
-        return url.deletingLastPathComponent().appendingPathComponent("\(stem).\(suffix)").path
-    }
 
     /// The preset or JSON file named by `--config`.
     static func loadConfig(_ text: String) throws -> DenoiserConfig {
@@ -141,17 +130,12 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
-        let logPath = log ?? Train.sibling(output, "loss.csv")
-        let plotPath = plot ?? Train.sibling(output, "loss.png")
+        let (checkpointPath, logPath, plotPath) = (files.checkpointPath, files.logPath, files.plotPath)
         // Installed first: a SIGINT/SIGTERM while the dataset loads stops the run with a message.
         let interrupted = SignalFlag.install()
         // Paths that cannot be written fail now, naming the path, not at the first checkpoint or
         // after the whole run (-o).
-        try OutputPath.check(output, option: "-o", streams: false)
-        try OutputPath.check(checkpointPath, option: "--checkpoint", streams: false)
-        try OutputPath.check(logPath, option: "--log", streams: false)
-        try OutputPath.check(plotPath, option: "--plot", streams: false)
+        try files.checkPaths()
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
         let (frames, height, width) = dataset.shape

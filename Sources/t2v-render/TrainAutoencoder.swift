@@ -22,8 +22,13 @@ struct TrainAutoencoder: ParsableCommand {
     @Option(help: "Dataset directory (from `t2v-render extract`).")
     var data: String
 
-    @Option(name: .shortAndLong, help: "Where to write the trained (EMA) autoencoder.")
-    var output: String
+    @OptionGroup var files: TrainingRunOptions
+    var output: String { files.output }
+    var checkpoint: String? { files.checkpoint }
+    var resume: Bool { files.resume }
+    var log: String? { files.log }
+    var plot: String? { files.plot }
+    var quiet: Bool { files.quiet }
 
     @Option(help: "Total optimisation steps of the run.")
     var steps: Int = 5000
@@ -49,26 +54,16 @@ struct TrainAutoencoder: ParsableCommand {
     @Option(help: "Random seed (initial weights, crops, posterior noise).")
     var seed: UInt64 = 0
 
-    @Option(help: "Checkpoint file (default: OUTPUT with .ckpt.safetensors).")
-    var checkpoint: String?
 
     @Option(help: "Checkpoint every this many steps.")
     var checkpointEvery: Int = 500
 
-    @Flag(help: "Continue from --checkpoint.")
-    var resume = false
 
     @Flag(help: "With --resume: make --steps the run's new end when it lies beyond the checkpoint's (the cosine learning-rate decay restarts over the longer run).")
     var extend = false
 
-    @Option(help: "Loss log (CSV: step,loss,lr); default OUTPUT with .loss.csv.")
-    var log: String?
 
-    @Option(help: "Loss curve PNG; default OUTPUT with .loss.png.")
-    var plot: String?
 
-    @Flag(name: .shortAndLong, help: "No progress output.")
-    var quiet = false
 
     /// Frames encoded to measure the latent scale factor.
     static let scaleFrames = 256
@@ -138,13 +133,9 @@ struct TrainAutoencoder: ParsableCommand {
     }
 
     func run() throws {
-        let checkpointPath = checkpoint ?? Train.sibling(output, "ckpt.safetensors")
-        let logPath = log ?? Train.sibling(output, "loss.csv")
-        let plotPath = plot ?? Train.sibling(output, "loss.png")
+        let (checkpointPath, logPath, plotPath) = (files.checkpointPath, files.logPath, files.plotPath)
         let interrupted = SignalFlag.install()
-        for (path, option) in [(output, "-o"), (checkpointPath, "--checkpoint"), (logPath, "--log"), (plotPath, "--plot")] {
-            try OutputPath.check(path, option: option, streams: false)
-        }
+        try files.checkPaths()
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: URL(fileURLWithPath: data), seed: 0) } catch { throw CommandError("\(error)") }
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }

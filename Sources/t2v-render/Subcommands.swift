@@ -14,6 +14,7 @@ extension T2VRender {
         Embed.self,
         Train.self,
         Distill.self,
+        Completion.self,
         TrainAutoencoder.self,
         EncodeLatents.self,
     ]

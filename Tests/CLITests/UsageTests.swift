@@ -42,4 +42,26 @@ final class UsageTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, command[0])
         }
     }
+
+    /// bash itself completes `t2v-render --pr<TAB>` and `t2v-render dec<TAB>` with the script
+    /// `completion bash` prints.
+    func testBashCompletesTheDefaultCommandsOptionsAndTheSubcommands() throws {
+        let r = try CLI.run(["completion", "bash"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-completion-\(UUID().uuidString).bash")
+        try r.stdout.write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        func complete(_ word: String) throws -> [String] {
+            let line = "t2v-render \(word)"
+            let program = "source \(script.path); COMP_WORDS=(t2v-render \(word)); COMP_CWORD=1; COMP_LINE='\(line)'; "
+                + "COMP_POINT=${#COMP_LINE}; _t2v-render t2v-render \(word) t2v-render; echo \"${COMPREPLY[@]}\""
+            let (status, out) = try RenderCLITests.sh(["bash", "-c", program])
+            XCTAssertEqual(status, 0)
+            return out.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        }
+        XCTAssertEqual(Set(try complete("--pr")), ["--prompt", "--prompts"])
+        XCTAssertTrue(try complete("--").contains("--guidance"))
+        XCTAssertEqual(try complete("dec"), ["decode"])
+        XCTAssertEqual(try CLI.run(["completion", "powershell"]).status, 2)
+    }
 }

@@ -10,28 +10,11 @@ import XCTest
 /// difference of each) and checks that the twin writes the file back byte for byte. Skipped, with a
 /// message, where PyTorch is not installed.
 final class AutoencoderParityTests: XCTestCase {
-    /// The package root (this file is Tests/GeneratorTests/AutoencoderParityTests.swift).
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private static let root = PythonOracle.root
 
-    private static func python(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    private static func python(_ args: [String]) throws -> (status: Int32, output: String) { try PythonOracle.run(args) }
 
-    private func requireTorch() throws {
-        let probe = try? Self.python(["-c", "import torch, safetensors"])
-        if probe?.status != 0 {
-            throw XCTSkip("PyTorch is not installed: skipping the Swift/PyTorch autoencoder parity check")
-        }
-    }
+    private func requireTorch() throws { try PythonOracle.requireTorch(for: "the Swift/PyTorch autoencoder parity check") }
 
     /// Runs the check for `config` on `frameShape` (`[N, 3, H, W]` or `[B, T, 3, H, W]`).
     private func check(_ config: AutoencoderConfig, frameShape: [Int], scale: Float, seed: UInt64) throws {

@@ -8,29 +8,11 @@ import XCTest
 /// uninterrupted run's weights byte for byte; a 2-process checkpoint resumes in 1 process.
 /// Skipped, with a message, where PyTorch is not installed.
 final class TwinDistributedTests: XCTestCase {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     func testDataParallelTrainingMatchesOneProcessAndResumesAfterAKilledRank() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import torch, torch.distributed, safetensors; assert torch.distributed.is_available()"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        try probe.run()
-        probe.waitUntilExit()
-        if probe.terminationStatus != 0 {
-            throw XCTSkip("PyTorch (with torch.distributed) is not installed: skipping the torchrun data-parallel checks of python/t2v_twin")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", Self.root.appendingPathComponent("python/t2v_twin/check_distributed.py").path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, output)
+        try PythonOracle.requireTorch(for: "the torchrun data-parallel checks of python/t2v_twin",
+                                      modules: "torch, torch.distributed, safetensors; assert torch.distributed.is_available()")
+        let (status, output) = try PythonOracle.run([PythonOracle.root.appendingPathComponent("python/t2v_twin/check_distributed.py").path])
+        XCTAssertEqual(status, 0, output)
         XCTAssertTrue(output.contains("all distributed checks passed"), output)
     }
 }

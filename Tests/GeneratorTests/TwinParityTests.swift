@@ -9,28 +9,11 @@ import XCTest
 /// Skipped, with a message, where PyTorch is not installed (the CI machine); bench/run always
 /// runs the same check.
 final class TwinParityTests: XCTestCase {
-    /// The package root (this file is Tests/GeneratorTests/TwinParityTests.swift).
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private static let root = PythonOracle.root
 
-    private static func python(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3"] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    private static func python(_ args: [String]) throws -> (status: Int32, output: String) { try PythonOracle.run(args) }
 
-    private func requireTorch() throws {
-        let probe = try? Self.python(["-c", "import torch, safetensors"])
-        if probe?.status != 0 {
-            throw XCTSkip("PyTorch is not installed: skipping the Swift/PyTorch twin parity check (bench/run always runs it)")
-        }
-    }
+    private func requireTorch() throws { try PythonOracle.requireTorch(for: "the Swift/PyTorch twin parity check (bench/run always runs it)") }
 
     private func check(_ config: DenoiserConfig, batch: Int, frames: Int, seed: UInt64) throws {
         try requireTorch()

@@ -23,6 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .model import write_swift_safetensors
+
 AUTOENCODER_CONFIG_KEY = "t2v.autoencoder_config"
 LATENT_SCALE_KEY = "t2v.latent_scale"
 DENOISER_CONFIG_KEY = "t2v.denoiser_config"
@@ -252,27 +254,4 @@ def save_autoencoder(model: VideoAutoencoder, path: str, metadata: dict[str, str
     meta = dict(metadata or {})
     meta[AUTOENCODER_CONFIG_KEY] = model.config.to_json()
     meta[LATENT_SCALE_KEY] = float32_text(model.scaleFactor)
-    tensors = state if state is not None else model.state_dict()
-    arrays = {k: v.detach().to(torch.float32).cpu().contiguous().numpy().astype("<f4", copy=False)
-              for k, v in tensors.items()}
-    names = sorted(arrays, key=lambda n: n.encode())
-    parts = ['"__metadata__":{' + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{json.dumps(meta[k], ensure_ascii=False)}"
-                                          for k in sorted(meta, key=lambda k: k.encode())) + "}"]
-    offset = 0
-    for name in names:
-        a = arrays[name]
-        shape = ",".join(str(d) for d in a.shape)
-        parts.append(f'{json.dumps(name, ensure_ascii=False)}:{{"dtype":"F32","shape":[{shape}],'
-                     f'"data_offsets":[{offset},{offset + a.nbytes}]}}')
-        offset += a.nbytes
-    header = ("{" + ",".join(parts) + "}").encode()
-    header += b" " * ((8 - len(header) % 8) % 8)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(len(header).to_bytes(8, "little"))
-        f.write(header)
-        for name in names:
-            f.write(arrays[name].tobytes())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_swift_safetensors(path, state if state is not None else model.state_dict(), meta)

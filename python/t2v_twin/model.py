@@ -321,7 +321,12 @@ def save_denoiser(model: VideoDenoiser, path: str, metadata: dict[str, str] | No
     differently from run to run.) `state` replaces the model's own tensors (e.g. EMA weights)."""
     meta = dict(metadata or {})
     meta[CONFIG_METADATA_KEY] = model.config.to_json()
-    tensors = state if state is not None else model.state_dict()
+    write_swift_safetensors(path, state if state is not None else model.state_dict(), meta)
+
+
+def write_swift_safetensors(path: str, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
+    """float32 safetensors laid out byte for byte as Swift's `SafeTensors.write` lays them out
+    (metadata keys sorted, tensors by name, header padded with spaces to 8 bytes), atomically."""
     arrays = {k: v.detach().to(torch.float32).cpu().contiguous().numpy().astype("<f4", copy=False)
               for k, v in tensors.items()}
     names = sorted(arrays, key=lambda n: n.encode())

@@ -9,21 +9,10 @@ extension Trainer {
     ///
     /// - Throws: `TrainingError.badCheckpoint` when writing fails.
     public func saveCheckpoint(to url: URL) throws {
-        var entries = [SafeTensors.Entry]()
-        let named = model.namedParameters()
-        for (name, p) in named { entries.append(.init(name: "model." + name, shape: p.shape, floats: p.value.toArray())) }
-        for ((name, p), shadow) in zip(named, ema.shadow) { entries.append(.init(name: "ema." + name, shape: p.shape, floats: shadow.toArray())) }
-        for (key, t) in optimizer.state() { entries.append(.init(name: "adam." + key, shape: t.shape, floats: t.toArray())) }
-        entries.sort { $0.name < $1.name }
         do {
-            let metadata = [
-                DenoiserConfig.metadataKey: try canonicalJSON(model.config),
-                Self.configKey: try canonicalJSON(config),
-                "t2v.step": String(step),
-                "t2v.rng": rng.checkpointText,
-                "t2v.generator_version": GeneratorInfo.version,
-            ]
-            try SafeTensors.write(entries, metadata: metadata, to: url)
+            let metadata = TrainingState.metadata(modelKey: DenoiserConfig.metadataKey, modelJSON: try canonicalJSON(model.config),
+                                                  runKey: Self.configKey, runJSON: try canonicalJSON(config), step: step, rng: rng)
+            try SafeTensors.write(TrainingState.entries(model: model, ema: ema, optimizer: optimizer), metadata: metadata, to: url)
         } catch {
             throw TrainingError.badCheckpoint(path: url.path, message: "writing failed: \(error.localizedDescription)")
         }
@@ -42,28 +31,19 @@ extension Trainer {
         func fail(_ m: String) -> TrainingError { .badCheckpoint(path: url.path, message: m) }
         let file: SafeTensors
         do { file = try SafeTensors(contentsOf: url) } catch { throw fail(error.localizedDescription) }
-        let meta = file.metadata
-        guard let modelJSON = meta[DenoiserConfig.metadataKey], let trainJSON = meta[configKey],
-              let stepText = meta["t2v.step"], let step = Int(stepText), let rngText = meta["t2v.rng"] else {
-            throw fail("missing training metadata; is this a checkpoint written by `t2v-render train`?")
+        guard let header = TrainingState.header(file, modelKey: DenoiserConfig.metadataKey, runKey: configKey) else {
+            throw fail("missing training metadata or an unreadable step or random-stream position; is this a checkpoint written by `t2v-render train`?")
         }
-        guard let rng = Philox(checkpointText: rngText) else { throw fail("unreadable random-stream position '\(rngText)'") }
         do {
-            let modelConfig = try JSONDecoder().decode(DenoiserConfig.self, from: Data(modelJSON.utf8))
-            var trainConfig = try JSONDecoder().decode(TrainingConfig.self, from: Data(trainJSON.utf8))
+            let modelConfig = try JSONDecoder().decode(DenoiserConfig.self, from: Data(header.modelJSON.utf8))
+            var trainConfig = try JSONDecoder().decode(TrainingConfig.self, from: Data(header.runJSON.utf8))
             if let newTotal, newTotal > trainConfig.totalSteps { trainConfig.totalSteps = newTotal }
             var init0 = Philox(seed: 0)
             let model = try VideoDenoiser(config: modelConfig, rng: &init0)
-            try model.load(file.tensors(prefixed: "model."), strict: true)
             let trainer = try Trainer(model: model, config: trainConfig)
-            let emaTensors = try file.tensors(prefixed: "ema.")
-            for ((name, _), shadow) in zip(model.namedParameters(), trainer.ema.shadow) {
-                guard let t = emaTensors[name], t.shape == shadow.shape else { throw ModuleLoadError.missing("ema." + name) }
-                shadow.assign(t)
-            }
-            try trainer.optimizer.load(state: file.tensors(prefixed: "adam."))
-            trainer.step = step
-            trainer.rng = rng
+            try TrainingState.restore(file, model: model, ema: trainer.ema, optimizer: trainer.optimizer)
+            trainer.step = header.step
+            trainer.rng = header.rng
             return trainer
         } catch let error as TrainingError {
             throw error

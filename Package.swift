@@ -51,9 +51,11 @@ let package = Package(
         // The procedural scene corpus (training data for the default model). Never linked into
         // t2v-render: a prompt's video comes from the diffusion model alone.
         .target(name: "Scenes", dependencies: ["FrameIO"]),
+        // The quality report of a trained model against the held-out corpus (t2v-scenes report).
+        .target(name: "QualityReport", dependencies: ["Scenes", "FrameIO", "Generator", "Renderer"]),
         .executableTarget(
             name: "t2v-scenes",
-            dependencies: ["Scenes", "FrameIO", "Generator", "Renderer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scenes", "FrameIO", "Generator", "Renderer", "QualityReport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tensor-engine benchmark driven by bench/tensor_bench.py.
         .executableTarget(

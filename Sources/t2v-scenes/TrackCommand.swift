@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QualityReport
 import Scenes
 
 /// `t2v-scenes track`: runs `ObjectTracker` over the clips of an extracted dataset of the corpus

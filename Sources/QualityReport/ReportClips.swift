@@ -6,7 +6,7 @@ import Scenes
 
 /// Real clips for the quality report: the extracted held-out dataset and held-out scenes
 /// rendered in memory, as planar Float32 `[frames, 3, R, R]` in [-1, 1] with family labels.
-enum ReportClips {
+public enum ReportClips {
     /// First seed index (within the held-out split) of the clips rendered in memory to train the
     /// classifier: far above the indices of the extracted held-out corpus (0 ..< per-family).
     static let classifierSeedBase: UInt64 = 500_000
@@ -14,7 +14,7 @@ enum ReportClips {
     /// The clips of an extracted held-out dataset with the family each came from (read from the
     /// source file name, `family-seed.mp4`). Throws when the dataset cannot be read or a source
     /// name names no family.
-    static func loadDataset(_ directory: URL) throws -> (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int) {
+    public static func loadDataset(_ directory: URL) throws -> (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int) {
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: directory, seed: 0) } catch {
             throw CommandError("cannot read the held-out dataset \(directory.path): \(error). Create it with scripts/train-default.sh (stage 2) or pass --heldout DIR.")
@@ -38,7 +38,7 @@ enum ReportClips {
     /// Held-out clips rendered in memory at twice `size` (as the corpus is rendered larger than
     /// the model) and downscaled with FrameIO's Lanczos scaler; `perFamily` seeds per family,
     /// starting at held-out index `classifierSeedBase`.
-    static func render(perFamily: Int, frames: Int, size: Int) throws -> (clips: [[Float]], labels: [SceneFamily]) {
+    public static func render(perFamily: Int, frames: Int, size: Int) throws -> (clips: [[Float]], labels: [SceneFamily]) {
         let scaler = try FrameScaler(inputWidth: 2 * size, inputHeight: 2 * size, outputWidth: size, outputHeight: size)
         var clips: [[Float]] = [], labels: [SceneFamily] = []
         for family in SceneFamily.allCases {
@@ -57,7 +57,7 @@ enum ReportClips {
     }
 
     /// The frames of a planar clip as packed RGB frames.
-    static func frames(_ clip: [Float], size: Int) throws -> [RGBFrame] {
+    public static func frames(_ clip: [Float], size: Int) throws -> [RGBFrame] {
         let n = 3 * size * size
         return try (0..<(clip.count / n)).map { f in
             let planar = try RGBFrame(width: size, height: size, planar: Array(clip[(f * n)..<((f + 1) * n)]))
@@ -66,7 +66,7 @@ enum ReportClips {
     }
 
     /// Mean inter-frame SSIM (FFmpeg `ssim` All on yuv420p BT.601) over clips.
-    static func interFrameSSIM(_ clips: [[Float]], size: Int) throws -> Double {
+    public static func interFrameSSIM(_ clips: [[Float]], size: Int) throws -> Double {
         var total = 0.0
         for clip in clips {
             total += try TemporalConsistency.evaluate(frames: frames(clip, size: size), definition: .ssim).mean
@@ -76,7 +76,7 @@ enum ReportClips {
 
     /// A contact sheet: one row per clip, `columns` frames evenly spaced in time, each frame
     /// upscaled to `cell` pixels (nearest neighbour, so pixels stay visible).
-    static func sheet(_ clips: [[Float]], size: Int, columns: Int = 8, cell: Int = 64) throws -> RGBFrame {
+    public static func sheet(_ clips: [[Float]], size: Int, columns: Int = 8, cell: Int = 64) throws -> RGBFrame {
         let scaler = try FrameScaler(inputWidth: size, inputHeight: size, outputWidth: cell, outputHeight: cell, filter: .point)
         var tiles: [RGBFrame] = []
         for clip in clips {

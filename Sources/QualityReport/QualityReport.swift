@@ -1,0 +1,394 @@
+import FrameIO
+import Foundation
+import Generator
+import Renderer
+import Scenes
+
+/// The quality report of a trained model (samples/REPORT.md), as `t2v-scenes report` writes it:
+/// measures the model against the held-out corpus and writes the Markdown with contact sheets
+/// under `report/` next to it.
+///
+/// Prompt adherence is judged by a `ClipClassifier` trained here on real held-out clips only
+/// (rendered in memory from held-out seeds far from the extracted ones), checked on the
+/// extracted held-out dataset; the Frechet distance is measured in that classifier's hidden
+/// features; inter-frame SSIM is FFmpeg's `ssim` All on yuv420p; objects and attributes are read
+/// from the pixels (`ObjectTracker`, `CloudDrift`). Everything is seeded, so two runs give the
+/// same numbers except the timings.
+public struct QualityReport {
+    public var model: String = "weights/t2v-default.safetensors"
+
+    public var teacher: String?
+
+    public var teacherSteps: Int = 64
+
+    public var students: String?
+
+    public var ablation: String?
+
+    public var heldout: String = "work/default-model/heldout-dataset"
+
+    public var seeds: Int = 3
+
+    public var fidSeeds: Int?
+
+    public var classifierClips: Int = 24
+
+    public var classifierEpochs: Int = 40
+
+    public var guidance: Float?
+
+    public var clipSample: Float?
+
+    public var out: String = "samples/REPORT.md"
+
+    public var textModel: String?
+
+    public var quick = false
+
+    /// The defaults above; set the fields, then `write()`.
+    public init() {}
+
+    /// One model's generated clips and timings.
+    struct Run {
+        var name: String
+        var file: String
+        var steps: Int
+        /// Guidance scale sampled with, and the one distilled into the model (1: none).
+        var guidance: Float
+        var distilledGuidance: Float
+        var exact: [[Float]] = []
+        var exactLabels: [SceneFamily] = []
+        var exactSeeds: [Int] = []
+        var exactCaptions: [String] = []
+        var paraphrase: [[Float]] = []
+        var paraphraseCaptions: [String] = []
+        var paraphraseLabels: [SceneFamily] = []
+        var seconds = 0.0
+        var clipsTimed = 0
+        var secondsPerClip: Double { seconds / Double(max(clipsTimed, 1)) }
+        var stepsPerSecond: Double { Double(steps) / secondsPerClip }
+    }
+
+    /// Measures and writes the report; the progress goes to stderr, the summary line to stdout.
+    ///
+    /// - Throws: `CommandError` naming what failed (a model, the held-out dataset, a file).
+    public func write() throws {
+        let seeds = quick ? 1 : self.seeds
+        let perFamily = quick ? min(classifierClips, 6) : classifierClips
+        let epochs = quick ? min(classifierEpochs, 10) : classifierEpochs
+        let teacherSteps = quick ? min(self.teacherSteps, 16) : self.teacherSteps
+        let fidSeeds = min(quick ? 1 : (self.fidSeeds ?? seeds), seeds)
+        let outURL = URL(fileURLWithPath: out)
+        let imageDir = outURL.deletingLastPathComponent().appendingPathComponent("report")
+        let started = Date()
+        let loadBefore = Self.loadAverage()
+
+        // Real clips: the extracted held-out split (classifier check, FID reference, SSIM).
+        log("reading held-out dataset \(heldout)")
+        let real = try ReportClips.loadDataset(URL(fileURLWithPath: heldout))
+        let families = SceneFamily.allCases
+        // Fail before the long work when a model file is missing (the ablation may be: reported).
+        let studentPaths = (students ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for path in [model] + (teacher.map { [$0] } ?? []) + studentPaths where !FileManager.default.fileExists(atPath: path) {
+            throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
+        }
+        func index(_ f: SceneFamily) -> Int { families.firstIndex(of: f)! }
+
+        // The classifier, trained on held-out scenes rendered in memory.
+        log("rendering \(perFamily) held-out clips per family for the classifier")
+        let trainSet = try ReportClips.render(perFamily: perFamily, frames: real.frames, size: real.size)
+        let config = ClipClassifier.Configuration(classes: families.count, frames: real.frames, resolution: real.size,
+                                                  downsample: real.size >= 32 ? 1 : 0)
+        let classifier = ClipClassifier(config, seed: 2024)
+        log("training the classifier (\(trainSet.clips.count) clips, \(epochs) epochs)")
+        let losses = classifier.train(clips: trainSet.clips, labels: trainSet.labels.map(index),
+                                      options: .init(epochs: epochs, batch: 32, learningRate: 3e-3, seed: 1)) { epoch, loss in
+            if (epoch + 1) % 10 == 0 { log("  epoch \(epoch + 1): loss \(String(format: "%.4f", loss))") }
+            return true
+        }
+        let realPredictions = classifier.predict(real.clips)
+        let realAccuracy = Self.accuracy(realPredictions, real.labels.map(index))
+        let realFeatures = classifier.features(real.clips)
+        let realSSIM = try ReportClips.interFrameSSIM(real.clips, size: real.size)
+        log(String(format: "classifier accuracy on the extracted held-out clips: %.1f%%", 100 * realAccuracy))
+
+        // Models.
+        let encoder: TextEncoder
+        do { encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel)) } catch {
+            throw CommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
+        }
+        func pipeline(_ path: String) throws -> VideoPipeline {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
+            }
+            do {
+                let loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: path))
+                guard loaded.model.config.resolution == real.size else {
+                    throw CommandError("\(path) generates \(loaded.model.config.resolution)x\(loaded.model.config.resolution) frames but the held-out clips are \(real.size)x\(real.size)")
+                }
+                return try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder)
+            } catch let error as CommandError { throw error } catch {
+                throw CommandError("cannot load model \(path): \(error)")
+            }
+        }
+        func generate(_ name: String, _ path: String, steps: Int?, paraphrases: Bool, seeds: Int) throws -> Run {
+            let p = try pipeline(path)
+            var run = Run(name: name, file: path, steps: steps ?? p.defaultSteps,
+                          guidance: guidance ?? p.defaultGuidance, distilledGuidance: p.distilledGuidance)
+            for family in families {
+                let exactCaptions = Scenes.trainingCaptions(family), paraCaptions = Scenes.heldOutParaphrases(family)
+                for s in 0..<seeds {
+                    let sets: [(String, Bool)] = [(exactCaptions[(s * 7) % exactCaptions.count], false)]
+                        + (paraphrases ? [(paraCaptions[(s * 5) % paraCaptions.count], true)] : [])
+                    for (caption, isParaphrase) in sets {
+                        var settings = VideoPipeline.Settings(prompt: caption, frames: real.frames, steps: run.steps,
+                                                              sampler: .ddim, guidance: run.guidance, seed: UInt64(s))
+                        settings.clipSample = clipSample
+                        let t0 = Date()
+                        let clip = try p.generate(settings)
+                        run.seconds += Date().timeIntervalSince(t0)
+                        run.clipsTimed += 1
+                        if isParaphrase {
+                            run.paraphrase.append(clip); run.paraphraseLabels.append(family); run.paraphraseCaptions.append(caption)
+                        } else {
+                            run.exact.append(clip); run.exactLabels.append(family); run.exactSeeds.append(s); run.exactCaptions.append(caption)
+                        }
+                    }
+                }
+                log("  \(name): \(family.id) done")
+            }
+            return run
+        }
+
+        log("generating with the model under test \(model)")
+        let main = try generate("model under test", model, steps: nil, paraphrases: true, seeds: seeds)
+        var fidRuns: [Run] = []
+        if let teacher {
+            log("generating with the teacher \(teacher) at \(teacherSteps) steps")
+            fidRuns.append(try generate("teacher (undistilled)", teacher, steps: teacherSteps, paraphrases: false, seeds: fidSeeds))
+        }
+        for path in studentPaths {
+            if path == model { fidRuns.append(main); continue }
+            log("generating with the student \(path)")
+            fidRuns.append(try generate("student", path, steps: nil, paraphrases: false, seeds: fidSeeds))
+        }
+        if !fidRuns.contains(where: { $0.file == main.file }) { fidRuns.append(main) }
+        var ablationRun: Run? = nil
+        var ablationMissing: String? = nil
+        if let ablation {
+            if FileManager.default.fileExists(atPath: ablation) {
+                log("generating with the ablation \(ablation)")
+                ablationRun = try generate("ablation (no temporal stream)", ablation, steps: nil, paraphrases: false, seeds: fidSeeds)
+            } else {
+                ablationMissing = ablation
+            }
+        }
+
+        // Measurements.
+        let exactPred = classifier.predict(main.exact), paraPred = classifier.predict(main.paraphrase)
+        let exactAcc = Self.accuracy(exactPred, main.exactLabels.map(index))
+        let paraAcc = Self.accuracy(paraPred, main.paraphraseLabels.map(index))
+        let mainSSIM = try ReportClips.interFrameSSIM(main.exact, size: real.size)
+        let ablationSSIM = try ablationRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
+        let fids = fidRuns.map { run -> (Run, Double) in
+            let picked = run.exact.indices.filter { run.exactSeeds[$0] < fidSeeds }.map { run.exact[$0] }
+            return (run, FrechetDistance.distance(classifier.features(picked), realFeatures))
+        }
+        let realSplitFID: Double = {
+            // Floor of the estimate: the real clips' two halves (by seed parity) against each other.
+            let even = realFeatures.enumerated().filter { $0.offset % 2 == 0 }.map { $0.element }
+            let odd = realFeatures.enumerated().filter { $0.offset % 2 == 1 }.map { $0.element }
+            return FrechetDistance.distance(even, odd)
+        }()
+        let loadAfter = Self.loadAverage()
+
+        // Images.
+        try FileManager.default.createDirectory(at: imageDir, withIntermediateDirectories: true)
+        func firstPerFamily(_ clips: [[Float]], _ labels: [SceneFamily]) -> [[Float]] {
+            families.compactMap { f in labels.firstIndex(of: f).map { clips[$0] } }
+        }
+        var images: [(String, String)] = []
+        func writeSheet(_ name: String, _ title: String, _ clips: [[Float]]) throws {
+            guard !clips.isEmpty else { return }
+            let url = imageDir.appendingPathComponent(name)
+            try PNGImage.write(try ReportClips.sheet(clips, size: real.size), to: url.path)  // atomic
+            images.append((title, "report/\(name)"))
+        }
+        try writeSheet("real-heldout.png", "Real held-out clips (one per family, rows in family order)", firstPerFamily(real.clips, real.labels))
+        try writeSheet("model-exact.png", "Model under test, exact training captions (seed 0)", firstPerFamily(main.exact, main.exactLabels))
+        try writeSheet("model-paraphrase.png", "Model under test, held-out paraphrases (seed 0)", firstPerFamily(main.paraphrase, main.paraphraseLabels))
+        for run in fidRuns where run.file != main.file {
+            let stem = URL(fileURLWithPath: run.file).deletingPathExtension().lastPathComponent
+            try writeSheet("\(stem)-\(run.steps)steps.png", "\(run.name) \(stem) at \(run.steps) steps", firstPerFamily(run.exact, run.exactLabels))
+        }
+        if let ablationRun { try writeSheet("ablation.png", "Ablation without the temporal stream", firstPerFamily(ablationRun.exact, ablationRun.exactLabels)) }
+
+        // The report.
+        var md = "# Quality report\n\n"
+        md += "Written by `t2v-scenes report\(quick ? " --quick" : "") --model \(model)\(teacher.map { " --teacher \($0)" } ?? "")\(students.map { " --students \($0)" } ?? "")\(ablation.map { " --ablation \($0)" } ?? "") --heldout \(heldout) --seeds \(seeds)\(guidance.map { " --guidance \($0)" } ?? "")`"
+        md += " on \(ISO8601DateFormatter().string(from: started)) in \(String(format: "%.0f", Date().timeIntervalSince(started))) s.\n"
+        md += "Model under test: `\(model)` (\(main.steps) DDIM steps, \(Self.guidanceText(main))"
+            + (clipSample.map { ", predicted clean sample clamped to [-\($0), \($0)]" } ?? "") + ").\n\n"
+        md += "## Targets\n\n| Target | Measured | Met |\n|---|---|---|\n"
+        md += "| Prompt adherence, exact training captions >= 90% | \(Self.pct(exactAcc)) | \(exactAcc >= 0.9 ? "yes" : "**no**") |\n"
+        md += "| Prompt adherence, held-out paraphrases >= 75% | \(Self.pct(paraAcc)) | \(paraAcc >= 0.75 ? "yes" : "**no**") |\n"
+        // One row per distilled model (the target is stated for the 4-step student).
+        if let teacherFID = fids.first(where: { $0.0.name.hasPrefix("teacher") })?.1 {
+            for (run, fid) in fids where !run.name.hasPrefix("teacher") {
+                md += "| FD of the \(run.steps)-step \(run.name) within 1.25x of the \(teacherSteps)-step teacher | \(String(format: "%.2f vs %.2f (%.2fx)", fid, teacherFID, fid / teacherFID)) | \(fid <= 1.25 * teacherFID ? "yes" : "**no**") |\n"
+            }
+        } else {
+            md += "| FD of the student within 1.25x of the teacher | not measured (no --teacher) | **no** |\n"
+        }
+        md += "| Inter-frame SSIM within 0.03 of real | \(String(format: "%.4f vs %.4f (diff %.4f)", mainSSIM, realSSIM, abs(mainSSIM - realSSIM))) | \(abs(mainSSIM - realSSIM) <= 0.03 ? "yes" : "**no**") |\n"
+        if let ablationSSIM {
+            let closer = abs(mainSSIM - realSSIM) < abs(ablationSSIM - realSSIM)
+            md += "| Full model closer to real SSIM than the ablation | \(String(format: "full %.4f, ablation %.4f", mainSSIM, ablationSSIM)) | \(closer ? "yes" : "**no**") |\n"
+        } else {
+            md += "| Full model closer to real SSIM than the ablation | ablation \(ablationMissing.map { "file \($0) is missing" } ?? "not given (--ablation)") | **not measured** |\n"
+        }
+        md += "\n## The classifier (judge)\n\n"
+        md += "A `ClipClassifier` (Generator/Evaluation): 2x2 average pooling, per frame pair the frame and its temporal difference (6 channels) through two 3x3 stride-2 convolutions with ReLU, averaged over time, then a \(config.hidden)-unit ReLU layer (the feature space of the Frechet distance) and 14 logits. "
+        md += "Trained with AdamW (lr 3e-3, weight decay 1e-2, batch 32, \(epochs) epochs, seed 2024/1) on \(trainSet.clips.count) real held-out clips (\(perFamily) per family, held-out seeds from index \(ReportClips.classifierSeedBase), rendered at \(2 * real.size)x\(2 * real.size) and Lanczos-downscaled in memory); final training loss \(String(format: "%.4f", losses.last ?? .nan)). "
+        md += "No generated clip and no training-split clip is used to train it.\n\n"
+        md += "Its accuracy on a separate real slice, the extracted held-out dataset `\(heldout)` (\(real.clips.count) clips, H.264-encoded and extracted like the training data): **\(Self.pct(realAccuracy))**.\n\n"
+        md += "## Prompt adherence per family\n\n"
+        md += "Generated by the model under test for \(seeds) seed(s) per family (noise seeds 0..<\(seeds)), one exact training caption (from `Scenes.trainingCaptions`) and one held-out paraphrase (`Scenes.heldOutParaphrases`, never used in training) per seed; a clip counts as correct when the classifier's top class is its family.\n\n"
+        md += "| Family | Exact | Paraphrase | Classifier on real | Misses labelled as (exact; paraphrase) |\n|---|---|---|---|---|\n"
+        for family in families {
+            let i = index(family)
+            func fam(_ pred: [Int], _ labels: [SceneFamily]) -> String {
+                let idx = labels.indices.filter { labels[$0] == family }
+                return "\(idx.filter { pred[$0] == i }.count)/\(idx.count)"
+            }
+            func misses(_ pred: [Int], _ labels: [SceneFamily]) -> String {
+                Self.missSummary(labels.indices.filter { labels[$0] == family && pred[$0] != i }.map { families[pred[$0]].id })
+            }
+            md += "| \(family.id) | \(fam(exactPred, main.exactLabels)) | \(fam(paraPred, main.paraphraseLabels)) | \(fam(realPredictions, real.labels)) | \(misses(exactPred, main.exactLabels)); \(misses(paraPred, main.paraphraseLabels)) |\n"
+        }
+        md += "| **all** | **\(Self.pct(exactAcc))** | **\(Self.pct(paraAcc))** | **\(Self.pct(realAccuracy))** | |\n\n"
+        md += "## Frechet distance (classifier features)\n\n"
+        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid).\n\n"
+        md += "| Model | File | Steps | Guidance | Frechet distance |\n|---|---|---|---|---|\n"
+        for (run, fid) in fids { md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f", fid)) |\n" }
+        md += "\n## Inter-frame SSIM\n\n"
+        md += "Mean over clips of the mean SSIM between consecutive frames, FFmpeg's `ssim` filter `All` (Y, U, V weighted by pixel count) on yuv420p BT.601 limited range (FrameIO `TemporalConsistency`, definition `ssim`), at \(real.size)x\(real.size).\n\n"
+        md += "| Clips | Inter-frame SSIM |\n|---|---|\n| real held-out (\(real.clips.count)) | \(String(format: "%.4f", realSSIM)) |\n| model under test (\(main.exact.count)) | \(String(format: "%.4f", mainSSIM)) |\n"
+        md += "| ablation without the temporal stream | \(ablationSSIM.map { String(format: "%.4f", $0) } ?? (ablationMissing.map { "missing: \($0) does not exist" } ?? "not given")) |\n"
+        md += objectSection(real: real, main: main, others: fidRuns.filter { $0.file != main.file } + (ablationRun.map { [$0] } ?? []))
+        md += "\n## Sampling speed\n\n"
+        md += "Wall clock of `VideoPipeline.generate` (text encoding included), one clip at a time, \(real.frames) frames at \(real.size)x\(real.size), one denoiser call per step = one iteration (with guidance above 1, the conditional and unconditional branches batched in that call). "
+        md += "Machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadBefore) at the start and \(loadAfter) at the end (a shared 2-core machine: a load above 0 at the start means other jobs ran beside it).\n\n"
+        md += "| Model | Steps | Guidance | Seconds per clip | Denoiser it/s |\n|---|---|---|---|---|\n"
+        var timed = fidRuns
+        if let ablationRun { timed.append(ablationRun) }
+        for run in timed { md += "| \(run.name) `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f", run.secondsPerClip)) | \(String(format: "%.1f", run.stepsPerSecond)) |\n" }
+        md += "\n## Contact sheets\n\nOne row per family in the order \(families.map(\.id).joined(separator: ", ")); 8 of the \(real.frames) frames across, upscaled nearest-neighbour.\n\n"
+        for (title, path) in images { md += "### \(title)\n\n![\(title)](\(path))\n\n" }
+
+        try AtomicFile.write(Data(md.utf8), to: outURL.path)
+        log("wrote \(outURL.path)")
+        print(String(format: "exact %.1f%%, paraphrase %.1f%%, classifier on real %.1f%%, SSIM real %.4f model %.4f",
+                     100 * exactAcc, 100 * paraAcc, 100 * realAccuracy, realSSIM, mainSSIM) + " -> \(outURL.path)")
+    }
+
+    /// The objects-and-motion section: for each family with a tracked object (`ObjectTracker`),
+    /// whether real and generated clips draw it, hold it through the clip, move it by steps like
+    /// the real clips', in the colour and direction their captions name.
+    func objectSection(real: (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int),
+                       main: Run, others: [Run]) -> String {
+        var md = "\n## Objects and motion\n\n"
+        md += "`ObjectTracker` (Scenes/Evaluation) finds the family's object in every frame from the pixels: the ball as the largest compact blob of saturated colour of a disc's size, coloured by its mean hue; the car by its white headlight on the road. "
+        md += "Per clip: *drawn* when found in at least half the \(real.frames) frames, *held* when found in at least 14 of 16; *step* is the median distance its centroid moves between consecutive frames (fraction of the frame), *smooth* counts held clips whose step is within 2x of the real clips' median; *colour* and *direction* count clips whose object has the colour (majority over frames) and direction of travel (least-squares slope of x) that their caption names, over the clips whose caption names one. "
+        md += "Model rows use the exact training captions (seed 0 up), as in the adherence table.\n\n"
+        md += "| Family | Clips | n | Drawn | Held | Frames found | Step (median) | Smooth | Colour | Direction |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        for family in ObjectTracker.families {
+            func pick(_ clips: [[Float]], _ labels: [SceneFamily], _ captions: [String]) -> ObjectJudgement {
+                let idx = labels.indices.filter { labels[$0] == family }
+                return ObjectJudgement(family: family, clips: idx.map { clips[$0] }, captions: idx.map { captions[$0] },
+                                       frames: real.frames, size: real.size)
+            }
+            let realJudgement = pick(real.clips, real.labels, real.captions)
+            let reference = realJudgement.medianStep
+            var rows: [(String, ObjectJudgement)] = [("real held-out", realJudgement),
+                                                     ("model under test", pick(main.exact, main.exactLabels, main.exactCaptions))]
+            if !main.paraphrase.isEmpty { rows.append(("model under test, paraphrases", pick(main.paraphrase, main.paraphraseLabels, main.paraphraseCaptions))) }
+            for run in others { rows.append(("\(run.name) (\(run.steps) steps)", pick(run.exact, run.exactLabels, run.exactCaptions))) }
+            for (name, j) in rows {
+                let n = j.count
+                func frac(_ x: (matching: Int, judged: Int)) -> String { x.judged == 0 ? "-" : "\(x.matching)/\(x.judged)" }
+                md += "| \(family.id) | \(name) | \(n) | \(j.drawn)/\(n) | \(j.held)/\(n) | \(Self.pct(j.framePresence)) | "
+                md += "\(j.medianStep.map { String(format: "%.3f", $0) } ?? "-") | \(reference.map { "\(j.smooth(reference: $0))/\(n)" } ?? "-") | "
+                md += "\(frac(j.colorMatches)) | \(frac(j.directionMatches)) |\n"
+            }
+        }
+        md += attributeSection(real: real, main: main, others: others)
+        return md
+    }
+
+    /// Attribute accuracy: the share of clips whose ball colour, car direction or cloud drift
+    /// (read from the pixels by `ObjectTracker` and `CloudDrift`) is what their caption names.
+    func attributeSection(real: (clips: [[Float]], labels: [SceneFamily], captions: [String], frames: Int, size: Int),
+                          main: Run, others: [Run]) -> String {
+        func judge(_ clips: [[Float]], _ labels: [SceneFamily], _ captions: [String]) -> [(Int, Int)] {
+            var out: [(Int, Int)] = []
+            for family in [SceneFamily.ball, .car] {
+                let idx = labels.indices.filter { labels[$0] == family }
+                let j = ObjectJudgement(family: family, clips: idx.map { clips[$0] }, captions: idx.map { captions[$0] },
+                                        frames: real.frames, size: real.size)
+                let m = family == .ball ? j.colorMatches : j.directionMatches
+                out.append((m.matching, m.judged))
+            }
+            var ok = 0, judged = 0
+            for i in labels.indices where labels[i] == .clouds {
+                guard let want = Scenes.namedAttributes(captions[i], family: .clouds)?.direction else { continue }
+                judged += 1
+                if CloudDrift.measure(clips[i], frames: real.frames, size: real.size).direction == want { ok += 1 }
+            }
+            out.append((ok, judged))
+            return out
+        }
+        var rows: [(String, [(Int, Int)])] = [("real held-out", judge(real.clips, real.labels, real.captions)),
+                                              ("model under test", judge(main.exact, main.exactLabels, main.exactCaptions))]
+        if !main.paraphrase.isEmpty { rows.append(("model under test, paraphrases", judge(main.paraphrase, main.paraphraseLabels, main.paraphraseCaptions))) }
+        for run in others { rows.append(("\(run.name) (\(run.steps) steps)", judge(run.exact, run.exactLabels, run.exactCaptions))) }
+        var md = "\n### Attributes named in the prompt\n\n"
+        md += "The share of clips whose attribute, read from the pixels, is the one their caption names: the ball's colour (the tracked ball's majority hue; a clip without a ball counts as wrong), the car's direction of travel (its headlight's track) and the clouds' drift (`CloudDrift`: the horizontal shift that best maps the sky onto itself 8 frames later).\n\n"
+        md += "| Clips | Ball colour | Car direction | Cloud direction | All |\n|---|---|---|---|---|\n"
+        for (name, cells) in rows {
+            let ok = cells.map(\.0).reduce(0, +), judged = cells.map(\.1).reduce(0, +)
+            func cell(_ c: (Int, Int)) -> String { c.1 == 0 ? "-" : "\(c.0)/\(c.1)" }
+            md += "| \(name) | \(cells.map(cell).joined(separator: " | ")) | \(judged == 0 ? "-" : "\(ok)/\(judged) (\(Self.pct(Double(ok) / Double(judged))))") |\n"
+        }
+        return md
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data(("report: " + message + "\n").utf8))
+    }
+
+    /// The classes a family's misclassified clips were given, most frequent first: "stars x2, snow";
+    /// "-" when there are none.
+    static func missSummary(_ predicted: [String]) -> String {
+        guard !predicted.isEmpty else { return "-" }
+        var counts: [String: Int] = [:]
+        for p in predicted { counts[p, default: 0] += 1 }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            .map { $0.value > 1 ? "\($0.key) x\($0.value)" : $0.key }.joined(separator: ", ")
+    }
+
+    static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
+        Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(max(truth.count, 1))
+    }
+
+    /// "guidance 3.0", or for a guided-distillation student "guidance 1.0 on 3.0 distilled".
+    static func guidanceText(_ run: Run) -> String {
+        run.distilledGuidance == 1 ? "guidance \(run.guidance)" : "guidance \(run.guidance) on \(run.distilledGuidance) distilled"
+    }
+
+    static func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+    }
+}

@@ -47,11 +47,18 @@ final class PackageDependencyTests: XCTestCase {
         let package = Package(
             name: "App",
             dependencies: [.package(url: "file://\(repo.path)", from: "0.1.0")],
-            targets: [.executableTarget(name: "App", dependencies: [
-                .product(name: "FrameIO", package: "t2v-render"),
-                .product(name: "Generator", package: "t2v-render"),
-                .product(name: "Renderer", package: "t2v-render"),
-            ])]
+            targets: [
+                .executableTarget(name: "App", dependencies: [
+                    .product(name: "FrameIO", package: "t2v-render"),
+                    .product(name: "Generator", package: "t2v-render"),
+                    .product(name: "Renderer", package: "t2v-render"),
+                ]),
+                .executableTarget(name: "ReadmeExample", dependencies: [
+                    .product(name: "FrameIO", package: "t2v-render"),
+                    .product(name: "Generator", package: "t2v-render"),
+                    .product(name: "Renderer", package: "t2v-render"),
+                ]),
+            ]
         )
         """.write(to: app.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
         try """
@@ -84,6 +91,15 @@ final class PackageDependencyTests: XCTestCase {
         let batch = try PromptBatch(data: Data("{\\"prompt\\": \\"a sunset\\", \\"seed\\": 2}\\n".utf8), name: "p.jsonl", defaultExtension: "mp4")
         print("ok \\(c.shape) \\(frames) frames \\(batch.jobs[0].output)")
         """.write(to: app.appendingPathComponent("Sources/App/main.swift"), atomically: true, encoding: .utf8)
+        // The README's library example, as printed there, must compile too.
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let blocks = readme.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+        let example = try XCTUnwrap(blocks.first { $0.contains("VideoPipeline(") && $0.contains("withVideoWriter") },
+                                    "README.md has no library example")
+        let renderer = try XCTUnwrap(blocks.first { $0.contains("VideoRenderer(") }, "README.md has no VideoRenderer example")
+        try FileManager.default.createDirectory(at: app.appendingPathComponent("Sources/ReadmeExample"), withIntermediateDirectories: true)
+        try (example + "\n\n" + renderer + "\n_ = rendered\n").write(to: app.appendingPathComponent("Sources/ReadmeExample/main.swift"),
+                                                                     atomically: true, encoding: .utf8)
         r = try run(["swift", "build", "--package-path", app.path], in: app)
         XCTAssertEqual(r.0, 0, "the throwaway package does not build:\n\(r.1.suffix(4000))")
         guard r.0 == 0 else { return }

@@ -143,93 +143,9 @@ struct Train: ParsableCommand {
             throw CommandError("\(data): clips are \(width)x\(height); the model needs square clips (extract with --size NxN)")
         }
         // A latent dataset trains a latent model, which carries its autoencoder.
-        var bundle: (entries: [SafeTensors.Entry], metadata: [String: String])? = nil
-        if let latents = dataset.latents {
-            guard let autoencoder else {
-                throw CommandError("\(data) is a latent dataset (from encode-latents): pass --autoencoder with the autoencoder it was coded with, so the model can be rendered")
-            }
-            let digest = try SHA256.hex(fileAt: autoencoder)
-            guard digest == latents.autoencoderSHA256 else {
-                throw CommandError("--autoencoder \(autoencoder) has sha256 \(digest.prefix(16))..., but \(data) was coded with the autoencoder of sha256 \(latents.autoencoderSHA256.prefix(16))...; pass that file")
-            }
-            do {
-                let ae = try VideoAutoencoder.load(from: URL(fileURLWithPath: autoencoder)).model
-                bundle = try LatentBundle.contents(of: ae, sha256: digest)
-            } catch { throw CommandError(CommandError.text(error)) }
-        } else if autoencoder != nil {
-            throw CommandError("--autoencoder applies to a latent dataset (from encode-latents); \(data) holds pixels")
-        }
+        let bundle = try latentBundle(for: dataset)
 
-        let trainer: Trainer
-        if resume {
-            guard FileManager.default.fileExists(atPath: checkpointPath) else {
-                throw CommandError("--resume: no checkpoint at \(checkpointPath); start without --resume")
-            }
-            do {
-                trainer = try Trainer.resume(from: URL(fileURLWithPath: checkpointPath), extendingTo: extend ? steps : nil)
-            } catch { throw CommandError(CommandError.text(error)) }
-            if steps > trainer.config.totalSteps, !quiet {
-                FileHandle.standardError.write(Data("train: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
-            }
-            if let textNoise, textNoise != (trainer.config.textNoise ?? 0) {
-                throw CommandError("checkpoint \(checkpointPath) trains with --text-noise \(trainer.config.textNoise ?? 0), not \(textNoise); resume without --text-noise (or with the checkpoint's value)")
-            }
-            if let imageFraction, imageFraction != (trainer.config.imageFraction ?? 0) {
-                throw CommandError("checkpoint \(checkpointPath) trains with --image-fraction \(trainer.config.imageFraction ?? 0), not \(imageFraction); resume without --image-fraction (or with the checkpoint's value)")
-            }
-            if let conditionDropout, conditionDropout != trainer.config.conditionDropout {
-                throw CommandError("checkpoint \(checkpointPath) trains with --condition-dropout \(trainer.config.conditionDropout), not \(conditionDropout); resume without --condition-dropout (or with the checkpoint's value)")
-            }
-            if let minSNRGamma, trainer.config.lossWeighting != .minSNR(gamma: minSNRGamma) {
-                throw CommandError("checkpoint \(checkpointPath) trains with loss weighting \(trainer.config.lossWeighting), not --min-snr-gamma \(minSNRGamma); resume without --min-snr-gamma (or with the checkpoint's value)")
-            }
-            let mc = trainer.model.config
-            guard mc.inChannels == dataset.channels else {
-                throw CommandError("checkpoint \(checkpointPath) trains on \(mc.inChannels)-channel frames, but \(data) holds \(dataset.channels)-channel \(dataset.latents == nil ? "pixels" : "latents")")
-            }
-            guard mc.frames == frames, mc.resolution == height else {
-                throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
-            }
-        } else {
-            // --init: the architecture and starting weights come from a trained model.
-            var initial: VideoDenoiser?
-            if let initWeights {
-                do {
-                    initial = try VideoDenoiser.load(from: URL(fileURLWithPath: initWeights)).model
-                } catch { throw CommandError("--init: \(CommandError.text(error))") }
-            }
-            var mc = try initial?.config ?? Train.loadConfig(config)
-            if initial == nil { mc.inChannels = dataset.channels }
-            guard mc.inChannels == dataset.channels else {
-                throw CommandError("--init: the model takes \(mc.inChannels)-channel frames, \(data) holds \(dataset.channels) channels")
-            }
-            mc.frames = frames
-            mc.resolution = height
-            mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
-            if noTemporal { mc.temporal = false }
-            var tc = TrainingConfig()
-            tc.batchSize = batch
-            tc.learningRate = lr
-            tc.warmupSteps = min(warmup, steps)
-            tc.totalSteps = steps
-            tc.checkpointEvery = checkpointEvery
-            tc.seed = seed
-            if let textNoise, textNoise > 0 { tc.textNoise = textNoise }
-            if let imageFraction, imageFraction > 0 { tc.imageFraction = imageFraction }
-            if let conditionDropout { tc.conditionDropout = conditionDropout }
-            if let minSNRGamma { tc.lossWeighting = .minSNR(gamma: minSNRGamma) }
-            do {
-                try mc.validate()
-                var rng = Philox(seed: seed)
-                let model = try VideoDenoiser(config: mc, rng: &rng)
-                if let initial {
-                    // Frame count and resolution are not part of any weight's shape.
-                    try model.load(Dictionary(uniqueKeysWithValues: initial.namedParameters().map { ($0.0, $0.1.value) }))
-                }
-                trainer = try Trainer(model: model, config: tc)
-            } catch { throw CommandError("cannot set up training: \(CommandError.text(error))") }
-            try? FileManager.default.removeItem(atPath: logPath)
-        }
+        let trainer = try resume ? resumedTrainer(dataset) : newTrainer(dataset)
 
         var log = try LossLog(path: logPath, truncateAfter: trainer.step)
         let bar = ProgressBar(total: trainer.config.totalSteps, label: "train", unit: "steps", quiet: quiet)
@@ -268,6 +184,107 @@ struct Train: ParsableCommand {
         if !quiet {
             FileHandle.standardError.write(Data("train: \(trainer.step) steps done; EMA weights in \(output), loss log \(logPath), curve \(plotPath)\n".utf8))
         }
+    }
+
+    /// For a latent dataset: the --autoencoder it was coded with, checked by SHA-256, as the
+    /// tensors and metadata -o bundles; nil for pixels.
+    private func latentBundle(for dataset: TrainingData) throws -> (entries: [SafeTensors.Entry], metadata: [String: String])? {
+        if let latents = dataset.latents {
+            guard let autoencoder else {
+                throw CommandError("\(data) is a latent dataset (from encode-latents): pass --autoencoder with the autoencoder it was coded with, so the model can be rendered")
+            }
+            let digest = try SHA256.hex(fileAt: autoencoder)
+            guard digest == latents.autoencoderSHA256 else {
+                throw CommandError("--autoencoder \(autoencoder) has sha256 \(digest.prefix(16))..., but \(data) was coded with the autoencoder of sha256 \(latents.autoencoderSHA256.prefix(16))...; pass that file")
+            }
+            do {
+                let ae = try VideoAutoencoder.load(from: URL(fileURLWithPath: autoencoder)).model
+                return try LatentBundle.contents(of: ae, sha256: digest)
+            } catch { throw CommandError(CommandError.text(error)) }
+        } else if autoencoder != nil {
+            throw CommandError("--autoencoder applies to a latent dataset (from encode-latents); \(data) holds pixels")
+        }
+        return nil
+    }
+
+    /// The run in --checkpoint, checked against the flags and the dataset.
+    private func resumedTrainer(_ dataset: TrainingData) throws -> Trainer {
+        let checkpointPath = files.checkpointPath
+        let (frames, height, width) = dataset.shape
+        guard FileManager.default.fileExists(atPath: checkpointPath) else {
+            throw CommandError("--resume: no checkpoint at \(checkpointPath); start without --resume")
+        }
+        let trainer: Trainer
+        do {
+            trainer = try Trainer.resume(from: URL(fileURLWithPath: checkpointPath), extendingTo: extend ? steps : nil)
+        } catch { throw CommandError(CommandError.text(error)) }
+        if steps > trainer.config.totalSteps, !quiet {
+            FileHandle.standardError.write(Data("train: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
+        }
+        if let textNoise, textNoise != (trainer.config.textNoise ?? 0) {
+            throw CommandError("checkpoint \(checkpointPath) trains with --text-noise \(trainer.config.textNoise ?? 0), not \(textNoise); resume without --text-noise (or with the checkpoint's value)")
+        }
+        if let imageFraction, imageFraction != (trainer.config.imageFraction ?? 0) {
+            throw CommandError("checkpoint \(checkpointPath) trains with --image-fraction \(trainer.config.imageFraction ?? 0), not \(imageFraction); resume without --image-fraction (or with the checkpoint's value)")
+        }
+        if let conditionDropout, conditionDropout != trainer.config.conditionDropout {
+            throw CommandError("checkpoint \(checkpointPath) trains with --condition-dropout \(trainer.config.conditionDropout), not \(conditionDropout); resume without --condition-dropout (or with the checkpoint's value)")
+        }
+        if let minSNRGamma, trainer.config.lossWeighting != .minSNR(gamma: minSNRGamma) {
+            throw CommandError("checkpoint \(checkpointPath) trains with loss weighting \(trainer.config.lossWeighting), not --min-snr-gamma \(minSNRGamma); resume without --min-snr-gamma (or with the checkpoint's value)")
+        }
+        let mc = trainer.model.config
+        guard mc.inChannels == dataset.channels else {
+            throw CommandError("checkpoint \(checkpointPath) trains on \(mc.inChannels)-channel frames, but \(data) holds \(dataset.channels)-channel \(dataset.latents == nil ? "pixels" : "latents")")
+        }
+        guard mc.frames == frames, mc.resolution == height else {
+            throw CommandError("checkpoint \(checkpointPath) trains \(mc.frames) frames of \(mc.resolution)x\(mc.resolution), but \(data) holds \(frames) frames of \(width)x\(height)")
+        }
+        return trainer
+    }
+
+    /// A new run: the --config (or --init) network at the dataset's shape, the flags' recipe.
+    private func newTrainer(_ dataset: TrainingData) throws -> Trainer {
+        let (frames, height, _) = dataset.shape
+        // --init: the architecture and starting weights come from a trained model.
+        var initial: VideoDenoiser?
+        if let initWeights {
+            do {
+                initial = try VideoDenoiser.load(from: URL(fileURLWithPath: initWeights)).model
+            } catch { throw CommandError("--init: \(CommandError.text(error))") }
+        }
+        var mc = try initial?.config ?? Train.loadConfig(config)
+        if initial == nil { mc.inChannels = dataset.channels }
+        guard mc.inChannels == dataset.channels else {
+            throw CommandError("--init: the model takes \(mc.inChannels)-channel frames, \(data) holds \(dataset.channels) channels")
+        }
+        mc.frames = frames
+        mc.resolution = height
+        mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
+        if noTemporal { mc.temporal = false }
+        var tc = TrainingConfig()
+        tc.batchSize = batch
+        tc.learningRate = lr
+        tc.warmupSteps = min(warmup, steps)
+        tc.totalSteps = steps
+        tc.checkpointEvery = checkpointEvery
+        tc.seed = seed
+        if let textNoise, textNoise > 0 { tc.textNoise = textNoise }
+        if let imageFraction, imageFraction > 0 { tc.imageFraction = imageFraction }
+        if let conditionDropout { tc.conditionDropout = conditionDropout }
+        if let minSNRGamma { tc.lossWeighting = .minSNR(gamma: minSNRGamma) }
+        do {
+            try mc.validate()
+            var rng = Philox(seed: seed)
+            let model = try VideoDenoiser(config: mc, rng: &rng)
+            if let initial {
+                // Frame count and resolution are not part of any weight's shape.
+                try model.load(Dictionary(uniqueKeysWithValues: initial.namedParameters().map { ($0.0, $0.1.value) }))
+            }
+            let trainer = try Trainer(model: model, config: tc)
+            try? FileManager.default.removeItem(atPath: files.logPath)
+            return trainer
+        } catch { throw CommandError("cannot set up training: \(CommandError.text(error))") }
     }
 }
 

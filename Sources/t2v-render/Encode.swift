@@ -125,13 +125,8 @@ struct Encode: ParsableCommand {
         return (String(item[..<eq]), String(item[item.index(after: eq)...]))
     }
 
-    func run() throws {
-        signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE: "output pipe closed"
-        // Before any output exists, so a signal can never leave a temporary file behind.
-        let interrupted = SignalFlag.install()
-        VideoWriter.setFFmpegLogLevel(verbose ? .info : .error)
-        if !verbose { setenv("SVT_LOG", "1", 0) }  // SVT-AV1 logs on its own: errors only
-        let (width, height) = parsedSize!
+    /// The encoder's options from the flags.
+    private var writerOptions: VideoWriter.Options {
         var options = VideoWriter.Options()
         options.format = format
         options.codec = codec
@@ -149,21 +144,52 @@ struct Encode: ParsableCommand {
         options.oddSizePolicy = oddSize
         for item in metadata { let (k, v) = Self.keyValue(item)!; options.metadata[k] = v }
         for item in encoderOptions { let (k, v) = Self.keyValue(item)!; options.encoderOptions[k] = v }
+        return options
+    }
 
-        let fd: Int32
-        if input == "-" {
-            fd = 0
-        } else {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else {
-                throw CommandError("input \(input): no such file. Check the path, or use -i - for stdin.")
-            }
-            guard !isDir.boolValue else { throw CommandError("input \(input) is a directory; give a raw frame file") }
-            fd = open(input, O_RDONLY)
-            guard fd >= 0 else {
-                throw CommandError("input \(input): cannot open (\(String(cString: strerror(errno))))")
-            }
+    /// The raw input's file descriptor (0 for stdin), or a message naming the file.
+    private func openInput() throws -> Int32 {
+        if input == "-" { return 0 }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else {
+            throw CommandError("input \(input): no such file. Check the path, or use -i - for stdin.")
         }
+        guard !isDir.boolValue else { throw CommandError("input \(input) is a directory; give a raw frame file") }
+        let fd = open(input, O_RDONLY)
+        guard fd >= 0 else {
+            throw CommandError("input \(input): cannot open (\(String(cString: strerror(errno))))")
+        }
+        return fd
+    }
+
+    /// The result as JSON on stdout (--json) or the summary line on stderr.
+    private func report(_ result: VideoWriter.Result, seconds: Double) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(result))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } else if !quiet {
+            let (width, height) = parsedSize!
+            let padNote = result.padded ? ", padded to \(result.encodedWidth)x\(result.encodedHeight)" : ""
+            let line = String(
+                format: "encode: %d frames %dx%d%@ -> %@ (%@, %@, %@), %.2f s of video, %lld bytes, %.1f frames/s\n",
+                result.frameCount, width, height, padNote, output == "-" ? "stdout" : output, result.codecName,
+                result.containerName, result.pixelFormat, result.durationSeconds, result.bytesWritten,
+                Double(result.frameCount) / max(seconds, 1e-9))
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)  // a closed stdout pipe becomes EPIPE: "output pipe closed"
+        // Before any output exists, so a signal can never leave a temporary file behind.
+        let interrupted = SignalFlag.install()
+        VideoWriter.setFFmpegLogLevel(verbose ? .info : .error)
+        if !verbose { setenv("SVT_LOG", "1", 0) }  // SVT-AV1 logs on its own: errors only
+        let (width, height) = parsedSize!
+        let options = writerOptions
+        let fd = try openInput()
         defer { if fd != 0 { close(fd) } }
 
         let start = DispatchTime.now().uptimeNanoseconds
@@ -207,22 +233,7 @@ struct Encode: ParsableCommand {
                     "\(inputName) holds no frames; expected \(frameBytes) bytes per \(width)x\(height) \(pixFmt.rawValue) frame")
             }
             let result = try writer.finish()
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                let data = try encoder.encode(result)
-                FileHandle.standardOutput.write(data)
-                FileHandle.standardOutput.write("\n".data(using: .utf8)!)
-            } else if !quiet {
-                let padNote = result.padded ? ", padded to \(result.encodedWidth)x\(result.encodedHeight)" : ""
-                let line = String(
-                    format: "encode: %d frames %dx%d%@ -> %@ (%@, %@, %@), %.2f s of video, %lld bytes, %.1f frames/s\n",
-                    result.frameCount, width, height, padNote, output == "-" ? "stdout" : output, result.codecName,
-                    result.containerName, result.pixelFormat, result.durationSeconds, result.bytesWritten,
-                    Double(result.frameCount) / max(seconds, 1e-9))
-                FileHandle.standardError.write(line.data(using: .utf8)!)
-            }
+            try report(result, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         } catch let error as CommandError {
             writer.cancel()
             throw error

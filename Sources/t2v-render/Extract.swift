@@ -87,21 +87,8 @@ struct Extract: ParsableCommand {
         guard (0...1).contains(cutThreshold) else { throw ValidationError("--cut-threshold must be in 0...1") }
     }
 
-    func run() throws {
-        let out = URL(fileURLWithPath: output)
-        if merge {
-            do {
-                let s = try DatasetMerger.merge(inputs.map { URL(fileURLWithPath: $0) }, into: out)
-                if json {
-                    print(#"{"clips": \#(s.clips), "shards": \#(s.shards), "duplicates": \#(s.duplicates)}"#)
-                } else {
-                    FileHandle.standardError.write(Data("merged \(inputs.count) datasets into \(output): \(s.clips) clips in \(s.shards) shards, \(s.duplicates) duplicates dropped\n".utf8))
-                }
-            } catch {
-                throw CommandError("merge failed: \(error)")
-            }
-            return
-        }
+    /// The extraction settings from the flags.
+    private var extractOptions: ExtractOptions {
         var options = ExtractOptions()
         options.frames = frames
         options.fps = fps
@@ -112,6 +99,43 @@ struct Extract: ParsableCommand {
         options.skipCuts = skipCuts
         options.cutThreshold = cutThreshold
         options.maxShardBytes = Extract.parseBytes(shardSize)!
+        return options
+    }
+
+    /// `--merge`: the datasets given as inputs into -o.
+    private func runMerge(into out: URL) throws {
+        do {
+            let s = try DatasetMerger.merge(inputs.map { URL(fileURLWithPath: $0) }, into: out)
+            if json {
+                print(#"{"clips": \#(s.clips), "shards": \#(s.shards), "duplicates": \#(s.duplicates)}"#)
+            } else {
+                FileHandle.standardError.write(Data("merged \(inputs.count) datasets into \(output): \(s.clips) clips in \(s.shards) shards, \(s.duplicates) duplicates dropped\n".utf8))
+            }
+        } catch {
+            throw CommandError("merge failed: \(error)")
+        }
+    }
+
+    /// The summary as JSON on stdout (--json) or lines on stderr (errors even with -q).
+    private func report(_ summary: ExtractJob.Summary) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else if !quiet || !summary.errors.isEmpty {
+            var lines = ["extract: \(summary.videosRead) videos read, \(summary.videosSkipped) already done, "
+                         + "\(summary.clipsWritten) clips written (\(summary.bytesWritten / 1024) KiB), "
+                         + "\(summary.clipsWithoutCaption) without caption, \(summary.clipsDroppedAtCuts) dropped at cuts, "
+                         + "\(summary.errors.count) errors" + (summary.inputsInOtherShards > 0 ? ", \(summary.inputsInOtherShards) inputs in other shards" : "")]
+            for (path, message) in summary.errors.sorted(by: { $0.key < $1.key }) { lines.append("  error: \(path): \(message)") }
+            if !summary.errors.isEmpty { lines.append("  (also listed in \(output)/errors.jsonl)") }
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+    }
+
+    func run() throws {
+        let out = URL(fileURLWithPath: output)
+        if merge { return try runMerge(into: out) }
 
         let expanded: (inputs: [ExtractInput], rejected: [ExtractInputs.Rejected])
         do {
@@ -122,7 +146,7 @@ struct Extract: ParsableCommand {
         } catch {
             throw CommandError("\(error)")
         }
-        let job = ExtractJob(options: options, similarity: skipCuts ? ClipExtractor.lumaSSIM : nil)
+        let job = ExtractJob(options: extractOptions, similarity: skipCuts ? ClipExtractor.lumaSSIM : nil)
         let bar = ProgressBar(total: expanded.inputs.count, label: "extract", unit: "videos", quiet: quiet)
         let interrupted = SignalFlag.install()
         let summaryResult: ExtractJob.Summary
@@ -139,19 +163,7 @@ struct Extract: ParsableCommand {
             summary.errors[r.path] = r.reason
             try? DatasetManifest.recordError(source: r.path, message: r.reason, in: out)
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
-        } else if !quiet || !summary.errors.isEmpty {
-            var lines = ["extract: \(summary.videosRead) videos read, \(summary.videosSkipped) already done, "
-                         + "\(summary.clipsWritten) clips written (\(summary.bytesWritten / 1024) KiB), "
-                         + "\(summary.clipsWithoutCaption) without caption, \(summary.clipsDroppedAtCuts) dropped at cuts, "
-                         + "\(summary.errors.count) errors" + (summary.inputsInOtherShards > 0 ? ", \(summary.inputsInOtherShards) inputs in other shards" : "")]
-            for (path, message) in summary.errors.sorted(by: { $0.key < $1.key }) { lines.append("  error: \(path): \(message)") }
-            if !summary.errors.isEmpty { lines.append("  (also listed in \(output)/errors.jsonl)") }
-            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        }
+        try report(summary)
         if interrupted.isSet {
             throw CommandError("interrupted; finished shards are kept in \(output). Run the same command again to resume.")
         }

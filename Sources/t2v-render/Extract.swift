@@ -9,7 +9,8 @@ struct Extract: ParsableCommand {
         abstract: "Cut video files into fixed-size training clips (safetensors shards + manifest.jsonl).",
         discussion: """
         INPUT is a video file, a directory (searched recursively; files are probed, not judged by \
-        extension) or a manifest (.csv with a header naming path[,caption,start,end], or .jsonl \
+        extension, except that caption sidecars and .csv or .jsonl manifests in it are skipped) \
+        or a manifest (.csv with a header naming path[,caption,start,end], or .jsonl \
         with those keys). Captions come from the manifest or a sidecar NAME.txt beside NAME.mp4.
         Re-running the same command resumes: finished inputs are skipped and no clip is written \
         twice. --shard i/N splits the inputs between N machines; --merge combines their outputs.

@@ -154,6 +154,11 @@ final class ExtractTests: XCTestCase {
         try "file,caption\nx.mp4,y\n".write(toFile: badCSV, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ExtractInputs.expand([badCSV], isVideo: isVideo)) { XCTAssertTrue("\($0)".contains("'path' column"), "\($0)") }
         XCTAssertThrowsError(try ExtractInputs.expand([dir.appendingPathComponent("missing.mp4").path], isVideo: isVideo))
+        // Manifests lying in a folder (t2v-scenes writes manifest.csv beside its clips) are not
+        // inputs of that folder: neither read nor reported.
+        let again = try ExtractInputs.expand([dir.path], isVideo: isVideo)
+        XCTAssertEqual(again.inputs.map(\.path), [a])
+        XCTAssertEqual(Set(again.rejected.map { URL(fileURLWithPath: $0.path).lastPathComponent }), ["notes.txt", "empty.mp4"])
     }
 
     func testSkipCutsDropsClipsSpanningACut() throws {

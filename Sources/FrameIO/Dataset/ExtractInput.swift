@@ -59,8 +59,10 @@ public enum ExtractInputs {
                 }
                 let set = Set(files)
                 for file in files.sorted() {
-                    // A caption sidecar of a video beside it is not an input.
+                    // A caption sidecar of a video beside it is not an input, nor is a manifest
+                    // (.csv, .jsonl) found in a folder: manifests are read when named.
                     if file.hasSuffix(".txt"), set.contains(where: { sidecar(for: $0) == file && $0 != file }) { continue }
+                    if file.hasSuffix(".csv") || file.hasSuffix(".jsonl") { continue }
                     if isVideo(file) {
                         inputs.append(ExtractInput(path: file, caption: readSidecar(file)))
                     } else {

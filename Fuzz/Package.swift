@@ -10,10 +10,11 @@ let package = Package(
     name: "t2v-render-fuzz",
     dependencies: [.package(name: "t2v-render", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzSafeTensors", dependencies: [.product(name: "Generator", package: "t2v-render")]),
-        .executableTarget(name: "FuzzTokenizer", dependencies: [.product(name: "Generator", package: "t2v-render")]),
-        .executableTarget(name: "FuzzDataset", dependencies: [.product(name: "FrameIO", package: "t2v-render")]),
-        .executableTarget(name: "FuzzVideoReader", dependencies: [.product(name: "FrameIO", package: "t2v-render")]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzDriver", .product(name: "Generator", package: "t2v-render")]),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzDriver", .product(name: "Generator", package: "t2v-render")]),
+        .executableTarget(name: "FuzzDataset", dependencies: ["FuzzDriver", .product(name: "FrameIO", package: "t2v-render")]),
+        .executableTarget(name: "FuzzVideoReader", dependencies: ["FuzzDriver", .product(name: "FrameIO", package: "t2v-render")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -169,7 +169,7 @@ struct Distill: ParsableCommand {
         guard recorded == teacherSHA else {
             throw CommandError("checkpoint \(checkpointPath) was distilled from a teacher with sha256 \(recorded.prefix(16))..., but --teacher \(teacher) has sha256 \(teacherSHA.prefix(16))...: the teacher changed since the checkpoint was written. Resume with the original teacher, or delete the checkpoint (and the students of its finished rounds) and start again without --resume")
         }
-        guard let rngText = meta["t2v.cli_rng"], let offset = UInt64(rngText), let name = meta["t2v.distilled_from"],
+        guard let rngText = meta["t2v.cli_rng"], let offset = UInt64(rngText), let name = meta[VideoPipeline.distilledFromKey],
               let writtenJSON = meta["t2v.written"],
               let list = try? JSONDecoder().decode([String].self, from: Data(writtenJSON.utf8)) else {
             throw CommandError("checkpoint \(checkpointPath): missing the command's state (t2v.cli_rng, t2v.written, t2v.distilled_from); was it written by `t2v-render distill`?")
@@ -196,7 +196,7 @@ struct Distill: ParsableCommand {
     }
 
     /// Metadata key of the sha256 (hex) of the --teacher file, in checkpoints and students.
-    static let teacherSHAKey = "t2v.teacher_sha256"
+    static let teacherSHAKey = VideoPipeline.teacherSHA256Key
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.
     static func describe(_ c: DistillationConfig) -> String {
@@ -245,7 +245,7 @@ private final class DistillSession {
     func saveCheckpoint() throws {
         let checkpointPath = command.files.checkpointPath
         let writtenJSON = String(decoding: (try? JSONEncoder().encode(written)) ?? Data("[]".utf8), as: UTF8.self)
-        let extra = ["t2v.cli_rng": String(rng.offset), "t2v.written": writtenJSON, "t2v.distilled_from": teacherName,
+        let extra = ["t2v.cli_rng": String(rng.offset), "t2v.written": writtenJSON, VideoPipeline.distilledFromKey: teacherName,
                      "t2v.teacher_guidance": String(teacherGuidance), Distill.teacherSHAKey: teacherSHA]
         lossLog.flush()
         lossLog.plot(to: command.files.plotPath)
@@ -263,9 +263,9 @@ private final class DistillSession {
         let output = command.output
         let path = String(studentSteps == command.toSteps ? output : TrainingRunOptions.sibling(output, "").dropLast() + "-\(studentSteps)steps.safetensors")
         var metadata = [
-            VideoPipeline.samplingStepsKey: String(studentSteps), "t2v.sampler": "ddim-trailing",
-            "t2v.distilled_from": teacherName, Distill.teacherSHAKey: teacherSHA,
-            "t2v.teacher_steps": String(command.fromSteps)]
+            VideoPipeline.samplingStepsKey: String(studentSteps), VideoPipeline.samplerKey: "ddim-trailing",
+            VideoPipeline.distilledFromKey: teacherName, VideoPipeline.teacherSHA256Key: teacherSHA,
+            VideoPipeline.teacherStepsKey: String(command.fromSteps)]
         if command.guidance != 1 || teacherGuidance != 1 {
             metadata[VideoPipeline.distilledGuidanceKey] = String(command.guidance * teacherGuidance)
         }

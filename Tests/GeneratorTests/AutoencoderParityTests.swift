@@ -63,7 +63,6 @@ final class AutoencoderParityTests: XCTestCase {
                                       "--rtol", "1e-4", "--atol-scale", "1e-5"])
         XCTAssertEqual(result.status, 0, "autoencoder_parity.py failed:\n\(result.output)")
         XCTAssertTrue(result.output.contains("PASS"), result.output)
-        print(result.output)
     }
 
     /// Tiny config (8/16/16, skips in both directions), two frames of 16x24.

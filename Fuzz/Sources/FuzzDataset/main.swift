@@ -4,6 +4,7 @@
 // odd  - a shard file, opened by `ShardFile(path:)` and every clip read.
 // Errors are expected; a crash, a sanitizer report or a hang is a bug.
 import Foundation
+import FuzzDriver
 import FrameIO
 
 private let root: URL = {
@@ -40,22 +41,8 @@ public func fuzzDataset(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `FuzzDataset_main` (so that tests can call
-// them), which `-parse-as-library` never emits; this entry point hands control to libFuzzer's
-// driver, as libFuzzer's own `main` would.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
-
-/// The process entry point (see above): runs libFuzzer with `fuzzDataset` as the target.
+/// The process entry point: libFuzzer's driver with `fuzzDataset` as the target (FuzzDriver).
 @_cdecl("FuzzDataset_main")
 public func FuzzDatasetMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzDataset(data, size)
-    }
+    runLibFuzzer(argc, argv) { data, size in data.map { fuzzDataset($0, size) } ?? 0 }
 }

@@ -2,6 +2,7 @@
 // (`SafeTensors(bytes:name:)`) and, for every 16th input, the mmap path (`SafeTensors(path:)`).
 // Every tensor that opens is converted with each accessor; errors are expected, crashes are bugs.
 import Foundation
+import FuzzDriver
 import Generator
 
 private var counter = 0
@@ -32,22 +33,8 @@ public func fuzzSafeTensors(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `FuzzSafeTensors_main` (so that tests can call
-// them), which `-parse-as-library` never emits; this entry point hands control to libFuzzer's
-// driver, as libFuzzer's own `main` would.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
-
-/// The process entry point (see above): runs libFuzzer with `fuzzSafeTensors` as the target.
+/// The process entry point: libFuzzer's driver with `fuzzSafeTensors` as the target (FuzzDriver).
 @_cdecl("FuzzSafeTensors_main")
 public func FuzzSafeTensorsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzSafeTensors(data, size)
-    }
+    runLibFuzzer(argc, argv) { data, size in data.map { fuzzSafeTensors($0, size) } ?? 0 }
 }

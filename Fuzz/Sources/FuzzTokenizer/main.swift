@@ -2,6 +2,7 @@
 // tokenizer: basic tokenization, WordPiece, ids, and back to tokens. The vocabulary is
 // $T2V_FUZZ_VOCAB, else Fuzz/Corpus/vocab.txt (a 1,527-token subset of all-MiniLM-L6-v2's).
 import Foundation
+import FuzzDriver
 import Generator
 
 private let tokenizer: BertTokenizer = {
@@ -28,22 +29,8 @@ public func fuzzTokenizer(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `FuzzTokenizer_main` (so that tests can call
-// them), which `-parse-as-library` never emits; this entry point hands control to libFuzzer's
-// driver, as libFuzzer's own `main` would.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
-
-/// The process entry point (see above): runs libFuzzer with `fuzzTokenizer` as the target.
+/// The process entry point: libFuzzer's driver with `fuzzTokenizer` as the target (FuzzDriver).
 @_cdecl("FuzzTokenizer_main")
 public func FuzzTokenizerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzTokenizer(data, size)
-    }
+    runLibFuzzer(argc, argv) { data, size in data.map { fuzzTokenizer($0, size) } ?? 0 }
 }

@@ -3,6 +3,7 @@
 // one more, then reads planes. FFmpeg itself is not instrumented; the Swift side (size checks,
 // conversion, timestamps, seeking) is. Errors are expected; a crash or sanitizer report is a bug.
 import Foundation
+import FuzzDriver
 import FrameIO
 
 private let path: String = {
@@ -32,22 +33,8 @@ public func fuzzVideoReader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `FuzzVideoReader_main` (so that tests can call
-// them), which `-parse-as-library` never emits; this entry point hands control to libFuzzer's
-// driver, as libFuzzer's own `main` would.
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafeRawPointer?, Int) -> CInt) -> CInt
-
-/// The process entry point (see above): runs libFuzzer with `fuzzVideoReader` as the target.
+/// The process entry point: libFuzzer's driver with `fuzzVideoReader` as the target (FuzzDriver).
 @_cdecl("FuzzVideoReader_main")
 public func FuzzVideoReaderMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv) { data, size in
-        guard let data else { return 0 }
-        return fuzzVideoReader(data, size)
-    }
+    runLibFuzzer(argc, argv) { data, size in data.map { fuzzVideoReader($0, size) } ?? 0 }
 }

@@ -51,6 +51,15 @@ public final class VideoPipeline {
     /// Metadata key under which a student of guided distillation stores the guidance scale it
     /// learnt (its conditional branch alone then samples like the guided teacher).
     public static let distilledGuidanceKey = "t2v.distilled_guidance"
+    /// Metadata key of a student's sampler ("ddim-trailing": DDIM on the trailing grid it was
+    /// distilled for).
+    public static let samplerKey = "t2v.sampler"
+    /// Metadata key of the file name of the teacher a student was distilled from.
+    public static let distilledFromKey = "t2v.distilled_from"
+    /// Metadata key of the SHA-256 (hex) of that teacher's file.
+    public static let teacherSHA256Key = "t2v.teacher_sha256"
+    /// Metadata key of the teacher's sampling steps that distillation started from.
+    public static let teacherStepsKey = "t2v.teacher_steps"
 
     /// The denoiser.
     public let model: VideoDenoiser

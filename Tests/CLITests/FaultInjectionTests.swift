@@ -335,7 +335,6 @@ final class FaultInjectionTests: XCTestCase {
         let args = ["--prompt", "a red ball bouncing", "--size", "1024x1024", "--quiet", "-o"]
         let short = try peakRSSKiB(["--frames", "32"] + args + [dir.path + "/32.mp4"])
         let long = try peakRSSKiB(["--frames", "96"] + args + [dir.path + "/96.mp4"])
-        print("render peak RSS at 1024x1024: 32 frames \(short) KiB, 96 frames \(long) KiB")
         XCTAssertLessThan(long, 1024 * 1024, "render of 96 frames: peak RSS \(long) KiB")
         XCTAssertLessThan(long - short, 192 * 1024, "render: 32 frames peak \(short) KiB, 96 frames peak \(long) KiB")
     }

@@ -44,7 +44,6 @@ final class LongClipTests: XCTestCase {
                 inside += p.indices.filter { !joins.contains($0) }.map { p[$0] }
             }
             let meanJoins = atJoins.reduce(0, +) / Double(atJoins.count), meanInside = inside.reduce(0, +) / Double(inside.count)
-            print("overlap \(overlap): inter-frame SSIM at the joins mean \(meanJoins) min \(atJoins.min()!); inside windows mean \(meanInside) min \(inside.min()!)")
             if overlap > 0 {
                 XCTAssertGreaterThanOrEqual(meanJoins, meanInside - 0.03, "the joins between overlapping windows show")
                 XCTAssertGreaterThanOrEqual(atJoins.min()!, inside.min()! - 0.03, "a join is worse than any pair inside a window")

@@ -152,18 +152,12 @@ final class NoiseScheduleTests: XCTestCase {
     }
 }
 
-/// A small deterministic normal generator for tests (SplitMix64 + Box-Muller, in Double).
+/// A small deterministic normal generator for tests (the target's SplitMix64, `TestRNG`, and
+/// Box-Muller, in Double).
 struct TestNormals {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
-    private mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return (Double(z >> 11) + 0.5) / 9_007_199_254_740_992
-    }
+    private var rng: TestRNG
+    init(seed: UInt64) { rng = TestRNG(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1) }
+    private mutating func uniform() -> Double { (Double(rng.next() >> 11) + 0.5) / 9_007_199_254_740_992 }
     mutating func normal(count: Int) -> [Float] {
         var out = [Float]()
         out.reserveCapacity(count)

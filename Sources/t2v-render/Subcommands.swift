@@ -17,5 +17,6 @@ extension T2VRender {
         Completion.self,
         TrainAutoencoder.self,
         EncodeLatents.self,
+        EvalAutoencoder.self,
     ]
 }

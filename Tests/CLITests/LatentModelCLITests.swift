@@ -111,4 +111,25 @@ final class LatentModelCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("3-channel pixels; the teacher takes 4 channels"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("no.safetensors")))
     }
+
+    func testEvalAutoencoderScoresReconstructionsPerGroup() throws {
+        let r = try CLI.run(["eval-autoencoder", "--autoencoder", path("ae.safetensors"), "--data", path("ds"), "--json",
+                             "--sheet", path("recon.png"), "-q"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let scores = try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [[String: Any]])
+        // Two clips, c0 and c1: groups "c0" and "c1" (the name up to its last '-' is the whole
+        // stem here), then "all".
+        XCTAssertEqual(scores.map { $0["group"] as? String }, ["c0", "c1", "all"])
+        let all = try XCTUnwrap(scores.last)
+        XCTAssertEqual(all["clips"] as? Int, 2)
+        XCTAssertEqual(all["frames"] as? Int, 8)
+        let psnr = try XCTUnwrap(all["psnr"] as? Double), ssim = try XCTUnwrap(all["ssim"] as? Double)
+        XCTAssertTrue(psnr.isFinite && psnr > 0 && (-1...1).contains(ssim), "\(all)")
+        let (status, info) = try RenderCLITests.sh(["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0", path("recon.png")])
+        XCTAssertEqual(status, 0)
+        XCTAssertFalse(info.isEmpty)
+        let bad = try CLI.run(["eval-autoencoder", "--autoencoder", path("teacher.safetensors"), "--data", path("ds"), "-q"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("denoiser"), bad.stderr)
+    }
 }

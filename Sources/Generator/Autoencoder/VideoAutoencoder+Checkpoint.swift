@@ -51,6 +51,10 @@ extension VideoAutoencoder {
             throw fail("it is an autoencoder training checkpoint, not the trained autoencoder; pass the -o file of "
                        + "`t2v-render train-autoencoder` (run it again with --resume to export one)")
         }
+        if meta[DenoiserConfig.metadataKey] != nil, meta[AutoencoderConfig.metadataKey] != nil {
+            throw fail("it is a latent denoiser that carries its autoencoder (tensors under '\(LatentBundle.prefix)'), not an autoencoder file; "
+                       + "pass the file `t2v-render train-autoencoder -o` wrote")
+        }
         guard let json = meta[AutoencoderConfig.metadataKey] else {
             if meta[DenoiserConfig.metadataKey] != nil {
                 throw fail("it is a denoiser checkpoint ('\(DenoiserConfig.metadataKey)' metadata), not an autoencoder; "

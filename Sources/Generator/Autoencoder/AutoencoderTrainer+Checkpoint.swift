@@ -1,6 +1,10 @@
 import Foundation
 
-extension AutoencoderTrainer {
+extension AutoencoderTrainer: CheckpointedTrainer {
+    static var modelConfigKey: String { AutoencoderConfig.metadataKey }
+    static var checkpointKind: String { "autoencoder training" }
+    static var writer: String { "`t2v-render train-autoencoder`" }
+
     /// Metadata key of the training configuration JSON.
     static let configKey = "t2v.autoencoder_training_config"
 
@@ -8,15 +12,7 @@ extension AutoencoderTrainer {
     /// (moments and step) as tensors; configurations, step and random-stream position as metadata.
     ///
     /// - Throws: `TrainingError.badCheckpoint` when writing fails.
-    public func saveCheckpoint(to url: URL) throws {
-        do {
-            let metadata = TrainingState.metadata(modelKey: AutoencoderConfig.metadataKey, modelJSON: try canonicalJSON(model.config),
-                                                  runKey: Self.configKey, runJSON: try canonicalJSON(config), step: step, rng: rng)
-            try SafeTensors.write(TrainingState.entries(model: model, ema: ema, optimizer: optimizer), metadata: metadata, to: url)
-        } catch {
-            throw TrainingError.badCheckpoint(path: url.path, message: "writing failed: \(error.localizedDescription)")
-        }
-    }
+    public func saveCheckpoint(to url: URL) throws { try writeCheckpoint(to: url) }
 
     /// Restores a run from `saveCheckpoint(to:)`; training continues exactly where it stopped.
     ///
@@ -27,27 +23,6 @@ extension AutoencoderTrainer {
     ///     schedule, so a plain resume continues bit for bit.
     /// - Throws: `TrainingError.badCheckpoint` naming the file and what is wrong.
     public static func resume(from url: URL, extendingTo newTotal: Int? = nil) throws -> AutoencoderTrainer {
-        func fail(_ m: String) -> TrainingError { .badCheckpoint(path: url.path, message: m) }
-        let file: SafeTensors
-        do { file = try SafeTensors(contentsOf: url) } catch { throw fail(error.localizedDescription) }
-        guard let header = TrainingState.header(file, modelKey: AutoencoderConfig.metadataKey, runKey: configKey) else {
-            throw fail("missing autoencoder training metadata or an unreadable step or random-stream position; is this a checkpoint written by `t2v-render train-autoencoder`?")
-        }
-        do {
-            let modelConfig = try JSONDecoder().decode(AutoencoderConfig.self, from: Data(header.modelJSON.utf8))
-            var trainConfig = try JSONDecoder().decode(AutoencoderTrainingConfig.self, from: Data(header.runJSON.utf8))
-            if let newTotal, newTotal > trainConfig.totalSteps { trainConfig.totalSteps = newTotal }
-            var init0 = Philox(seed: 0)
-            let model = try VideoAutoencoder(config: modelConfig, rng: &init0)
-            let trainer = try AutoencoderTrainer(model: model, config: trainConfig)
-            try TrainingState.restore(file, model: model, ema: trainer.ema, optimizer: trainer.optimizer)
-            trainer.step = header.step
-            trainer.rng = header.rng
-            return trainer
-        } catch let error as TrainingError {
-            throw error
-        } catch {
-            throw fail(error.localizedDescription)
-        }
+        try restoreCheckpoint(from: url, extendingTo: newTotal)
     }
 }

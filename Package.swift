@@ -2,7 +2,8 @@
 import PackageDescription
 
 // t2v-render: text-to-video on a CPU. Dependencies point one way:
-// CFFmpeg <- FrameIO <- Renderer -> Generator -> CBLAS; t2v-render uses all three.
+// CFFmpeg <- FrameIO <- Renderer -> Generator -> CBLAS; t2v-render uses all three. FrameIO and
+// Generator both write through AtomicFiles (whole files or none).
 let package = Package(
     name: "t2v-render",
     products: [
@@ -30,32 +31,35 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Files written whole or not at all (temporary file, fsync, rename): the one helper every
+        // writer of the package uses.
+        .target(name: "AtomicFiles"),
         .target(
             name: "FrameIO",
-            dependencies: ["CFFmpeg"]
+            dependencies: ["CFFmpeg", "AtomicFiles"]
         ),
         .target(
             name: "Generator",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "AtomicFiles"]
         ),
         // Prompts into video files: the pipeline's frames streamed into FrameIO's encoders,
         // written whole or not at all; batches of prompts from JSON Lines, sharded.
-        .target(name: "Renderer", dependencies: ["FrameIO", "Generator"]),
+        .target(name: "Renderer", dependencies: ["FrameIO", "Generator", "AtomicFiles"]),
         .executableTarget(
             name: "t2v-render",
             dependencies: [
-                "FrameIO", "Generator", "Renderer",
+                "FrameIO", "Generator", "Renderer", "AtomicFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The procedural scene corpus (training data for the default model). Never linked into
         // t2v-render: a prompt's video comes from the diffusion model alone.
-        .target(name: "Scenes", dependencies: ["FrameIO"]),
+        .target(name: "Scenes", dependencies: ["FrameIO", "AtomicFiles"]),
         // The quality report of a trained model against the held-out corpus (t2v-scenes report).
-        .target(name: "QualityReport", dependencies: ["Scenes", "FrameIO", "Generator", "Renderer"]),
+        .target(name: "QualityReport", dependencies: ["Scenes", "FrameIO", "Generator", "Renderer", "AtomicFiles"]),
         .executableTarget(
             name: "t2v-scenes",
-            dependencies: ["Scenes", "FrameIO", "Generator", "Renderer", "QualityReport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Scenes", "FrameIO", "Generator", "Renderer", "QualityReport", "AtomicFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Tensor-engine benchmark driven by bench/tensor_bench.py.
         .executableTarget(
@@ -63,6 +67,7 @@ let package = Package(
             dependencies: ["Generator"],
             path: "bench/Swift"
         ),
+        .testTarget(name: "AtomicFilesTests", dependencies: ["AtomicFiles"]),
         .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "Renderer"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes"]),

@@ -1,3 +1,4 @@
+import AtomicFiles
 import FrameIO
 import Foundation
 import Generator

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import FrameIO
 
@@ -49,8 +50,7 @@ public enum OutputPath {
         guard !isStream(path) else { return nil }
         let url = URL(fileURLWithPath: path)
         guard let container = format ?? VideoWriter.Container(pathExtension: url.pathExtension), container != .png else { return nil }
-        let name = ".\(url.lastPathComponent).t2v-render-\(UUID().uuidString.prefix(8)).tmp"
-        return (url.deletingLastPathComponent().appendingPathComponent(name).path, container)
+        return (AtomicFile.temporaryPath(for: path), container)
     }
 }
 

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import FrameIO
 import Generator
@@ -140,8 +141,8 @@ extension PromptBatch {
                            shouldContinue: @escaping () -> Bool = { true }, progress: (Event) -> Void = { _ in }) throws -> Outcome {
         let fm = FileManager.default
         let mine = Set(jobs.map(\.output))
-        for name in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-            if let range = name.range(of: ".t2v-render-"), mine.contains(String(name[name.index(after: name.startIndex)..<range.lowerBound])) {
+        for name in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] {
+            if let target = AtomicFile.target(ofTemporary: name), mine.contains(target) {
                 unlink((directory as NSString).appendingPathComponent(name))
             }
         }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 import FrameIO
 import Generator
@@ -184,8 +185,10 @@ public final class VideoRenderer {
             }
         }
         if let staged {
-            guard rename(staged.path, output.path) == 0 else {
-                throw Failure.failed("writing \(output.path) failed: cannot rename the finished video into place: \(String(cString: strerror(errno)))")
+            do {
+                try AtomicFile.commit(staged.path, to: output.path)
+            } catch let error as AtomicFileError {
+                throw Failure.failed("writing \(output.path) failed: \(error.reason)")
             }
             committed = true
         }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import ArgumentParser
 import Foundation
 import Renderer
@@ -151,15 +152,14 @@ final class RawSink {
         }
     }
 
-    /// Closes the output; a file output is renamed into place.
+    /// Closes the output; a file output is committed into place (fsync, rename).
     func finish() throws {
         guard fd != STDOUT_FILENO else { return }
         if close(fd) != 0 {
             throw CommandError("writing \(path) failed: \(String(cString: strerror(errno)))")
         }
-        if let temporary, rename(temporary, path) != 0 {
-            unlink(temporary)
-            throw CommandError("cannot rename the output into \(path): \(String(cString: strerror(errno)))")
+        if let temporary {
+            do { try AtomicFile.commit(temporary, to: path) } catch { throw CommandError("\(error)") }
         }
     }
 

@@ -1,3 +1,4 @@
+import AtomicFiles
 import ArgumentParser
 import Foundation
 import FrameIO
@@ -138,7 +139,7 @@ struct Train: ParsableCommand {
         try files.checkPaths()
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
-        let (frames, height, width) = dataset.shape
+        let (_, height, width) = dataset.shape
         guard height == width else {
             throw CommandError("\(data): clips are \(width)x\(height); the model needs square clips (extract with --size NxN)")
         }

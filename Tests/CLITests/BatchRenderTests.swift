@@ -92,7 +92,7 @@ final class BatchRenderTests: XCTestCase {
         for name in ["000001.mp4", "000004.mp4"] {
             try FileManager.default.copyItem(atPath: reference + "/" + name, toPath: dir + "/" + name)
         }
-        let stale = dir + "/.000002.mp4.t2v-render-deadbeef.tmp"
+        let stale = dir + "/.000002.mp4.t2v-deadbeef.tmp"
         FileManager.default.createFile(atPath: stale, contents: Data("partial".utf8))
         let before = try FileManager.default.attributesOfItem(atPath: dir + "/000001.mp4")[.modificationDate] as? Date
         Thread.sleep(forTimeInterval: 1.1)

@@ -36,7 +36,7 @@ final class FaultInjectionTests: XCTestCase {
         return data
     }
 
-    /// Hidden temporary files (`.NAME.tmp-*`, `.NAME.t2v-*.tmp`) left in `folder`.
+    /// Hidden temporary files (`.NAME.t2v-*.tmp`) left in `folder`.
     func leftovers(_ folder: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasPrefix(".") && $0.contains("tmp") }

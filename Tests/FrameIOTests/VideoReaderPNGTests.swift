@@ -20,7 +20,7 @@ final class VideoReaderPNGTests: XCTestCase {
         XCTAssertEqual([UInt8](decoded), frame.packedRGB)
         // No temporary files left behind.
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-        XCTAssertEqual(names.filter { $0.contains(".tmp-") }, [])
+        XCTAssertEqual(names.filter { $0.hasSuffix(".tmp") }, [])
         // A missing directory is a clear error.
         let bad = dir.appendingPathComponent("missing/still.png").path
         XCTAssertThrowsError(try PNGImage.write(frame, to: bad)) { error in

@@ -36,12 +36,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN = os.path.join(HERE, "train.py")
 
 
-def make_pack(work: str) -> str:
-    """A dataset of 24 random-walk clips (4 frames of 16x16) in extract's layout, and its lazy pack
-    with random caption embeddings (the trainer does not care where they came from)."""
+def make_dataset(work: str, rng=None) -> tuple[str, np.ndarray, list[str]]:
+    """A dataset of 24 random clips (4 frames of 16x16) in extract's layout: one shard of U8
+    [24, 4, 16, 16, 3] and manifest.jsonl (captions "caption k", k = clip mod 6), in WORK/dataset;
+    the pixels drawn from `rng` (default: numpy's generator seeded 7)."""
     from safetensors.numpy import save_file
 
-    rng = np.random.default_rng(7)
+    rng = rng if rng is not None else np.random.default_rng(7)
     data = os.path.join(work, "dataset")
     os.makedirs(data, exist_ok=True)
     clips = rng.integers(0, 256, size=(24, 4, 16, 16, 3), dtype=np.uint8)
@@ -52,6 +53,14 @@ def make_pack(work: str) -> str:
             f.write(json.dumps({"caption": captions[i % 6], "fps": 8, "frames": 4, "height": 16, "width": 16,
                                 "index": i, "shard": "shard-00000.safetensors", "source": f"clip-{i}.mp4",
                                 "start": 0}) + "\n")
+    return data, clips, captions
+
+
+def make_pack(work: str) -> str:
+    """`make_dataset`'s dataset and its lazy pack with random caption embeddings (the trainer does
+    not care where they came from)."""
+    rng = np.random.default_rng(7)
+    data, clips, captions = make_dataset(work, rng)
     sys.path.insert(0, os.path.dirname(HERE))
     from t2v_twin.train import SWIFT_DEFAULT_CONFIG, SWIFT_TINY_OVERRIDES
     cfg = dict(SWIFT_DEFAULT_CONFIG, **SWIFT_TINY_OVERRIDES)

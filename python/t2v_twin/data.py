@@ -7,6 +7,10 @@ global batch and takes its own slice [rank*b, (rank+1)*b); each sample's noise c
 keyed by (seed, step, its place in the global batch). So one process with batch 4 and two with
 batch 2 see the same samples and the same noise, and a run resumes at any world size with the same
 global batch to the same draws.
+
+train-autoencoder (autoencoder_train.py) reads `extract`'s dataset itself (`open_dataset`), one
+crop of one frame at a time; crop number n of the run (step x global batch + place) takes its
+clip, frame, position and posterior noise from a stream keyed by (seed, n) (`crop_draws`).
 """
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ def stream_key(*parts: int) -> int:
     return h & ((1 << 63) - 1)
 
 
-DRAWS, NOISE = 1, 2  # stream purposes
+DRAWS, NOISE = 1, 2  # stream purposes (train)
+CROP, SCALE = 3, 4  # stream purposes (train-autoencoder)
 
 
 def read_safetensors_header(path: str) -> tuple[dict, int]:
@@ -98,6 +103,38 @@ class ShardClips:
             out.append(np.asarray(self._maps[name][index]))
         return np.stack(out)
 
+    def crop(self, i: int, frame: int, top: int, left: int, size: int) -> np.ndarray:
+        """A `size` x `size` crop [size, size, 3] (uint8) of one frame of clip `i`: only its rows are read."""
+        name, index = self.records[int(i)]
+        return np.asarray(self._maps[name][index, frame, top:top + size, left:left + size])
+
+    def frame(self, i: int, frame: int, height: int, width: int) -> np.ndarray:
+        """The top-left `height` x `width` of one frame of clip `i` [height, width, 3] (uint8)."""
+        name, index = self.records[int(i)]
+        return np.asarray(self._maps[name][index, frame, :height, :width])
+
+
+def open_dataset(folder: str) -> ShardClips:
+    """An `extract` dataset (manifest.jsonl + shards), its clips in manifest order, read lazily
+    (Swift `DatasetLoader`: every clip must have the manifest's first clip's shape)."""
+    manifest = os.path.join(folder, "manifest.jsonl")
+    if not os.path.isfile(manifest):
+        raise SystemExit(f"{folder}: no manifest.jsonl; create a dataset with `t2v-render extract VIDEOS... -o {folder}`")
+    with open(manifest) as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    if not records:
+        raise SystemExit(f"{folder}: no clips (manifest.jsonl is empty)")
+    shape = (records[0]["frames"], records[0]["height"], records[0]["width"])
+    for r in records:
+        if (r["frames"], r["height"], r["width"]) != shape:
+            raise SystemExit(f"{folder}: clips differ in shape ({r['shard']}#{r['index']} is "
+                             f"{r['frames']}x{r['height']}x{r['width']})")
+    clips = ShardClips(folder, [(r["shard"], int(r["index"])) for r in records])
+    if tuple(clips.shape) != (*shape, 3):
+        raise SystemExit(f"{folder}: the shards hold clips of {list(clips.shape)}, the manifest says "
+                         f"{shape[0]}x{shape[1]}x{shape[2]}; the dataset is damaged")
+    return clips
+
 
 def open_clips(pack, dataset: str | None):
     """The pack's clips: in memory when the pack holds them, else from the shards it indexes
@@ -128,3 +165,27 @@ def sample_noise(torch, seed: int, step: int, positions, shape) -> "torch.Tensor
         g = torch.Generator().manual_seed(stream_key(seed, step, int(p), NOISE))
         out.append(torch.randn(shape, generator=g))
     return torch.stack(out)
+
+
+def crop_draws(torch, seed: int, sample: int, n_clips: int, frames: int, height: int, width: int,
+               crop: int, latent_shape):
+    """train-autoencoder's draws for global sample number `sample` (step x global batch +
+    position): clip, frame, top, left (Swift's order, each uniform), then the posterior noise
+    N(0, I) of `latent_shape`, all from one stream keyed by (seed, sample)."""
+    g = torch.Generator().manual_seed(stream_key(seed, sample, CROP))
+    clip = int(torch.randint(n_clips, (1,), generator=g))
+    frame = int(torch.randint(frames, (1,), generator=g))
+    top = int(torch.randint(height - crop + 1, (1,), generator=g))
+    left = int(torch.randint(width - crop + 1, (1,), generator=g))
+    eps = torch.randn(tuple(latent_shape), generator=g)
+    return clip, frame, top, left, eps
+
+
+def scale_draws(torch, seed: int, count: int, n_clips: int, frames: int) -> list[tuple[int, int]]:
+    """The (clip, frame) pairs the latent scale is measured on: a stream of its own keyed by seed."""
+    g = torch.Generator().manual_seed(stream_key(seed, SCALE))
+    out = []
+    for _ in range(count):
+        clip = int(torch.randint(n_clips, (1,), generator=g))
+        out.append((clip, int(torch.randint(frames, (1,), generator=g))))
+    return out

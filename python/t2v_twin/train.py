@@ -19,6 +19,11 @@ under torchrun, exporting Swift weights.
     # back here: DIR/teacher-STEP.safetensors work like Swift's own exports
     .build/release/t2v-render render --model DIR/teacher-5000.safetensors -p "a red ball" -o x.mp4
 
+    # the latent autoencoder (`t2v-render train-autoencoder`), on the `extract` dataset itself,
+    # one process or many (t2v_twin/autoencoder_train.py: the recipe and its options)
+    [torchrun --nproc_per_node 8] python/t2v_twin/train.py train-autoencoder --data DATASET \
+        -o ae.safetensors [--steps 5000 --batch 8 --crop 64 --lr 5e-4 --warmup 100 --seed 0 --resume]
+
 Rank 0 writes DIR/train.ckpt.pt (atomically, every --checkpoint-every steps and at each cycle end)
 and the exports; --resume continues at any world size with the same global batch (docs/scale-out.md).
 
@@ -279,21 +284,33 @@ class Stop(Exception):
         self.status = status
 
 
-def cmd_train(args) -> int:
-    t_start = time.time()
-    import signal
+# ---------------------------------------------------------------------------------------------
+# What the trainers share (train, and train-autoencoder in autoencoder_train.py).
 
+class Runtime:
+    """The process's place in the job and its device: torchrun (or Slurm through it) sets
+    WORLD_SIZE, RANK and LOCAL_RANK; a plain `python3 train.py` is world size 1."""
+
+    def __init__(self, world: int, rank: int, local_rank: int, device, precision: str):
+        self.world, self.rank, self.local_rank = world, rank, local_rank
+        self.main_rank = rank == 0
+        self.device, self.precision = device, precision
+
+    def log0(self, msg: str) -> None:
+        if self.main_rank:
+            log(msg)
+
+
+def setup_runtime(args) -> Runtime:
+    """The device (--device, default CUDA when available; LOCAL_RANK's GPU), --threads on the CPU,
+    --precision (default bf16 on CUDA, fp32 on the CPU), the process group (NCCL on GPUs, gloo on
+    CPUs, --timeout) when there is more than one process, and deterministic kernels."""
     import torch
     import torch.distributed as dist
 
-    from t2v_twin import DenoiserConfig, VideoDenoiser
-    from t2v_twin.data import open_clips, sample_noise, step_draws
-
-    # torchrun (or Slurm through it) sets these; a plain `python3 train.py` is world size 1.
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    main_rank = rank == 0
     kind = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if kind == "cuda":
         if not torch.cuda.is_available():
@@ -309,10 +326,6 @@ def cmd_train(args) -> int:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
                                 timeout=datetime.timedelta(seconds=args.timeout))
 
-    def log0(msg: str) -> None:
-        if main_rank:
-            log(msg)
-
     torch.backends.cuda.matmul.allow_tf32 = True  # TF32 matmuls and convolutions in fp32 mode
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = False
@@ -322,6 +335,140 @@ def cmd_train(args) -> int:
     # unmasked spatial attention, math for the temporal one (its bias is an attn_mask).
     torch.backends.cuda.enable_mem_efficient_sdp(False)
     torch.backends.cuda.enable_cudnn_sdp(False)
+    return Runtime(world, rank, local_rank, device, precision)
+
+
+def close_process_group(world: int) -> None:
+    import torch.distributed as dist
+    if world > 1 and dist.is_initialized():
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - the group may already be broken
+            pass
+
+
+def no_weight_decay(name: str) -> bool:
+    """Swift `AdamW(namedParameters:)`: no decay on biases and norm scales."""
+    return name.endswith("bias") or "norm" in name
+
+
+def make_adamw(params, no_decay: list[bool], lr: float, device, weight_decay: float = WEIGHT_DECAY):
+    """Swift's AdamW: (0.9, 0.999), eps 1e-8, decoupled weight decay except where `no_decay`."""
+    import torch
+    groups = [{"params": [p for p, nd in zip(params, no_decay) if not nd], "weight_decay": weight_decay},
+              {"params": [p for p, nd in zip(params, no_decay) if nd], "weight_decay": 0.0}]
+    kw = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    return torch.optim.AdamW(groups, lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS, **kw)
+
+
+def ema_update(shadow, params, step: int, target=EMA_DECAY) -> None:
+    """Swift `EMA.update` with the decay set as the trainers set it: min(target, (1+s)/(10+s))
+    for 0-based step s, in float32."""
+    import torch
+    d = min(target, np.float32(1 + step) / np.float32(10 + step))
+    with torch.no_grad():
+        torch._foreach_mul_(shadow, float(d))
+        torch._foreach_add_(shadow, [p.detach() for p in params], alpha=float(np.float32(1) - d))
+
+
+def install_stop_signals() -> list[int]:
+    """SIGINT and SIGTERM only note the signal; the training loop checks `stop_flags` each step."""
+    import signal
+    caught: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda num, _frame: caught.append(num))
+    return caught
+
+
+def stop_flags(world: int, *flags: bool) -> list[bool]:
+    """Flags (a signal was caught, a budget ran out, ...) OR-ed over every rank, so every rank
+    stops at the same step."""
+    import torch
+    import torch.distributed as dist
+    t = torch.tensor([float(bool(f)) for f in flags])
+    if world > 1:
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return [bool(v > 0) for v in t]
+
+
+def signal_status(caught: list[int]) -> int:
+    import signal
+    return 128 + (caught[0] if caught else signal.SIGTERM)
+
+
+def check_resumed_run(saved: dict, run: dict, world: int, ckpt_path: str) -> None:
+    """Every setting of `run` must equal the checkpoint's; the global batch may be split over any
+    number of processes (the error says which per-rank --batch fits)."""
+    for key, value in run.items():
+        if saved.get(key) != value:
+            hint = ""
+            if key == "global_batch":
+                hint = (f" (per-rank --batch x processes); with {world} process(es) use --batch "
+                        f"{saved[key] // world}" if saved[key] % world == 0 else
+                        f"; {saved[key]} is not divisible by {world} processes")
+            raise SystemExit(f"{ckpt_path}: the checkpoint trains with {key} {saved.get(key)!r}, this run "
+                             f"with {value!r}{hint}; resume with the same settings")
+
+
+def report_rank_failure(rank: int, world: int, step: int, saved, ckpt_path: str, error: Exception) -> None:
+    where = f"the last checkpoint is at step {saved} ({ckpt_path})" if saved is not None else "no checkpoint was written yet"
+    print(f"error: rank {rank} of {world}: training stopped at step {step + 1}: {error}\n"
+          f"Another process of the job failed or was killed; {where}. Run the same command with --resume "
+          f"(any number of processes, the same global batch) to go on.", file=sys.stderr, flush=True)
+
+
+class LossLog:
+    """Each step's loss (a device tensor, no host sync) and learning rate; `flush` averages the
+    losses over ranks into `history` ((loss, lr) rows of every finished step, kept in the
+    checkpoint) and rank 0 appends them to the CSV `path` (step,loss,lr as Swift writes it)."""
+
+    def __init__(self, path: str, history: np.ndarray, total: int, device, world: int, main_rank: bool):
+        import torch
+        self.path, self.world, self.main_rank = path, world, main_rank
+        self.history = np.asarray(history, dtype=np.float32).reshape(-1, 2)
+        self.logged = len(self.history)
+        self.losses = torch.zeros(total, device=device)
+        self.lrs = np.zeros(total, dtype=np.float32)
+        if main_rank:
+            with open(path, "w") as f:
+                f.write("step,loss,lr\n")
+                for k, (l, r) in enumerate(self.history):
+                    f.write(f"{k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
+
+    def record(self, step: int, loss, lr) -> None:
+        self.losses[step] = loss
+        self.lrs[step] = lr
+
+    def flush(self, upto: int) -> None:
+        """Every rank (it all-reduces): the mean loss over ranks of the steps since the last flush."""
+        import torch.distributed as dist
+        if upto <= self.logged:
+            return
+        chunk = self.losses[self.logged:upto].clone()
+        if self.world > 1:
+            dist.all_reduce(chunk)
+            chunk /= self.world
+        rows = np.stack([chunk.cpu().numpy(), self.lrs[self.logged:upto]], axis=1).astype(np.float32)
+        self.history = np.concatenate([self.history, rows])
+        if self.main_rank:
+            with open(self.path, "a") as f:
+                for k, (l, r) in enumerate(rows):
+                    f.write(f"{self.logged + k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
+        self.logged = upto
+
+
+def cmd_train(args) -> int:
+    t_start = time.time()
+    import torch
+    import torch.distributed as dist
+
+    from t2v_twin import DenoiserConfig, VideoDenoiser
+    from t2v_twin.data import open_clips, sample_noise, step_draws
+
+    rt = setup_runtime(args)
+    world, rank, local_rank, main_rank, device, precision = (rt.world, rt.rank, rt.local_rank, rt.main_rank,
+                                                             rt.device, rt.precision)
+    log0 = rt.log0
 
     pack = np.load(args.pack)
     meta = json.loads(str(pack["meta_json"]))
@@ -357,7 +504,7 @@ def cmd_train(args) -> int:
     model.train()
     names = [n for n, _ in model.named_parameters()]
     params = [p for _, p in model.named_parameters()]
-    no_decay = [n.endswith("bias") or "norm" in n for n in names]  # AdamW(namedParameters:)
+    no_decay = [no_weight_decay(n) for n in names]  # AdamW(namedParameters:)
 
     # Captions: one embedding row per distinct caption, the clip's row by index.
     emb_table = torch.from_numpy(pack["embeddings"]).to(device)
@@ -373,10 +520,7 @@ def cmd_train(args) -> int:
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def make_optimizer(ps):
-        groups = [{"params": [p for p, nd in zip(ps, no_decay) if not nd], "weight_decay": WEIGHT_DECAY},
-                  {"params": [p for p, nd in zip(ps, no_decay) if nd], "weight_decay": 0.0}]
-        kw = {"fused": True} if device.type == "cuda" else {"foreach": True}
-        return torch.optim.AdamW(groups, lr=args.lr, betas=ADAM_BETAS, eps=ADAM_EPS, **kw)
+        return make_adamw(ps, no_decay, args.lr, device)
 
     def train_step(net, ps, opt, shadow, seed, step, lr, part):
         """One `Trainer.trainStep` on this rank's slice `part` of the global batch; returns the
@@ -403,10 +547,7 @@ def cmd_train(args) -> int:
             g["lr"] = float(lr)
         opt.step()
         opt.zero_grad(set_to_none=False)
-        d = min(EMA_DECAY, np.float32(1 + step) / np.float32(10 + step))  # float32, as Swift
-        with torch.no_grad():
-            torch._foreach_mul_(shadow, float(d))
-            torch._foreach_add_(shadow, [p.detach() for p in ps], alpha=float(np.float32(1) - d))
+        ema_update(shadow, ps, step)  # float32 decay, as Swift
         return loss.detach()
 
     # --time-budget: rank 0 times the step on a throwaway copy (its own optimizer, EMA and draws,
@@ -465,15 +606,7 @@ def cmd_train(args) -> int:
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         if state.get("format") != run["format"]:
             raise SystemExit(f"{ckpt_path}: not a checkpoint of this trainer")
-        for key, value in run.items():
-            if state["run"].get(key) != value:
-                hint = ""
-                if key == "global_batch":
-                    hint = (f" (per-rank --batch x processes); with {world} process(es) use --batch "
-                            f"{state['run'][key] // world}" if state["run"][key] % world == 0 else
-                            f"; {state['run'][key]} is not divisible by {world} processes")
-                raise SystemExit(f"{ckpt_path}: the checkpoint trains with {key} {state['run'][key]!r}, this run "
-                                 f"with {value!r}{hint}; resume with the same settings")
+        check_resumed_run(state["run"], run, world, ckpt_path)
         old = state["cycles"]
         if cycles[:len(old)] != old and cycles != old[:len(cycles)]:
             raise SystemExit(f"{ckpt_path}: the checkpoint's cycles are {old}; --cycles may only add cycles after them")
@@ -490,12 +623,6 @@ def cmd_train(args) -> int:
         from torch.nn.parallel import DistributedDataParallel
         net = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
 
-    loss_path = os.path.join(args.out, "teacher.loss.csv")
-    if main_rank:
-        with open(loss_path, "w") as f:
-            f.write("step,loss,lr\n")
-            for k, (l, r) in enumerate(history):
-                f.write(f"{k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
     trainer_tag = (f"python/t2v_twin/train.py (torch {torch.__version__}, {device.type} x {world}, {precision}, "
                    f"seed {args.seed})")
     version = meta.get("generator_version", "0.1.0").split()[-1]
@@ -507,34 +634,15 @@ def cmd_train(args) -> int:
 
     # Signals: finish the step, write the checkpoint, exit 128 + signal. Every rank stops at the
     # same step: the flags are all-reduced each step (with the time-budget flag).
-    caught = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda num, _frame: caught.append(num))
+    caught = install_stop_signals()
 
-    losses = torch.zeros(total, device=device)
-    lrs = np.zeros(total, dtype=np.float32)
-    logged, last_print, t_last = done_before, done_before, time.time()
+    loss_path = os.path.join(args.out, "teacher.loss.csv")
+    losslog = LossLog(loss_path, history, total, device, world, main_rank)
+    flush = losslog.flush
+    last_print, t_last = done_before, time.time()
     saved = done_before if args.resume else None
     t_train = time.time()
     part = (rank * b, (rank + 1) * b)
-
-    def flush(upto: int) -> None:
-        """Every rank: the mean loss over ranks of the steps since the last flush into the log."""
-        nonlocal logged, history
-        if upto <= logged:
-            return
-        chunk = losses[logged:upto].clone()
-        if world > 1:
-            dist.all_reduce(chunk)
-            chunk /= world
-        values = chunk.cpu().numpy()
-        rows = np.stack([values, lrs[logged:upto]], axis=1).astype(np.float32)
-        history = np.concatenate([history, rows])
-        if main_rank:
-            with open(loss_path, "a") as f:
-                for k, (l, r) in enumerate(rows):
-                    f.write(f"{logged + k + 1},{str(np.float32(l))},{str(np.float32(r))}\n")
-        logged = upto
 
     def checkpoint(done: int) -> None:
         nonlocal saved
@@ -542,7 +650,7 @@ def cmd_train(args) -> int:
         if main_rank:
             atomic_torch_save({"format": run["format"], "run": run, "cycles": cycles, "step": done,
                                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "shadow": [t.detach().cpu() for t in shadow], "history": history}, ckpt_path)
+                               "shadow": [t.detach().cpu() for t in shadow], "history": losslog.history}, ckpt_path)
         saved = done
 
     def export(done: int, path: str) -> None:
@@ -552,14 +660,12 @@ def cmd_train(args) -> int:
     step = done_before
     try:
         for step in range(done_before, total):
-            flags = torch.tensor([float(bool(caught)),
-                                  float(bool(args.time_budget) and time.time() - t_start > args.time_budget - 10)])
-            if world > 1:
-                dist.all_reduce(flags, op=dist.ReduceOp.MAX)
-            if flags[0] > 0:
+            flags = stop_flags(world, bool(caught),
+                               bool(args.time_budget) and time.time() - t_start > args.time_budget - 10)
+            if flags[0]:
                 checkpoint(step)
-                raise Stop(128 + (caught[0] if caught else signal.SIGTERM))
-            if flags[1] > 0:
+                raise Stop(signal_status(caught))
+            if flags[1]:
                 # Safety net only (the cycles were sized to fit): the schedule is cut short.
                 checkpoint(step)
                 path = os.path.join(args.out, f"teacher-{step}.safetensors")
@@ -568,12 +674,12 @@ def cmd_train(args) -> int:
                      f"exported the EMA weights so far to {path}")
                 return 1
             lr = cycle_lr(step, args.lr, warmup, cycles)
-            lrs[step] = lr
-            losses[step] = train_step(net, params, optimizer, shadow, args.seed, step, lr, part)
+            losslog.record(step, train_step(net, params, optimizer, shadow, args.seed, step, lr, part), lr)
             done = step + 1
             if done % args.print_every == 0 or done == total:
                 flush(done)
                 now = time.time()
+                history = losslog.history
                 recent = float(history[last_print - len(history):, 0].mean()) if done > last_print else float("nan")
                 log0(f"step {done}/{total} loss {float(history[-1, 0]):.4f} (mean {recent:.4f} since {last_print}) "
                      f"lr {lr:.4e} {(done - last_print) / (now - t_last):.2f} steps/s")
@@ -591,17 +697,10 @@ def cmd_train(args) -> int:
     except (RuntimeError, OSError) as e:
         if world == 1:
             raise
-        where = f"the last checkpoint is at step {saved} ({ckpt_path})" if saved is not None else "no checkpoint was written yet"
-        print(f"error: rank {rank} of {world}: training stopped at step {step + 1}: {e}\n"
-              f"Another process of the job failed or was killed; {where}. Run the same command with --resume "
-              f"(any number of processes, the same global batch) to go on.", file=sys.stderr, flush=True)
+        report_rank_failure(rank, world, step, saved, ckpt_path, e)
         return 1
     finally:
-        if world > 1 and dist.is_initialized():
-            try:
-                dist.destroy_process_group()
-            except Exception:  # noqa: BLE001 - the group may already be broken
-                pass
+        close_process_group(world)
     log0(f"done: {total - done_before} steps in {time.time() - t_train:.1f} s "
          f"({(total - done_before) / max(time.time() - t_train, 1e-9):.2f} steps/s), {time.time() - t_start:.1f} s in all; "
          f"loss log {loss_path}, checkpoint {ckpt_path}")
@@ -645,6 +744,8 @@ def main() -> int:
                    help="bf16 autocast (fp32 master weights) or fp32; default bf16 on CUDA, fp32 on the CPU")
     t.add_argument("--timeout", type=float, default=600, help="seconds a collective may wait for another rank")
     t.set_defaults(func=cmd_train)
+    from t2v_twin.autoencoder_train import add_parser as add_train_autoencoder
+    add_train_autoencoder(sub)
     args = ap.parse_args()
     return args.func(args)
 

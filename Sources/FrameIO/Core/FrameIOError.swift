@@ -1,3 +1,4 @@
+import AtomicFiles
 /// An error FrameIO reports for a problem that is not a single FFmpeg return code: a bad file,
 /// a shape mismatch, an unsupported combination. Each case carries enough to tell the user what
 /// failed, on which file, and what to do.
@@ -38,5 +39,15 @@ public enum FrameIOError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .invalidArgument(message):
             return message
         }
+    }
+}
+
+/// Runs a write through `AtomicFile`, reporting the file system's failures as
+/// `FrameIOError.unwritable` like the rest of FrameIO.
+func writingAtomically<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as AtomicFileError {
+        throw FrameIOError.unwritable(path: error.path, reason: error.reason)
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// Writes clips into a dataset directory: shards of bounded size (`shard-NNNNN.safetensors`), one
@@ -93,7 +94,7 @@ public final class DatasetWriter {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var maxIndex = -1
         for name in names {
-            if name.hasPrefix(".shard-"), name.contains(".tmp-") {
+            if let target = AtomicFile.target(ofTemporary: name), target.hasPrefix("shard-") {
                 // A temporary file left by a killed run: never referenced by the manifest.
                 try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
             } else if name.hasPrefix("shard-"), name.hasSuffix(".safetensors"),

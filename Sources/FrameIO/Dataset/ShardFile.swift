@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// A dataset shard: a safetensors file holding one UInt8 tensor `clips` of shape
@@ -115,10 +116,12 @@ public final class ShardFile {
         while headerData.count % 8 != 0 { headerData.append(0x20) }
         var prefix = UInt64(headerData.count).littleEndian
         let prefixData = Data(bytes: &prefix, count: 8)
-        try AtomicFile.write(to: path) { handle in
-            try handle.write(contentsOf: prefixData)
-            try handle.write(contentsOf: headerData)
-            for c in clips { try c.withUnsafeBytes { try handle.write(contentsOf: Data($0)) } }
+        try writingAtomically {
+            try AtomicFile.write(to: path) { handle in
+                try handle.write(contentsOf: prefixData)
+                try handle.write(contentsOf: headerData)
+                for c in clips { try c.withUnsafeBytes { try handle.write(contentsOf: Data($0)) } }
+            }
         }
     }
 }

@@ -1,11 +1,12 @@
+import AtomicFiles
 import Foundation
 
 /// Where a writer's bytes go, and how they reach the final path atomically.
 ///
 /// - `-`: stdout (`pipe:1`), non-seekable, written as produced.
 /// - an existing character device or FIFO (e.g. `/dev/full`, `/dev/stdout`): written directly.
-/// - a regular file: a hidden temp file beside the target (`.<name>.t2v-<random>.tmp`), renamed
-///   onto the target by `commit()`; the target is not opened before that.
+/// - a regular file: a hidden temp file beside the target (`AtomicFile.temporaryPath`), committed
+///   onto the target by `commit()` (fsync, rename); the target is not opened before that.
 /// - a PNG sequence pattern (`dir/frames_%04d.png`): a hidden temp directory in `dir`
 ///   (`.t2v-png-<random>.tmp`); `commit()` moves each image into `dir` and removes it.
 struct OutputTarget {
@@ -42,8 +43,8 @@ struct OutputTarget {
         guard isDir.boolValue else {
             throw FrameIOError.unwritable(path: path, reason: "\(dir) is not a directory")
         }
-        let random = String(UUID().uuidString.prefix(8))
         if sequence {
+            let random = String(UUID().uuidString.prefix(8))
             guard Self.hasFrameNumber(name) else {
                 throw FrameIOError.invalidArgument(
                     "\(path): a PNG sequence needs a frame-number pattern in the file name, e.g. frames_%04d.png")
@@ -79,7 +80,7 @@ struct OutputTarget {
         guard access(dir, W_OK) == 0 else {
             throw FrameIOError.unwritable(path: path, reason: "no permission to write in \(dir)")
         }
-        let temp = (dir as NSString).appendingPathComponent(".\(name).t2v-\(random).tmp")
+        let temp = AtomicFile.temporaryPath(for: path)
         kind = .file
         tempPath = temp
         ffmpegURL = "file:" + temp
@@ -101,10 +102,7 @@ struct OutputTarget {
             return 0
         case .file:
             guard let temp = tempPath else { return 0 }
-            if rename(temp, path) != 0 {
-                let reason = String(cString: strerror(errno))
-                throw FrameIOError.unwritable(path: path, reason: "renaming the finished temp file failed: \(reason)")
-            }
+            try writingAtomically { try AtomicFile.commit(temp, to: path) }
             return Self.fileSize(path)
         case .sequence:
             guard let temp = tempPath else { return 0 }
@@ -121,6 +119,7 @@ struct OutputTarget {
                 }
             }
             try? fm.removeItem(atPath: temp)
+            AtomicFile.syncFolder(of: path)
             return total
         }
     }

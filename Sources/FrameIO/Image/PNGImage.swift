@@ -1,4 +1,5 @@
 import CFFmpeg
+import AtomicFiles
 import Foundation
 
 /// Still images in PNG, encoded by FFmpeg's own `png` encoder (8-bit RGB, lossless).
@@ -79,6 +80,6 @@ extension PNGImage {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FrameIOError.unwritable(path: path, reason: "the directory \(directory.path) does not exist; create it first")
         }
-        try AtomicFile.write(data, to: path)
+        try writingAtomically { try AtomicFile.write(data, to: path) }
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// Writes a latent dataset: the clips of a pixel dataset (from `extract`) coded by a
@@ -114,23 +115,10 @@ public final class LatentDatasetWriter {
     public func writeManifest(lines: [String]) throws {
         let url = directory.appendingPathComponent(Self.manifestName)
         let data = Data(lines.map { $0 + "\n" }.joined().utf8)
-        let temp = directory.appendingPathComponent(".\(Self.manifestName).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
-        func fail(_ message: String) -> AutoencoderError { .badLatentDataset(path: url.path, message: message) }
-        guard FileManager.default.createFile(atPath: temp.path, contents: nil), let handle = FileHandle(forWritingAtPath: temp.path) else {
-            throw fail("cannot create \(temp.path): \(String(cString: strerror(errno)))")
-        }
         do {
-            defer { try? handle.close() }
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-        } catch {
-            unlink(temp.path)
-            throw fail("writing failed: \(error.localizedDescription) (disk full?)")
-        }
-        guard rename(temp.path, url.path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temp.path)
-            throw fail("cannot rename \(temp.path) into place: \(message)")
+            try AtomicFile.write(data, to: url.path)
+        } catch let error as AtomicFileError {
+            throw AutoencoderError.badLatentDataset(path: url.path, message: error.reason)
         }
     }
 }

@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 extension SafeTensors {
@@ -303,8 +304,7 @@ extension SafeTensors {
             var index = [String: Int]()
             for (i, t) in layout.tensors.enumerated() { index[t.name] = i }
             self.index = index
-            let dir = url.deletingLastPathComponent().path
-            self.tempPath = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
+            self.tempPath = AtomicFile.temporaryPath(for: path)
             fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 throw SafeTensorsError.io(path: path, message: "cannot create the temporary file '\(tempPath)': "
@@ -381,24 +381,14 @@ extension SafeTensors {
                     + list.joined(separator: ", ") + (incomplete.count > 5 ? " and \(incomplete.count - 5) more" : "")
                     + "; nothing was written")
             }
-            guard fsync(fd) == 0 else {
-                let message = String(cString: strerror(errno))
-                abandon()
-                throw SafeTensorsError.io(path: url.path, message: "fsync failed: \(message)")
-            }
             close(fd)
             fd = -1
-            guard rename(tempPath, url.path) == 0 else {
-                let message = String(cString: strerror(errno))
-                abandon()
-                throw SafeTensorsError.io(path: url.path, message: "cannot rename '\(tempPath)' into place: \(message)")
-            }
+            // Marked finished first: the commit removes the temporary file itself when it fails.
             finished = true
-            // Make the rename itself durable.
-            let dirfd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dirfd >= 0 {
-                fsync(dirfd)
-                close(dirfd)
+            do {
+                try AtomicFile.commit(tempPath, to: url.path)
+            } catch let error as AtomicFileError {
+                throw SafeTensorsError.io(path: url.path, message: error.reason)
             }
         }
 

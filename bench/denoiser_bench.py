@@ -27,9 +27,13 @@ from t2v_twin import load_denoiser  # noqa: E402
 BIN = os.path.join(ROOT, ".build", "release", "t2v-bench")
 
 
-def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, parts=None):
+def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, parts=None, bf16=False):
     """(forward ms list, train-step ms list, parameter count) for the PyTorch twin. `parts`, when
-    given, is three lists that get each training step's forward, backward and optimizer ms."""
+    given, is three lists that get each training step's forward, backward and optimizer ms.
+    `bf16`: forward passes under bf16 autocast (fp32 weights, optimizer and loss), PyTorch's
+    mixed-precision mode on CPUs with AVX512_BF16."""
+    import contextlib
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
     torch.set_num_threads(threads)
     torch.manual_seed(3)
     model, _ = load_denoiser(model_path)
@@ -41,7 +45,7 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, 
     model.eval()
     for i in range(repeats + 1):
         t0 = time.perf_counter()
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             model(x, t, text)
         if i:
             fwd.append((time.perf_counter() - t0) * 1e3)
@@ -52,7 +56,9 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, 
     train = []
     for i in range(repeats + 1):
         t0 = time.perf_counter()
-        loss = ((model(xt, tt, textt) - target) ** 2).mean()
+        with autocast():
+            y = model(xt, tt, textt)
+        loss = ((y.float() - target) ** 2).mean()
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
@@ -99,26 +105,39 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or default_model(tmp)
-        res = {"swift": ([], []), "torch": ([], [])}
-        parts = {"swift": [[], [], []], "torch": [[], [], []]}
-        for r in range(args.rounds):
-            for side in (["swift", "torch"] if r % 2 == 0 else ["torch", "swift"]):
-                f, t, _ = (swift_times if side == "swift" else torch_times)(model, args.repeats, threads=args.threads,
-                                                                              parts=parts[side])
-                res[side][0].extend(f)
-                res[side][1].extend(t)
+        res, parts = measure(model, args.rounds, args.repeats, args.threads)
     for i, what in enumerate(["CFG-pair forward (batch 2)", "train step (batch 4)"]):
-        s, p = statistics.median(res["swift"][i]), statistics.median(res["torch"][i])
+        s = statistics.median(res["swift"][i])
+        modes = {k: statistics.median(res[k][i]) for k in ("torch-fp32", "torch-bf16")}
+        best = min(modes, key=modes.get)
         # The fastest repetition too: on a shared machine noise only ever adds time, so the
         # minimum is the steadier estimate of what each engine can do.
-        sb, pb = min(res["swift"][i]), min(res["torch"][i])
-        print(f"{what}, {args.threads} thread(s): Swift {s:.0f} ms, PyTorch {p:.0f} ms, ratio PyTorch/Swift {p / s:.2f}"
+        sb, pb = min(res["swift"][i]), min(res[best][i])
+        print(f"{what}, {args.threads} thread(s): Swift {s:.0f} ms; PyTorch fp32 {modes['torch-fp32']:.0f} ms, "
+              f"bf16 autocast {modes['torch-bf16']:.0f} ms; ratio PyTorch best ({best[6:]})/Swift {modes[best] / s:.2f}"
               f" (fastest: {sb:.0f} vs {pb:.0f} ms, {pb / sb:.2f})")
     if args.parts:
         for k, name in enumerate(["forward with the graph", "backward", "optimizer"]):
-            sb, pb = min(parts["swift"][k]), min(parts["torch"][k])
-            print(f"  training step part, {name}: Swift {sb:.0f} ms, PyTorch {pb:.0f} ms (fastest), ratio {pb / sb:.2f}")
+            sb = min(parts["swift"][k])
+            peers = ", ".join(f"{m[6:]} {min(parts[m][k]):.0f} ms" for m in ("torch-fp32", "torch-bf16"))
+            print(f"  training step part, {name}: Swift {sb:.0f} ms, PyTorch {peers} (fastest)")
 
+
+def measure(model, rounds, repeats, threads, binary=BIN):
+    """({side: (forward ms, train ms)}, {side: [forward, backward, optimizer ms]}) for swift,
+    torch-fp32 and torch-bf16, the sides' order alternating between rounds."""
+    sides = ["swift", "torch-fp32", "torch-bf16"]
+    res = {k: ([], []) for k in sides}
+    parts = {k: [[], [], []] for k in sides}
+    for r in range(rounds):
+        for side in (sides if r % 2 == 0 else sides[::-1]):
+            if side == "swift":
+                f, t, _ = swift_times(model, repeats, threads=threads, binary=binary, parts=parts[side])
+            else:
+                f, t, _ = torch_times(model, repeats, threads=threads, parts=parts[side], bf16=side == "torch-bf16")
+            res[side][0].extend(f)
+            res[side][1].extend(t)
+    return res, parts
 
 if __name__ == "__main__":
     main()

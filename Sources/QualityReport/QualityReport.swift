@@ -124,10 +124,12 @@ public struct QualityReport {
             }
             do {
                 let loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: path))
-                guard loaded.model.config.resolution == real.size else {
-                    throw CommandError("\(path) generates \(loaded.model.config.resolution)x\(loaded.model.config.resolution) frames but the held-out clips are \(real.size)x\(real.size)")
+                let p = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder)
+                // A latent model draws larger frames: they are Lanczos-downscaled to the held-out size.
+                guard p.resolution >= real.size, p.resolution % real.size == 0 else {
+                    throw CommandError("\(path) generates \(p.resolution)x\(p.resolution) frames but the held-out clips are \(real.size)x\(real.size); extract them at a size that divides \(p.resolution)")
                 }
-                return try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder)
+                return p
             } catch let error as CommandError { throw error } catch {
                 throw CommandError("cannot load model \(path): \(error)")
             }
@@ -146,8 +148,11 @@ public struct QualityReport {
                                                               sampler: .ddim, guidance: run.guidance, seed: UInt64(s))
                         settings.clipSample = clipSample
                         let t0 = Date()
-                        let clip = try p.generate(settings)
+                        var clip = try p.generate(settings)
                         run.seconds += Date().timeIntervalSince(t0)
+                        if p.resolution != real.size {
+                            clip = try ReportClips.downscale(clip, from: p.resolution, to: real.size)
+                        }
                         run.clipsTimed += 1
                         if isParaphrase {
                             run.paraphrase.append(clip); run.paraphraseLabels.append(family); run.paraphraseCaptions.append(caption)

@@ -56,6 +56,16 @@ public enum ReportClips {
         return (clips, labels)
     }
 
+    /// A planar clip `[frames, 3, from, from]` in [-1, 1] downscaled to `to` x `to` with FrameIO's
+    /// Lanczos scaler (as `extract` downscales), frame by frame.
+    public static func downscale(_ clip: [Float], from: Int, to: Int) throws -> [Float] {
+        let scaler = try FrameScaler(inputWidth: from, inputHeight: from, outputWidth: to, outputHeight: to)
+        var out: [Float] = []
+        out.reserveCapacity(clip.count / (from * from) * to * to)
+        for frame in try frames(clip, size: from) { out += try scaler.scale(frame).planarFloat }
+        return out
+    }
+
     /// The frames of a planar clip as packed RGB frames.
     public static func frames(_ clip: [Float], size: Int) throws -> [RGBFrame] {
         let n = 3 * size * size

@@ -54,6 +54,55 @@ final class DenoiserTests: XCTestCase {
         XCTAssertEqual(try VideoDenoiser(config: .default, rng: &rng).parameterCount, 4_225_794)
     }
 
+    /// The spatio-temporal convolution: off by default and absent from the JSON then; on, a fresh
+    /// model computes what the same weights without it compute (identity start), its weights get
+    /// gradient, and once its weights are non-zero a change to one frame reaches its neighbour
+    /// at another position (which attention over the frame axis alone cannot do in one block).
+    func testTemporalConvolutionStartsAsIdentityLearnsAndMovesAcrossFrames() throws {
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(DenoiserConfig.tiny), as: UTF8.self).contains("temporalConvolution"))
+        var config = DenoiserConfig.tiny
+        config.temporalConvolution = true
+        let json = try JSONEncoder().encode(config)
+        XCTAssertTrue(String(decoding: json, as: UTF8.self).contains("\"temporalConvolution\":true"))
+        XCTAssertEqual(try DenoiserConfig.fromJSON(json), config)
+        var off = config
+        off.temporal = false
+        XCTAssertThrowsError(try off.validate()) { XCTAssertTrue("\($0)".contains("needs temporal = true"), "\($0)") }
+
+        var rng = Philox(seed: 21)
+        let model = try VideoDenoiser(config: config, rng: &rng)
+        let plain = try makeTiny()
+        let extra = Set(model.namedParameters().map(\.0)).subtracting(plain.namedParameters().map(\.0))
+        XCTAssertEqual(extra.sorted().filter { $0.hasPrefix("down.0.") },
+                       ["down.0.temporal.convolution.conv.bias", "down.0.temporal.convolution.conv.weight",
+                        "down.0.temporal.convolution.norm.bias", "down.0.temporal.convolution.norm.weight"])
+        XCTAssertEqual(model.namedParameters().first { $0.0 == "midTemporal.convolution.conv.weight" }?.1.shape, [32, 96, 3, 3])
+        // Identity start: the other weights copied into a model without the convolution.
+        try plain.load(model.stateDict().filter { !$0.key.contains(".convolution.") })
+        let (x, text) = randomInput(frames: 4, seed: 5)
+        let y0 = withoutGradients { model(x, timesteps: [300], text: text) }.toArray()
+        let y1 = withoutGradients { plain(x, timesteps: [300], text: text) }.toArray()
+        for (a, b) in zip(y0, y1) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        model(x, timesteps: [300], text: text).square().mean().backward()
+        let grad = model.namedParameters().first { $0.0 == "down.0.temporal.convolution.conv.weight" }!.1.grad!.toArray()
+        XCTAssertGreaterThan(grad.map(abs).max()!, 0, "the zero-initialised convolution gets no gradient")
+
+        // One block on its own: a change at (frame 1, pixel (5, 5)) reaches frame 2 at (6, 6) and
+        // frame 0 at (4, 4), and no frame two away.
+        var r2 = Philox(seed: 8)
+        let block = TemporalConvolution(channels: 16, groups: 4, rng: &r2)
+        block.conv.weight.assign(Tensor.uniform(block.conv.weight.shape, low: -0.2, high: 0.2, using: &r2))
+        var base = r2.normal(count: 4 * 16 * 12 * 12)
+        let before = withoutGradients { block(Tensor(shape: [4, 16, 12, 12], data: base), frames: 4) }.toArray()
+        for ch in 0..<16 { base[((1 * 16 + ch) * 12 + 5) * 12 + 5] += 3 }
+        let after = withoutGradients { block(Tensor(shape: [4, 16, 12, 12], data: base), frames: 4) }.toArray()
+        func changed(_ frame: Int, _ y: Int, _ x: Int) -> Bool {
+            (0..<16).contains { ch in let i = ((frame * 16 + ch) * 12 + y) * 12 + x; return abs(after[i] - before[i]) > 1e-4 }
+        }
+        XCTAssertTrue(changed(2, 6, 6) && changed(0, 4, 4), "the change does not reach the neighbouring frames' neighbouring pixels")
+        XCTAssertFalse((0..<12).contains { y in (0..<12).contains { x in changed(3, y, x) } }, "frame 3 is two frames away")
+    }
+
     func testOutputShapeAndAnyFrameCount() throws {
         let model = try makeTiny()
         for frames in [1, 4, 7] {   // trained for 4; the relative bias clamps at distance 4

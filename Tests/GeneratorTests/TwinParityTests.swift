@@ -65,6 +65,14 @@ final class TwinParityTests: XCTestCase {
         try check(.default, batch: 2, frames: 16, seed: 12)
     }
 
+    /// The spatio-temporal convolution in every temporal block (3 frames, so both clip ends and
+    /// an inner frame are covered), with its weights perturbed away from zero.
+    func testTinyTemporalConvolutionMatchesPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.temporalConvolution = true
+        try check(config, batch: 2, frames: 3, seed: 14)
+    }
+
     /// Frame counts beyond D: the clamped relative bias must index the same rows in both.
     func testTinyClampedBiasMatchesPyTorch() throws {
         try check(.tiny, batch: 1, frames: 7, seed: 13)

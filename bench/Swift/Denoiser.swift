@@ -22,21 +22,9 @@ func perturbParameters(_ model: VideoDenoiser, seed: UInt64, amount: Float = 0.3
     }
 }
 
-private func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("t2v-bench: \(message)\n".utf8))
-    exit(1)
-}
-
-private func option(_ args: [String], _ name: String) -> String? {
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-    return args[i + 1]
-}
-
 private func loadModel(_ path: String) -> VideoDenoiser {
     do { return try VideoDenoiser.load(from: URL(fileURLWithPath: path)).model } catch { fail("\(error.localizedDescription)") }
 }
-
-private func wallMs() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
 
 /// Runs one `denoiser-*` mode; exits the process.
 func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
@@ -110,9 +98,8 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
                 for (i, d) in [t1 - t0, t2 - t1, t3 - t2].enumerated() { parts[i].append(d) }
             }
         }
-        func json(_ xs: [Double]) -> String { "[" + xs.map { String(format: "%.2f", $0) }.joined(separator: ", ") + "]" }
-        print("{\"forward_ms\": \(json(fwd)), \"train_ms\": \(json(train)), \"train_forward_ms\": \(json(parts[0])), "
-              + "\"train_backward_ms\": \(json(parts[1])), \"train_optimizer_ms\": \(json(parts[2])), \"params\": \(model.parameterCount)}")
+        print("{\"forward_ms\": \(jsonMs(fwd)), \"train_ms\": \(jsonMs(train)), \"train_forward_ms\": \(jsonMs(parts[0])), "
+              + "\"train_backward_ms\": \(jsonMs(parts[1])), \"train_optimizer_ms\": \(jsonMs(parts[2])), \"params\": \(model.parameterCount)}")
     default:
         fail("unknown mode \(mode)")
     }

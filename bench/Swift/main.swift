@@ -45,6 +45,9 @@ BLAS.reexecWithFasterKernelsIfNeeded()
 if let mode = CommandLine.arguments.dropFirst().first, mode.hasPrefix("denoiser-") {
     runDenoiserMode(mode, Array(CommandLine.arguments.dropFirst(2)))
 }
+if let mode = CommandLine.arguments.dropFirst().first, mode.hasPrefix("autoencoder-") {
+    runAutoencoderMode(mode, Array(CommandLine.arguments.dropFirst(2)))
+}
 
 var repeats = 5
 var threads = 2

@@ -35,6 +35,7 @@ class DenoiserConfig:
     textDim: int = 384
     maxFrameDistance: int = 16
     temporal: bool = True
+    temporalConvolution: bool = False
     # Scheduler fields are carried through untouched (the network does not use them).
     extra: dict = field(default_factory=dict)
 
@@ -59,6 +60,8 @@ class DenoiserConfig:
 
     def to_json(self) -> str:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        if not d["temporalConvolution"]:  # Swift writes the key only when it is on
+            del d["temporalConvolution"]
         d.update(self.extra)
         if "schedule" not in d:
             raise ValueError("config has no 'schedule'; build it from a Swift checkpoint's metadata")
@@ -132,13 +135,34 @@ class SpatialAttention(nn.Module):
         return x + y
 
 
+class TemporalConvolution(nn.Module):
+    """Swift `TemporalConvolution`: x + conv3x3([a(t-1), a(t), a(t+1)] on channels), a = SiLU(GN(x)),
+    zeros beyond the clip's ends; the convolution starts at zero."""
+
+    def __init__(self, channels: int, groups: int):
+        super().__init__()
+        self.norm = nn.GroupNorm(groups, channels, eps=1e-5)
+        self.conv = nn.Conv2d(3 * channels, channels, 3, padding=1)
+        nn.init.zeros_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:
+        bf, c, h, w = x.shape
+        a = F.silu(self.norm(x)).reshape(bf // frames, frames, c, h, w)
+        edge = torch.zeros_like(a[:, :1])
+        previous = torch.cat([edge, a[:, :-1]], 1)
+        following = torch.cat([a[:, 1:], edge], 1)
+        return x + self.conv(torch.cat([previous, a, following], 2).reshape(bf, 3 * c, h, w))
+
+
 class TemporalTransformer(nn.Module):
     """Swift `TemporalTransformer`: TGS attention softmax(QK^T/sqrt(d) + gamma*T)V over frames,
     T[h, i, j] = relativeBias[clamp(j - i, -D, D) + D, h], and a residualGate-gated residual.
     Fresh blocks start as Swift's: residualGate 1, zero output projections (attention.toOut, ff2)."""
 
-    def __init__(self, channels: int, heads: int, maxDistance: int):
+    def __init__(self, channels: int, heads: int, maxDistance: int, convolutionGroups: int | None = None):
         super().__init__()
+        self.convolution = None if convolutionGroups is None else TemporalConvolution(channels, convolutionGroups)
         self.heads = heads
         self.maxDistance = maxDistance
         self.norm1 = nn.LayerNorm(channels, eps=1e-5)
@@ -165,6 +189,8 @@ class TemporalTransformer(nn.Module):
         return self.relativeBias[idx].permute(2, 0, 1)
 
     def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:
+        if self.convolution is not None:
+            x = self.convolution(x, frames)
         bf, c, h, w = x.shape
         b = bf // frames
         seq = x.reshape(b, frames, c, h * w).permute(0, 3, 1, 2).reshape(b * h * w, frames, c)
@@ -220,7 +246,8 @@ class VideoDenoiser(nn.Module):
         e, g, levels = cfg.embeddingDim, cfg.groups, len(cfg.channelMultipliers)
 
         def temporal(c):
-            return TemporalTransformer(c, cfg.heads, cfg.maxFrameDistance) if cfg.temporal else None
+            return TemporalTransformer(c, cfg.heads, cfg.maxFrameDistance,
+                                       cfg.groups if cfg.temporalConvolution else None) if cfg.temporal else None
 
         self.timeEmbedding = TimestepEmbedding(cfg.baseChannels, e)
         self.textProjection = nn.Linear(cfg.textDim, e)

@@ -28,10 +28,20 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
     /// The temporal stream (TGS attention after the spatial blocks of every level); false gives
     /// the per-frame ablation.
     public var temporal: Bool = true
+    /// A spatio-temporal convolution in every temporal block, before its attention: a 3x3
+    /// convolution over each frame and its two neighbours (`TemporalConvolution`), so an object
+    /// can be carried to a neighbouring position in the next frame. Off in models made before
+    /// it existed (the key is then absent from the checkpoint's JSON).
+    public var temporalConvolution: Bool = false
     /// The training noise schedule.
     public var schedule: NoiseSchedule = NoiseSchedule(.squaredCosCapV2)
     /// What the network predicts.
     public var predictionType: PredictionType = .v
+
+    private enum CodingKeys: String, CodingKey {
+        case inChannels, baseChannels, channelMultipliers, resBlocksPerLevel, heads, groups, frames, resolution, textDim,
+             maxFrameDistance, temporal, temporalConvolution, schedule, predictionType
+    }
 
     /// Creates the default configuration (use the presets or change fields).
     public init() {}
@@ -53,8 +63,29 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         textDim = try c.decodeIfPresent(Int.self, forKey: .textDim) ?? d.textDim
         maxFrameDistance = try c.decodeIfPresent(Int.self, forKey: .maxFrameDistance) ?? d.maxFrameDistance
         temporal = try c.decodeIfPresent(Bool.self, forKey: .temporal) ?? d.temporal
+        temporalConvolution = try c.decodeIfPresent(Bool.self, forKey: .temporalConvolution) ?? d.temporalConvolution
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
+    }
+
+    /// Encodes every field; `temporalConvolution` only when on, so the JSON of a model without
+    /// it is what older versions wrote and read.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inChannels, forKey: .inChannels)
+        try c.encode(baseChannels, forKey: .baseChannels)
+        try c.encode(channelMultipliers, forKey: .channelMultipliers)
+        try c.encode(resBlocksPerLevel, forKey: .resBlocksPerLevel)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(frames, forKey: .frames)
+        try c.encode(resolution, forKey: .resolution)
+        try c.encode(textDim, forKey: .textDim)
+        try c.encode(maxFrameDistance, forKey: .maxFrameDistance)
+        try c.encode(temporal, forKey: .temporal)
+        if temporalConvolution { try c.encode(temporalConvolution, forKey: .temporalConvolution) }
+        try c.encode(schedule, forKey: .schedule)
+        try c.encode(predictionType, forKey: .predictionType)
     }
 
     /// The preset named `name` ("tiny", "default"), or nil.
@@ -76,7 +107,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
             throw DenoiserError.invalidConfig("not a JSON object")
         }
         let known = Set(["inChannels", "baseChannels", "channelMultipliers", "resBlocksPerLevel", "heads", "groups", "frames",
-                         "resolution", "textDim", "maxFrameDistance", "temporal", "schedule", "predictionType"])
+                         "resolution", "textDim", "maxFrameDistance", "temporal", "temporalConvolution", "schedule", "predictionType"])
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw DenoiserError.invalidConfig("unknown key \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
         }
@@ -132,5 +163,8 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
             throw fail("resolution \(resolution) must be divisible by \(factor) for \(channelMultipliers.count) levels")
         }
         guard frames > 0, maxFrameDistance > 0 else { throw fail("frames and maxFrameDistance must be positive") }
+        guard temporal || !temporalConvolution else {
+            throw fail("temporalConvolution is part of the temporal stream; it needs temporal = true")
+        }
     }
 }

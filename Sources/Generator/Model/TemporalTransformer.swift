@@ -16,6 +16,9 @@ import Foundation
 /// b starts as ALiBi-style slopes (-|j - i| 2^(-8h/H)) so that the bias gradient is non-zero
 /// once gamma moves.
 final class TemporalTransformer: Module {
+    /// The spatio-temporal convolution before the attention (`DenoiserConfig.temporalConvolution`);
+    /// checkpoint key `convolution`.
+    let convolution: TemporalConvolution?
     /// Pre-attention LayerNorm; checkpoint key `norm1`.
     let norm1: LayerNorm
     /// Attention over frames; checkpoint key `attention`.
@@ -37,7 +40,8 @@ final class TemporalTransformer: Module {
     /// D.
     let maxDistance: Int
 
-    init(channels: Int, heads: Int, maxDistance: Int, rng: inout some RandomNumberGenerator) {
+    init(channels: Int, heads: Int, maxDistance: Int, convolutionGroups: Int? = nil, rng: inout some RandomNumberGenerator) {
+        convolution = convolutionGroups.map { TemporalConvolution(channels: channels, groups: $0, rng: &rng) }
         self.heads = heads
         self.maxDistance = maxDistance
         norm1 = LayerNorm(channels)
@@ -72,6 +76,7 @@ final class TemporalTransformer: Module {
 
     /// `x`: `[B * F, C, H, W]` (frames of each clip consecutive). Returns the same shape.
     func callAsFunction(_ x: Tensor, frames: Int) -> Tensor {
+        let x = convolution.map { $0(x, frames: frames) } ?? x
         let (bf, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let b = bf / frames
         // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
@@ -83,5 +88,36 @@ final class TemporalTransformer: Module {
         seq = seq + gate * ff2(ff1(norm2(seq)).gelu())
         // Back to [B*F, C, H, W].
         return seq.reshaped([b, h * w, frames, c]).permuted([0, 2, 3, 1]).reshaped([bf, c, h, w])
+    }
+}
+
+/// A spatio-temporal 3x3x3 convolution merged by a residual: x + conv([a(t-1), a(t), a(t+1)]) with
+/// a = SiLU(GroupNorm(x)) per frame, the neighbours stacked on the channel axis (zeros beyond the
+/// clip's ends) and conv a 3x3 convolution from 3C to C channels. Attention over the frame axis
+/// relates one position to itself in other frames; this lets a feature move to a neighbouring
+/// position from one frame to the next, as an object does (the pseudo-3D convolutions of
+/// Make-A-Video and Video LDM). Its convolution starts at zero, so a fresh block is the identity.
+final class TemporalConvolution: Module {
+    /// Per-frame normalisation; checkpoint key `norm`.
+    let norm: GroupNorm
+    /// The 3x3 convolution over the stacked frames, `[C, 3C, 3, 3]`; checkpoint key `conv`.
+    let conv: Conv2d
+
+    init(channels: Int, groups: Int, rng: inout some RandomNumberGenerator) {
+        norm = GroupNorm(groups: groups, channels: channels)
+        conv = Conv2d(3 * channels, channels, kernelSize: 3, padding: 1, rng: &rng)
+        for p in [conv.weight] + [conv.bias].compactMap({ $0 }) { p.assign(Tensor.zeros(p.shape)) }
+    }
+
+    /// `x`: `[B * F, C, H, W]` (frames of each clip consecutive). Returns the same shape.
+    func callAsFunction(_ x: Tensor, frames: Int) -> Tensor {
+        let (bf, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let b = bf / frames
+        let a = norm.silu(x).reshaped([b, frames, c, h, w])
+        let edge = Tensor.zeros([b, 1, c, h, w])
+        let previous = frames > 1 ? Tensor.concat([edge, a.slice(axis: 1, 0..<(frames - 1))], axis: 1) : edge
+        let next = frames > 1 ? Tensor.concat([a.slice(axis: 1, 1..<frames), edge], axis: 1) : edge
+        let stacked = Tensor.concat([previous, a, next], axis: 2).reshaped([bf, 3 * c, h, w])
+        return x + conv(stacked)
     }
 }

@@ -76,7 +76,8 @@ public final class VideoDenoiser: Module {
         self.config = config
         let e = config.embeddingDim, g = config.groups, levels = config.channelMultipliers.count
         func temporal(_ c: Int, _ rng: inout some RandomNumberGenerator) -> TemporalTransformer? {
-            config.temporal ? TemporalTransformer(channels: c, heads: config.heads, maxDistance: config.maxFrameDistance, rng: &rng) : nil
+            config.temporal ? TemporalTransformer(channels: c, heads: config.heads, maxDistance: config.maxFrameDistance,
+                                                  convolutionGroups: config.temporalConvolution ? config.groups : nil, rng: &rng) : nil
         }
 
         // Conditioning.

@@ -113,11 +113,17 @@ struct Distill: ParsableCommand {
         guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
         let teacherSHA = try SHA256.hex(fileAt: teacher)
         let start = try resume ? resumed(teacherSHA: teacherSHA) : started()
-        // A latent teacher carries its autoencoder: every student gets the same one.
+        // A latent teacher carries its autoencoder, and a teacher its training captions: every
+        // student gets the same.
         var bundle: (entries: [SafeTensors.Entry], metadata: [String: String])? = nil
         do {
-            if let ae = try LatentBundle.autoencoder(in: URL(fileURLWithPath: teacher)) {
+            let url = URL(fileURLWithPath: teacher)
+            if let ae = try LatentBundle.autoencoder(in: url) {
                 bundle = try LatentBundle.contents(of: ae.model, sha256: ae.sha256)
+            }
+            if let captions = try CaptionIndex.load(from: url) {
+                let part = try captions.contents()
+                bundle = ((bundle?.entries ?? []) + part.entries, (bundle?.metadata ?? [:]).merging(part.metadata) { a, _ in a })
             }
         } catch { throw CommandError(CommandError.text(error)) }
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)

@@ -137,7 +137,8 @@ struct Render: ParsableCommand {
         do {
             // A latent model carries its autoencoder, whose decoder draws the frames.
             let bundled = try LatentBundle.autoencoder(in: modelURL)
-            pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder, autoencoder: bundled?.model)
+            pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder, autoencoder: bundled?.model,
+                                         knownCaptions: try CaptionIndex.load(from: modelURL))
         } catch { throw CommandError(CommandError.text(error)) }
         let renderer = VideoRenderer(pipeline: pipeline, modelFile: modelURL.lastPathComponent,
                                      modelSHA256: try SHA256.hex(fileAt: modelURL.path))
@@ -190,6 +191,15 @@ struct Render: ParsableCommand {
         let loadSeconds = clock.lap()
 
         let settings = baseSettings(renderer, model: model, prompt: prompt)
+        // A prompt far from every training caption still renders, with a word about it.
+        let nearest: [CaptionIndex.Match]
+        do { nearest = try renderer.pipeline.nearestKnownCaptions(to: prompt, count: 3) } catch { throw CommandError(CommandError.text(error)) }
+        if let best = nearest.first, best.similarity < CaptionIndex.farThreshold, !quiet {
+            let names = nearest.map { "\"\($0.caption)\"" }.joined(separator: ", ")
+            FileHandle.standardError.write(Data(String(
+                format: "t2v-render: warning: the prompt is far from what the model learned (cosine similarity %.2f to its nearest training caption, below %.2f); rendering it anyway. Nearest known scenes: %@\n",
+                best.similarity, CaptionIndex.farThreshold, names).utf8))
+        }
         let bar = ProgressBar(total: settings.steps, label: "render", unit: "steps", quiet: quiet)
         let result: VideoRenderer.Result
         do {
@@ -203,7 +213,9 @@ struct Render: ParsableCommand {
                               modelSHA256: renderer.modelSHA256, output: output, bytes: result.bytes,
                               seconds: .init(load: loadSeconds, denoise: result.denoiseSeconds, encode: result.encodeSeconds,
                                              total: loadSeconds + result.denoiseSeconds + result.encodeSeconds),
-                              denoiserStepsPerSecond: Double(settings.steps) / max(result.denoiseSeconds, 1e-9))
+                              denoiserStepsPerSecond: Double(settings.steps) / max(result.denoiseSeconds, 1e-9),
+                              nearestCaption: nearest.first?.caption, captionSimilarity: nearest.first.map { Double($0.similarity) },
+                              farFromTraining: nearest.first.map { $0.similarity < CaptionIndex.farThreshold })
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -300,6 +312,11 @@ struct Render: ParsableCommand {
         struct Seconds: Codable { var load, denoise, encode, total: Double }
         var seconds: Seconds
         var denoiserStepsPerSecond: Double
+        /// The training caption nearest to the prompt and its cosine similarity, and whether that
+        /// is below `CaptionIndex.farThreshold` (absent for models that keep no captions).
+        var nearestCaption: String?
+        var captionSimilarity: Double?
+        var farFromTraining: Bool?
     }
 }
 

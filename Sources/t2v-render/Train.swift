@@ -144,7 +144,14 @@ struct Train: ParsableCommand {
             throw CommandError("\(data): clips are \(width)x\(height); the model needs square clips (extract with --size NxN)")
         }
         // A latent dataset trains a latent model, which carries its autoencoder.
-        let bundle = try latentBundle(for: dataset)
+        // What -o carries beside the denoiser: a latent model's autoencoder, and the training
+        // captions (so render can tell a prompt far from them).
+        var bundle = try latentBundle(for: dataset) ?? ([], [:])
+        do {
+            let captions = try dataset.captionIndex().contents()
+            bundle.entries += captions.entries
+            bundle.metadata.merge(captions.metadata) { a, _ in a }
+        } catch { throw CommandError("cannot store the training captions: \(CommandError.text(error))") }
 
         let trainer = try resume ? resumedTrainer(dataset) : newTrainer(dataset)
 
@@ -179,7 +186,7 @@ struct Train: ParsableCommand {
         if !completed {
             throw CommandError("interrupted at step \(trainer.step); checkpoint saved to \(checkpointPath). Run the same command with --resume to continue; \(output) is written when the run completes.")
         }
-        do { try trainer.exportModel(to: URL(fileURLWithPath: output), metadata: bundle?.metadata ?? [:], extraEntries: bundle?.entries ?? []) } catch {
+        do { try trainer.exportModel(to: URL(fileURLWithPath: output), metadata: bundle.metadata, extraEntries: bundle.entries) } catch {
             throw CommandError("writing \(output) failed: \(CommandError.text(error)). The trained state is in \(checkpointPath); run the same command with --resume to export again.")
         }
         if !quiet {

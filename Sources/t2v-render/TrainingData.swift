@@ -46,6 +46,12 @@ final class TrainingData {
 
     /// Clips in the dataset.
     var count: Int { captions.count }
+
+    /// The dataset's captions with their embeddings, for the model file (`CaptionIndex`).
+    func captionIndex() -> CaptionIndex {
+        let distinct = embeddings.keys.sorted()
+        return CaptionIndex(captions: distinct, embeddings: distinct.map { embeddings[$0]! })
+    }
     /// Frames, height and width of every clip (the latents' for a latent dataset).
     var shape: (frames: Int, height: Int, width: Int) {
         if let latents { return (latents.frames, latents.height, latents.width) }

@@ -318,6 +318,9 @@ class VideoDenoiser(nn.Module):
         return hidden.reshape(b, f, ch, h, w)
 
 
+BUNDLE_PREFIXES = ("autoencoder.", "captions.")
+
+
 def load_denoiser(path: str) -> tuple[VideoDenoiser, dict[str, str]]:
     """Reads a checkpoint written by t2v-render (or `save_denoiser`); strict on names and shapes."""
     from safetensors import safe_open
@@ -326,7 +329,8 @@ def load_denoiser(path: str) -> tuple[VideoDenoiser, dict[str, str]]:
         metadata = f.metadata() or {}
         if CONFIG_METADATA_KEY not in metadata:
             raise ValueError(f"{path}: no '{CONFIG_METADATA_KEY}' metadata; not a t2v-render denoiser checkpoint")
-        tensors = {k: f.get_tensor(k).to(torch.float32) for k in f.keys()}
+        # A latent model's autoencoder and the training captions ride along under their prefixes.
+        tensors = {k: f.get_tensor(k).to(torch.float32) for k in f.keys() if not k.startswith(BUNDLE_PREFIXES)}
     model = VideoDenoiser(DenoiserConfig.from_json(metadata[CONFIG_METADATA_KEY]))
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))

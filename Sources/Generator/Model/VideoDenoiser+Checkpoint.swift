@@ -56,8 +56,9 @@ extension VideoDenoiser {
         let model = try VideoDenoiser(config: config, rng: &rng)
         var tensors = [String: Tensor]()
         do {
-            // A latent model's autoencoder rides along under its prefix (LatentBundle).
-            for info in file.tensors where !info.name.hasPrefix(LatentBundle.prefix) {
+            // A latent model's autoencoder (LatentBundle) and the training captions (CaptionIndex)
+            // ride along under their prefixes.
+            for info in file.tensors where !info.name.hasPrefix(LatentBundle.prefix) && !info.name.hasPrefix(CaptionIndex.prefix) {
                 tensors[info.name] = Tensor(shape: info.shape, data: try file.floats(info.name))
             }
             try model.load(tensors, strict: true)

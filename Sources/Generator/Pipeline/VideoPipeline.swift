@@ -70,13 +70,15 @@ public final class VideoPipeline {
     /// A latent model's autoencoder: the denoiser samples its latents and its decoder draws the
     /// frames (nil: the denoiser samples pixels).
     public let autoencoder: VideoAutoencoder?
+    /// The captions the model was trained on (nil for files written before models kept them).
+    public let knownCaptions: CaptionIndex?
 
     /// Wraps a loaded model and text encoder (and, for a latent model, its autoencoder: see
     /// `LatentBundle.autoencoder(in:)`). Throws `DenoiserError.badInput` when the model's text
     /// dimension differs from the encoder's, or the autoencoder's latent channels from the
     /// denoiser's input channels.
     public init(model: VideoDenoiser, metadata: [String: String], textEncoder: TextEncoder,
-                autoencoder: VideoAutoencoder? = nil) throws {
+                autoencoder: VideoAutoencoder? = nil, knownCaptions: CaptionIndex? = nil) throws {
         guard model.config.textDim == textEncoder.dimension else {
             throw DenoiserError.badInput("the model expects \(model.config.textDim)-d text embeddings, the text encoder gives \(textEncoder.dimension)")
         }
@@ -90,6 +92,17 @@ public final class VideoPipeline {
         self.metadata = metadata
         self.textEncoder = textEncoder
         self.autoencoder = autoencoder
+        if let knownCaptions, knownCaptions.dimension != model.config.textDim {
+            throw DenoiserError.badInput("the model's caption index holds \(knownCaptions.dimension)-d embeddings, the model takes \(model.config.textDim)-d ones")
+        }
+        self.knownCaptions = knownCaptions
+    }
+
+    /// The training captions nearest to `prompt` (cosine similarity of pooled embeddings), best
+    /// first; empty when the model carries no captions or the prompt is empty.
+    public func nearestKnownCaptions(to prompt: String, count: Int = 3) throws -> [CaptionIndex.Match] {
+        guard let knownCaptions, !prompt.isEmpty else { return [] }
+        return knownCaptions.nearest(to: try embed(prompt), count: count)
     }
 
     /// Steps to use when the caller does not say: a distilled student's own count, else 32.

@@ -28,6 +28,11 @@
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
 # IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0 as
 # shipped; docs/experiments/objects.md),
+# LATENT=1 (the latent model: the corpus rendered and extracted at LATENT_SIZE, default 128, the
+# autoencoder trained on it (AE_STEPS, default 5000), the clips coded to latents, and the teacher,
+# the ablation and the students trained on the latents, each model file carrying the autoencoder;
+# docs/latent.md),
+# SHIP=0 (stop before copying the student into weights/: for trial runs in another WORK),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
 # (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
 # ablation; about 20 min on a quiet machine).
@@ -47,18 +52,51 @@ GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 DISTILL4_STEPS=${DISTILL4_STEPS:-600}
 PER_FAMILY=${PER_FAMILY:-40}
 IMAGE_FRACTION=${IMAGE_FRACTION:-0}
+LATENT=${LATENT:-0}
+LATENT_SIZE=${LATENT_SIZE:-128}
+AE_STEPS=${AE_STEPS:-5000}
+SHIP=${SHIP:-1}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
 swift build -c release --product t2v-scenes >/dev/null
 mkdir -p "$WORK" weights
+# Wall-clock seconds of each stage run, appended to $WORK/stage-times.txt.
+stage_started=$(date +%s)
+stage_done() { local now; now=$(date +%s); echo "$1 $((now - stage_started)) s" >> "$WORK/stage-times.txt"; stage_started=$now; }
 
-echo "== 1/5 corpus: $PER_FAMILY clips per family (train split) and 8 per family (held-out split)"
-"$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size 64 --frames 16 --fps 8 --quiet
-"$BIN/t2v-scenes" render -o "$WORK/heldout" --split heldout --captions training --per-family 8 --size 64 --frames 16 --fps 8 --quiet
+# The corpus is rendered at twice the model's frame size (64 for the 32x32 pixel model) or at the
+# latent model's decoded size, and extracted (Lanczos) to that size. The held-out clips are always
+# extracted at 32x32 too: the report's classifier judges every model there.
+if [ "$LATENT" = 1 ]; then RENDER_SIZE=$LATENT_SIZE; FRAME_SIZE=$LATENT_SIZE; else RENDER_SIZE=64; FRAME_SIZE=32; fi
+echo "== 1/5 corpus: $PER_FAMILY clips per family (train split) and 8 per family (held-out split), ${RENDER_SIZE}x${RENDER_SIZE}"
+"$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size "$RENDER_SIZE" --frames 16 --fps 8 --quiet
+"$BIN/t2v-scenes" render -o "$WORK/heldout" --split heldout --captions training --per-family 8 --size "$RENDER_SIZE" --frames 16 --fps 8 --quiet
+stage_done corpus
 
-echo "== 2/5 extract: 16 frames at 8 fps, 32x32"
-"$BIN/t2v-render" extract "$WORK/corpus" -o "$WORK/dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
+echo "== 2/5 extract: 16 frames at 8 fps, ${FRAME_SIZE}x${FRAME_SIZE}"
+"$BIN/t2v-render" extract "$WORK/corpus" -o "$WORK/dataset" --frames 16 --fps 8 --size "${FRAME_SIZE}x${FRAME_SIZE}" --quiet || true
 "$BIN/t2v-render" extract "$WORK/heldout" -o "$WORK/heldout-dataset" --frames 16 --fps 8 --size 32x32 --quiet || true
+stage_done extract
+TRAIN_DATA="$WORK/dataset"
+AE_FLAG=""
+if [ "$LATENT" = 1 ]; then
+    echo "== 2b/5 the autoencoder ($AE_STEPS steps) and the latents"
+    if [ ! -f "$WORK/ae.safetensors" ]; then
+        RESUME=""
+        [ -f "$WORK/ae.ckpt.safetensors" ] && RESUME="--resume"
+        "$BIN/t2v-render" train-autoencoder --data "$WORK/dataset" -o "$WORK/ae.safetensors" --steps "$AE_STEPS" --batch 8 \
+            --crop $((LATENT_SIZE < 64 ? LATENT_SIZE : 64)) --checkpoint-every 250 --seed 1 $RESUME
+    fi
+    stage_done autoencoder
+    # The manifest is written last: a folder with one is complete; an interrupted one is redone.
+    if [ ! -f "$WORK/latents/manifest.jsonl" ]; then
+        rm -rf "$WORK/latents"
+        "$BIN/t2v-render" encode-latents "$WORK/dataset" --autoencoder "$WORK/ae.safetensors" -o "$WORK/latents" --quiet
+    fi
+    stage_done encode-latents
+    TRAIN_DATA="$WORK/latents"
+    AE_FLAG="--autoencoder $WORK/ae.safetensors"
+fi
 
 echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 # One checkpoint through every cycle: the first cycle trains from scratch (or resumes), each later
@@ -66,7 +104,7 @@ echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 # learning-rate schedule). The shipped teacher was trained this way, one cycle at a time.
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$1" \
+    "$BIN/t2v-render" train --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --steps "$1" \
         --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 --image-fraction "$IMAGE_FRACTION" $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
@@ -86,6 +124,7 @@ for END in $CYCLES; do
     LAST="$OUT"
 done
 cmp -s "$LAST" "$WORK/teacher.safetensors" || cp "$LAST" "$WORK/teacher.safetensors"
+stage_done teacher
 
 # A work folder from a run with other CYCLES holds students of another teacher. `distill` records
 # the sha256 of its --teacher file in each student (t2v.teacher_sha256) and refuses to --resume a
@@ -114,7 +153,7 @@ echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 
 if [ ! -f "$WORK/ablation.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/ablation.ckpt.safetensors" ] && RESUME="--resume"
-    "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --no-temporal --steps 150 \
+    "$BIN/t2v-render" train --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --no-temporal --steps 150 \
         --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 
@@ -122,11 +161,16 @@ echo "== 4/5 distil $FROM_STEPS -> $TO_STEPS steps ($DISTILL_STEPS steps per rou
 if [ ! -f "$WORK/student.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/student.ckpt.safetensors" ] && RESUME="--resume"
-    "$BIN/t2v-render" distill $RESUME --teacher "$WORK/teacher.safetensors" --data "$WORK/dataset" \
+    "$BIN/t2v-render" distill $RESUME --teacher "$WORK/teacher.safetensors" --data "$TRAIN_DATA" \
         --from-steps "$FROM_STEPS" --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 2 \
         --guidance "$GUIDANCE" --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
 fi
 
+stage_done distill
+if [ "$SHIP" != 1 ]; then
+    echo "SHIP=$SHIP: the student is $WORK/student.safetensors; weights/ is unchanged"
+    exit 0
+fi
 echo "== 5/5 ship"
 cp "$WORK/student.safetensors" weights/t2v-default.safetensors
 echo "weights/t2v-default.safetensors: $(sha256sum weights/t2v-default.safetensors | cut -c1-16)... ($(stat -c %s weights/t2v-default.safetensors) bytes)"
@@ -139,7 +183,7 @@ if [ "$REPORT" = 1 ]; then
     RESUME=""
     [ -f "$WORK/student-4steps.ckpt.safetensors" ] && RESUME="--resume"
     [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $RESUME --teacher "$WORK/student.safetensors" \
-        --data "$WORK/dataset" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
+        --data "$TRAIN_DATA" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
         --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 3 -o "$WORK/student-4steps.safetensors"
     "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \
         --students "$WORK/student-4steps.safetensors" --ablation "$WORK/ablation.safetensors" \

@@ -98,6 +98,7 @@ public final class VideoRenderer {
         if let w = s.window { parts.append("window=\(w)") }
         if let o = s.overlap { parts.append("overlap=\(o)") }
         if let c = s.clipSample { parts.append("clip_sample=\(c)") }
+        if let e = s.eta, e != 0 { parts.append("eta=\(e)") }
         parts += ["model=\(modelFile)", "model_sha256=\(modelSHA256)", "generator=t2v-render \(GeneratorInfo.version)"]
         return parts.joined(separator: "; ")
     }

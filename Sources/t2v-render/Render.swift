@@ -71,6 +71,9 @@ struct Render: ParsableCommand {
     @Option(help: "Clamp the predicted clean frames to [-X, X] at every step (ddim and ddpm samplers; default: no clamping).")
     var clipSample: Float?
 
+    @Option(parsing: .unconditional, help: "DDIM's eta: 0 (default) is deterministic, 1 adds DDPM's noise at every step (ddim sampler only).")
+    var eta: Double?
+
     @Option(help: "Random seed; the same seed and settings reproduce the video exactly.")
     var seed: UInt64 = 0
 
@@ -120,6 +123,10 @@ struct Render: ParsableCommand {
         }
         if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
         if let guidance, !(guidance >= 0 && guidance.isFinite && guidance <= 50) { throw ValidationError("--guidance must be in 0...50, got \(guidance)") }
+        if let eta {
+            guard eta >= 0, eta <= 10, eta.isFinite else { throw ValidationError("--eta must be in 0...10, got \(eta)") }
+            guard sampler == .ddim || eta == 0 else { throw ValidationError("--eta applies to the ddim sampler, not --sampler \(sampler.rawValue)") }
+        }
         guard size.width <= 4096, size.height <= 4096 else { throw ValidationError("--size must be WxH with sides in 1...4096, got '\(size)'") }
         guard fps.doubleValue > 0, fps.doubleValue <= 240 else { throw ValidationError("--fps must be a positive rate up to 240 such as 8 or 30000/1001, got '\(fps)'") }
     }
@@ -154,6 +161,7 @@ struct Render: ParsableCommand {
         settings.window = window
         settings.overlap = overlap
         settings.clipSample = clipSample
+        settings.eta = eta
         return settings
     }
 

@@ -104,6 +104,17 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let (_, clipComment) = try Self.sh(["ffprobe", "-v", "error", "-show_entries", "format_tags=comment", "-of", "csv=p=0", clipped])
         XCTAssertTrue(clipComment.contains("clip_sample=1.0"), "the clamp is part of the settings in the metadata: \(clipComment)")
+        // DDIM's eta: stochastic steps, reproducible from the seed, in the metadata.
+        let (eta1, eta2, eta0) = (root.appendingPathComponent("eta1.mp4").path, root.appendingPathComponent("eta2.mp4").path,
+                                  root.appendingPathComponent("eta0.mp4").path)
+        for (path, eta) in [(eta1, "1"), (eta2, "1"), (eta0, "0")] {
+            r = try render(["--eta", eta, "--steps", "3", "--frames", "4"], output: path)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: eta1), FileManager.default.contents(atPath: eta2))
+        XCTAssertNotEqual(FileManager.default.contents(atPath: eta1), FileManager.default.contents(atPath: eta0))
+        let (_, etaComment) = try Self.sh(["ffprobe", "-v", "error", "-show_entries", "format_tags=comment", "-of", "csv=p=0", eta1])
+        XCTAssertTrue(etaComment.contains("eta=1.0"), etaComment)
         // -o - streams NUT into ffmpeg.
         r = try CLI.run(["--prompt", "a fractal zoom", "--model", Self.model, "-o", "-", "--quiet", "--steps", "2", "--sampler", "ddpm"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -142,6 +153,10 @@ final class RenderCLITests: XCTestCase {
         }
         r = try CLI.run(["--prompt", "x", "--model", Self.model, "--sampler", "dpmpp", "--clip-sample", "1", "-o", out])
         XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("clip-sample works with the ddim and ddpm samplers"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--eta", "-0.5", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--eta must be in 0...10, got -0.5"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--sampler", "ddpm", "--eta", "1", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--eta applies to the ddim sampler"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--model", Self.model, "--clip-sample", "0", "-o", out])
         XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("clip-sample must be a positive number"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--model", root.appendingPathComponent("none.safetensors").path, "-o", out])

@@ -10,14 +10,15 @@ public enum SamplerKind: String, Sendable, Codable, CaseIterable {
 
     /// Builds the scheduler for `steps` steps on a trailing grid (the grid the distiller uses, and
     /// the better choice for few steps).
-    func makeScheduler(schedule: NoiseSchedule, steps: Int, prediction: PredictionType, clipSample: Float? = nil) -> any Scheduler {
+    func makeScheduler(schedule: NoiseSchedule, steps: Int, prediction: PredictionType, clipSample: Float? = nil,
+                       eta: Double = 0) -> any Scheduler {
         switch self {
         case .ddpm:
             return DDPMScheduler(schedule: schedule, inferenceSteps: steps, spacing: .trailing, predictionType: prediction,
                                  clipSample: clipSample)
         case .ddim:
             return DDIMScheduler(schedule: schedule, inferenceSteps: steps, spacing: .trailing, predictionType: prediction,
-                                 clipSample: clipSample, useClippedModelOutput: clipSample != nil)
+                                 eta: eta, clipSample: clipSample, useClippedModelOutput: clipSample != nil)
         case .dpmpp:
             return DPMSolverMultistepScheduler(schedule: schedule, inferenceSteps: steps, spacing: .trailing, predictionType: prediction)
         }

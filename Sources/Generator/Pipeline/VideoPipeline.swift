@@ -32,6 +32,9 @@ public final class VideoPipeline {
         /// Clamp the predicted clean sample to [-limit, limit] at every step (DDIM and DDPM;
         /// diffusers' `clip_sample`); nil: no clamping.
         public var clipSample: Float? = nil
+        /// DDIM's eta (Song et al. 2021, eq. 16; diffusers' `eta`): 0 or nil is deterministic
+        /// DDIM, 1 adds DDPM's posterior noise at every step. DDIM only.
+        public var eta: Double? = nil
 
         /// Creates settings.
         public init(prompt: String, negativePrompt: String? = nil, frames: Int, steps: Int,
@@ -173,8 +176,14 @@ public final class VideoPipeline {
                 throw DenoiserError.badInput("clip-sample works with the ddim and ddpm samplers, not \(settings.sampler.rawValue)")
             }
         }
+        if let eta = settings.eta {
+            guard eta >= 0, eta.isFinite else { throw DenoiserError.badInput("eta must be a number >= 0, got \(eta)") }
+            guard settings.sampler == .ddim || eta == 0 else {
+                throw DenoiserError.badInput("eta applies to the ddim sampler, not \(settings.sampler.rawValue)")
+            }
+        }
         let scheduler = settings.sampler.makeScheduler(schedule: mc.schedule, steps: settings.steps, prediction: mc.predictionType,
-                                                       clipSample: settings.clipSample)
+                                                       clipSample: settings.clipSample, eta: settings.eta ?? 0)
         var rng = Philox(seed: settings.seed)
         let guidance = ClassifierFreeGuidance(scale: settings.guidance)
 

@@ -4,6 +4,7 @@ coloured by its mean hue): is the ball there, in the named colour, and how far i
 A quick probe for small experiments; the report (`t2v-scenes report`) runs the Swift tracker.
 
     python3 scripts/object_probe.py MODEL [--seeds 4] [--guidance 3] [--steps 32] [--sampler ddim] [--eta 0]
+                                    [--guidance-rescale 0]
                                     [--sheet OUT.png]
 
 Seeds start at 500. Prints one line per clip and a summary per prompt; --sheet writes every
@@ -59,6 +60,7 @@ def main():
     ap.add_argument("--steps", default="32")
     ap.add_argument("--sampler", default="ddim", choices=["ddim", "ddpm", "dpmpp"])
     ap.add_argument("--eta", default="0", help="DDIM's eta (0: deterministic)")
+    ap.add_argument("--guidance-rescale", default="0", help="render --guidance-rescale (0: plain guidance)")
     ap.add_argument("--sheet")
     args = ap.parse_args()
     binary = os.environ.get("T2V_RENDER", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -70,7 +72,8 @@ def main():
         for seed in range(500, 500 + args.seeds):
             with tempfile.TemporaryDirectory() as d:
                 subprocess.run([binary, "--prompt", prompt, "--model", args.model, "--seed", str(seed), "--steps", args.steps,
-                                "--guidance", args.guidance, "--sampler", args.sampler] + (["--eta", args.eta] if args.eta != "0" else []) + ["--size", "32x32", "--format", "png", "-o", d + "/f_%02d.png", "-q"],
+                                "--guidance", args.guidance, "--sampler", args.sampler] + (["--eta", args.eta] if args.eta != "0" else [])
+                               + (["--guidance-rescale", args.guidance_rescale] if args.guidance_rescale != "0" else []) + ["--size", "32x32", "--format", "png", "-o", d + "/f_%02d.png", "-q"],
                                check=True)
                 clip = np.stack([np.array(Image.open(f).convert("RGB")) for f in sorted(glob.glob(d + "/f_*.png"))])
             r = judge(clip)

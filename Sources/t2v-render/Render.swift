@@ -71,6 +71,9 @@ struct Render: ParsableCommand {
     @Option(help: "Clamp the predicted clean frames to [-X, X] at every step (ddim and ddpm samplers; default: no clamping).")
     var clipSample: Float?
 
+    @Option(parsing: .unconditional, help: "Guidance rescale in 0...1 (diffusers' guidance_rescale; 0.7 in Lin et al.): keeps strong guidance from washing the frames out. Default 0.")
+    var guidanceRescale: Float?
+
     @Option(parsing: .unconditional, help: "DDIM's eta: 0 (default) is deterministic, 1 adds DDPM's noise at every step (ddim sampler only).")
     var eta: Double?
 
@@ -123,6 +126,9 @@ struct Render: ParsableCommand {
         }
         if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
         if let guidance, !(guidance >= 0 && guidance.isFinite && guidance <= 50) { throw ValidationError("--guidance must be in 0...50, got \(guidance)") }
+        if let guidanceRescale, !(guidanceRescale >= 0 && guidanceRescale <= 1) {
+            throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)")
+        }
         if let eta {
             guard eta >= 0, eta <= 10, eta.isFinite else { throw ValidationError("--eta must be in 0...10, got \(eta)") }
             guard sampler == .ddim || eta == 0 else { throw ValidationError("--eta applies to the ddim sampler, not --sampler \(sampler.rawValue)") }
@@ -162,6 +168,7 @@ struct Render: ParsableCommand {
         settings.overlap = overlap
         settings.clipSample = clipSample
         settings.eta = eta
+        settings.guidanceRescale = guidanceRescale
         return settings
     }
 

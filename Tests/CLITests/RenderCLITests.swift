@@ -155,6 +155,8 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 1); XCTAssertTrue(r.stderr.contains("clip-sample works with the ddim and ddpm samplers"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--eta", "-0.5", "-o", out])
         XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--eta must be in 0...10, got -0.5"), r.stderr)
+        r = try CLI.run(["--prompt", "x", "--guidance-rescale", "1.5", "-o", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--guidance-rescale must be in 0...1, got 1.5"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--sampler", "ddpm", "--eta", "1", "-o", out])
         XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--eta applies to the ddim sampler"), r.stderr)
         r = try CLI.run(["--prompt", "x", "--model", Self.model, "--clip-sample", "0", "-o", out])

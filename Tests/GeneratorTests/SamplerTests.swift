@@ -250,4 +250,27 @@ final class SamplerTests: XCTestCase {
             XCTAssertEqual(error as? DiffusionError, .noiseSize(expected: 8, got: 1))
         }
     }
+
+    /// Guidance rescale: the output's standard deviation is φ·std(conditional) + (1 − φ)·std(plain
+    /// guided) (diffusers' rescale_noise_cfg), φ = 0 is plain guidance, and scale 1 is untouched.
+    func testGuidanceRescaleMatchesTheDefinition() throws {
+        var g = Philox(seed: 4)
+        let c = g.normal(count: 600), u = g.normal(count: 600, mean: 0.2, std: 0.5)
+        let plain = ClassifierFreeGuidance(scale: 4).combine(conditional: c, unconditional: u)
+        XCTAssertEqual(ClassifierFreeGuidance(scale: 4, rescale: 0).combine(conditional: c, unconditional: u), plain)
+        let std = ClassifierFreeGuidance.standardDeviation
+        for phi: Float in [0.5, 0.7, 1] {
+            let out = ClassifierFreeGuidance(scale: 4, rescale: phi).combine(conditional: c, unconditional: u)
+            XCTAssertEqual(std(out), Double(phi) * std(c) + Double(1 - phi) * std(plain), accuracy: 1e-4)
+            // Same direction as plain guidance: a positive multiple of it.
+            let k = out[0] / plain[0]
+            XCTAssertGreaterThan(k, 0)
+            for (a, b) in zip(out, plain) { XCTAssertEqual(a, k * b, accuracy: 1e-4 * max(1, abs(a))) }
+        }
+        XCTAssertEqual(ClassifierFreeGuidance(scale: 1, rescale: 0.7).combine(conditional: c, unconditional: u), c)
+        let json = String(decoding: try JSONEncoder().encode(ClassifierFreeGuidance(scale: 3)), as: UTF8.self)
+        XCTAssertFalse(json.contains("rescale"), json)
+        XCTAssertEqual(try JSONDecoder().decode(ClassifierFreeGuidance.self, from: Data(#"{"scale":2,"rescale":0.7}"#.utf8)),
+                       ClassifierFreeGuidance(scale: 2, rescale: 0.7))
+    }
 }

@@ -20,12 +20,36 @@ public enum GuidanceBranch: Sendable, Equatable {
 public struct ClassifierFreeGuidance: Sendable, Codable, Equatable {
     /// The guidance scale s (also called w + 1 in the paper's notation).
     public var scale: Float
+    /// Guidance rescale φ in [0, 1] (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample
+    /// Steps are Flawed", eq. 15-16; diffusers' `guidance_rescale`): the guided output is scaled
+    /// to the conditional output's standard deviation, and φ of that is mixed in. Large scales
+    /// otherwise overshoot: over-exposed, washed-out frames. 0 (default) is plain guidance.
+    public var rescale: Float = 0
 
     /// No guidance: the conditional model alone.
     public static let none = ClassifierFreeGuidance(scale: 1)
 
-    /// Creates guidance with scale `scale`.
-    public init(scale: Float) { self.scale = scale }
+    /// Creates guidance with scale `scale` and rescale `rescale`.
+    public init(scale: Float, rescale: Float = 0) {
+        self.scale = scale
+        self.rescale = rescale
+    }
+
+    private enum CodingKeys: String, CodingKey { case scale, rescale }
+
+    /// Decodes `scale`, and `rescale` when present (0 otherwise).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        scale = try c.decode(Float.self, forKey: .scale)
+        rescale = try c.decodeIfPresent(Float.self, forKey: .rescale) ?? 0
+    }
+
+    /// Encodes `scale`, and `rescale` only when it is not 0.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(scale, forKey: .scale)
+        if rescale != 0 { try c.encode(rescale, forKey: .rescale) }
+    }
 
     /// Whether the unconditional branch must be evaluated (false when `scale == 1`).
     public var needsUnconditional: Bool { scale != 1 }
@@ -36,6 +60,19 @@ public struct ClassifierFreeGuidance: Sendable, Codable, Equatable {
     public func combine(conditional: [Float], unconditional: [Float]) -> [Float] {
         precondition(conditional.count == unconditional.count,
                      "guidance: conditional output has \(conditional.count) elements, unconditional \(unconditional.count)")
-        return VectorMath.combine(scale, conditional, 1 - scale, unconditional)
+        let guided = VectorMath.combine(scale, conditional, 1 - scale, unconditional)
+        guard rescale != 0, scale != 1 else { return guided }
+        // φ · guided · std(conditional) / std(guided) + (1 − φ) · guided, stds over the whole clip.
+        let ratio = Self.standardDeviation(conditional) / max(Self.standardDeviation(guided), 1e-12)
+        return guided.map { $0 * Float(Double(rescale) * ratio + Double(1 - rescale)) }
+    }
+
+    /// Population standard deviation, accumulated in Double.
+    static func standardDeviation(_ x: [Float]) -> Double {
+        guard !x.isEmpty else { return 0 }
+        var sum = 0.0, squares = 0.0
+        for v in x { sum += Double(v); squares += Double(v) * Double(v) }
+        let mean = sum / Double(x.count)
+        return max(squares / Double(x.count) - mean * mean, 0).squareRoot()
     }
 }

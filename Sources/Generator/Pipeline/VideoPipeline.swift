@@ -35,6 +35,9 @@ public final class VideoPipeline {
         /// DDIM's eta (Song et al. 2021, eq. 16; diffusers' `eta`): 0 or nil is deterministic
         /// DDIM, 1 adds DDPM's posterior noise at every step. DDIM only.
         public var eta: Double? = nil
+        /// Guidance rescale φ in [0, 1] (`ClassifierFreeGuidance.rescale`; diffusers'
+        /// `guidance_rescale`); nil or 0 is plain guidance.
+        public var guidanceRescale: Float? = nil
 
         /// Creates settings.
         public init(prompt: String, negativePrompt: String? = nil, frames: Int, steps: Int,
@@ -185,7 +188,10 @@ public final class VideoPipeline {
         let scheduler = settings.sampler.makeScheduler(schedule: mc.schedule, steps: settings.steps, prediction: mc.predictionType,
                                                        clipSample: settings.clipSample, eta: settings.eta ?? 0)
         var rng = Philox(seed: settings.seed)
-        let guidance = ClassifierFreeGuidance(scale: settings.guidance)
+        if let r = settings.guidanceRescale, !(r >= 0 && r <= 1) {
+            throw DenoiserError.badInput("guidance rescale must be in 0...1, got \(r)")
+        }
+        let guidance = ClassifierFreeGuidance(scale: settings.guidance, rescale: settings.guidanceRescale ?? 0)
 
         // One batched forward for both branches; the unconditional half is kept for the call
         // that follows it at the same (x, t). Clips longer than the window are denoised window

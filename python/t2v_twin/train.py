@@ -339,8 +339,18 @@ def setup_runtime(args) -> Runtime:
 
 
 def close_process_group(world: int) -> None:
+    """Leaves the process group. On gloo the ranks first meet at a barrier with a timeout: a rank
+    that tears the group down while another still talks to it can abort in gloo's threads
+    ("terminate called without an active exception"), and a lost rank must not hang the others."""
+    import datetime
+
     import torch.distributed as dist
     if world > 1 and dist.is_initialized():
+        try:
+            if dist.get_backend() == "gloo":
+                dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+        except Exception:  # noqa: BLE001 - a lost rank: leave anyway
+            pass
         try:
             dist.destroy_process_group()
         except Exception:  # noqa: BLE001 - the group may already be broken

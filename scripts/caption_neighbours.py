@@ -13,34 +13,24 @@ Swift MiniLM, checked against sentence-transformers by the test suite).
     python3 scripts/caption_neighbours.py [--bin .build/release]
 """
 import argparse
-import json
-import subprocess
-import sys
 
 import numpy as np
+
+import corpus_text
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=".build/release", help="folder with t2v-render and t2v-scenes")
     args = ap.parse_args()
-    try:
-        caps = json.loads(subprocess.run([f"{args.bin}/t2v-scenes", "captions", "--json"],
-                                         capture_output=True, text=True, check=True).stdout)
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"caption_neighbours: cannot run {args.bin}/t2v-scenes captions --json ({e}); build first (bash scripts/setup.sh)")
+    caps = corpus_text.captions(args.bin, "caption_neighbours")
     train, train_fam, held, held_fam = [], [], [], []
     for i, f in enumerate(caps):
         train += f["training"]
         train_fam += [i] * len(f["training"])
         held += f["heldout"]
         held_fam += [i] * len(f["heldout"])
-    try:
-        out = subprocess.run([f"{args.bin}/t2v-render", "embed", "--json"] + train + held,
-                             capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"caption_neighbours: {args.bin}/t2v-render embed failed ({e}); is the text encoder installed (bash scripts/setup.sh)?")
-    emb = np.array([e["embedding"] for e in json.loads(out)["embeddings"]], dtype=np.float64)
+    emb = corpus_text.embed(args.bin, train + held, "caption_neighbours")
     E, H = emb[: len(train)], emb[len(train):]
     train_fam, held_fam = np.array(train_fam), np.array(held_fam)
     sim = H @ E.T

@@ -11,11 +11,10 @@ prompt lands.
     python3 scripts/prompt_familiarity.py [--bin .build/release]
 """
 import argparse
-import json
-import subprocess
-import sys
 
 import numpy as np
+
+import corpus_text
 
 OTHER_SUBJECTS = [
     "a cat playing the piano", "a bowl of fruit on a kitchen table", "a man riding a horse on a beach",
@@ -33,17 +32,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=".build/release", help="folder with t2v-render and t2v-scenes")
     args = ap.parse_args()
-    try:
-        caps = json.loads(subprocess.run([f"{args.bin}/t2v-scenes", "captions", "--json"],
-                                         capture_output=True, text=True, check=True).stdout)
-        train = [c for f in caps for c in f["training"]]
-        held = [c for f in caps for c in f["heldout"]]
-        texts = train + held + OTHER_SUBJECTS + [MAIN_JOB]
-        out = subprocess.run([f"{args.bin}/t2v-render", "embed", "--json"] + texts,
-                             capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError) as e:
-        sys.exit(f"prompt_familiarity: cannot run the binaries in {args.bin} ({e}); build first (bash scripts/setup.sh)")
-    emb = np.array([e["embedding"] for e in json.loads(out)["embeddings"]], dtype=np.float64)
+    caps = corpus_text.captions(args.bin, "prompt_familiarity")
+    train = [c for f in caps for c in f["training"]]
+    held = [c for f in caps for c in f["heldout"]]
+    emb = corpus_text.embed(args.bin, train + held + OTHER_SUBJECTS + [MAIN_JOB], "prompt_familiarity")
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     t = emb[: len(train)]
     best = (emb[len(train):] @ t.T).max(1)

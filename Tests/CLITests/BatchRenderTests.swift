@@ -5,40 +5,20 @@ import XCTest
 /// run's files byte for byte; finished files are skipped; a stopped run resumes; a failed line is
 /// logged and the rest go on; a bad prompts file is refused before any denoising.
 final class BatchRenderTests: XCTestCase {
-    static var root: URL!
-    static var model: String!
-    static var setupError: String?
+    static var fixture: CLIFixture!
+    static var root: URL { fixture.root }
+    static var model: String { fixture.path("tiny.safetensors") }
 
     override class func setUp() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-batch-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
-        do {
-            let clip = root.appendingPathComponent("clips/c0.mp4").path
-            _ = try RenderCLITests.sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=32x32:rate=8", "-t", "1",
-                                       "-pix_fmt", "yuv420p", clip])
-            try "a test pattern".write(toFile: root.appendingPathComponent("clips/c0.txt").path, atomically: true, encoding: .utf8)
-            var r = try CLI.run(["extract", root.appendingPathComponent("clips").path, "-o", root.appendingPathComponent("ds").path,
-                                 "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"])
-            guard r.status == 0 else { setupError = "extract: \(r.stderr)"; return }
-            model = root.appendingPathComponent("tiny.safetensors").path
-            r = try CLI.run(["train", "--data", root.appendingPathComponent("ds").path, "--config", "tiny", "--steps", "1",
-                             "--batch", "1", "--quiet", "-o", model])
-            if r.status != 0 { setupError = "train: \(r.stderr)" }
-        } catch {
-            setupError = "\(error)"
+        fixture = CLIFixture(name: "t2v-batch", clips: [("testsrc2", "a test pattern")], size: 32, seconds: 1) { f in
+            [["extract", f.path("clips"), "-o", f.path("ds"), "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"],
+             ["train", "--data", f.path("ds"), "--config", "tiny", "--steps", "1", "--batch", "1", "--quiet", "-o", f.path("tiny.safetensors")]]
         }
     }
 
-    override class func tearDown() { try? FileManager.default.removeItem(at: root) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        if let e = Self.setupError {
-            if e.contains("text encoder") || e.contains("all-MiniLM") {
-                throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
-            }
-            XCTFail("setup failed: \(e)")
-        }
-    }
+    override func setUpWithError() throws { try Self.fixture.check() }
 
     /// A prompts file of `count` lines with seeds 0..<count (and `extra` lines appended).
     private func promptsFile(_ count: Int, extra: [String] = []) throws -> String {

@@ -6,48 +6,24 @@ import XCTest
 /// against them: `--json` gives the nearest caption and its similarity, and a prompt far from all
 /// of them renders with a warning naming the nearest known scenes.
 final class KnownCaptionsCLITests: XCTestCase {
-    static var root: URL!
-    static var setupError: String?
     static let captions = ["a red ball bouncing on a plain background", "fireworks bursting over a city at night"]
+    static var fixture: CLIFixture!
 
     override class func setUp() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-captions-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
-        do {
-            for (i, src) in ["testsrc2", "mandelbrot"].enumerated() {
-                let path = root.appendingPathComponent("clips/c\(i).mp4").path
-                _ = try RenderCLITests.sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "\(src)=size=32x32:rate=8", "-t", "1",
-                                           "-pix_fmt", "yuv420p", path])
-                try captions[i].write(toFile: root.appendingPathComponent("clips/c\(i).txt").path, atomically: true, encoding: .utf8)
-            }
-            let steps: [[String]] = [
-                ["extract", path("clips"), "-o", path("ds"), "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"],
-                ["train", "--data", path("ds"), "--config", "tiny", "--steps", "2", "--batch", "2", "-q", "-o", path("teacher.safetensors")],
-                ["distill", "--teacher", path("teacher.safetensors"), "--data", path("ds"), "--from-steps", "4", "--to-steps", "2",
-                 "--steps-per-round", "1", "--batch", "2", "-q", "-o", path("student.safetensors")],
-            ]
-            for args in steps {
-                let r = try CLI.run(args)
-                guard r.status == 0 else { setupError = "\(args[0]): \(r.stderr)"; return }
-            }
-        } catch {
-            setupError = "\(error)"
+        fixture = CLIFixture(name: "t2v-captions", clips: [("testsrc2", captions[0]), ("mandelbrot", captions[1])],
+                             size: 32, seconds: 1) { f in
+            [["extract", f.path("clips"), "-o", f.path("ds"), "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"],
+             ["train", "--data", f.path("ds"), "--config", "tiny", "--steps", "2", "--batch", "2", "-q", "-o", f.path("teacher.safetensors")],
+             ["distill", "--teacher", f.path("teacher.safetensors"), "--data", f.path("ds"), "--from-steps", "4", "--to-steps", "2",
+              "--steps-per-round", "1", "--batch", "2", "-q", "-o", f.path("student.safetensors")]]
         }
     }
 
-    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-    func path(_ name: String) -> String { Self.path(name) }
+    func path(_ name: String) -> String { Self.fixture.path(name) }
 
-    override class func tearDown() { try? FileManager.default.removeItem(at: root) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        if let e = Self.setupError {
-            if e.contains("text encoder") || e.contains("all-MiniLM") {
-                throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
-            }
-            XCTFail("setup failed: \(e)")
-        }
-    }
+    override func setUpWithError() throws { try Self.fixture.check() }
 
     func testTeacherAndStudentKeepTheTrainingCaptions() throws {
         let script = """

@@ -7,50 +7,25 @@ import XCTest
 /// dataset without --autoencoder, another autoencoder than the dataset's, pixels for a latent
 /// teacher.
 final class LatentModelCLITests: XCTestCase {
-    static var root: URL!
-    static var setupError: String?
+    static var fixture: CLIFixture!
 
     override class func setUp() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-latent-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
-        do {
-            for (i, src) in ["testsrc2", "mandelbrot"].enumerated() {
-                let path = root.appendingPathComponent("clips/c\(i).mp4").path
-                _ = try RenderCLITests.sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "\(src)=size=64x64:rate=8", "-t", "1",
-                                           "-pix_fmt", "yuv420p", path])
-                try (i == 0 ? "a test pattern" : "a fractal zoom").write(toFile: root.appendingPathComponent("clips/c\(i).txt").path,
-                                                                         atomically: true, encoding: .utf8)
-            }
-            let steps: [[String]] = [
-                ["extract", path("clips"), "-o", path("ds"), "--frames", "4", "--fps", "4", "--size", "32x32", "--quiet"],
-                ["train-autoencoder", "--data", path("ds"), "-o", path("ae.safetensors"), "--steps", "3", "--batch", "2",
-                 "--channels", "8,16,16", "--latent-channels", "4", "-q"],
-                ["encode-latents", path("ds"), "--autoencoder", path("ae.safetensors"), "-o", path("lat"), "-q"],
-                ["train", "--data", path("lat"), "--autoencoder", path("ae.safetensors"), "--config", "tiny", "--steps", "2",
-                 "--batch", "2", "-q", "-o", path("teacher.safetensors")],
-            ]
-            for args in steps {
-                let r = try CLI.run(args)
-                guard r.status == 0 else { setupError = "\(args[0]): \(r.stderr)"; return }
-            }
-        } catch {
-            setupError = "\(error)"
+        fixture = CLIFixture(name: "t2v-latent", clips: [("testsrc2", "a test pattern"), ("mandelbrot", "a fractal zoom")],
+                             size: 64, seconds: 1) { f in
+            [["extract", f.path("clips"), "-o", f.path("ds"), "--frames", "4", "--fps", "4", "--size", "32x32", "--quiet"],
+             ["train-autoencoder", "--data", f.path("ds"), "-o", f.path("ae.safetensors"), "--steps", "3", "--batch", "2",
+              "--channels", "8,16,16", "--latent-channels", "4", "-q"],
+             ["encode-latents", f.path("ds"), "--autoencoder", f.path("ae.safetensors"), "-o", f.path("lat"), "-q"],
+             ["train", "--data", f.path("lat"), "--autoencoder", f.path("ae.safetensors"), "--config", "tiny", "--steps", "2",
+              "--batch", "2", "-q", "-o", f.path("teacher.safetensors")]]
         }
     }
 
-    static func path(_ name: String) -> String { root.appendingPathComponent(name).path }
-    func path(_ name: String) -> String { Self.path(name) }
+    func path(_ name: String) -> String { Self.fixture.path(name) }
 
-    override class func tearDown() { try? FileManager.default.removeItem(at: root) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        if let e = Self.setupError {
-            if e.contains("text encoder") || e.contains("all-MiniLM") {
-                throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
-            }
-            XCTFail("setup failed: \(e)")
-        }
-    }
+    override func setUpWithError() throws { try Self.fixture.check() }
 
     func testTheModelFileBundlesTheAutoencoderAndRendersAtItsScale() throws {
         // The file holds the denoiser (4 input channels, 8x8 latents) and the autoencoder.

@@ -4,9 +4,9 @@ import XCTest
 /// `render`, `train` and `distill` end to end with a tiny model trained in the test on clips
 /// made by the ffmpeg CLI. Oracles: ffprobe (streams, metadata), sha256sum (model hash).
 final class RenderCLITests: XCTestCase {
-    static var root: URL!
-    static var model: String!
-    static var setupError: String?
+    static var fixture: CLIFixture!
+    static var root: URL { fixture.root }
+    static var model: String { fixture.path("tiny.safetensors") }
 
     /// Shell helper for oracles.
     @discardableResult
@@ -25,36 +25,16 @@ final class RenderCLITests: XCTestCase {
 
     /// One dataset and one tiny model (2 training steps) shared by the tests.
     override class func setUp() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("t2v-render-cli-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
-        do {
-            for (i, src) in ["testsrc2", "mandelbrot"].enumerated() {
-                let path = root.appendingPathComponent("clips/c\(i).mp4").path
-                try sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "\(src)=size=64x64:rate=8", "-t", "2", "-pix_fmt", "yuv420p", path])
-                try (i == 0 ? "a test pattern" : "a fractal zoom").write(toFile: root.appendingPathComponent("clips/c\(i).txt").path, atomically: true, encoding: .utf8)
-            }
-            var r = try CLI.run(["extract", root.appendingPathComponent("clips").path, "-o", root.appendingPathComponent("ds").path,
-                                 "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"])
-            guard r.status == 0 else { setupError = "extract: \(r.stderr)"; return }
-            model = root.appendingPathComponent("tiny.safetensors").path
-            r = try CLI.run(["train", "--data", root.appendingPathComponent("ds").path, "--config", "tiny", "--steps", "2",
-                             "--batch", "2", "--quiet", "-o", model])
-            if r.status != 0 { setupError = "train: \(r.stderr)" }
-        } catch {
-            setupError = "\(error)"
+        fixture = CLIFixture(name: "t2v-render-cli", clips: [("testsrc2", "a test pattern"), ("mandelbrot", "a fractal zoom")],
+                             size: 64, seconds: 2) { f in
+            [["extract", f.path("clips"), "-o", f.path("ds"), "--frames", "4", "--fps", "4", "--size", "16x16", "--quiet"],
+             ["train", "--data", f.path("ds"), "--config", "tiny", "--steps", "2", "--batch", "2", "--quiet", "-o", f.path("tiny.safetensors")]]
         }
     }
 
-    override class func tearDown() { try? FileManager.default.removeItem(at: root) }
+    override class func tearDown() { fixture.remove() }
 
-    override func setUpWithError() throws {
-        if let e = Self.setupError {
-            if e.contains("text encoder") || e.contains("all-MiniLM") {
-                throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
-            }
-            XCTFail("setup failed: \(e)")
-        }
-    }
+    override func setUpWithError() throws { try Self.fixture.check() }
 
     var root: URL { Self.root }
 

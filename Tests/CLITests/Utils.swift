@@ -66,3 +66,55 @@ final class CLIHelpTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("no-such-option"), result.stderr)
     }
 }
+
+/// A class-wide fixture of the CLI tests: a temporary folder with short clips made by the ffmpeg
+/// CLI from lavfi sources (`clips/cN.mp4`, each with its caption in `clips/cN.txt`), then
+/// `t2v-render` commands run once on it (extract, train, ...). The first failure is kept, and every
+/// test reports it through `check()`: a skip where the text encoder is not installed, a failure
+/// otherwise.
+final class CLIFixture {
+    let root: URL
+    private(set) var setupError: String?
+
+    /// - Parameters:
+    ///   - name: prefix of the temporary folder.
+    ///   - clips: the lavfi source (e.g. `testsrc2`) and the caption of each clip.
+    ///   - size: the clips' side in pixels; `seconds`: their length at 8 fps.
+    ///   - commands: `t2v-render` argument lists run in order (given `path(_:)` for file names).
+    init(name: String, clips: [(source: String, caption: String)], size: Int, seconds: Int,
+         commands: (CLIFixture) -> [[String]]) {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("clips"), withIntermediateDirectories: true)
+            for (i, clip) in clips.enumerated() {
+                let (status, _) = try RenderCLITests.sh(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                                                         "\(clip.source)=size=\(size)x\(size):rate=8", "-t", "\(seconds)",
+                                                         "-pix_fmt", "yuv420p", path("clips/c\(i).mp4")])
+                guard status == 0 else { setupError = "ffmpeg could not make clips/c\(i).mp4"; return }
+                try clip.caption.write(toFile: path("clips/c\(i).txt"), atomically: true, encoding: .utf8)
+            }
+            for args in commands(self) {
+                let r = try CLI.run(args)
+                guard r.status == 0 else { setupError = "\(args[0]): \(r.stderr)"; return }
+            }
+        } catch {
+            setupError = "\(error)"
+        }
+    }
+
+    /// A path inside the fixture's folder.
+    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    /// Throws a skip when the setup failed for want of the text encoder; fails the test on any
+    /// other setup failure.
+    func check() throws {
+        guard let e = setupError else { return }
+        if e.contains("text encoder") || e.contains("all-MiniLM") {
+            throw XCTSkip("text encoder files are not installed (run scripts/setup.sh): \(e)")
+        }
+        XCTFail("setup failed: \(e)")
+    }
+
+    /// Deletes the folder.
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}

@@ -123,11 +123,7 @@ public struct QualityReport {
                 throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
             }
             do {
-                let url = URL(fileURLWithPath: path)
-                let loaded = try VideoDenoiser.load(from: url)
-                // A latent model carries its autoencoder, whose decoder draws the frames.
-                let p = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder,
-                                          autoencoder: try LatentBundle.autoencoder(in: url)?.model)
+                let p = try VideoPipeline.load(from: URL(fileURLWithPath: path), textEncoder: encoder)
                 // A latent model draws larger frames: they are Lanczos-downscaled to the held-out size.
                 guard p.resolution >= real.size, p.resolution % real.size == 0 else {
                     throw CommandError("\(path) generates \(p.resolution)x\(p.resolution) frames but the held-out clips are \(real.size)x\(real.size); extract them at a size that divides \(p.resolution)")

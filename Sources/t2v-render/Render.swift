@@ -140,22 +140,15 @@ struct Render: ParsableCommand {
     /// The model, text encoder and renderer, loaded once.
     private func loadRenderer() throws -> (renderer: VideoRenderer, model: VideoDenoiser, url: URL) {
         let modelURL = try ModelLocator.locate(explicit: model)
-        let loaded: (model: VideoDenoiser, metadata: [String: String])
-        do { loaded = try VideoDenoiser.load(from: modelURL) } catch { throw CommandError(CommandError.text(error)) }
         let encoder: TextEncoder
         do {
             encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel.textModel))
         } catch { throw CommandError(CommandError.text(error)) }
         let pipeline: VideoPipeline
-        do {
-            // A latent model carries its autoencoder, whose decoder draws the frames.
-            let bundled = try LatentBundle.autoencoder(in: modelURL)
-            pipeline = try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: encoder, autoencoder: bundled?.model,
-                                         knownCaptions: try CaptionIndex.load(from: modelURL))
-        } catch { throw CommandError(CommandError.text(error)) }
+        do { pipeline = try VideoPipeline.load(from: modelURL, textEncoder: encoder) } catch { throw CommandError(CommandError.text(error)) }
         let renderer = VideoRenderer(pipeline: pipeline, modelFile: modelURL.lastPathComponent,
                                      modelSHA256: try SHA256.hex(fileAt: modelURL.path))
-        return (renderer, loaded.model, modelURL)
+        return (renderer, pipeline.model, modelURL)
     }
 
     /// The settings every prompt shares (a batch line overrides its own).
@@ -209,7 +202,7 @@ struct Render: ParsableCommand {
         // A prompt far from every training caption still renders, with a word about it.
         let nearest: [CaptionIndex.Match]
         do { nearest = try renderer.pipeline.nearestKnownCaptions(to: prompt, count: 3) } catch { throw CommandError(CommandError.text(error)) }
-        if let best = nearest.first, best.similarity < CaptionIndex.farThreshold, !quiet {
+        if let best = nearest.first, best.isFar, !quiet {
             let names = nearest.map { "\"\($0.caption)\"" }.joined(separator: ", ")
             FileHandle.standardError.write(Data(String(
                 format: "t2v-render: warning: the prompt is far from what the model learned (cosine similarity %.2f to its nearest training caption, below %.2f); rendering it anyway. Nearest known scenes: %@\n",
@@ -230,7 +223,7 @@ struct Render: ParsableCommand {
                                              total: loadSeconds + result.denoiseSeconds + result.encodeSeconds),
                               denoiserStepsPerSecond: Double(settings.steps) / max(result.denoiseSeconds, 1e-9),
                               nearestCaption: nearest.first?.caption, captionSimilarity: nearest.first.map { Double($0.similarity) },
-                              farFromTraining: nearest.first.map { $0.similarity < CaptionIndex.farThreshold })
+                              farFromTraining: nearest.first?.isFar)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -94,7 +94,7 @@ final class PackageDependencyTests: XCTestCase {
         // The README's library example, as printed there, must compile too.
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let blocks = readme.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
-        let example = try XCTUnwrap(blocks.first { $0.contains("VideoPipeline(") && $0.contains("withVideoWriter") },
+        let example = try XCTUnwrap(blocks.first { $0.contains("VideoPipeline.load(") && $0.contains("withVideoWriter") },
                                     "README.md has no library example")
         let renderer = try XCTUnwrap(blocks.first { $0.contains("VideoRenderer(") }, "README.md has no VideoRenderer example")
         try FileManager.default.createDirectory(at: app.appendingPathComponent("Sources/ReadmeExample"), withIntermediateDirectories: true)

@@ -28,6 +28,8 @@ public struct CaptionIndex: Sendable, Equatable {
     public struct Match: Sendable, Equatable, Codable {
         public var caption: String
         public var similarity: Float
+        /// Whether the prompt is far from what the model learned (`similarity < farThreshold`).
+        public var isFar: Bool { similarity < CaptionIndex.farThreshold }
     }
 
     /// The captions, in row order.

@@ -78,6 +78,8 @@ public final class VideoPipeline {
     public let autoencoder: VideoAutoencoder?
     /// The captions the model was trained on (nil for files written before models kept them).
     public let knownCaptions: CaptionIndex?
+    private let embeddingLock = NSLock()
+    private var lastEmbedding: (text: String, embedding: [Float])?
 
     /// Wraps a loaded model and text encoder (and, for a latent model, its autoencoder: see
     /// `LatentBundle.autoencoder(in:)`). Throws `DenoiserError.badInput` when the model's text
@@ -102,6 +104,17 @@ public final class VideoPipeline {
             throw DenoiserError.badInput("the model's caption index holds \(knownCaptions.dimension)-d embeddings, the model takes \(model.config.textDim)-d ones")
         }
         self.knownCaptions = knownCaptions
+    }
+
+    /// Everything a model file holds for rendering: the denoiser, a latent model's bundled
+    /// autoencoder (`LatentBundle`) and the training captions it keeps (`CaptionIndex`).
+    ///
+    /// - Throws: `DenoiserError.badWeights` / `AutoencoderError.badWeights` naming the file, and
+    ///   the initialiser's errors when the parts do not fit together.
+    public static func load(from url: URL, textEncoder: TextEncoder) throws -> VideoPipeline {
+        let loaded = try VideoDenoiser.load(from: url)
+        return try VideoPipeline(model: loaded.model, metadata: loaded.metadata, textEncoder: textEncoder,
+                                 autoencoder: LatentBundle.autoencoder(in: url)?.model, knownCaptions: CaptionIndex.load(from: url))
     }
 
     /// The training captions nearest to `prompt` (cosine similarity of pooled embeddings), best
@@ -139,7 +152,19 @@ public final class VideoPipeline {
     /// unconditional input, as in training's condition dropout).
     public func embed(_ text: String) throws -> [Float] {
         if text.isEmpty { return [Float](repeating: 0, count: model.config.textDim) }
-        return try textEncoder.encode(text).pooled
+        // The last text's embedding is kept: rendering places the prompt against the training
+        // captions and then samples from it, one encoder pass for both.
+        embeddingLock.lock()
+        if let last = lastEmbedding, last.text == text {
+            embeddingLock.unlock()
+            return last.embedding
+        }
+        embeddingLock.unlock()
+        let embedding = try textEncoder.encode(text).pooled
+        embeddingLock.lock()
+        lastEmbedding = (text, embedding)
+        embeddingLock.unlock()
+        return embedding
     }
 
     /// Generates one clip. `progress` is called after each step (return false to cancel, which

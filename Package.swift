@@ -2,7 +2,7 @@
 import PackageDescription
 
 // t2v-render: text-to-video on a CPU. Dependencies point one way:
-// CFFmpeg <- FrameIO <- Renderer -> Generator -> CBLAS; t2v-render uses all three. FrameIO and
+// CFFmpeg <- FrameIO <- Renderer -> Generator -> CBLAS, CDNNL; t2v-render uses all three. FrameIO and
 // Generator both write through AtomicFiles (whole files or none).
 let package = Package(
     name: "t2v-render",
@@ -31,6 +31,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // oneDNN (Debian's libdnnl-dev 2.6) behind a small C layer: bf16 convolutions with fp32
+        // tensors in and out, used only by Generator/Runtime/OneDNN.swift.
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl")]),
         // Files written whole or not at all (temporary file, fsync, rename): the one helper every
         // writer of the package uses.
         .target(name: "AtomicFiles"),
@@ -40,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "Generator",
-            dependencies: ["CBLAS", "AtomicFiles"]
+            dependencies: ["CBLAS", "CDNNL", "AtomicFiles"]
         ),
         // Prompts into video files: the pipeline's frames streamed into FrameIO's encoders,
         // written whole or not at all; batches of prompts from JSON Lines, sharded.

@@ -27,6 +27,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from t2v_twin.autoencoder import AutoencoderConfig, VideoAutoencoder, load_autoencoder, save_autoencoder  # noqa: E402
+from denoiser_bench import SWIFT_DEFAULT, SWIFT_SIDES  # noqa: E402  (the Swift engine's precisions)
 
 BIN = os.path.join(ROOT, ".build", "release", "t2v-bench")
 
@@ -57,9 +58,9 @@ def torch_times(path, repeats, threads=2, bf16=False, frames=16, size=128, decod
     return decode, encode
 
 
-def swift_times(path, repeats, threads=2, binary=BIN):
+def swift_times(path, repeats, threads=2, binary=BIN, precision="fp32"):
     out = subprocess.run([binary, "autoencoder-time", "--model", path, "--threads", str(threads),
-                          "--repeats", str(repeats)], check=True, capture_output=True, text=True).stdout
+                          "--repeats", str(repeats), "--precision", precision], check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
     return row["decode_ms"], row["encode_ms"]
 
@@ -73,13 +74,14 @@ def fresh_model(tmp):
 
 
 def measure(model, rounds, repeats, threads):
-    """{side: (decode ms list, encode ms list)} for swift, torch-fp32 and torch-bf16."""
-    res = {k: ([], []) for k in ("swift", "torch-fp32", "torch-bf16")}
+    """{side: (decode ms list, encode ms list)} for the Swift sides (fp32, and bf16 where the CPU
+    has AVX512_BF16), torch-fp32 and torch-bf16."""
+    res = {k: ([], []) for k in SWIFT_SIDES + ["torch-fp32", "torch-bf16"]}
     order = list(res)
     for r in range(rounds):
         for side in (order if r % 2 == 0 else order[::-1]):
-            if side == "swift":
-                d, e = swift_times(model, repeats, threads)
+            if side.startswith("swift"):
+                d, e = swift_times(model, repeats, threads, precision=side[6:])
             else:
                 d, e = torch_times(model, repeats, threads, bf16=side == "torch-bf16")
             res[side][0].extend(d)
@@ -98,12 +100,13 @@ def main():
         model = args.model or fresh_model(tmp)
         res = measure(model, args.rounds, args.repeats, args.threads)
     for i, what in enumerate(["decode 16 frames 128x128 (4 at a time)", "encode 16 frames 128x128 (8 at a time)"]):
-        s = statistics.median(res["swift"][i])
+        s = statistics.median(res[SWIFT_DEFAULT][i])
         peers = {k: statistics.median(res[k][i]) for k in ("torch-fp32", "torch-bf16")}
         best = min(peers, key=peers.get)
-        print(f"{what}, {args.threads} thread(s): Swift {s:.0f} ms; PyTorch fp32 {peers['torch-fp32']:.0f} ms, "
+        swift_modes = ", ".join(f"{k[6:]} {statistics.median(res[k][i]):.0f} ms" for k in SWIFT_SIDES)
+        print(f"{what}, {args.threads} thread(s): Swift {SWIFT_DEFAULT[6:]} {s:.0f} ms ({swift_modes}); PyTorch fp32 {peers['torch-fp32']:.0f} ms, "
               f"bf16 autocast {peers['torch-bf16']:.0f} ms; ratio PyTorch best ({best})/Swift {peers[best] / s:.2f} "
-              f"(Swift {min(res['swift'][i]):.0f}-{max(res['swift'][i]):.0f} ms)")
+              f"(Swift {min(res[SWIFT_DEFAULT][i]):.0f}-{max(res[SWIFT_DEFAULT][i]):.0f} ms)")
 
 
 if __name__ == "__main__":

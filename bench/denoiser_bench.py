@@ -72,12 +72,24 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, 
     return fwd, train, sum(p.numel() for p in model.parameters())
 
 
-def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN, parts=None):
-    """(forward ms list, train-step ms list, parameter count) for the Swift engine; `parts` as in
-    torch_times."""
+def cpu_has_bf16():
+    """Whether this CPU has AVX512_BF16, where t2v-render computes in bf16 by default."""
+    with open("/proc/cpuinfo") as f:
+        return "avx512_bf16" in f.read()
+
+
+# The Swift engine's sides: its default precision (bf16 where the CPU has AVX512_BF16) and fp32.
+SWIFT_DEFAULT = "swift-bf16" if cpu_has_bf16() else "swift-fp32"
+SWIFT_SIDES = ["swift-fp32", "swift-bf16"] if cpu_has_bf16() else ["swift-fp32"]
+
+
+def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN, parts=None, precision="fp32"):
+    """(forward ms list, train-step ms list, parameter count) for the Swift engine in `precision`;
+    `parts` as in torch_times."""
     out = subprocess.run([binary, "denoiser-time", "--model", model_path, "--threads", str(threads),
                           "--repeats", str(repeats), "--forward-batch", str(forward_batch),
-                          "--train-batch", str(train_batch)], check=True, capture_output=True, text=True).stdout
+                          "--train-batch", str(train_batch), "--precision", precision],
+                         check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
     for k, key in enumerate(("train_forward_ms", "train_backward_ms", "train_optimizer_ms") if parts is not None else ()):
         parts[k].extend(row[key])
@@ -107,32 +119,34 @@ def main():
         model = args.model or default_model(tmp)
         res, parts = measure(model, args.rounds, args.repeats, args.threads)
     for i, what in enumerate(["CFG-pair forward (batch 2)", "train step (batch 4)"]):
-        s = statistics.median(res["swift"][i])
+        s = statistics.median(res[SWIFT_DEFAULT][i])
         modes = {k: statistics.median(res[k][i]) for k in ("torch-fp32", "torch-bf16")}
         best = min(modes, key=modes.get)
         # The fastest repetition too: on a shared machine noise only ever adds time, so the
         # minimum is the steadier estimate of what each engine can do.
-        sb, pb = min(res["swift"][i]), min(res[best][i])
-        print(f"{what}, {args.threads} thread(s): Swift {s:.0f} ms; PyTorch fp32 {modes['torch-fp32']:.0f} ms, "
+        sb, pb = min(res[SWIFT_DEFAULT][i]), min(res[best][i])
+        swift_modes = ", ".join(f"{k[6:]} {statistics.median(res[k][i]):.0f} ms" for k in SWIFT_SIDES)
+        print(f"{what}, {args.threads} thread(s): Swift {SWIFT_DEFAULT[6:]} {s:.0f} ms ({swift_modes}); "
+              f"PyTorch fp32 {modes['torch-fp32']:.0f} ms, "
               f"bf16 autocast {modes['torch-bf16']:.0f} ms; ratio PyTorch best ({best[6:]})/Swift {modes[best] / s:.2f}"
               f" (fastest: {sb:.0f} vs {pb:.0f} ms, {pb / sb:.2f})")
     if args.parts:
         for k, name in enumerate(["forward with the graph", "backward", "optimizer"]):
-            sb = min(parts["swift"][k])
+            sb = min(parts[SWIFT_DEFAULT][k])
             peers = ", ".join(f"{m[6:]} {min(parts[m][k]):.0f} ms" for m in ("torch-fp32", "torch-bf16"))
             print(f"  training step part, {name}: Swift {sb:.0f} ms, PyTorch {peers} (fastest)")
 
 
 def measure(model, rounds, repeats, threads, binary=BIN):
-    """({side: (forward ms, train ms)}, {side: [forward, backward, optimizer ms]}) for swift,
-    torch-fp32 and torch-bf16, the sides' order alternating between rounds."""
-    sides = ["swift", "torch-fp32", "torch-bf16"]
+    """({side: (forward ms, train ms)}, {side: [forward, backward, optimizer ms]}) for the Swift
+    sides (SWIFT_SIDES), torch-fp32 and torch-bf16, the sides' order alternating between rounds."""
+    sides = SWIFT_SIDES + ["torch-fp32", "torch-bf16"]
     res = {k: ([], []) for k in sides}
     parts = {k: [[], [], []] for k in sides}
     for r in range(rounds):
         for side in (sides if r % 2 == 0 else sides[::-1]):
-            if side == "swift":
-                f, t, _ = swift_times(model, repeats, threads=threads, binary=binary, parts=parts[side])
+            if side.startswith("swift"):
+                f, t, _ = swift_times(model, repeats, threads=threads, binary=binary, parts=parts[side], precision=side[6:])
             else:
                 f, t, _ = torch_times(model, repeats, threads=threads, parts=parts[side], bf16=side == "torch-bf16")
             res[side][0].extend(f)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for t2v-render: Debian packages (FFmpeg 5.1 dev libraries and CLI,
-# OpenBLAS, pkg-config), the Python oracles the tests and benchmarks use, the offline text
+# OpenBLAS, oneDNN, pkg-config), the Python oracles the tests and benchmarks use, the offline text
 # encoder's model files, then a release build. Idempotent; run as root or with sudo available.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-              libopenblas-dev pkg-config python3 python3-pip time)
+              libopenblas-dev libdnnl-dev pkg-config python3 python3-pip time)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -75,6 +75,8 @@ struct Distill: ParsableCommand {
 
     @OptionGroup var textModel: TextModelOptions
 
+    @OptionGroup var compute: PrecisionOptions
+
 
     func validate() throws {
         guard fromSteps > toSteps, toSteps >= 1, fromSteps % toSteps == 0, (fromSteps / toSteps).nonzeroBitCount == 1 else {
@@ -112,7 +114,9 @@ struct Distill: ParsableCommand {
         // (and anyone reading a student) can tell which teacher it was distilled from.
         guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
         let teacherSHA = try SHA256.hex(fileAt: teacher)
-        let start = try resume ? resumed(teacherSHA: teacherSHA) : started()
+        // A new run's precision is settled before the teacher loads; a resumed run's is its checkpoint's.
+        let precision = resume ? nil : try compute.apply(fallback: PrecisionOptions.trainingDefault)
+        let start = try precision.map { try started(precision: $0) } ?? resumed(teacherSHA: teacherSHA)
         // A latent teacher carries its autoencoder, and a teacher its training captions: every
         // student gets the same.
         var bundle: (entries: [SafeTensors.Entry], metadata: [String: String])? = nil
@@ -144,13 +148,15 @@ struct Distill: ParsableCommand {
     }
 
     /// A new run from --teacher.
-    private func started() throws -> Start {
+    private func started(precision: ComputePrecision) throws -> Start {
         let loaded: (model: VideoDenoiser, metadata: [String: String])
         do { loaded = try VideoDenoiser.load(from: URL(fileURLWithPath: teacher)) } catch { throw CommandError(CommandError.text(error)) }
         // A guided teacher's guidance is already in its conditional branch: it multiplies.
         let teacherGuidance = loaded.metadata[VideoPipeline.distilledGuidanceKey].flatMap(Float.init) ?? 1
         let distiller: Distiller
-        do { distiller = try Distiller(teacher: loaded.model, config: distillationConfig) } catch { throw CommandError(CommandError.text(error)) }
+        var config = distillationConfig
+        config.precision = PrecisionOptions.recorded(precision)
+        do { distiller = try Distiller(teacher: loaded.model, config: config) } catch { throw CommandError(CommandError.text(error)) }
         return Start(distiller: distiller, rng: Philox(seed: seed, stream: 7), written: [], teacherGuidance: teacherGuidance,
                      teacherName: URL(fileURLWithPath: teacher).lastPathComponent)
     }
@@ -163,7 +169,10 @@ struct Distill: ParsableCommand {
         }
         let restored: (distiller: Distiller, metadata: [String: String])
         do { restored = try Distiller.resume(from: URL(fileURLWithPath: checkpointPath)) } catch { throw CommandError(CommandError.text(error)) }
-        guard restored.distiller.config == distillationConfig else {
+        try compute.apply(resuming: restored.distiller.config.precision, checkpoint: checkpointPath)
+        var asked = distillationConfig
+        asked.precision = restored.distiller.config.precision
+        guard restored.distiller.config == asked else {
             throw CommandError("checkpoint \(checkpointPath) was written by a run with \(Self.describe(restored.distiller.config)); this command asks for \(Self.describe(distillationConfig)). Resume with the checkpoint's flags, or start again without --resume")
         }
         let meta = restored.metadata
@@ -271,7 +280,8 @@ private final class DistillSession {
         var metadata = [
             VideoPipeline.samplingStepsKey: String(studentSteps), VideoPipeline.samplerKey: "ddim-trailing",
             VideoPipeline.distilledFromKey: teacherName, VideoPipeline.teacherSHA256Key: teacherSHA,
-            VideoPipeline.teacherStepsKey: String(command.fromSteps)]
+            VideoPipeline.teacherStepsKey: String(command.fromSteps),
+            "t2v.precision": (distiller.config.precision ?? .fp32).rawValue]
         if command.guidance != 1 || teacherGuidance != 1 {
             metadata[VideoPipeline.distilledGuidanceKey] = String(command.guidance * teacherGuidance)
         }

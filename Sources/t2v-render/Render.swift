@@ -94,6 +94,8 @@ struct Render: ParsableCommand {
 
     @OptionGroup var textModel: TextModelOptions
 
+    @OptionGroup var compute: PrecisionOptions
+
     @Flag(help: "Print a JSON summary (settings, timings, output) on stdout.")
     var json = false
 
@@ -180,6 +182,7 @@ struct Render: ParsableCommand {
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         VideoWriter.setFFmpegLogLevel(.error)
+        try compute.apply()
         if prompts != nil { return try runBatch() }
         guard let prompt else {
             throw ValidationError("Missing expected argument '--prompt <prompt>' (or --prompts FILE --output-dir DIR for a batch)")
@@ -223,7 +226,7 @@ struct Render: ParsableCommand {
                                              total: loadSeconds + result.denoiseSeconds + result.encodeSeconds),
                               denoiserStepsPerSecond: Double(settings.steps) / max(result.denoiseSeconds, 1e-9),
                               nearestCaption: nearest.first?.caption, captionSimilarity: nearest.first.map { Double($0.similarity) },
-                              farFromTraining: nearest.first?.isFar)
+                              farFromTraining: nearest.first?.isFar, precision: ComputePrecision.current.rawValue)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -325,6 +328,8 @@ struct Render: ParsableCommand {
         var nearestCaption: String?
         var captionSimilarity: Double?
         var farFromTraining: Bool?
+        /// The arithmetic the denoiser and decoder ran in (fp32 or bf16).
+        var precision: String
     }
 }
 

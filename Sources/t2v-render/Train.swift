@@ -91,6 +91,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var textModel: TextModelOptions
 
+    @OptionGroup var compute: PrecisionOptions
+
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -137,6 +139,8 @@ struct Train: ParsableCommand {
         // Paths that cannot be written fail now, naming the path, not at the first checkpoint or
         // after the whole run (-o).
         try files.checkPaths()
+        // A new run's precision is settled before the data loads; a resumed run's is its checkpoint's.
+        let precision = resume ? nil : try compute.apply(fallback: PrecisionOptions.trainingDefault)
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
         let (_, height, width) = dataset.shape
@@ -153,7 +157,7 @@ struct Train: ParsableCommand {
             bundle.metadata.merge(captions.metadata) { a, _ in a }
         } catch { throw CommandError("cannot store the training captions: \(CommandError.text(error))") }
 
-        let trainer = try resume ? resumedTrainer(dataset) : newTrainer(dataset)
+        let trainer = try precision.map { try newTrainer(dataset, precision: $0) } ?? resumedTrainer(dataset)
 
         var log = try LossLog(path: logPath, truncateAfter: trainer.step)
         let bar = ProgressBar(total: trainer.config.totalSteps, label: "train", unit: "steps", quiet: quiet)
@@ -226,6 +230,7 @@ struct Train: ParsableCommand {
         do {
             trainer = try Trainer.resume(from: URL(fileURLWithPath: checkpointPath), extendingTo: extend ? steps : nil)
         } catch { throw CommandError(CommandError.text(error)) }
+        try compute.apply(resuming: trainer.config.precision, checkpoint: checkpointPath)
         if steps > trainer.config.totalSteps, !quiet {
             FileHandle.standardError.write(Data("train: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
         }
@@ -252,7 +257,7 @@ struct Train: ParsableCommand {
     }
 
     /// A new run: the --config (or --init) network at the dataset's shape, the flags' recipe.
-    private func newTrainer(_ dataset: TrainingData) throws -> Trainer {
+    private func newTrainer(_ dataset: TrainingData, precision: ComputePrecision) throws -> Trainer {
         let (frames, height, _) = dataset.shape
         // --init: the architecture and starting weights come from a trained model.
         var initial: VideoDenoiser?
@@ -281,6 +286,7 @@ struct Train: ParsableCommand {
         if let imageFraction, imageFraction > 0 { tc.imageFraction = imageFraction }
         if let conditionDropout { tc.conditionDropout = conditionDropout }
         if let minSNRGamma { tc.lossWeighting = .minSNR(gamma: minSNRGamma) }
+        tc.precision = PrecisionOptions.recorded(precision)
         do {
             try mc.validate()
             var rng = Philox(seed: seed)

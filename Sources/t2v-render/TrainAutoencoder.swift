@@ -23,6 +23,8 @@ struct TrainAutoencoder: ParsableCommand {
     var data: String
 
     @OptionGroup var files: TrainingRunOptions
+
+    @OptionGroup var compute: PrecisionOptions
     var output: String { files.output }
     var checkpoint: String? { files.checkpoint }
     var resume: Bool { files.resume }
@@ -116,6 +118,7 @@ struct TrainAutoencoder: ParsableCommand {
         do {
             trainer = try AutoencoderTrainer.resume(from: URL(fileURLWithPath: path), extendingTo: extend ? steps : nil)
         } catch { throw CommandError(CommandError.text(error)) }
+        try compute.apply(resuming: trainer.config.precision, checkpoint: path)
         if steps > trainer.config.totalSteps, !quiet {
             FileHandle.standardError.write(Data("train-autoencoder: the checkpoint's run ends at step \(trainer.config.totalSteps); pass --extend to train on to \(steps) (a warm restart of the cosine schedule)\n".utf8))
         }
@@ -136,6 +139,8 @@ struct TrainAutoencoder: ParsableCommand {
         let (checkpointPath, logPath, plotPath) = (files.checkpointPath, files.logPath, files.plotPath)
         let interrupted = SignalFlag.install()
         try files.checkPaths()
+        // A new run's precision is settled before the data loads; a resumed run's is its checkpoint's.
+        let precision = resume ? nil : try compute.apply(fallback: PrecisionOptions.trainingDefault)
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: URL(fileURLWithPath: data), seed: 0) } catch { throw CommandError("\(error)") }
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
@@ -145,7 +150,8 @@ struct TrainAutoencoder: ParsableCommand {
         if resume {
             trainer = try resumedRun(checkpointPath)
         } else {
-            let (ac, tc) = try newRun(height: shape.height, width: shape.width)
+            var (ac, tc) = try newRun(height: shape.height, width: shape.width)
+            tc.precision = precision.flatMap(PrecisionOptions.recorded)
             do {
                 var rng = Philox(seed: seed)
                 trainer = try AutoencoderTrainer(model: try VideoAutoencoder(config: ac, rng: &rng), config: tc)

@@ -228,6 +228,53 @@ final class RenderCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("--text-noise must be in 0...10"), r.stderr)
     }
 
+    /// `--precision`: recorded in the checkpoint and the exported model, kept by a resume
+    /// (an explicit other value is refused), forced to fp32 by T2V_PRECISION=fp32, and a bad
+    /// T2V_PRECISION is refused before any work.
+    func testTrainRecordsThePrecisionAndResumeKeepsIt() throws {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let out = root.appendingPathComponent("bf.safetensors").path
+        let ds = root.appendingPathComponent("ds").path
+        let ckpt = root.appendingPathComponent("bf.ckpt.safetensors").path
+        let meta = "import sys, json; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: m = f.metadata()\n"
+            + "print(json.loads(m['t2v.training_config']).get('precision', 'fp32') if sys.argv[2] == 'config' else m[sys.argv[2]])"
+        func stored(_ path: String, _ key: String) throws -> String {
+            try Self.sh(["python3", "-c", meta, path, key]).1.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard cpuinfo.contains("avx512_bf16") else {
+            let r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "1", "--precision", "bf16", "-o", out])
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("AVX512_BF16"), r.stderr)
+            throw XCTSkip("this CPU lacks AVX512_BF16: only the refusal was checked")
+        }
+        var r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "2", "--batch", "1", "--precision", "bf16", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try stored(ckpt, "config"), "bf16")
+        XCTAssertEqual(try stored(out, "t2v.precision"), "bf16")
+        r = try CLI.run(["train", "--data", ds, "--steps", "3", "--resume", "--extend", "--precision", "fp32", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("trains in bf16, not --precision fp32"), r.stderr)
+        r = try CLI.run(["train", "--data", ds, "--steps", "3", "--resume", "--extend", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, "a resume without the flag keeps the checkpoint's: \(r.stderr)")
+        XCTAssertEqual(try stored(ckpt, "config"), "bf16")
+        // The environment forces fp32; a new fp32 run records nothing (its JSON is as before).
+        var env = ProcessInfo.processInfo.environment
+        env["T2V_PRECISION"] = "fp32"
+        let plain = root.appendingPathComponent("fp.safetensors").path
+        r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "1", "--batch", "1", "--quiet", "-o", plain], environment: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try stored(plain, "t2v.precision"), "fp32")
+        XCTAssertEqual(try stored(root.appendingPathComponent("fp.ckpt.safetensors").path, "config"), "fp32")
+        env["T2V_PRECISION"] = "half"
+        r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "1", "-o", plain], environment: env)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("T2V_PRECISION=half: expected fp32 or bf16"), r.stderr)
+        r = try CLI.run(["--prompt", "a test pattern", "--model", out, "-o", out + ".mp4", "--json", "--quiet", "--precision", "bf16"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let summary = try JSONSerialization.jsonObject(with: r.stdout) as! [String: Any]
+        XCTAssertEqual(summary["precision"] as? String, "bf16")
+    }
+
     func testTrainResumesAndDistillStoresSteps() throws {
         let out = root.appendingPathComponent("m.safetensors").path
         let ds = root.appendingPathComponent("ds").path

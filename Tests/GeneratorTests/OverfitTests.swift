@@ -29,12 +29,13 @@ final class OverfitTests: XCTestCase {
     /// keeps the recipe passing on other trajectories (e.g. seeds 5-8).
     static let trainingSeed = UInt64(ProcessInfo.processInfo.environment["T2V_OVERFIT_SEED"] ?? "") ?? 5
 
-    private static var trained = [Bool: VideoDenoiser]()
+    private static var trained = [String: VideoDenoiser]()
 
     /// The EMA weights after `steps` steps on the two clips (lr 1e-2, batch 2, no condition
-    /// dropout), with or without the temporal stream.
-    static func model(temporal: Bool) throws -> VideoDenoiser {
-        if let m = trained[temporal] { return m }
+    /// dropout), with or without the temporal stream, trained in `precision`.
+    static func model(temporal: Bool, precision: ComputePrecision = .fp32) throws -> VideoDenoiser {
+        let key = "\(temporal) \(precision)"
+        if let m = trained[key] { return m }
         var mc = Fix.small
         mc.temporal = temporal
         var rng = Philox(seed: 3)
@@ -49,15 +50,17 @@ final class OverfitTests: XCTestCase {
         let trainer = try Trainer(model: model, config: config)
         let clips = Fix.clips(), prompts = Fix.prompts()
         var losses = [Float]()
-        try trainer.train(clipCount: 2, loadClip: { TrainingClip(video: clips[$0], text: prompts[$0]) },
-                          progress: { losses.append($0.loss); return true })
+        try ComputePrecision.with(precision) {
+            try trainer.train(clipCount: 2, loadClip: { TrainingClip(video: clips[$0], text: prompts[$0]) },
+                              progress: { losses.append($0.loss); return true })
+        }
         precondition(losses.count == steps)
         // The EMA weights, as `train -o` exports them.
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("overfit-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try trainer.exportModel(to: url)
         let (ema, _) = try VideoDenoiser.load(from: url)
-        trained[temporal] = ema
+        trained[key] = ema
         return ema
     }
 
@@ -88,6 +91,24 @@ final class OverfitTests: XCTestCase {
                 let own = Fix.globalSSIM(sample, clips[k]), other = Fix.globalSSIM(sample, clips[1 - k])
                 XCTAssertGreaterThanOrEqual(own, 0.9, "prompt \(k) reproduces its clip (seed \(seed))")
                 XCTAssertLessThan(other, 0.3, "prompt \(k) does not give the other prompt's clip (seed \(seed))")
+            }
+        }
+    }
+
+    /// The same recipe trained and sampled with bf16 convolutions and products meets the same bars.
+    func testTinyModelOverfitsInBF16() throws {
+        guard ComputePrecision.bf16Supported else { throw XCTSkip("this CPU lacks AVX512_BF16") }
+        let model = try Self.model(temporal: true, precision: .bf16)
+        let clips = Fix.clips()
+        let scheduler = DDIMScheduler(schedule: model.config.schedule, inferenceSteps: 25, spacing: .trailing, predictionType: .v)
+        try ComputePrecision.with(.bf16) {
+            for k in 0..<2 {
+                for seed in [100, 200] as [UInt64] {
+                    let sample = try Self.sample(model, prompt: k, scheduler: scheduler, seed: seed + UInt64(k))
+                    let own = Fix.globalSSIM(sample, clips[k]), other = Fix.globalSSIM(sample, clips[1 - k])
+                    XCTAssertGreaterThanOrEqual(own, 0.9, "prompt \(k) reproduces its clip in bf16 (seed \(seed))")
+                    XCTAssertLessThan(other, 0.3, "prompt \(k) does not give the other prompt's clip in bf16 (seed \(seed))")
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ import Generator
 /// Runs one `autoencoder-*` mode; exits the process.
 func runAutoencoderMode(_ mode: String, _ args: [String]) -> Never {
     BLAS.setThreadCount(Int(option(args, "--threads") ?? "2") ?? 2)
+    applyPrecision(args)
     guard mode == "autoencoder-time" else { fail("unknown mode \(mode)") }
     guard let path = option(args, "--model") else { fail("autoencoder-time needs --model") }
     let model: VideoAutoencoder

@@ -29,6 +29,7 @@ private func loadModel(_ path: String) -> VideoDenoiser {
 /// Runs one `denoiser-*` mode; exits the process.
 func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
     BLAS.setThreadCount(Int(option(args, "--threads") ?? "2") ?? 2)
+    applyPrecision(args)
     switch mode {
     case "denoiser-init":
         let name = option(args, "--config") ?? "tiny"
@@ -99,7 +100,7 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
             }
         }
         print("{\"forward_ms\": \(jsonMs(fwd)), \"train_ms\": \(jsonMs(train)), \"train_forward_ms\": \(jsonMs(parts[0])), "
-              + "\"train_backward_ms\": \(jsonMs(parts[1])), \"train_optimizer_ms\": \(jsonMs(parts[2])), \"params\": \(model.parameterCount)}")
+              + "\"train_backward_ms\": \(jsonMs(parts[1])), \"train_optimizer_ms\": \(jsonMs(parts[2])), \"precision\": \"\(ComputePrecision.current)\", \"params\": \(model.parameterCount)}")
     default:
         fail("unknown mode \(mode)")
     }

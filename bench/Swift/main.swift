@@ -1,7 +1,7 @@
 // t2v-bench: times tensor-engine ops for bench/tensor_bench.py. Prints one JSON object per
 // case on stdout: {"name", "fwd_ms", "bwd_ms"} (medians; bwd_ms is null for forward-only cases).
 //
-// Usage: t2v-bench [--threads N] [--repeats R] [case ...]   (no case: all cases)
+// Usage: t2v-bench [--threads N] [--repeats R] [--precision fp32|bf16] [case ...]   (no case: all cases)
 //        t2v-bench denoiser-{init,forward,time} ...          (see Denoiser.swift)
 import Foundation
 import Generator
@@ -60,6 +60,14 @@ while !args.isEmpty {
     case "--threads": threads = Int(args.removeFirst())!
     case "--repeats": repeats = Int(args.removeFirst())!
     case "--cpu": useCPUTime = true
+    case "--precision":
+        // The ops in bf16 (oneDNN, AVX512_BF16) or fp32; see ComputePrecision.
+        let name = args.removeFirst()
+        guard let p = ComputePrecision(rawValue: name), (try? ComputePrecision.resolve(p)) == p else {
+            FileHandle.standardError.write(Data("t2v-bench: --precision \(name): expected fp32, or bf16 on a CPU with AVX512_BF16\n".utf8))
+            exit(1)
+        }
+        ComputePrecision.use(p)
     default: selected.append(a)
     }
 }

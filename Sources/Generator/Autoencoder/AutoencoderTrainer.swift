@@ -218,7 +218,8 @@ public final class AutoencoderTrainer {
         model.scaleFactor = scaleFactor
         defer { model.scaleFactor = previous }
         try withWeights(useEMA: useEMA) {
-            try model.save(to: url, metadata: ["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw"])
+            try model.save(to: url, metadata: ["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw",
+                                                "t2v.precision": (config.precision ?? .fp32).rawValue])
         }
     }
 }

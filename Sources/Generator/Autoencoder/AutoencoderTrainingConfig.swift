@@ -27,13 +27,16 @@ public struct AutoencoderTrainingConfig: Sendable, Codable, Equatable {
     public var checkpointEvery: Int = 500
     /// Seed of the trainer's random stream (clips, frames, crop positions, posterior noise).
     public var seed: UInt64 = 0
+    /// Arithmetic of the run's convolutions and matrix products (`ComputePrecision`); what the
+    /// caller set for the run, recorded with it. `nil`: fp32, left out of the JSON.
+    public var precision: ComputePrecision? = nil
 
     /// The defaults above.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case batchSize, crop, learningRate, minimumLearningRate, warmupSteps, totalSteps, weightDecay, gradientClip
-        case emaDecay, gradientWeight, klWeight, checkpointEvery, seed
+        case emaDecay, gradientWeight, klWeight, checkpointEvery, seed, precision
     }
 
     /// Reads the JSON form; fields it leaves out keep their defaults.
@@ -53,12 +56,16 @@ public struct AutoencoderTrainingConfig: Sendable, Codable, Equatable {
         klWeight = try c.decodeIfPresent(Float.self, forKey: .klWeight) ?? d.klWeight
         checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        precision = try c.decodeIfPresent(ComputePrecision.self, forKey: .precision)
     }
 
     /// Checks the values.
     ///
     /// - Throws: `TrainingError.invalidConfig` naming the field.
     public func validate() throws {
+        if precision == .bf16 && !ComputePrecision.bf16Supported {
+            throw TrainingError.invalidConfig("precision bf16 needs a CPU with AVX512_BF16; this one lacks it")
+        }
         guard batchSize > 0 else { throw TrainingError.invalidConfig("batchSize must be positive") }
         guard crop > 0 else { throw TrainingError.invalidConfig("crop must be positive") }
         guard learningRate > 0, learningRate.isFinite, minimumLearningRate >= 0 else {

@@ -109,6 +109,10 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, 
                            stride: stride, padding: padding)
     precondition(geo.hout > 0 && geo.wout > 0, "conv2d: kernel \(weight.shape) larger than padded input \(x.shape)")
     if let bias { precondition(bias.shape == [cout], "conv2d: bias \(bias.shape) should be [\(cout)]") }
+    if ComputePrecision.current == .bf16,
+       let out = conv2dBF16(x, weight: weight, bias: bias, stride: stride, padding: padding) {
+        return out
+    }
     let out = Tensor(uninitializedShape: [batch, cout, geo.hout, geo.wout])
     let k = geo.k, n = geo.n
     let inImage = geo.cin * geo.h * geo.w, outImage = cout * n

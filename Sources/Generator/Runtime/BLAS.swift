@@ -111,6 +111,13 @@ public enum BLAS {
             }
             return
         }
+        // bf16 compute: products big enough that rounding the operands pays (below 2^16
+        // multiply-adds the conversions cost more than they save).
+        if ComputePrecision.current == .bf16 && alpha == 1 && (beta == 0 || beta == 1) && m * n * k >= 1 << 16,
+           OneDNN.matmul(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                         c: c, ldc: ldc) == .done {
+            return
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -92,13 +92,15 @@ public final class TextEncoder: @unchecked Sendable {
     }
 
     /// Runs the encoder on token ids (as from `tokenizer.encode`; [CLS] first, [SEP] last):
-    /// last hidden states and their normalised mean.
+    /// last hidden states and their normalised mean. Always in fp32, whatever
+    /// `ComputePrecision.current` is, so a prompt's embedding (and the caches and caption checks
+    /// keyed on it) does not depend on the precision the denoiser runs in.
     public func encode(ids: [Int]) -> TextEmbedding {
         precondition(!ids.isEmpty && ids.count <= config.maxPositionEmbeddings,
                      "encode(ids:): \(ids.count) tokens, expected 1...\(config.maxPositionEmbeddings)")
         precondition(ids.allSatisfy { $0 >= 0 && $0 < config.vocabSize },
                      "encode(ids:): a token id is outside 0..<\(config.vocabSize)")
-        let hidden = model(ids)
+        let hidden = ComputePrecision.with(.fp32) { model(ids) }
         let n = ids.count, h = config.hiddenSize
         // Mean pooling over the (all real) tokens, then L2 normalisation as torch's
         // F.normalize: v / max(|v|, 1e-12).

@@ -34,6 +34,9 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
     /// (x_t, t) on the teacher's grid, then the rounds halve it without guidance. 0 distils the
     /// guidance inside the first halving round instead. Needs `guidance` > 1.
     public var guidanceSteps: Int = 0
+    /// Arithmetic of the run's convolutions and matrix products (`ComputePrecision`); what the
+    /// caller set for the run, recorded with it. `nil`: fp32, left out of the JSON.
+    public var precision: ComputePrecision? = nil
 
     /// The defaults above.
     public init() {}
@@ -64,7 +67,7 @@ public enum DistillationLRSchedule: String, Sendable, Codable, CaseIterable {
 extension DistillationConfig {
     private enum CodingKeys: String, CodingKey {
         case teacherSteps, targetSteps, stepsPerRound, batchSize, learningRate, learningRateSchedule, warmupSteps,
-             gradientClip, conditionDropout, seed, guidance, guidanceSteps
+             gradientClip, conditionDropout, seed, guidance, guidanceSteps, precision
     }
 
     /// Decodes a configuration; `learningRateSchedule` and `guidanceSteps` are optional
@@ -83,6 +86,7 @@ extension DistillationConfig {
         seed = try c.decode(UInt64.self, forKey: .seed)
         guidance = try c.decode(Float.self, forKey: .guidance)
         guidanceSteps = try c.decodeIfPresent(Int.self, forKey: .guidanceSteps) ?? 0
+        precision = try c.decodeIfPresent(ComputePrecision.self, forKey: .precision)
     }
 }
 
@@ -141,6 +145,9 @@ public final class Distiller {
     /// Refuses step counts that do not halve down to `targetSteps`, non-positive sizes and
     /// guidance below 1.
     static func validate(_ config: DistillationConfig) throws {
+        if config.precision == .bf16 && !ComputePrecision.bf16Supported {
+            throw TrainingError.invalidConfig("precision bf16 needs a CPU with AVX512_BF16; this one lacks it")
+        }
         guard config.teacherSteps >= 2, config.targetSteps >= 1, config.teacherSteps > config.targetSteps,
               config.teacherSteps % config.targetSteps == 0,
               (config.teacherSteps / config.targetSteps).nonzeroBitCount == 1 else {

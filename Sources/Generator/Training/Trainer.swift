@@ -212,7 +212,8 @@ public final class Trainer {
         let raw = model.parameters().map { $0.value.copy() }
         if useEMA { ema.copyToParameters() }
         defer { if useEMA { for (p, r) in zip(model.parameters(), raw) { p.assign(r) } } }
-        let meta = metadata.merging(["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw"]) { _, own in own }
+        let meta = metadata.merging(["t2v.step": String(step), "t2v.weights": useEMA ? "ema" : "raw",
+                                     "t2v.precision": (config.precision ?? .fp32).rawValue]) { _, own in own }
         try model.save(to: url, metadata: meta, extraEntries: extraEntries)
     }
 }

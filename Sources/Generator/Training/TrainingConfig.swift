@@ -40,6 +40,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var checkpointEvery: Int = 500
     /// Seed of the trainer's random stream (batches, dropout, timesteps, noise).
     public var seed: UInt64 = 0
+    /// Arithmetic of the run's convolutions and matrix products (`ComputePrecision`); what the
+    /// caller set for the run, recorded with it. `nil`: fp32, left out of the JSON.
+    public var precision: ComputePrecision? = nil
 
     /// The defaults above.
     public init() {}
@@ -48,6 +51,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     ///
     /// - Throws: `TrainingError.invalidConfig` naming the field.
     public func validate() throws {
+        if precision == .bf16 && !ComputePrecision.bf16Supported {
+            throw TrainingError.invalidConfig("precision bf16 needs a CPU with AVX512_BF16; this one lacks it")
+        }
         guard batchSize > 0 else { throw TrainingError.invalidConfig("batchSize must be positive") }
         guard learningRate > 0, minimumLearningRate >= 0 else { throw TrainingError.invalidConfig("learning rates must be positive") }
         guard warmupSteps >= 0, totalSteps >= warmupSteps else {

@@ -1,0 +1,59 @@
+// bf16 convolutions through oneDNN (Debian's libdnnl 2.6): fp32 tensors in plain NCHW/OIHW
+// layout in and out, bf16 inputs and fp32 accumulation inside, as PyTorch's CPU autocast does.
+// Each calling thread owns its primitives (built once per shape and kept) and runs them on one
+// OpenMP thread, so the caller's own thread pool decides the parallelism.
+#ifndef T2V_DNNL_H
+#define T2V_DNNL_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Geometry of one convolution call: `n` images of `cin`×`h`×`w`, `cout`×`cin`×`kh`×`kw`
+/// weights, the same stride and zero padding on every side.
+typedef struct {
+    int n, cin, h, w, cout, kh, kw, stride, padding;
+} t2v_conv_shape;
+
+/// Results of the calls below.
+enum {
+    T2V_DNNL_OK = 0,
+    /// oneDNN has no bf16 kernel for this shape on this CPU (only its reference code would
+    /// run); the caller keeps its fp32 path for it.
+    T2V_DNNL_UNSUPPORTED = 1,
+    /// oneDNN failed (out of memory, bad descriptor); `t2v_dnnl_last_error` says where.
+    T2V_DNNL_FAILED = 2,
+};
+
+/// 1 when this CPU has AVX512_BF16 (and the OS saves AVX-512 state), else 0.
+int t2v_dnnl_cpu_has_bf16(void);
+
+/// The oneDNN version, "major.minor.patch".
+const char *t2v_dnnl_version(void);
+
+/// y = conv(x, w) + b. `b` may be NULL. y: [n, cout, hout, wout], overwritten.
+int t2v_dnnl_conv_forward(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y);
+
+/// dx = conv_backward_data(dy, w), overwritten. dy: [n, cout, hout, wout], dx: [n, cin, h, w].
+int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const float *w, float *dx);
+
+/// dw = conv_backward_weights(x, dy) summed over the n images, overwritten. dw: [cout, cin, kh, kw].
+int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const float *dy, float *dw);
+
+/// C = op(A) · op(B) + beta · C in bf16 inputs with fp32 accumulation; row-major, op(X) = X or
+/// Xᵀ (A is m×k, stored k×m when `trans_a`; B is k×n, stored n×k when `trans_b`); beta is 0 or 1.
+int t2v_dnnl_matmul(int m, int n, int k, int trans_a, int trans_b, const float *a, int lda, const float *b, int ldb,
+                    float beta, float *c, int ldc);
+
+/// The implementation oneDNN chose for the last successful call on this thread ("jit_bf16:..."),
+/// or "" before any.
+const char *t2v_dnnl_last_implementation(void);
+
+/// What failed in the last call on this thread that returned T2V_DNNL_FAILED.
+const char *t2v_dnnl_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,76 @@
+import CDNNL
+
+/// The only place that calls oneDNN: bf16 convolutions and matrix products on fp32 tensors (plain NCHW/OIHW layout
+/// in and out; bf16 inputs rounded to nearest even, fp32 accumulation and results).
+///
+/// Each call runs on the calling thread alone (one OpenMP thread); callers split the images over
+/// `Parallel`'s workers, as the fp32 convolution does, so there is one level of parallelism.
+/// Primitives are built once per shape and thread and kept.
+enum OneDNN {
+    /// Outcome of one call.
+    enum Status {
+        case done
+        /// No bf16 kernel for this shape on this CPU: the caller's fp32 path serves.
+        case unsupported
+    }
+
+    /// Whether this CPU has AVX512_BF16 (with the OS saving AVX-512 state).
+    static let cpuHasBF16: Bool = t2v_dnnl_cpu_has_bf16() != 0
+
+    /// oneDNN's version, "major.minor.patch".
+    static var version: String { String(cString: t2v_dnnl_version()) }
+
+    /// The kernel oneDNN chose for the last call on this thread, e.g. "jit_bf16:avx512_core_bf16".
+    static var lastImplementation: String { String(cString: t2v_dnnl_last_implementation()) }
+
+    struct ConvShape {
+        var images: Int, cin: Int, h: Int, w: Int, cout: Int, kh: Int, kw: Int, stride: Int, padding: Int
+
+        fileprivate var c: t2v_conv_shape {
+            t2v_conv_shape(n: Int32(images), cin: Int32(cin), h: Int32(h), w: Int32(w), cout: Int32(cout),
+                           kh: Int32(kh), kw: Int32(kw), stride: Int32(stride), padding: Int32(padding))
+        }
+    }
+
+    /// y = conv(x, w) + b over `shape.images` images.
+    static func convForward(_ shape: ConvShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) -> Status {
+        var s = shape.c
+        return check(t2v_dnnl_conv_forward(&s, x, weight, bias, y), "convolution", shape)
+    }
+
+    /// dx = the input gradient of dy (overwritten).
+    static func convBackwardData(_ shape: ConvShape, gradient dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 into dx: UnsafeMutablePointer<Float>) -> Status {
+        var s = shape.c
+        return check(t2v_dnnl_conv_backward_data(&s, dy, weight, dx), "convolution input gradient", shape)
+    }
+
+    /// dw = the weight gradient of dy summed over the images (overwritten).
+    static func convBackwardWeights(_ shape: ConvShape, x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
+                                    into dw: UnsafeMutablePointer<Float>) -> Status {
+        var s = shape.c
+        return check(t2v_dnnl_conv_backward_weights(&s, x, dy, dw), "convolution weight gradient", shape)
+    }
+
+    /// C = op(A) · op(B) + beta · C with bf16 inputs and fp32 accumulation (`BLAS.sgemm`'s
+    /// row-major contract, alpha 1, beta 0 or 1).
+    static func matmul(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Status {
+        let rc = t2v_dnnl_matmul(Int32(m), Int32(n), Int32(k), transA ? 1 : 0, transB ? 1 : 0, a, Int32(lda), b, Int32(ldb),
+                                 beta, c, Int32(ldc))
+        return check(rc, "matmul", "\(m)x\(k) · \(k)x\(n)")
+    }
+
+    /// A failed call (out of memory, a descriptor oneDNN rejects) is a broken invariant, not a
+    /// shape to skip: it stops with oneDNN's message rather than computing something else.
+    private static func check(_ rc: Int32, _ what: String, _ shape: Any) -> Status {
+        switch Int(rc) {
+        case T2V_DNNL_OK: return .done
+        case T2V_DNNL_UNSUPPORTED: return .unsupported
+        default:
+            fatalError("bf16 \(what) \(shape): \(String(cString: t2v_dnnl_last_error())); "
+                       + "run with T2V_PRECISION=fp32 to use the fp32 kernels")
+        }
+    }
+}

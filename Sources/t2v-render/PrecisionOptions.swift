@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Generator
+import Renderer
+
+extension ComputePrecision: ExpressibleByArgument {}
+
+/// `--precision`, shared by `train`, `distill`, `train-autoencoder` and `render`.
+struct PrecisionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Arithmetic of convolutions and matrix products: fp32, or bf16 (bf16 inputs, fp32 accumulation and weights; needs AVX512_BF16).",
+        discussion: "Default: render, bf16 where the CPU has AVX512_BF16, else fp32; train, distill and train-autoencoder, fp32 (a resumed run: its checkpoint's). T2V_PRECISION=fp32 forces fp32; T2V_PRECISION=bf16 replaces the default.",
+        valueName: "p"))
+    var precision: ComputePrecision?
+
+    /// What training runs in when nothing is asked: fp32, until a bf16 teacher has been judged
+    /// level with an fp32 one (docs/precision.md).
+    static let trainingDefault = ComputePrecision.fp32
+
+    /// Resolves the precision of a render (default `ComputePrecision.automatic`) or of a new
+    /// training run (`fallback: trainingDefault`) and makes it the process's.
+    @discardableResult
+    func apply(fallback: ComputePrecision? = nil) throws -> ComputePrecision {
+        let p: ComputePrecision
+        do { p = try ComputePrecision.resolve(precision, fallback: fallback) } catch { throw CommandError("\(error)") }
+        ComputePrecision.use(p)
+        return p
+    }
+
+    /// Resolves the precision of a resumed run whose checkpoint recorded `recorded` (nil: fp32):
+    /// an explicit --precision must match it; `T2V_PRECISION=fp32` still forces fp32.
+    @discardableResult
+    func apply(resuming recorded: ComputePrecision?, checkpoint: String) throws -> ComputePrecision {
+        let saved = recorded ?? .fp32
+        if let precision, precision != saved {
+            throw CommandError("checkpoint \(checkpoint) trains in \(saved), not --precision \(precision); resume without --precision (or with the checkpoint's)")
+        }
+        let p: ComputePrecision
+        do { p = try ComputePrecision.resolve(saved) } catch {
+            throw CommandError("checkpoint \(checkpoint) trains in \(saved): \(error)")
+        }
+        ComputePrecision.use(p)
+        return p
+    }
+
+    /// What a run's configuration records for `p` (fp32 is left out, as before bf16 existed).
+    static func recorded(_ p: ComputePrecision) -> ComputePrecision? { p == .bf16 ? .bf16 : nil }
+}

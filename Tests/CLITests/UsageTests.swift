@@ -59,7 +59,7 @@ final class UsageTests: XCTestCase {
             XCTAssertEqual(status, 0)
             return out.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
         }
-        XCTAssertEqual(Set(try complete("--pr")), ["--prompt", "--prompts"])
+        XCTAssertEqual(Set(try complete("--pr")), ["--precision", "--prompt", "--prompts"])
         XCTAssertTrue(try complete("--").contains("--guidance"))
         XCTAssertEqual(try complete("dec"), ["decode"])
         XCTAssertEqual(try CLI.run(["completion", "powershell"]).status, 2)

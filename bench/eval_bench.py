@@ -2,8 +2,9 @@
 """Benchmark: `t2v-render eval A --reference B` against `ffmpeg -i A -i B -lavfi ssim -f null -`.
 
 Makes a 512x512, 240-frame testsrc2 clip (libx264 crf 18) and its crf 35 re-encode, then times
-both tools alternately (--runs each, default 5) and reports medians, their ratio, and whether
-the SSIM figures agree (FFmpeg's summary line vs t2v-render's `SSIM (ffmpeg)` line: Y, U, V, All).
+both tools alternately (--runs each, default 5) and reports medians, their ratio (and its
+inverse, the speed relative to ffmpeg: above 1.0 is faster), and whether the SSIM figures
+agree (FFmpeg's summary line vs t2v-render's `SSIM (ffmpeg)` line: Y, U, V, All).
 
 Usage: python3 bench/eval_bench.py [--binary .build/release/t2v-render] [--runs 5]
        [--metric ssim] (passed to t2v-render; default: ssim only, the like-for-like figure; use
@@ -73,6 +74,8 @@ def main():
         print(f"t2v-render eval --metric {args.metric}: wall median {m_ours:.3f} s, CPU median {c_ours:.3f} s "
               f"(wall runs: {', '.join(f'{t:.3f}' for t in ours)})")
         print(f"ratio t2v-render / ffmpeg: wall {m_ours / m_theirs:.2f}, CPU {c_ours / c_theirs:.2f}")
+        print(f"speed of t2v-render relative to ffmpeg (ffmpeg wall / t2v-render wall, medians): {m_theirs / m_ours:.2f}x; "
+              f"wall ranges: ffmpeg {min(theirs):.3f}-{max(theirs):.3f} s, t2v-render {min(ours):.3f}-{max(ours):.3f} s")
 
         if "ssim" in args.metric or args.metric == "all":
             f = re.search(r"SSIM Y:([\d.]+) \([^)]*\) U:([\d.]+) \([^)]*\) V:([\d.]+) \([^)]*\) All:([\d.]+) \(([\d.inf]+)\)", theirs_out)

@@ -82,12 +82,12 @@ struct Eval: ParsableCommand {
     // MARK: - Opening inputs
 
     /// Opens a clip, turning library errors into messages that name the file and the fix.
-    private func open(_ path: String) throws -> VideoPlanesSource {
+    private func open(_ path: String, options: VideoReader.Options = .init()) throws -> VideoPlanesSource {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CommandError("\(path): no such file. Check the path.")
         }
         do {
-            return try VideoPlanesSource(path: path)
+            return try VideoPlanesSource(path: path, options: options)
         } catch let error as FrameIOError {
             throw CommandError("\(error) Give a video file FFmpeg can decode.")
         } catch {
@@ -98,9 +98,9 @@ struct Eval: ParsableCommand {
     // MARK: - Full-reference comparison
 
     private func compare(reference referencePath: String) throws {
-        let reference = try open(referencePath)
+        let reference = try open(referencePath, options: QualityEvaluator.readerOptions)
         let refInfo = reference.reader.info
-        let decoded = try open(input)
+        let decoded = try open(input, options: QualityEvaluator.readerOptions)
         var distorted: PlanarFrameSource = decoded
         let info = decoded.reader.info
         if info.width != refInfo.width || info.height != refInfo.height {

@@ -187,6 +187,22 @@ final class EvalTests: XCTestCase {
         XCTAssertTrue(plot.stderr.contains("/nonexistent/dir/plot.png"), plot.stderr)
     }
 
+    /// A damaged input (an MP4 cut in half loses its index) on either side: exit 1 and a message
+    /// naming the file, with no output on stdout.
+    func testTruncatedInputExitsOne() throws {
+        let clips = Clips.shared
+        let truncated = clips.dir.appendingPathComponent("truncated-\(UUID().uuidString).mp4")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: clips.distorted))
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        for args in [["eval", truncated.path, "--reference", clips.reference, "--metric", "ssim"],
+                     ["eval", clips.distorted, "--reference", truncated.path, "--metric", "ssim"]] {
+            let result = try CLI.run(args)
+            XCTAssertEqual(result.status, 1, "\(args): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(truncated.path) && result.stderr.contains("not a readable video"), result.stderr)
+            XCTAssertTrue(result.stdout.isEmpty)
+        }
+    }
+
     func testUsageErrorsExitTwo() throws {
         let clips = Clips.shared
         for args in [["eval", clips.reference, "--strict"], ["eval", clips.reference, "--reference", clips.reference, "--plot", "x.txt"],

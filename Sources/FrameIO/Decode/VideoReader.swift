@@ -246,20 +246,35 @@ public final class VideoReader {
 
     /// Decodes the next picture of the video stream (send/receive loop; drains at end of input).
     func decodePicture() throws -> Picture? {
-        guard let codec, let format, let packet else { return nil }
+        guard let frame = av_frame_alloc() else { throw FrameIOError.unsupported("\(path): out of memory") }
+        var owned: UnsafeMutablePointer<AVFrame>? = frame
+        do {
+            guard try decode(into: frame) else {
+                av_frame_free(&owned)
+                return nil
+            }
+        } catch {
+            av_frame_free(&owned)
+            throw error
+        }
+        let (pts, duration) = stamp(frame)
+        return Picture(frame: frame, pts: pts, duration: duration)
+    }
+
+    /// Decodes the next picture of the video stream into `frame`, replacing what it held (the
+    /// send/receive loop; drains at end of input). False at the end of the stream.
+    func decode(into frame: UnsafeMutablePointer<AVFrame>) throws -> Bool {
+        guard let codec, let format, let packet else { return false }
         while true {
-            if decoderFinished { return nil }
-            guard let frame = av_frame_alloc() else { throw FrameIOError.unsupported("\(path): out of memory") }
+            if decoderFinished { return false }
             let received = avcodec_receive_frame(codec, frame)
             if received >= 0 {
                 consecutiveErrors = 0
-                return makePicture(frame)
+                return true
             }
-            var unused: UnsafeMutablePointer<AVFrame>? = frame
-            av_frame_free(&unused)
             if received == FFmpegError.eof {
                 decoderFinished = true
-                return nil
+                return false
             }
             if received != FFmpegError.eagain {
                 // A corrupt picture: skip it like the ffmpeg CLI does, unless nothing decodes.
@@ -271,7 +286,7 @@ public final class VideoReader {
             }
             if sentEndOfStream {
                 decoderFinished = true
-                return nil
+                return false
             }
             // The decoder wants input.
             let read = av_read_frame(format, packet)
@@ -297,7 +312,9 @@ public final class VideoReader {
         }
     }
 
-    private func makePicture(_ frame: UnsafeMutablePointer<AVFrame>) -> Picture {
+    /// The presentation timestamp and duration (stream ticks) of a freshly decoded frame, with
+    /// fallbacks for missing values; advances the reader's timestamp bookkeeping.
+    func stamp(_ frame: UnsafeMutablePointer<AVFrame>) -> (pts: Int64, duration: Int64) {
         var pts = frame.pointee.best_effort_timestamp
         if pts == cff_nopts_value() { pts = frame.pointee.pts }
         if pts == cff_nopts_value() {
@@ -307,7 +324,7 @@ public final class VideoReader {
         if duration <= 0 { duration = nominalDuration }
         lastPts = pts
         lastDuration = duration
-        return Picture(frame: frame, pts: pts, duration: duration)
+        return (pts, duration)
     }
 
     /// The next picture to hand out and its time in seconds: every decoded picture, or the

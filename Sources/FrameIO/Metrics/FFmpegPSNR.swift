@@ -63,4 +63,16 @@ public enum FFmpegPSNR {
         }
         return total
     }
+
+    /// `sumSquaredDifferences(_:_:count:)` of two `width` x `height` planes with their own row
+    /// strides in bytes, row by row (the same exact integer).
+    static func sumSquaredDifferences(_ a: UnsafePointer<UInt8>, _ strideA: Int, _ b: UnsafePointer<UInt8>, _ strideB: Int,
+                                      width: Int, height: Int) -> UInt64 {
+        if strideA == width && strideB == width { return sumSquaredDifferences(a, b, count: width * height) }
+        var total: UInt64 = 0
+        for y in 0..<height {
+            total &+= sumSquaredDifferences(a + y * strideA, b + y * strideB, count: width)
+        }
+        return total
+    }
 }

@@ -102,6 +102,20 @@ public enum GaussianSSIM {
         }
     }
 
+    /// The mean of the SSIM map of two 8-bit planes with their own row strides in bytes.
+    static func mean(_ x: UnsafePointer<UInt8>, _ strideX: Int, _ y: UnsafePointer<UInt8>, _ strideY: Int,
+                     width w: Int, height h: Int) -> Double {
+        mean(width: w, height: h) { xd, yd in
+            for r in 0..<h {
+                let xr = x + r * strideX, yr = y + r * strideY, o = r * w
+                for i in 0..<w {
+                    xd[o + i] = Double(xr[i])
+                    yd[o + i] = Double(yr[i])
+                }
+            }
+        }
+    }
+
     /// The mean of the SSIM map of two Double images (row-major, `width * height` each).
     static func mean(_ x: [Double], _ y: [Double], width w: Int, height h: Int) -> Double {
         mean(width: w, height: h) { xd, yd in

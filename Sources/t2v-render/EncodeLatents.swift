@@ -30,6 +30,8 @@ struct EncodeLatents: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress output.")
     var quiet = false
 
+    @OptionGroup var compute: PrecisionOptions
+
     func validate() throws {
         let source = URL(fileURLWithPath: dataset).standardizedFileURL.resolvingSymlinksInPath().path
         let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
@@ -38,6 +40,8 @@ struct EncodeLatents: ParsableCommand {
 
     func run() throws {
         let interrupted = SignalFlag.install()
+        // Latents are training data: fp32 unless asked, like the training commands.
+        try compute.apply(fallback: PrecisionOptions.trainingDefault)
         let model: VideoAutoencoder
         do { model = try VideoAutoencoder.load(from: URL(fileURLWithPath: autoencoder)).model } catch {
             throw CommandError("--autoencoder: \(CommandError.text(error))")

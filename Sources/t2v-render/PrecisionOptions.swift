@@ -5,11 +5,11 @@ import Renderer
 
 extension ComputePrecision: ExpressibleByArgument {}
 
-/// `--precision`, shared by `train`, `distill`, `train-autoencoder` and `render`.
+/// `--precision`, shared by `train`, `distill`, `train-autoencoder`, `encode-latents` and `render`.
 struct PrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Arithmetic of convolutions and matrix products: fp32, or bf16 (bf16 inputs, fp32 accumulation and weights; needs AVX512_BF16).",
-        discussion: "Default: render, bf16 where the CPU has AVX512_BF16, else fp32; train, distill and train-autoencoder, fp32 (a resumed run: its checkpoint's). T2V_PRECISION=fp32 forces fp32; T2V_PRECISION=bf16 replaces the default.",
+        discussion: "Default: render, bf16 where the CPU has AVX512_BF16, else fp32; train, distill, train-autoencoder and encode-latents, fp32 (a resumed run: its checkpoint's). T2V_PRECISION=fp32 forces fp32; T2V_PRECISION=bf16 replaces the default.",
         valueName: "p"))
     var precision: ComputePrecision?
 

@@ -205,18 +205,30 @@ static int finish(entry *e, dnnl_primitive_desc_t pd, int kind, const dnnl_memor
     return ok;
 }
 
-static int forward_pd(const t2v_conv_shape *s, int has_bias, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd) {
+// The memory descriptors of a convolution's source, weights and destination, each of `type` and
+// `tag` (dnnl_format_tag_any: the primitive's choice), and of its fp32 bias.
+typedef struct {
+    dnnl_memory_desc_t src, weights, dst, bias;
+} conv_mds;
+
+static conv_mds conv_descriptors(const t2v_conv_shape *s, dnnl_data_type_t src_type, dnnl_data_type_t weights_type,
+                                 dnnl_data_type_t dst_type, dnnl_format_tag_t src_tag, dnnl_format_tag_t weights_tag) {
     int ho = output_size(s->h, s->kh, s->stride, s->padding), wo = output_size(s->w, s->kw, s->stride, s->padding);
-    dnnl_memory_desc_t src, wei, bia, dst;
-    plain_md(&src, s->n, s->cin, s->h, s->w, dnnl_bf16, dnnl_format_tag_any);
-    plain_md(&wei, s->cout, s->cin, s->kh, s->kw, dnnl_bf16, dnnl_format_tag_any);
-    plain_md(&dst, s->n, s->cout, ho, wo, dnnl_f32, dnnl_format_tag_any);
+    conv_mds d;
+    plain_md(&d.src, s->n, s->cin, s->h, s->w, src_type, src_tag);
+    plain_md(&d.weights, s->cout, s->cin, s->kh, s->kw, weights_type, weights_tag);
+    plain_md(&d.dst, s->n, s->cout, ho, wo, dst_type, src_tag);
     dnnl_dims_t bias_dims = {s->cout};
-    dnnl_memory_desc_init_by_tag(&bia, 1, bias_dims, dnnl_f32, dnnl_a);
+    dnnl_memory_desc_init_by_tag(&d.bias, 1, bias_dims, dnnl_f32, dnnl_a);
+    return d;
+}
+
+static int forward_pd(const t2v_conv_shape *s, int has_bias, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd) {
+    conv_mds d = conv_descriptors(s, dnnl_bf16, dnnl_bf16, dnnl_f32, dnnl_format_tag_any, dnnl_format_tag_any);
     dnnl_dims_t strides = {s->stride, s->stride}, pads = {s->padding, s->padding};
     dnnl_convolution_desc_t desc;
-    CHECK(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &src, &wei,
-                                             has_bias ? &bia : NULL, &dst, strides, pads, pads),
+    CHECK(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_training, dnnl_convolution_direct, &d.src, &d.weights,
+                                             has_bias ? &d.bias : NULL, &d.dst, strides, pads, pads),
           "convolution descriptor");
     dnnl_status_t st = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
     if (st == dnnl_unimplemented) return T2V_DNNL_UNSUPPORTED;
@@ -226,13 +238,8 @@ static int forward_pd(const t2v_conv_shape *s, int has_bias, const_dnnl_primitiv
 
 static int build(entry *e) {
     const t2v_conv_shape *s = &e->shape;
-    int ho = output_size(s->h, s->kh, s->stride, s->padding), wo = output_size(s->w, s->kw, s->stride, s->padding);
-    dnnl_memory_desc_t x_md, w_md, y_md, b_md;
-    plain_md(&x_md, s->n, s->cin, s->h, s->w, dnnl_f32, dnnl_nchw);
-    plain_md(&w_md, s->cout, s->cin, s->kh, s->kw, dnnl_f32, dnnl_oihw);
-    plain_md(&y_md, s->n, s->cout, ho, wo, dnnl_f32, dnnl_nchw);
-    dnnl_dims_t bias_dims = {s->cout};
-    dnnl_memory_desc_init_by_tag(&b_md, 1, bias_dims, dnnl_f32, dnnl_a);
+    // The caller's tensors: fp32, plain layouts.
+    conv_mds user = conv_descriptors(s, dnnl_f32, dnnl_f32, dnnl_f32, dnnl_nchw, dnnl_oihw);
 
     dnnl_primitive_attr_t attr;
     CHECK(dnnl_primitive_attr_create(&attr), "attribute creation");
@@ -248,22 +255,17 @@ static int build(entry *e) {
         pd = hint;
         hint = NULL;
     } else {
-        dnnl_memory_desc_t src, wei, dst;
         dnnl_dims_t strides = {s->stride, s->stride}, pads = {s->padding, s->padding};
         dnnl_convolution_desc_t desc;
         dnnl_status_t st;
         if (e->kind == KIND_BACKWARD_DATA) {
-            plain_md(&src, s->n, s->cin, s->h, s->w, dnnl_f32, dnnl_format_tag_any);
-            plain_md(&wei, s->cout, s->cin, s->kh, s->kw, dnnl_bf16, dnnl_format_tag_any);
-            plain_md(&dst, s->n, s->cout, ho, wo, dnnl_bf16, dnnl_format_tag_any);
-            st = dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &src, &wei, &dst, strides, pads,
-                                                          pads);
+            conv_mds d = conv_descriptors(s, dnnl_f32, dnnl_bf16, dnnl_bf16, dnnl_format_tag_any, dnnl_format_tag_any);
+            st = dnnl_convolution_backward_data_desc_init(&desc, dnnl_convolution_direct, &d.src, &d.weights, &d.dst,
+                                                          strides, pads, pads);
         } else {
-            plain_md(&src, s->n, s->cin, s->h, s->w, dnnl_bf16, dnnl_format_tag_any);
-            plain_md(&wei, s->cout, s->cin, s->kh, s->kw, dnnl_f32, dnnl_format_tag_any);
-            plain_md(&dst, s->n, s->cout, ho, wo, dnnl_bf16, dnnl_format_tag_any);
-            st = dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &src, &wei, NULL, &dst,
-                                                             strides, pads, pads);
+            conv_mds d = conv_descriptors(s, dnnl_bf16, dnnl_f32, dnnl_bf16, dnnl_format_tag_any, dnnl_format_tag_any);
+            st = dnnl_convolution_backward_weights_desc_init(&desc, dnnl_convolution_direct, &d.src, &d.weights, NULL,
+                                                             &d.dst, strides, pads, pads);
         }
         if (st == dnnl_success) st = dnnl_primitive_desc_create(&pd, &desc, attr, engine, hint);
         dnnl_primitive_desc_destroy(hint);
@@ -278,7 +280,7 @@ static int build(entry *e) {
     }
     dnnl_primitive_attr_destroy(attr);
 
-    return finish(e, pd, e->kind, &x_md, &w_md, &y_md, &b_md);
+    return finish(e, pd, e->kind, &user.src, &user.weights, &user.dst, &user.bias);
 }
 
 // A matmul: A and B rounded to bf16 (A into a dense row-major copy, B into the layout the kernel

@@ -81,36 +81,30 @@ final class OverfitTests: XCTestCase {
         }.reduce(0, +) / Double(Fix.frames - 1)
     }
 
-    func testTinyModelOverfitsTwoClipsWithTwoPrompts() throws {
-        let model = try Self.model(temporal: true)
+    /// Each prompt's samples (25 DDIM steps, two seeds) reproduce its own clip (SSIM >= 0.9) and
+    /// not the other's (< 0.3).
+    static func assertReproducesBothClips(_ model: VideoDenoiser, _ what: String) throws {
         let clips = Fix.clips()
         let scheduler = DDIMScheduler(schedule: model.config.schedule, inferenceSteps: 25, spacing: .trailing, predictionType: .v)
         for k in 0..<2 {
             for seed in [100, 200] as [UInt64] {
                 let sample = try Self.sample(model, prompt: k, scheduler: scheduler, seed: seed + UInt64(k))
                 let own = Fix.globalSSIM(sample, clips[k]), other = Fix.globalSSIM(sample, clips[1 - k])
-                XCTAssertGreaterThanOrEqual(own, 0.9, "prompt \(k) reproduces its clip (seed \(seed))")
-                XCTAssertLessThan(other, 0.3, "prompt \(k) does not give the other prompt's clip (seed \(seed))")
+                XCTAssertGreaterThanOrEqual(own, 0.9, "prompt \(k) reproduces its clip\(what) (seed \(seed))")
+                XCTAssertLessThan(other, 0.3, "prompt \(k) does not give the other prompt's clip\(what) (seed \(seed))")
             }
         }
+    }
+
+    func testTinyModelOverfitsTwoClipsWithTwoPrompts() throws {
+        try Self.assertReproducesBothClips(try Self.model(temporal: true), "")
     }
 
     /// The same recipe trained and sampled with bf16 convolutions and products meets the same bars.
     func testTinyModelOverfitsInBF16() throws {
         guard ComputePrecision.bf16Supported else { throw XCTSkip("this CPU lacks AVX512_BF16") }
         let model = try Self.model(temporal: true, precision: .bf16)
-        let clips = Fix.clips()
-        let scheduler = DDIMScheduler(schedule: model.config.schedule, inferenceSteps: 25, spacing: .trailing, predictionType: .v)
-        try ComputePrecision.with(.bf16) {
-            for k in 0..<2 {
-                for seed in [100, 200] as [UInt64] {
-                    let sample = try Self.sample(model, prompt: k, scheduler: scheduler, seed: seed + UInt64(k))
-                    let own = Fix.globalSSIM(sample, clips[k]), other = Fix.globalSSIM(sample, clips[1 - k])
-                    XCTAssertGreaterThanOrEqual(own, 0.9, "prompt \(k) reproduces its clip in bf16 (seed \(seed))")
-                    XCTAssertLessThan(other, 0.3, "prompt \(k) does not give the other prompt's clip in bf16 (seed \(seed))")
-                }
-            }
-        }
+        try ComputePrecision.with(.bf16) { try Self.assertReproducesBothClips(model, " in bf16") }
     }
 
     func testFourStepStudentOfTheOverfitModelStillReproducesTheClips() throws {

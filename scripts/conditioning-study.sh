@@ -40,6 +40,13 @@ PY
     echo "$path"
 }
 
+# The shipped DenoiserConfig with cross-attention to MiniLM's token states.
+cross_attention_config() {
+    local path="$WORK/config-xattn.json"
+    python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["crossAttention"] = True; json.dump(c, open(sys.argv[1], "w"), indent=2)' "$path"
+    echo "$path"
+}
+
 for ARM in "$@"; do
     DATA=$BASE/dataset
     CONFIG=samples/default-model.json
@@ -53,6 +60,7 @@ for ARM in "$@"; do
         shift-2) CONFIG=$(shifted_config -2) ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
         minsnr5) FLAGS="--min-snr-gamma 5" ;;
+        xattn) CONFIG=$(cross_attention_config) ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
     OUT=$WORK/$ARM

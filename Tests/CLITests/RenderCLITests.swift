@@ -275,6 +275,26 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(summary["precision"] as? String, "bf16")
     }
 
+    /// A model with cross-attention to the prompt's tokens trains, distils and renders from the CLI.
+    func testCrossAttentionModelTrainsDistilsAndRenders() throws {
+        let ds = root.appendingPathComponent("ds").path
+        let config = root.appendingPathComponent("xattn.json")
+        try Data(#"{"baseChannels": 16, "channelMultipliers": [1, 2], "heads": 2, "groups": 4, "crossAttention": true}"#.utf8).write(to: config)
+        let out = root.appendingPathComponent("xattn.safetensors").path
+        var r = try CLI.run(["train", "--data", ds, "--config", config.path, "--steps", "2", "--batch", "2", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let student = root.appendingPathComponent("xattn-student.safetensors").path
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--from-steps", "4", "--to-steps", "2", "--steps-per-round", "1",
+                         "--batch", "1", "--guidance", "2", "--quiet", "-o", student])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for model in [out, student] {
+            r = try CLI.run(["--prompt", "a red ball bouncing", "--model", model, "-o", model + ".mp4", "--quiet", "--steps", "2",
+                             "--guidance", "2"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: model + ".mp4"))
+        }
+    }
+
     func testTrainResumesAndDistillStoresSteps() throws {
         let out = root.appendingPathComponent("m.safetensors").path
         let ds = root.appendingPathComponent("ds").path

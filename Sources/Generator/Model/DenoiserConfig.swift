@@ -33,6 +33,11 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
     /// can be carried to a neighbouring position in the next frame. Off in models made before
     /// it existed (the key is then absent from the checkpoint's JSON).
     public var temporalConvolution: Bool = false
+    /// Cross-attention from the frames to the prompt's token states (MiniLM's last hidden
+    /// states), beside the pooled embedding's FiLM, at the two lowest resolutions (each level's
+    /// blocks there, down and up) and in the middle (`CrossAttention`, zero-started). Off in
+    /// models made before it existed (the key is then absent from the checkpoint's JSON).
+    public var crossAttention: Bool = false
     /// The training noise schedule.
     public var schedule: NoiseSchedule = NoiseSchedule(.squaredCosCapV2)
     /// What the network predicts.
@@ -40,7 +45,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case inChannels, baseChannels, channelMultipliers, resBlocksPerLevel, heads, groups, frames, resolution, textDim,
-             maxFrameDistance, temporal, temporalConvolution, schedule, predictionType
+             maxFrameDistance, temporal, temporalConvolution, crossAttention, schedule, predictionType
     }
 
     /// Creates the default configuration (use the presets or change fields).
@@ -64,12 +69,13 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         maxFrameDistance = try c.decodeIfPresent(Int.self, forKey: .maxFrameDistance) ?? d.maxFrameDistance
         temporal = try c.decodeIfPresent(Bool.self, forKey: .temporal) ?? d.temporal
         temporalConvolution = try c.decodeIfPresent(Bool.self, forKey: .temporalConvolution) ?? d.temporalConvolution
+        crossAttention = try c.decodeIfPresent(Bool.self, forKey: .crossAttention) ?? d.crossAttention
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
     }
 
-    /// Encodes every field; `temporalConvolution` only when on, so the JSON of a model without
-    /// it is what older versions wrote and read.
+    /// Encodes every field; `temporalConvolution` and `crossAttention` only when on, so the JSON
+    /// of a model without them is what older versions wrote and read.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(inChannels, forKey: .inChannels)
@@ -84,6 +90,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         try c.encode(maxFrameDistance, forKey: .maxFrameDistance)
         try c.encode(temporal, forKey: .temporal)
         if temporalConvolution { try c.encode(temporalConvolution, forKey: .temporalConvolution) }
+        if crossAttention { try c.encode(crossAttention, forKey: .crossAttention) }
         try c.encode(schedule, forKey: .schedule)
         try c.encode(predictionType, forKey: .predictionType)
     }
@@ -107,7 +114,8 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
             throw DenoiserError.invalidConfig("not a JSON object")
         }
         let known = Set(["inChannels", "baseChannels", "channelMultipliers", "resBlocksPerLevel", "heads", "groups", "frames",
-                         "resolution", "textDim", "maxFrameDistance", "temporal", "temporalConvolution", "schedule", "predictionType"])
+                         "resolution", "textDim", "maxFrameDistance", "temporal", "temporalConvolution", "crossAttention",
+                         "schedule", "predictionType"])
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw DenoiserError.invalidConfig("unknown key \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
         }

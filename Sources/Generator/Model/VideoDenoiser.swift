@@ -3,13 +3,17 @@
 final class DownLevel: Module {
     /// Residual blocks; checkpoint key `resBlocks.i`.
     let resBlocks: [ResBlock]
+    /// Cross-attention to the prompt's tokens (`DenoiserConfig.crossAttention`, the two lowest
+    /// resolutions); checkpoint key `crossAttention`.
+    let crossAttention: CrossAttention?
     /// Temporal stream (nil in the ablation); checkpoint key `temporal`.
     let temporal: TemporalTransformer?
     /// Stride-2 3x3 convolution; checkpoint key `downsample`.
     let downsample: Conv2d?
 
-    init(resBlocks: [ResBlock], temporal: TemporalTransformer?, downsample: Conv2d?) {
+    init(resBlocks: [ResBlock], crossAttention: CrossAttention?, temporal: TemporalTransformer?, downsample: Conv2d?) {
         self.resBlocks = resBlocks
+        self.crossAttention = crossAttention
         self.temporal = temporal
         self.downsample = downsample
     }
@@ -20,13 +24,17 @@ final class DownLevel: Module {
 final class UpLevel: Module {
     /// Residual blocks; checkpoint key `resBlocks.i`.
     let resBlocks: [ResBlock]
+    /// Cross-attention to the prompt's tokens (the two lowest resolutions); checkpoint key
+    /// `crossAttention`.
+    let crossAttention: CrossAttention?
     /// Temporal stream (nil in the ablation); checkpoint key `temporal`.
     let temporal: TemporalTransformer?
     /// 3x3 convolution after upsampling; checkpoint key `upsample`.
     let upsample: Conv2d?
 
-    init(resBlocks: [ResBlock], temporal: TemporalTransformer?, upsample: Conv2d?) {
+    init(resBlocks: [ResBlock], crossAttention: CrossAttention?, temporal: TemporalTransformer?, upsample: Conv2d?) {
         self.resBlocks = resBlocks
+        self.crossAttention = crossAttention
         self.temporal = temporal
         self.upsample = upsample
     }
@@ -57,6 +65,8 @@ public final class VideoDenoiser: Module {
     let midRes1: ResBlock
     /// Middle spatial self-attention; checkpoint key `midAttention`.
     let midAttention: SpatialAttention
+    /// Middle cross-attention to the prompt's tokens; checkpoint key `midCrossAttention`.
+    let midCrossAttention: CrossAttention?
     /// Middle temporal stream; checkpoint key `midTemporal`.
     let midTemporal: TemporalTransformer?
     /// Middle residual block 2; checkpoint key `midRes2`.
@@ -80,6 +90,12 @@ public final class VideoDenoiser: Module {
                                                   convolutionGroups: config.temporalConvolution ? config.groups : nil, rng: &rng) : nil
         }
 
+        // Cross-attention at the two lowest resolutions and in the middle.
+        func crossAttention(_ c: Int, level: Int?, _ rng: inout some RandomNumberGenerator) -> CrossAttention? {
+            guard config.crossAttention, level.map({ $0 >= levels - 2 }) ?? true else { return nil }
+            return CrossAttention(channels: c, textDim: config.textDim, heads: config.heads, groups: g, rng: &rng)
+        }
+
         // Conditioning.
         timeEmbedding = TimestepEmbedding(features: config.baseChannels, embeddingDim: e, rng: &rng)
         textProjection = Linear(config.textDim, e, rng: &rng)
@@ -95,15 +111,17 @@ public final class VideoDenoiser: Module {
                 blocks.append(ResBlock(c, out, embeddingDim: e, groups: g, rng: &rng))
                 c = out
             }
+            let x = crossAttention(out, level: l, &rng)
             let t = temporal(out, &rng)
             let ds = l < levels - 1 ? Conv2d(out, out, kernelSize: 3, stride: 2, padding: 1, rng: &rng) : nil
-            downLevels.append(DownLevel(resBlocks: blocks, temporal: t, downsample: ds))
+            downLevels.append(DownLevel(resBlocks: blocks, crossAttention: x, temporal: t, downsample: ds))
         }
         down = downLevels
 
         // Middle.
         midRes1 = ResBlock(c, c, embeddingDim: e, groups: g, rng: &rng)
         midAttention = SpatialAttention(channels: c, heads: config.heads, groups: g, rng: &rng)
+        midCrossAttention = crossAttention(c, level: nil, &rng)
         midTemporal = temporal(c, &rng)
         midRes2 = ResBlock(c, c, embeddingDim: e, groups: g, rng: &rng)
 
@@ -116,9 +134,10 @@ public final class VideoDenoiser: Module {
                 blocks.append(ResBlock(r == 0 ? c + out : out, out, embeddingDim: e, groups: g, rng: &rng))
             }
             c = out
+            let x = crossAttention(out, level: l, &rng)
             let t = temporal(out, &rng)
             let us = l > 0 ? Conv2d(out, out, kernelSize: 3, padding: 1, rng: &rng) : nil
-            upLevels.insert(UpLevel(resBlocks: blocks, temporal: t, upsample: us), at: 0)
+            upLevels.insert(UpLevel(resBlocks: blocks, crossAttention: x, temporal: t, upsample: us), at: 0)
         }
         up = upLevels
 
@@ -133,9 +152,11 @@ public final class VideoDenoiser: Module {
     ///   - x: noisy clips `[B, F, C, H, W]`; any F; H and W divisible by 2^(levels-1).
     ///   - timesteps: one diffusion timestep per clip (B values).
     ///   - text: pooled text embeddings `[B, textDim]` (zeros = unconditional).
+    ///   - tokens: the clips' token states, for a model with `config.crossAttention` (required
+    ///     there; ignored by models without it).
     /// - Returns: `[B, F, C, H, W]`.
     /// - Precondition: shapes as above (the message names them).
-    public func callAsFunction(_ x: Tensor, timesteps: [Int], text: Tensor) -> Tensor {
+    public func callAsFunction(_ x: Tensor, timesteps: [Int], text: Tensor, tokens: TokenStates? = nil) -> Tensor {
         precondition(x.rank == 5 && x.shape[2] == config.inChannels,
                      "VideoDenoiser: expected x of shape [B, F, \(config.inChannels), H, W], got \(x.shape)")
         let (b, f, ch, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
@@ -143,21 +164,24 @@ public final class VideoDenoiser: Module {
         precondition(h % factor == 0 && w % factor == 0, "VideoDenoiser: frame size \(h)x\(w) must be divisible by \(factor)")
         precondition(timesteps.count == b, "VideoDenoiser: \(timesteps.count) timesteps for a batch of \(b)")
         precondition(text.shape == [b, config.textDim], "VideoDenoiser: expected text of shape [\(b), \(config.textDim)], got \(text.shape)")
+        checkTokens(tokens, items: b)
 
         // Conditioning embedding per clip, repeated for its frames: [B*F, E].
         let e = config.embeddingDim
         let embClip = timeEmbedding(timesteps) + textProjection(text)
         let emb = embClip.reshaped([b, 1, e]).expanded(to: [b, f, e]).reshaped([b * f, e])
-        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? f : nil)
+        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? f : nil,
+                       tokens: config.crossAttention ? tokens.map { ($0, f) } : nil)
             .reshaped([b, f, ch, h, w])
     }
 
     /// Independent images, each with its own timestep and text, through the spatial layers only
     /// (the temporal stream is skipped, as for the image part of joint image-video training,
-    /// Ho et al. 2022): `x` is `[N, C, H, W]`, `timesteps` N values, `text` `[N, textDim]`.
+    /// Ho et al. 2022): `x` is `[N, C, H, W]`, `timesteps` N values, `text` `[N, textDim]`,
+    /// `tokens` one item per image (required with `config.crossAttention`).
     ///
     /// - Precondition: shapes as above (the message names them).
-    public func callAsFunction(images x: Tensor, timesteps: [Int], text: Tensor) -> Tensor {
+    public func callAsFunction(images x: Tensor, timesteps: [Int], text: Tensor, tokens: TokenStates? = nil) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == config.inChannels,
                      "VideoDenoiser: expected images of shape [N, \(config.inChannels), H, W], got \(x.shape)")
         let (n, h, w) = (x.shape[0], x.shape[2], x.shape[3])
@@ -165,18 +189,34 @@ public final class VideoDenoiser: Module {
         precondition(h % factor == 0 && w % factor == 0, "VideoDenoiser: frame size \(h)x\(w) must be divisible by \(factor)")
         precondition(timesteps.count == n, "VideoDenoiser: \(timesteps.count) timesteps for \(n) images")
         precondition(text.shape == [n, config.textDim], "VideoDenoiser: expected text of shape [\(n), \(config.textDim)], got \(text.shape)")
-        return forward(x, embedding: timeEmbedding(timesteps) + textProjection(text), frames: nil)
+        checkTokens(tokens, items: n)
+        return forward(x, embedding: timeEmbedding(timesteps) + textProjection(text), frames: nil,
+                       tokens: config.crossAttention ? tokens.map { ($0, 1) } : nil)
+    }
+
+    /// A model with cross-attention needs one token item per clip or image.
+    private func checkTokens(_ tokens: TokenStates?, items: Int) {
+        guard config.crossAttention else { return }
+        precondition(tokens != nil, "VideoDenoiser: this model attends to the prompts' token states; pass tokens")
+        precondition(tokens!.counts.count == items && tokens!.values.shape[2] == config.textDim,
+                     "VideoDenoiser: expected token states for \(items) items of width \(config.textDim), got \(tokens!.values.shape)")
     }
 
     /// The UNet on frames `[B*F, C, H, W]` with their embeddings `[B*F, E]`; `frames` is F for the
-    /// temporal stream, nil to skip it.
-    private func forward(_ x: Tensor, embedding emb: Tensor, frames f: Int?) -> Tensor {
+    /// temporal stream, nil to skip it; `tokens` the items' token states with the frames per item,
+    /// for the cross-attention blocks.
+    private func forward(_ x: Tensor, embedding emb: Tensor, frames f: Int?, tokens: (TokenStates, Int)?) -> Tensor {
         var hidden = convIn(x)
+        func attend(_ block: CrossAttention?, _ h: Tensor) -> Tensor {
+            guard let block, let (states, perItem) = tokens else { return h }
+            return block(h, tokens: states, framesPerItem: perItem)
+        }
 
         // Encoder.
         var skips = [Tensor]()
         for level in down {
             for block in level.resBlocks { hidden = block(hidden, emb) }
+            hidden = attend(level.crossAttention, hidden)
             if let t = level.temporal, let f { hidden = t(hidden, frames: f) }
             skips.append(hidden)
             if let ds = level.downsample { hidden = ds(hidden) }
@@ -185,6 +225,7 @@ public final class VideoDenoiser: Module {
         // Middle.
         hidden = midRes1(hidden, emb)
         hidden = midAttention(hidden)
+        hidden = attend(midCrossAttention, hidden)
         if let t = midTemporal, let f { hidden = t(hidden, frames: f) }
         hidden = midRes2(hidden, emb)
 
@@ -192,6 +233,7 @@ public final class VideoDenoiser: Module {
         for (level, skip) in zip(up, skips).reversed() {
             hidden = Tensor.concat([hidden, skip], axis: 1)
             for block in level.resBlocks { hidden = block(hidden, emb) }
+            hidden = attend(level.crossAttention, hidden)
             if let t = level.temporal, let f { hidden = t(hidden, frames: f) }
             if let us = level.upsample { hidden = us(hidden.upsampleNearest2x()) }
         }
@@ -202,19 +244,24 @@ public final class VideoDenoiser: Module {
 
     /// Inference on flat arrays for `DiffusionSampler`: one clip of `frames` x C x `height` x
     /// `width` values at `timestep`, conditioned on `text` (`textDim` values; zeros for the
-    /// unconditional branch). Records no gradients.
+    /// unconditional branch) and, for a model with cross-attention, `tokens` (the prompt's token
+    /// states, `count × textDim` values; empty for the unconditional branch). Records no gradients.
     ///
     /// - Throws: `DenoiserError.badInput` when the sizes do not fit.
-    public func predict(_ x: [Float], timestep: Int, text: [Float], frames: Int, height: Int, width: Int) throws -> [Float] {
-        try predict(x, timestep: timestep, texts: [text], frames: frames, height: height, width: width)[0]
+    public func predict(_ x: [Float], timestep: Int, text: [Float], tokens: [Float]? = nil, frames: Int, height: Int,
+                        width: Int) throws -> [Float] {
+        try predict(x, timestep: timestep, texts: [text], tokens: tokens.map { [$0] }, frames: frames, height: height,
+                    width: width)[0]
     }
 
     /// The same clip `x` under each of `texts` as one batch (classifier-free guidance's
     /// conditional and unconditional branches in one forward pass); one output per text, each
-    /// equal to `predict(x, text:)` up to rounding.
+    /// equal to `predict(x, text:)` up to rounding; `tokens`, one per text, as in `predict(_:text:)`.
     ///
-    /// - Throws: `DenoiserError.badInput` when the sizes do not fit or `texts` is empty.
-    public func predict(_ x: [Float], timestep: Int, texts: [[Float]], frames: Int, height: Int, width: Int) throws -> [[Float]] {
+    /// - Throws: `DenoiserError.badInput` when the sizes do not fit, `texts` is empty, or a model
+    ///   with cross-attention gets no token states.
+    public func predict(_ x: [Float], timestep: Int, texts: [[Float]], tokens: [[Float]]? = nil, frames: Int, height: Int,
+                        width: Int) throws -> [[Float]] {
         let c = config.inChannels, n = texts.count
         guard x.count == frames * c * height * width else {
             throw DenoiserError.badInput("\(x.count) values do not make \(frames) frames of \(c)x\(height)x\(width)")
@@ -227,10 +274,20 @@ public final class VideoDenoiser: Module {
         guard height % factor == 0, width % factor == 0 else {
             throw DenoiserError.badInput("frame size \(width)x\(height) must be divisible by \(factor) for this model")
         }
+        var states: TokenStates? = nil
+        if config.crossAttention {
+            guard let tokens, tokens.count == n else {
+                throw DenoiserError.badInput("this model attends to the prompt's token states: pass one set per text")
+            }
+            for t in tokens where t.count % config.textDim != 0 {
+                throw DenoiserError.badInput("token states of \(t.count) values are not whole tokens of \(config.textDim)")
+            }
+            states = TokenStates(tokens, textDim: config.textDim)
+        }
         let batch = n == 1 ? x : Array([[Float]](repeating: x, count: n).joined())
         let out = withoutGradients {
             self(Tensor(shape: [n, frames, c, height, width], data: batch), timesteps: [Int](repeating: timestep, count: n),
-                 text: Tensor(shape: [n, config.textDim], data: n == 1 ? texts[0] : Array(texts.joined()))).toArray()
+                 text: Tensor(shape: [n, config.textDim], data: n == 1 ? texts[0] : Array(texts.joined())), tokens: states).toArray()
         }
         return n == 1 ? [out] : (0..<n).map { Array(out[$0 * x.count..<($0 + 1) * x.count]) }
     }

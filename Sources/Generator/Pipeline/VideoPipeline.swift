@@ -79,7 +79,7 @@ public final class VideoPipeline {
     /// The captions the model was trained on (nil for files written before models kept them).
     public let knownCaptions: CaptionIndex?
     private let embeddingLock = NSLock()
-    private var lastEmbedding: (text: String, embedding: [Float])?
+    private var lastEmbedding: (text: String, embedding: TextEmbedding)?
 
     /// Wraps a loaded model and text encoder (and, for a latent model, its autoencoder: see
     /// `LatentBundle.autoencoder(in:)`). Throws `DenoiserError.badInput` when the model's text
@@ -152,15 +152,25 @@ public final class VideoPipeline {
     /// unconditional input, as in training's condition dropout).
     public func embed(_ text: String) throws -> [Float] {
         if text.isEmpty { return [Float](repeating: 0, count: model.config.textDim) }
-        // The last text's embedding is kept: rendering places the prompt against the training
-        // captions and then samples from it, one encoder pass for both.
+        return try encoded(text).pooled
+    }
+
+    /// The token states of `text` for a model with cross-attention (`count × textDim` values;
+    /// none for the empty string, as for a dropped caption in training).
+    public func tokenStates(_ text: String) throws -> [Float] {
+        text.isEmpty ? [] : try encoded(text).tokens
+    }
+
+    /// The text encoder's output for `text`. The last text's is kept: rendering places the prompt
+    /// against the training captions and then samples from it, one encoder pass for both.
+    private func encoded(_ text: String) throws -> TextEmbedding {
         embeddingLock.lock()
         if let last = lastEmbedding, last.text == text {
             embeddingLock.unlock()
             return last.embedding
         }
         embeddingLock.unlock()
-        let embedding = try textEncoder.encode(text).pooled
+        let embedding = try textEncoder.encode(text)
         embeddingLock.lock()
         lastEmbedding = (text, embedding)
         embeddingLock.unlock()
@@ -196,6 +206,9 @@ public final class VideoPipeline {
         }
         let conditional = try embed(settings.prompt)
         let unconditional = try embed(settings.negativePrompt ?? "")
+        // Token states only for a model that attends to them.
+        let conditionalTokens = mc.crossAttention ? try tokenStates(settings.prompt) : nil
+        let unconditionalTokens = mc.crossAttention ? try tokenStates(settings.negativePrompt ?? "") : nil
         let (f, c, r) = (settings.frames, mc.inChannels, mc.resolution)
         let count = f * c * r * r
         if let limit = settings.clipSample {
@@ -229,13 +242,14 @@ public final class VideoPipeline {
             switch branch {
             case .conditional where guidance.needsUnconditional:
                 let out = try windows.blend(x, frameSize: frameSize, outputs: 2) { part, n in
-                    try model.predict(part, timestep: t, texts: [conditional, unconditional], frames: n, height: r, width: r)
+                    try model.predict(part, timestep: t, texts: [conditional, unconditional],
+                                      tokens: conditionalTokens.map { [$0, unconditionalTokens!] }, frames: n, height: r, width: r)
                 }
                 pendingUnconditional = (t, out[1])
                 return out[0]
             case .conditional:
                 return try windows.blend(x, frameSize: frameSize, outputs: 1) { part, n in
-                    [try model.predict(part, timestep: t, text: conditional, frames: n, height: r, width: r)]
+                    [try model.predict(part, timestep: t, text: conditional, tokens: conditionalTokens, frames: n, height: r, width: r)]
                 }[0]
             case .unconditional:
                 if let pending = pendingUnconditional, pending.t == t {
@@ -243,7 +257,8 @@ public final class VideoPipeline {
                     return pending.output
                 }
                 return try windows.blend(x, frameSize: frameSize, outputs: 1) { part, n in
-                    [try model.predict(part, timestep: t, text: unconditional, frames: n, height: r, width: r)]
+                    [try model.predict(part, timestep: t, text: unconditional, tokens: unconditionalTokens, frames: n, height: r,
+                                       width: r)]
                 }[0]
             }
         }

@@ -203,7 +203,7 @@ public final class Distiller {
     public func trainStep(clips: [TrainingClip]) throws -> Float {
         let mc = student.config, f = mc.frames, c = mc.inChannels, r = mc.resolution, n = f * c * r * r
         let studentSteps = studentTimesteps.count
-        var zt = [Float](), targets = [Float](), text = [Float](), timesteps = [Int](), weights = [Float]()
+        var zt = [Float](), targets = [Float](), text = [Float](), tokens = [[Float]](), timesteps = [Int](), weights = [Float]()
         for (i, clip) in clips.enumerated() {
             guard clip.video.count == n, clip.text.count == mc.textDim else {
                 throw TrainingError.badClip(index: i, message: "expected \(n) video values and \(mc.textDim) text values")
@@ -211,27 +211,29 @@ public final class Distiller {
             // Condition dropout, the student step, the noise.
             let drop = Double(rng.uniformFloat()) < config.conditionDropout
             let embedding = drop ? [Float](repeating: 0, count: mc.textDim) : clip.text
+            let states = drop ? [] : clip.tokens
             let k = rng.nextInt(below: studentSteps)
             let t = studentTimesteps[k]
             let z = round.schedule.addNoise(x0: clip.video, noise: rng.normal(count: n), timestep: t)
             if inGuidanceStage {
-                let target = try guidanceTarget(sample: z, timestep: t, text: embedding, guided: !drop)
+                let target = try guidanceTarget(sample: z, timestep: t, text: embedding, tokens: states, guided: !drop)
                 targets += target.v
                 weights.append(target.weight)
             } else {
                 // The teacher's two DDIM steps give the target.
                 let target = try round.target(sample: z, studentStep: k) { x, tt in
-                    try teacherOutput(x, timestep: tt, text: embedding, guided: !drop)
+                    try teacherOutput(x, timestep: tt, text: embedding, tokens: states, guided: !drop)
                 }
                 targets += target.v
                 weights.append(Float(target.weight(for: .v)))
             }
-            zt += z; text += embedding; timesteps.append(t)
+            zt += z; text += embedding; tokens.append(states); timesteps.append(t)
         }
 
         // Weighted v-MSE on the student.
         let b = clips.count, shape = [b, f, c, r, r]
-        let prediction = student(Tensor(shape: shape, data: zt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text))
+        let prediction = student(Tensor(shape: shape, data: zt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text),
+                                 tokens: mc.crossAttention ? TokenStates(tokens, textDim: mc.textDim) : nil)
         let perSample = (prediction - Tensor(shape: shape, data: targets)).square().reshaped([b, n]).mean(axis: 1)
         let loss = (perSample * Tensor(shape: [b], data: weights)).mean()
         loss.backward()
@@ -245,8 +247,8 @@ public final class Distiller {
 
     /// The guidance stage's target at (z, t): the teacher's (guided, unless `guided` is false)
     /// output there, as a velocity, with the truncated-SNR weight on v.
-    func guidanceTarget(sample z: [Float], timestep t: Int, text: [Float], guided: Bool) throws -> (v: [Float], weight: Float) {
-        let output = try teacherOutput(z, timestep: t, text: text, guided: guided)
+    func guidanceTarget(sample z: [Float], timestep t: Int, text: [Float], tokens: [Float] = [], guided: Bool) throws -> (v: [Float], weight: Float) {
+        let output = try teacherOutput(z, timestep: t, text: text, tokens: tokens, guided: guided)
         return (round.teacherPrediction.convert(output, to: .v, sample: z, alpha: round.schedule.alpha(t), sigma: round.schedule.sigma(t)),
                 Float(LossWeighting.truncatedSNR.weight(snr: round.schedule.snr(t), prediction: .v)))
     }
@@ -254,15 +256,17 @@ public final class Distiller {
     /// The current teacher's output at (x, t) for `text`: in the first round with
     /// `config.guidance` != 1 and `guided`, the classifier-free-guided combination of its
     /// conditional and unconditional (zero-embedding) branches, evaluated as one batch of two;
-    /// otherwise the branch for `text` alone.
-    func teacherOutput(_ x: [Float], timestep: Int, text: [Float], guided: Bool) throws -> [Float] {
+    /// otherwise the branch for `text` alone. `tokens`: the text's token states, for a teacher
+    /// with cross-attention (the unconditional branch has none).
+    func teacherOutput(_ x: [Float], timestep: Int, text: [Float], tokens: [Float] = [], guided: Bool) throws -> [Float] {
         let mc = teacher.config, f = mc.frames, r = mc.resolution
         let cfg = ClassifierFreeGuidance(scale: config.guidance)
+        let states: [Float]? = mc.crossAttention ? tokens : nil
         guard isFirstRound, guided, cfg.needsUnconditional else {
-            return try teacher.predict(x, timestep: timestep, text: text, frames: f, height: r, width: r)
+            return try teacher.predict(x, timestep: timestep, text: text, tokens: states, frames: f, height: r, width: r)
         }
         let both = try teacher.predict(x, timestep: timestep, texts: [text, [Float](repeating: 0, count: mc.textDim)],
-                                       frames: f, height: r, width: r)
+                                       tokens: states.map { [$0, []] }, frames: f, height: r, width: r)
         return cfg.combine(conditional: both[0], unconditional: both[1])
     }
 

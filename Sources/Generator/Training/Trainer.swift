@@ -59,15 +59,21 @@ public final class Trainer {
         return out
     }
 
-    /// The (possibly perturbed or dropped) text embedding of one example, from the trainer's stream.
-    private func conditioning(_ e: [Float]) -> [Float] {
+    /// The (possibly perturbed or dropped) text embedding of one example and its token states
+    /// (none when dropped), from the trainer's stream; the token states draw nothing from it.
+    private func conditioning(_ e: [Float], tokens: [Float]) -> (text: [Float], tokens: [Float]) {
         let drop = Double(rng.uniformFloat()) < config.conditionDropout
-        if drop { return [Float](repeating: 0, count: e.count) }
+        if drop { return ([Float](repeating: 0, count: e.count), []) }
         if let noise = config.textNoise, noise > 0 {
             let scale = noise * rng.uniformFloat()
-            return Self.perturb(e, scale: scale, rng: &rng)
+            return (Self.perturb(e, scale: scale, rng: &rng), tokens)
         }
-        return e
+        return (e, tokens)
+    }
+
+    /// The token states of a batch for the model (nil for a model without cross-attention).
+    private func tokenStates(_ items: [[Float]]) -> TokenStates? {
+        model.config.crossAttention ? TokenStates(items, textDim: model.config.textDim) : nil
     }
 
     /// Noised inputs, targets and loss weights for `count` samples of `n` values each.
@@ -108,9 +114,11 @@ public final class Trainer {
         guard b + images.count > 0 else { throw TrainingError.invalidConfig("a training step needs at least one clip or image") }
 
         // Condition dropout and timesteps, then the noise, from the trainer's stream.
-        var text = [Float](), timesteps = [Int]()
+        var text = [Float](), tokens = [[Float]](), timesteps = [Int]()
         for c in clips {
-            text += conditioning(c.text)
+            let (e, t) = conditioning(c.text, tokens: c.tokens)
+            text += e
+            tokens.append(t)
             timesteps.append(rng.nextInt(below: mc.schedule.trainSteps))
         }
         var loss: Tensor? = nil
@@ -119,21 +127,25 @@ public final class Trainer {
         if b > 0 {
             let (xt, target, weights) = noised(clips.flatMap(\.video), count: b, timesteps: timesteps)
             let shape = [b, mc.frames, mc.inChannels, mc.resolution, mc.resolution]
-            let prediction = model(Tensor(shape: shape, data: xt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text))
+            let prediction = model(Tensor(shape: shape, data: xt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text),
+                                   tokens: tokenStates(tokens))
             let perSample = (prediction - Tensor(shape: shape, data: target)).square().reshaped([b, n]).mean(axis: 1)
             loss = images.isEmpty ? (perSample * Tensor(shape: [b], data: weights)).mean()
                                   : (perSample * Tensor(shape: [b], data: weights.map { $0 / total })).sum()
         }
         if !images.isEmpty {
             let m = images.count
-            var imageText = [Float](), imageSteps = [Int]()
+            var imageText = [Float](), imageTokens = [[Float]](), imageSteps = [Int]()
             for im in images {
-                imageText += conditioning(im.text)
+                let (e, t) = conditioning(im.text, tokens: im.tokens)
+                imageText += e
+                imageTokens.append(t)
                 imageSteps.append(rng.nextInt(below: mc.schedule.trainSteps))
             }
             let (xt, target, weights) = noised(images.flatMap(\.image), count: m, timesteps: imageSteps)
             let shape = [m, mc.inChannels, mc.resolution, mc.resolution]
-            let prediction = model(images: Tensor(shape: shape, data: xt), timesteps: imageSteps, text: Tensor(shape: [m, mc.textDim], data: imageText))
+            let prediction = model(images: Tensor(shape: shape, data: xt), timesteps: imageSteps,
+                                   text: Tensor(shape: [m, mc.textDim], data: imageText), tokens: tokenStates(imageTokens))
             let perImage = (prediction - Tensor(shape: shape, data: target)).square().reshaped([m, frameSize]).mean(axis: 1)
             let imageLoss = (perImage * Tensor(shape: [m], data: weights.map { $0 / (total * Float(mc.frames)) })).sum()
             loss = loss.map { $0 + imageLoss } ?? imageLoss
@@ -185,7 +197,8 @@ public final class Trainer {
                 for _ in 0..<slots * frames {
                     let clip = try loadClip(rng.nextInt(below: clipCount))
                     let k = rng.nextInt(below: frames)
-                    images.append(TrainingImage(image: Array(clip.video[k * frameSize..<(k + 1) * frameSize]), text: clip.text))
+                    images.append(TrainingImage(image: Array(clip.video[k * frameSize..<(k + 1) * frameSize]), text: clip.text,
+                                                tokens: clip.tokens))
                 }
             }
             let lr = schedule(step)

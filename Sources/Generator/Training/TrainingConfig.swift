@@ -71,17 +71,22 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     }
 }
 
-/// One training example: a clip and its prompt's pooled text embedding.
+/// One training example: a clip and its prompt's pooled text embedding (and token states, for
+/// a model with cross-attention).
 public struct TrainingClip: Sendable {
     /// `frames * channels * height * width` values in [-1, 1], frame-major (`[F, C, H, W]`).
     public var video: [Float]
     /// The pooled text embedding (`textDim` values).
     public var text: [Float]
+    /// The caption's token states (`count × textDim` values; empty for an empty caption), which
+    /// only a model with `DenoiserConfig.crossAttention` reads.
+    public var tokens: [Float]
 
     /// Creates an example.
-    public init(video: [Float], text: [Float]) {
+    public init(video: [Float], text: [Float], tokens: [Float] = []) {
         self.video = video
         self.text = text
+        self.tokens = tokens
     }
 }
 
@@ -91,11 +96,14 @@ public struct TrainingImage: Sendable {
     public var image: [Float]
     /// The pooled text embedding of its clip's caption.
     public var text: [Float]
+    /// Its clip's caption's token states (see `TrainingClip.tokens`).
+    public var tokens: [Float]
 
     /// Creates an example.
-    public init(image: [Float], text: [Float]) {
+    public init(image: [Float], text: [Float], tokens: [Float] = []) {
         self.image = image
         self.text = text
+        self.tokens = tokens
     }
 }
 

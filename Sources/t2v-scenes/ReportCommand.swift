@@ -25,6 +25,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Ablation without the temporal stream (for the SSIM row).")
     var ablation: String?
 
+    @Option(help: "A model to compare with side by side (e.g. the previous default), sampled like the model under test.")
+    var baseline: String?
+
     @Option(help: "Extracted held-out dataset (from t2v-render extract).")
     var heldout: String = "work/default-model/heldout-dataset"
 
@@ -71,6 +74,7 @@ struct ReportCommand: ParsableCommand {
         report.teacherSteps = teacherSteps
         report.students = students
         report.ablation = ablation
+        report.baseline = baseline
         report.heldout = heldout
         report.seeds = seeds
         report.fidSeeds = fidSeeds

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// `t2v-scenes report`: usage errors exit 2, a missing held-out dataset is a clear runtime error.
+/// `t2v-scenes report`: usage errors exit 2, a missing held-out dataset is a clear runtime error,
+/// and a quick report with a baseline shows it beside the model under test.
 final class ReportCLITests: XCTestCase {
     func testBadFlagsAreUsageErrors() throws {
         let seeds = try ScenesCLI.run(["report", "--seeds", "0"])
@@ -18,5 +19,31 @@ final class ReportCLITests: XCTestCase {
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("cannot read the held-out dataset") && result.stderr.contains(dir.path), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("R.md").path))
+    }
+
+    func testQuickReportShowsTheBaselineBesideTheModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-baseline-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("heldout").path, data = dir.appendingPathComponent("heldout-dataset").path
+        var r = try ScenesCLI.run(["render", "-o", corpus, "--split", "heldout", "--captions", "training", "--per-family", "1",
+                                   "--size", "32", "--frames", "16", "--fps", "8", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let extract = try CLI.run(["extract", corpus, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
+        XCTAssertEqual(extract.status, 0, extract.stderr)
+        let model = dir.appendingPathComponent("m.safetensors").path, baseline = dir.appendingPathComponent("b.safetensors").path
+        for (path, seed) in [(model, "1"), (baseline, "2")] {
+            let t = try CLI.run(["train", "--data", data, "--config", "tiny", "--steps", "1", "--batch", "1", "--seed", seed, "--quiet", "-o", path])
+            XCTAssertEqual(t.status, 0, t.stderr)
+        }
+        let report = dir.appendingPathComponent("R.md").path
+        r = try ScenesCLI.run(["report", "--quick", "--model", model, "--baseline", baseline, "--heldout", data, "--out", report])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let md = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(md.contains("--baseline \(baseline)"), "the command line names the baseline")
+        XCTAssertTrue(md.contains("| Family | Exact | Paraphrase | Baseline exact | Baseline paraphrase |"), md)
+        XCTAssertTrue(md.contains("| baseline | `\(baseline)`"), "the Frechet distance table has the baseline")
+        XCTAssertTrue(md.contains("baseline `\(baseline)`"), "the SSIM table has the baseline")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report/baseline-exact.png").path))
+        XCTAssertFalse(md.contains("-step baseline within"), "no distillation target for the baseline")
     }
 }

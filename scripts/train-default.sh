@@ -33,6 +33,8 @@
 # the ablation and the students trained on the latents, each model file carrying the autoencoder;
 # docs/latent.md),
 # SHIP=0 (stop before copying the student into weights/: for trial runs in another WORK),
+# PRECISION (fp32, as the shipped model was made, or bf16 on CPUs with AVX512_BF16: every
+# training, coding and distillation stage's --precision; docs/precision.md),
 # REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
 # (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
 # ablation; about 20 min on a quiet machine).
@@ -56,6 +58,8 @@ LATENT=${LATENT:-0}
 LATENT_SIZE=${LATENT_SIZE:-128}
 AE_STEPS=${AE_STEPS:-5000}
 SHIP=${SHIP:-1}
+PRECISION=${PRECISION:-fp32}
+PFLAG="--precision $PRECISION"
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
 swift build -c release --product t2v-scenes >/dev/null
@@ -84,14 +88,14 @@ if [ "$LATENT" = 1 ]; then
     if [ ! -f "$WORK/ae.safetensors" ]; then
         RESUME=""
         [ -f "$WORK/ae.ckpt.safetensors" ] && RESUME="--resume"
-        "$BIN/t2v-render" train-autoencoder --data "$WORK/dataset" -o "$WORK/ae.safetensors" --steps "$AE_STEPS" --batch 8 \
+        "$BIN/t2v-render" train-autoencoder $PFLAG --data "$WORK/dataset" -o "$WORK/ae.safetensors" --steps "$AE_STEPS" --batch 8 \
             --crop $((LATENT_SIZE < 64 ? LATENT_SIZE : 64)) --checkpoint-every 250 --seed 1 $RESUME
     fi
     stage_done autoencoder
     # The manifest is written last: a folder with one is complete; an interrupted one is redone.
     if [ ! -f "$WORK/latents/manifest.jsonl" ]; then
         rm -rf "$WORK/latents"
-        "$BIN/t2v-render" encode-latents "$WORK/dataset" --autoencoder "$WORK/ae.safetensors" -o "$WORK/latents" --quiet
+        "$BIN/t2v-render" encode-latents $PFLAG "$WORK/dataset" --autoencoder "$WORK/ae.safetensors" -o "$WORK/latents" --quiet
     fi
     stage_done encode-latents
     TRAIN_DATA="$WORK/latents"
@@ -104,7 +108,7 @@ echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 # learning-rate schedule). The shipped teacher was trained this way, one cycle at a time.
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
-    "$BIN/t2v-render" train --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --steps "$1" \
+    "$BIN/t2v-render" train $PFLAG --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --steps "$1" \
         --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 --image-fraction "$IMAGE_FRACTION" $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
@@ -153,7 +157,7 @@ echo "== 3b/5 the ablation for the report: same recipe, no temporal stream, 150 
 if [ ! -f "$WORK/ablation.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/ablation.ckpt.safetensors" ] && RESUME="--resume"
-    "$BIN/t2v-render" train --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --no-temporal --steps 150 \
+    "$BIN/t2v-render" train $PFLAG --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --no-temporal --steps 150 \
         --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 $RESUME -o "$WORK/ablation.safetensors"
 fi
 
@@ -161,7 +165,7 @@ echo "== 4/5 distil $FROM_STEPS -> $TO_STEPS steps ($DISTILL_STEPS steps per rou
 if [ ! -f "$WORK/student.safetensors" ]; then
     RESUME=""
     [ -f "$WORK/student.ckpt.safetensors" ] && RESUME="--resume"
-    "$BIN/t2v-render" distill $RESUME --teacher "$WORK/teacher.safetensors" --data "$TRAIN_DATA" \
+    "$BIN/t2v-render" distill $PFLAG $RESUME --teacher "$WORK/teacher.safetensors" --data "$TRAIN_DATA" \
         --from-steps "$FROM_STEPS" --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 2 \
         --guidance "$GUIDANCE" --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
 fi
@@ -182,7 +186,7 @@ if [ "$REPORT" = 1 ]; then
     check_student "$WORK/student-4steps.safetensors" "$WORK/student.safetensors"
     RESUME=""
     [ -f "$WORK/student-4steps.ckpt.safetensors" ] && RESUME="--resume"
-    [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $RESUME --teacher "$WORK/student.safetensors" \
+    [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $PFLAG $RESUME --teacher "$WORK/student.safetensors" \
         --data "$TRAIN_DATA" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
         --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 3 -o "$WORK/student-4steps.safetensors"
     "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \

@@ -37,12 +37,22 @@ final class TwinParityTests: XCTestCase {
         let x = Tensor.randn([batch, frames, config.inChannels, r, r], using: &rng)
         let timesteps = (0..<batch).map { 37 + 411 * $0 }
         let text = Tensor.randn([batch, config.textDim], using: &rng)
-        let y = withoutGradients { model(x, timesteps: timesteps, text: text) }
-        try SafeTensors.write([
+        // Token states for cross-attention: items of different lengths, the last with none.
+        let tokens = config.crossAttention
+            ? TokenStates((0..<batch).map { i in Tensor.randn([i == batch - 1 ? 0 : 3 + 2 * i, config.textDim], using: &rng).toArray() },
+                          textDim: config.textDim)
+            : nil
+        let y = withoutGradients { model(x, timesteps: timesteps, text: text, tokens: tokens) }
+        var inputs: [SafeTensors.Entry] = [
             .init(name: "x", shape: x.shape, floats: x.toArray()),
             .init(name: "timesteps", shape: [batch], int64: timesteps.map { Int64($0) }),
             .init(name: "text", shape: text.shape, floats: text.toArray()),
-        ], to: dir.appendingPathComponent("inputs.safetensors"))
+        ]
+        if let tokens {
+            inputs.append(.init(name: "tokens", shape: tokens.values.shape, floats: tokens.values.toArray()))
+            inputs.append(.init(name: "token_counts", shape: [batch], int64: tokens.counts.map { Int64($0) }))
+        }
+        try SafeTensors.write(inputs, to: dir.appendingPathComponent("inputs.safetensors"))
         try SafeTensors.write([.init(name: "y", shape: y.shape, floats: y.toArray())],
                               to: dir.appendingPathComponent("swift.safetensors"))
 
@@ -71,6 +81,14 @@ final class TwinParityTests: XCTestCase {
         var config = DenoiserConfig.tiny
         config.temporalConvolution = true
         try check(config, batch: 2, frames: 3, seed: 14)
+    }
+
+    /// Cross-attention to token states (two items: 3 tokens, and none: the null context), with
+    /// the zero-started output projections perturbed away from zero.
+    func testTinyCrossAttentionMatchesPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.crossAttention = true
+        try check(config, batch: 2, frames: 3, seed: 15)
     }
 
     /// Frame counts beyond D: the clamped relative bias must index the same rows in both.

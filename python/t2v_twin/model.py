@@ -36,6 +36,7 @@ class DenoiserConfig:
     maxFrameDistance: int = 16
     temporal: bool = True
     temporalConvolution: bool = False
+    crossAttention: bool = False
     # Scheduler fields are carried through untouched (the network does not use them).
     extra: dict = field(default_factory=dict)
 
@@ -60,8 +61,9 @@ class DenoiserConfig:
 
     def to_json(self) -> str:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
-        if not d["temporalConvolution"]:  # Swift writes the key only when it is on
-            del d["temporalConvolution"]
+        for key in ("temporalConvolution", "crossAttention"):  # Swift writes these keys only when on
+            if not d[key]:
+                del d[key]
         d.update(self.extra)
         if "schedule" not in d:
             raise ValueError("config has no 'schedule'; build it from a Swift checkpoint's metadata")
@@ -74,22 +76,25 @@ def canonical_json(value: Any) -> str:
 
 
 class MultiHeadAttention(nn.Module):
-    """Swift `MultiHeadAttention` (toQ/toK/toV/toOut, all with biases)."""
+    """Swift `MultiHeadAttention` (toQ/toK/toV/toOut, all with biases); cross-attention to
+    `context` (width `contextDim`) when given."""
 
-    def __init__(self, dim: int, heads: int):
+    def __init__(self, dim: int, heads: int, contextDim: int | None = None):
         super().__init__()
         self.heads = heads
         self.toQ = nn.Linear(dim, dim)
-        self.toK = nn.Linear(dim, dim)
-        self.toV = nn.Linear(dim, dim)
+        self.toK = nn.Linear(contextDim or dim, dim)
+        self.toV = nn.Linear(contextDim or dim, dim)
         self.toOut = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None, context: torch.Tensor | None = None) -> torch.Tensor:
         b, l, dim = x.shape
         dh = dim // self.heads
+        ctx = x if context is None else context
+        lk = ctx.shape[1]
         q = self.toQ(x).reshape(b, l, self.heads, dh).permute(0, 2, 1, 3)
-        k = self.toK(x).reshape(b, l, self.heads, dh).permute(0, 2, 1, 3)
-        v = self.toV(x).reshape(b, l, self.heads, dh).permute(0, 2, 1, 3)
+        k = self.toK(ctx).reshape(b, lk, self.heads, dh).permute(0, 2, 1, 3)
+        v = self.toV(ctx).reshape(b, lk, self.heads, dh).permute(0, 2, 1, 3)
         # softmax(Q K^T / sqrt(dh) + bias) V; a float attn_mask is added to the scores.
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         y = y.permute(0, 2, 1, 3).reshape(b, l, dim)
@@ -133,6 +138,33 @@ class SpatialAttention(nn.Module):
         tokens = self.norm(x).reshape(n, c, h * w).permute(0, 2, 1)
         y = self.attention(tokens).permute(0, 2, 1).reshape(n, c, h, w)
         return x + y
+
+
+def token_mask(counts: torch.Tensor, width: int) -> torch.Tensor:
+    """Swift `TokenStates.mask`: additive [items, 1, 1, width] mask keeping each item's first
+    max(count, 1) tokens (an item without tokens attends to its all-zero first token)."""
+    keep = torch.arange(width)[None, :] < counts.clamp(min=1)[:, None]
+    mask = torch.zeros(keep.shape, dtype=torch.float32).masked_fill(~keep, float("-inf"))
+    return mask[:, None, None, :]
+
+
+class CrossAttention(nn.Module):
+    """Swift `CrossAttention`: x + MHA(GN(x), tokens), the H*W positions of all of an item's
+    frames as queries; the output projection starts at zero."""
+
+    def __init__(self, channels: int, textDim: int, heads: int, groups: int):
+        super().__init__()
+        self.norm = nn.GroupNorm(groups, channels, eps=1e-5)
+        self.attention = MultiHeadAttention(channels, heads, contextDim=textDim)
+        nn.init.zeros_(self.attention.toOut.weight)
+        nn.init.zeros_(self.attention.toOut.bias)
+
+    def forward(self, x: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, frames: int) -> torch.Tensor:
+        n, c, h, w = x.shape
+        items = tokens.shape[0]
+        q = self.norm(x).reshape(items, frames, c, h * w).permute(0, 1, 3, 2).reshape(items, frames * h * w, c)
+        y = self.attention(q, bias=mask, context=tokens)
+        return x + y.reshape(items, frames, h * w, c).permute(0, 1, 3, 2).reshape(n, c, h, w)
 
 
 class TemporalConvolution(nn.Module):
@@ -222,17 +254,19 @@ class TimestepEmbedding(nn.Module):
 
 
 class DownLevel(nn.Module):
-    def __init__(self, resBlocks, temporal, downsample):
+    def __init__(self, resBlocks, crossAttention, temporal, downsample):
         super().__init__()
         self.resBlocks = nn.ModuleList(resBlocks)
+        self.crossAttention = crossAttention
         self.temporal = temporal
         self.downsample = downsample
 
 
 class UpLevel(nn.Module):
-    def __init__(self, resBlocks, temporal, upsample):
+    def __init__(self, resBlocks, crossAttention, temporal, upsample):
         super().__init__()
         self.resBlocks = nn.ModuleList(resBlocks)
+        self.crossAttention = crossAttention
         self.temporal = temporal
         self.upsample = upsample
 
@@ -249,6 +283,11 @@ class VideoDenoiser(nn.Module):
             return TemporalTransformer(c, cfg.heads, cfg.maxFrameDistance,
                                        cfg.groups if cfg.temporalConvolution else None) if cfg.temporal else None
 
+        def cross_attention(c, level):
+            if not cfg.crossAttention or (level is not None and level < levels - 2):
+                return None
+            return CrossAttention(c, cfg.textDim, cfg.heads, g)
+
         self.timeEmbedding = TimestepEmbedding(cfg.baseChannels, e)
         self.textProjection = nn.Linear(cfg.textDim, e)
         self.convIn = nn.Conv2d(cfg.inChannels, cfg.channels(0), 3, padding=1)
@@ -262,11 +301,12 @@ class VideoDenoiser(nn.Module):
                 blocks.append(ResBlock(c, out, e, g))
                 c = out
             ds = nn.Conv2d(out, out, 3, stride=2, padding=1) if l < levels - 1 else None
-            down.append(DownLevel(blocks, temporal(out), ds))
+            down.append(DownLevel(blocks, cross_attention(out, l), temporal(out), ds))
         self.down = nn.ModuleList(down)
 
         self.midRes1 = ResBlock(c, c, e, g)
         self.midAttention = SpatialAttention(c, cfg.heads, g)
+        self.midCrossAttention = cross_attention(c, None)
         self.midTemporal = temporal(c)
         self.midRes2 = ResBlock(c, c, e, g)
 
@@ -276,23 +316,34 @@ class VideoDenoiser(nn.Module):
             blocks = [ResBlock(c + out if r == 0 else out, out, e, g) for r in range(cfg.resBlocksPerLevel)]
             c = out
             us = nn.Conv2d(out, out, 3, padding=1) if l > 0 else None
-            up.insert(0, UpLevel(blocks, temporal(out), us))
+            up.insert(0, UpLevel(blocks, cross_attention(out, l), temporal(out), us))
         self.up = nn.ModuleList(up)
 
         self.normOut = nn.GroupNorm(g, c, eps=1e-5)
         self.convOut = nn.Conv2d(c, cfg.inChannels, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor,
+                tokens: torch.Tensor | None = None, token_counts: torch.Tensor | None = None) -> torch.Tensor:
+        """`tokens` [B, L, textDim] zero-padded and `token_counts` [B] (Swift `TokenStates`): required
+        with `crossAttention`, ignored without it."""
         b, f, ch, h, w = x.shape
         e = self.config.embeddingDim
         emb_clip = self.timeEmbedding(timesteps) + self.textProjection(text)
         emb = emb_clip.reshape(b, 1, e).expand(b, f, e).reshape(b * f, e)
+        if self.config.crossAttention:
+            if tokens is None or token_counts is None:
+                raise ValueError("this model attends to the prompts' token states: pass tokens and token_counts")
+            mask = token_mask(token_counts, tokens.shape[1])
+
+        def attend(block, hidden):
+            return hidden if block is None else block(hidden, tokens, mask, f)
 
         hidden = self.convIn(x.reshape(b * f, ch, h, w))
         skips = []
         for level in self.down:
             for block in level.resBlocks:
                 hidden = block(hidden, emb)
+            hidden = attend(level.crossAttention, hidden)
             if level.temporal is not None:
                 hidden = level.temporal(hidden, f)
             skips.append(hidden)
@@ -301,6 +352,7 @@ class VideoDenoiser(nn.Module):
 
         hidden = self.midRes1(hidden, emb)
         hidden = self.midAttention(hidden)
+        hidden = attend(self.midCrossAttention, hidden)
         if self.midTemporal is not None:
             hidden = self.midTemporal(hidden, f)
         hidden = self.midRes2(hidden, emb)
@@ -309,6 +361,7 @@ class VideoDenoiser(nn.Module):
             hidden = torch.cat([hidden, skip], dim=1)
             for block in level.resBlocks:
                 hidden = block(hidden, emb)
+            hidden = attend(level.crossAttention, hidden)
             if level.temporal is not None:
                 hidden = level.temporal(hidden, f)
             if level.upsample is not None:

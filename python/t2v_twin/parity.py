@@ -3,7 +3,8 @@
     python3 python/t2v_twin/parity.py --model M.safetensors --inputs in.safetensors \
         --swift-output out.safetensors [--rtol 1e-4] [--atol-scale 1e-5]
 
-`M` is a checkpoint written by Swift (`VideoDenoiser.save`), `in` holds `x`, `timesteps`, `text`,
+`M` is a checkpoint written by Swift (`VideoDenoiser.save`), `in` holds `x`, `timesteps`, `text`
+(and `tokens`, `token_counts` for a model with cross-attention),
 `out` holds the Swift output `y`. Passes when |y_torch - y_swift| <= atol + rtol * |y_torch|
 element-wise, with atol = atol_scale * max|y_torch| (default 1e-5; near-zero outputs make a pure relative test
 meaningless). Also round-trips the checkpoint through `save_denoiser`/`load_denoiser` and checks
@@ -40,7 +41,7 @@ def main() -> int:
     inputs = load_file(args.inputs)
     y_swift = load_file(args.swift_output)["y"]
     with torch.no_grad():
-        y = model(inputs["x"], inputs["timesteps"], inputs["text"])
+        y = model(inputs["x"], inputs["timesteps"], inputs["text"], inputs.get("tokens"), inputs.get("token_counts"))
     if y.shape != y_swift.shape:
         print(f"FAIL shape: torch {tuple(y.shape)} swift {tuple(y_swift.shape)}")
         return 1

@@ -21,7 +21,11 @@ final class ReportCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("R.md").path))
     }
 
+    /// A whole (quick) report of two tiny models: minutes, so it runs with T2V_SLOW_TESTS=1 (CI sets it).
     func testQuickReportShowsTheBaselineBesideTheModel() throws {
+        if ProcessInfo.processInfo.environment["T2V_SLOW_TESTS"] != "1" {
+            throw XCTSkip("a whole quick report (minutes): runs with T2V_SLOW_TESTS=1 (CI sets it)")
+        }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-baseline-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let corpus = dir.appendingPathComponent("heldout").path, data = dir.appendingPathComponent("heldout-dataset").path

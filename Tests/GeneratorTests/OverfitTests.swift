@@ -22,7 +22,7 @@ final class OverfitTests: XCTestCase {
     /// `T2V_SLOW_TESTS=1`, which CI (.ci/run) sets.
     override func setUpWithError() throws {
         if ProcessInfo.processInfo.environment["T2V_SLOW_TESTS"] != "1" {
-            throw XCTSkip("the 2 x 6000-step overfit tests run with T2V_SLOW_TESTS=1 (CI sets it): T2V_SLOW_TESTS=1 bash scripts/test.sh --filter OverfitTests")
+            throw XCTSkip("the 6000-step overfit tests run with T2V_SLOW_TESTS=1 (CI sets it): T2V_SLOW_TESTS=1 bash scripts/test.sh --filter OverfitTests")
         }
     }
     /// The training seed (5). `T2V_OVERFIT_SEED=N` overrides it, to check that a kernel change

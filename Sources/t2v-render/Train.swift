@@ -275,7 +275,8 @@ struct Train: ParsableCommand {
         mc.frames = frames
         mc.resolution = height
         mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
-        if noTemporal { mc.temporal = false }
+        // The ablation drops the whole temporal stream, its convolution included.
+        if noTemporal { mc.temporal = false; mc.temporalConvolution = false }
         var tc = TrainingConfig()
         tc.batchSize = batch
         tc.learningRate = lr

@@ -293,6 +293,12 @@ final class RenderCLITests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(FileManager.default.fileExists(atPath: model + ".mp4"))
         }
+        // The ablation of a config with the temporal convolution drops it with the temporal stream.
+        let tconv = root.appendingPathComponent("tconv.json")
+        try Data(#"{"baseChannels": 16, "channelMultipliers": [1, 2], "heads": 2, "groups": 4, "temporalConvolution": true}"#.utf8).write(to: tconv)
+        r = try CLI.run(["train", "--data", ds, "--config", tconv.path, "--no-temporal", "--steps", "1", "--batch", "1", "--quiet",
+                         "-o", root.appendingPathComponent("ablation.safetensors").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
     }
 
     func testTrainResumesAndDistillStoresSteps() throws {

@@ -204,7 +204,7 @@ public struct QualityReport {
         let paraAcc = Self.accuracy(paraPred, main.paraphraseLabels.map(index))
         let mainSSIM = try ReportClips.interFrameSSIM(main.exact, size: real.size)
         let ablationSSIM = try ablationRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
-        let baselinePredictions = baselineRun.map { (exact: classifier.predict($0.exact), paraphrase: classifier.predict($0.paraphrase)) }
+        let baselinePredictions = baselineRun.map { (run: $0, exact: classifier.predict($0.exact), paraphrase: classifier.predict($0.paraphrase)) }
         let baselineSSIM = try baselineRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
         let fids = (fidRuns + (baselineRun.map { [$0] } ?? [])).map { run -> (Run, Double) in
             let picked = run.exact.indices.filter { run.exactSeeds[$0] < fidSeeds }.map { run.exact[$0] }
@@ -283,14 +283,14 @@ public struct QualityReport {
             func misses(_ pred: [Int], _ labels: [SceneFamily]) -> String {
                 Self.missSummary(labels.indices.filter { labels[$0] == family && pred[$0] != i }.map { families[pred[$0]].id })
             }
-            let baselineCells = zip(baselineRun.map { [$0] } ?? [], baselinePredictions.map { [$0] } ?? []).map { run, pred in
-                " \(fam(pred.exact, run.exactLabels)) | \(fam(pred.paraphrase, run.paraphraseLabels)) |"
-            }.joined()
+            let baselineCells = baselinePredictions.map { b in
+                " \(fam(b.exact, b.run.exactLabels)) | \(fam(b.paraphrase, b.run.paraphraseLabels)) |"
+            } ?? ""
             md += "| \(family.id) | \(fam(exactPred, main.exactLabels)) | \(fam(paraPred, main.paraphraseLabels)) |\(baselineCells) \(fam(realPredictions, real.labels)) | \(misses(exactPred, main.exactLabels)); \(misses(paraPred, main.paraphraseLabels)) |\n"
         }
-        let baselineTotals = zip(baselineRun.map { [$0] } ?? [], baselinePredictions.map { [$0] } ?? []).map { run, pred in
-            " **\(Self.pct(Self.accuracy(pred.exact, run.exactLabels.map(index))))** | **\(Self.pct(Self.accuracy(pred.paraphrase, run.paraphraseLabels.map(index))))** |"
-        }.joined()
+        let baselineTotals = baselinePredictions.map { b in
+            " **\(Self.pct(Self.accuracy(b.exact, b.run.exactLabels.map(index))))** | **\(Self.pct(Self.accuracy(b.paraphrase, b.run.paraphraseLabels.map(index))))** |"
+        } ?? ""
         md += "| **all** | **\(Self.pct(exactAcc))** | **\(Self.pct(paraAcc))** |\(baselineTotals) **\(Self.pct(realAccuracy))** | |\n\n"
         md += "## Frechet distance (classifier features)\n\n"
         md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid).\n\n"

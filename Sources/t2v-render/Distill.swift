@@ -133,7 +133,7 @@ struct Distill: ParsableCommand {
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         if interrupted.isSet { throw CommandError("interrupted before distillation started; nothing was written") }
         try check(dataset, for: start.distiller, bundledSHA: bundle?.metadata[LatentBundle.sha256Key])
-        dataset.includeTokens = start.distiller.student.config.crossAttention
+        dataset.keepTokenStates(start.distiller.student.config.crossAttention)
         let session = try DistillSession(command: self, start: start, teacherSHA: teacherSHA, bundle: bundle)
         try session.run(dataset: dataset, interrupted: interrupted)
     }

@@ -159,7 +159,7 @@ struct Train: ParsableCommand {
 
         let trainer = try precision.map { try newTrainer(dataset, precision: $0) } ?? resumedTrainer(dataset)
 
-        dataset.includeTokens = trainer.model.config.crossAttention
+        dataset.keepTokenStates(trainer.model.config.crossAttention)
         var log = try LossLog(path: logPath, truncateAfter: trainer.step)
         let bar = ProgressBar(total: trainer.config.totalSteps, label: "train", unit: "steps", quiet: quiet)
         let startStep = trainer.step

@@ -14,12 +14,10 @@ final class TrainingData {
     let latents: LatentDatasetReader?
     private let captions: [String]
     private var embeddings: [String: [Float]] = [:]
-    private let encoder: TextEncoder
+    /// Kept only while token states may be asked for (`keepTokenStates`).
+    private var encoder: TextEncoder?
     /// Token states by caption, computed on first use (for models with cross-attention).
     private var tokenStates: [String: [Float]] = [:]
-    /// Whether `clip` gives each clip its caption's token states too (set it for a model with
-    /// `DenoiserConfig.crossAttention`).
-    var includeTokens = false
 
     /// Opens the dataset and embeds its captions. Throws `CommandError` with what to do.
     init(directory: String, textModel: String?, quiet: Bool) throws {
@@ -38,6 +36,7 @@ final class TrainingData {
             throw CommandError(CommandError.text(error))
         }
         let distinct = Array(Set(captions)).sorted()
+        let encoder: TextEncoder
         do {
             encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel))
         } catch { throw CommandError("\(error)") }
@@ -47,6 +46,13 @@ final class TrainingData {
                                                   : try encoder.encode(caption).pooled
             bar.update(i + 1)
         }
+        self.encoder = encoder
+    }
+
+    /// Whether `clip` gives each clip its caption's token states too: true for a model with
+    /// `DenoiserConfig.crossAttention`. False releases the text encoder (tens of MB).
+    func keepTokenStates(_ keep: Bool) {
+        if !keep { encoder = nil }
     }
 
     /// Clips in the dataset.
@@ -65,11 +71,12 @@ final class TrainingData {
     /// Channels of every frame: 3 for pixels, the autoencoder's latent channels for latents.
     var channels: Int { latents?.channels ?? 3 }
 
-    /// Clip `i` with its caption's embedding (and token states, with `includeTokens`).
+    /// Clip `i` with its caption's embedding (and its token states while `keepTokenStates(true)`
+    /// holds).
     func clip(_ i: Int) throws -> TrainingClip {
         let video = try latents.map { try $0.clip(at: i) } ?? pixels!.clip(at: i)
         let caption = captions[i]
-        guard includeTokens, !caption.isEmpty else { return TrainingClip(video: video, text: embeddings[caption]!) }
+        guard let encoder, !caption.isEmpty else { return TrainingClip(video: video, text: embeddings[caption]!) }
         if tokenStates[caption] == nil { tokenStates[caption] = try encoder.encode(caption).tokens }
         return TrainingClip(video: video, text: embeddings[caption]!, tokens: tokenStates[caption]!)
     }

@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
 # Renders the README gallery: one contact sheet (16 frames) per prompt with the shipped default
-# model, into samples/gallery/. Prompts include training-style captions and paraphrases the model
-# never saw. Usage: bash scripts/gallery.sh [SEED]
+# model, into samples/gallery/, composed into samples/gallery.png. Prompts include training-style
+# captions and paraphrases the model never saw.
+# Usage: bash scripts/gallery.sh [SEED]
+# Knobs: MODEL (default: weights/t2v-default.safetensors), SIZE (the frames' size, default
+# 128x128), BASELINE (a second model rendered under each row with the same seed and size, e.g.
+# an earlier default model, for a side-by-side gallery).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${1:-1}
+MODEL=${MODEL:-weights/t2v-default.safetensors}
+SIZE=${SIZE:-128x128}
+BASELINE=${BASELINE:-}
 BIN=$(swift build -c release --show-bin-path)
 OUT=samples/gallery
 mkdir -p "$OUT"
 while IFS='|' read -r name prompt; do
     [ -z "$name" ] && continue
-    "$BIN/t2v-render" --prompt "$prompt" --seed "$SEED" --size 64x64 -o "$OUT/$name.mp4" --sheet "$OUT/$name.png" --quiet
+    "$BIN/t2v-render" --prompt "$prompt" --model "$MODEL" --seed "$SEED" --size "$SIZE" -o "$OUT/$name.mp4" --sheet "$OUT/$name.png" --quiet
+    if [ -n "$BASELINE" ]; then
+        "$BIN/t2v-render" --prompt "$prompt" --model "$BASELINE" --seed "$SEED" --size "$SIZE" -o "$OUT/$name.mp4" --sheet "$OUT/$name.baseline.png" --quiet
+    fi
     echo "$name: $prompt"
 done <<'PROMPTS'
 city|A cyberpunk city at night
@@ -31,5 +41,6 @@ leaves|autumn leaves falling
 sunrise|a sunrise over mountains
 PROMPTS
 rm -f "$OUT"/*.mp4
-python3 scripts/compose_gallery.py && rm -rf "$OUT"
+python3 scripts/compose_gallery.py --cell "${SIZE%%x*}" ${BASELINE:+--baseline-label "$(basename "$BASELINE")"} \
+    --label "$(basename "$MODEL")" && rm -rf "$OUT"
 echo "wrote samples/gallery.png"

@@ -23,6 +23,7 @@
 # shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000", and later ones
 # shipped CYCLES="1000 5000"),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
+# GUIDANCE_RESCALE (guidance rescale applied to the teacher's guided output, 0...1; 0 = plain),
 # LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
@@ -49,6 +50,7 @@ FROM_STEPS=${FROM_STEPS:-64}
 TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}
 GUIDANCE=${GUIDANCE:-3}
+GUIDANCE_RESCALE=${GUIDANCE_RESCALE:-0}
 LR_SCHEDULE=${LR_SCHEDULE:-linear}
 GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 DISTILL4_STEPS=${DISTILL4_STEPS:-600}
@@ -167,7 +169,7 @@ if [ ! -f "$WORK/student.safetensors" ]; then
     [ -f "$WORK/student.ckpt.safetensors" ] && RESUME="--resume"
     "$BIN/t2v-render" distill $PFLAG $RESUME --teacher "$WORK/teacher.safetensors" --data "$TRAIN_DATA" \
         --from-steps "$FROM_STEPS" --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 2 \
-        --guidance "$GUIDANCE" --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
+        --guidance "$GUIDANCE" --guidance-rescale "$GUIDANCE_RESCALE" --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
 fi
 
 stage_done distill

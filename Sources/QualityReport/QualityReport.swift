@@ -42,6 +42,9 @@ public struct QualityReport {
 
     public var guidance: Float?
 
+    /// Guidance rescale φ for every model sampled with guidance above 1 (`ClassifierFreeGuidance.rescale`); nil: plain guidance.
+    public var guidanceRescale: Float?
+
     public var clipSample: Float?
 
     public var out: String = "samples/REPORT.md"
@@ -150,6 +153,7 @@ public struct QualityReport {
                         var settings = VideoPipeline.Settings(prompt: caption, frames: real.frames, steps: run.steps,
                                                               sampler: .ddim, guidance: run.guidance, seed: UInt64(s))
                         settings.clipSample = clipSample
+                        settings.guidanceRescale = guidanceRescale
                         let t0 = Date()
                         var clip = try p.generate(settings)
                         run.seconds += Date().timeIntervalSince(t0)
@@ -206,9 +210,13 @@ public struct QualityReport {
         let ablationSSIM = try ablationRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
         let baselinePredictions = baselineRun.map { (run: $0, exact: classifier.predict($0.exact), paraphrase: classifier.predict($0.paraphrase)) }
         let baselineSSIM = try baselineRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
+        let realGaussian = FrechetDistance.Gaussian(samples: realFeatures)
+        var fidErrors: [String: Double] = [:]  // bootstrap standard errors by file
         let fids = (fidRuns + (baselineRun.map { [$0] } ?? [])).map { run -> (Run, Double) in
             let picked = run.exact.indices.filter { run.exactSeeds[$0] < fidSeeds }.map { run.exact[$0] }
-            return (run, FrechetDistance.distance(classifier.features(picked), realFeatures))
+            let features = classifier.features(picked)
+            fidErrors[run.file] = FrechetDistance.bootstrapStandardError(features, against: realGaussian)
+            return (run, FrechetDistance.distance(FrechetDistance.Gaussian(samples: features), realGaussian))
         }
         let realSplitFID: Double = {
             // Floor of the estimate: the real clips' two halves (by seed parity) against each other.
@@ -242,9 +250,20 @@ public struct QualityReport {
 
         // The report.
         var md = "# Quality report\n\n"
-        md += "Written by `t2v-scenes report\(quick ? " --quick" : "") --model \(model)\(teacher.map { " --teacher \($0)" } ?? "")\(students.map { " --students \($0)" } ?? "")\(ablation.map { " --ablation \($0)" } ?? "")\(baseline.map { " --baseline \($0)" } ?? "") --heldout \(heldout) --seeds \(seeds)\(guidance.map { " --guidance \($0)" } ?? "")`"
+        var flags = quick ? " --quick" : ""
+        flags += " --model \(model)"
+        if let teacher { flags += " --teacher \(teacher)" + (self.teacherSteps != 64 ? " --teacher-steps \(self.teacherSteps)" : "") }
+        if let students { flags += " --students \(students)" }
+        if let ablation { flags += " --ablation \(ablation)" }
+        if let baseline { flags += " --baseline \(baseline)" }
+        flags += " --heldout \(heldout) --seeds \(self.seeds)"
+        if let requested = self.fidSeeds { flags += " --fid-seeds \(requested)" }
+        if let guidance { flags += " --guidance \(guidance)" }
+        if let guidanceRescale { flags += " --guidance-rescale \(guidanceRescale)" }
+        md += "Written by `t2v-scenes report\(flags)`"
         md += " on \(ISO8601DateFormatter().string(from: started)) in \(String(format: "%.0f", Date().timeIntervalSince(started))) s.\n"
         md += "Model under test: `\(model)` (\(main.steps) DDIM steps, \(Self.guidanceText(main))"
+            + (guidanceRescale.map { ", guidance rescale \($0)" } ?? "")
             + (clipSample.map { ", predicted clean sample clamped to [-\($0), \($0)]" } ?? "") + ").\n\n"
         md += "## Targets\n\n| Target | Measured | Met |\n|---|---|---|\n"
         md += "| Prompt adherence, exact training captions >= 90% | \(Self.pct(exactAcc)) | \(exactAcc >= 0.9 ? "yes" : "**no**") |\n"
@@ -293,9 +312,11 @@ public struct QualityReport {
         } ?? ""
         md += "| **all** | **\(Self.pct(exactAcc))** | **\(Self.pct(paraAcc))** |\(baselineTotals) **\(Self.pct(realAccuracy))** | |\n\n"
         md += "## Frechet distance (classifier features)\n\n"
-        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid).\n\n"
+        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid). The ± is the bootstrap standard error (200 resamplings of the generated clips with replacement, the real clips fixed): how much the distance moves with the clips drawn; two models whose distances differ by less than about twice the larger error are level.\n\n"
         md += "| Model | File | Steps | Guidance | Frechet distance |\n|---|---|---|---|---|\n"
-        for (run, fid) in fids { md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f", fid)) |\n" }
+        for (run, fid) in fids {
+            md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f ± %.1f", fid, fidErrors[run.file] ?? .nan)) |\n"
+        }
         md += "\n## Inter-frame SSIM\n\n"
         md += "Mean over clips of the mean SSIM between consecutive frames, FFmpeg's `ssim` filter `All` (Y, U, V weighted by pixel count) on yuv420p BT.601 limited range (FrameIO `TemporalConsistency`, definition `ssim`), at \(real.size)x\(real.size).\n\n"
         md += "| Clips | Inter-frame SSIM |\n|---|---|\n| real held-out (\(real.clips.count)) | \(String(format: "%.4f", realSSIM)) |\n| model under test (\(main.exact.count)) | \(String(format: "%.4f", mainSSIM)) |\n"

@@ -53,6 +53,11 @@ struct Distill: ParsableCommand {
                                discussion: "With a scale above 1 the first round's targets come from the teacher's guided output, and the student samples without guidance (one denoiser pass per step); `render` then defaults to --guidance 1."))
     var guidance: Float = 1
 
+    @Option(name: .customLong("guidance-rescale"),
+            help: ArgumentHelp("Guidance rescale in 0...1 applied to the teacher's guided output (Lin et al. 2024; diffusers' guidance_rescale); 0 is plain guidance.",
+                               discussion: "Needs --guidance above 1. The guided output is scaled back towards the conditional output's standard deviation, which keeps strong guidance from over-exposing the frames."))
+    var guidanceRescale: Float = 0
+
     @Option(name: .customLong("guidance-steps"),
             help: ArgumentHelp("Steps of a first stage that distils the guidance alone at --from-steps (Meng et al. 2023, stage 1) before the halving rounds; 0 distils it in the first round.",
                                discussion: "Needs --guidance above 1. The stage's student is written beside OUTPUT as OUTPUT-<from>steps.safetensors."))
@@ -86,6 +91,8 @@ struct Distill: ParsableCommand {
             throw ValidationError("--steps-per-round, --batch, --lr and --checkpoint-every must be positive")
         }
         guard guidance >= 1, guidance <= 50, guidance.isFinite else { throw ValidationError("--guidance must be in 1...50, got \(guidance)") }
+        guard (0...1).contains(guidanceRescale) else { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
+        guard guidanceRescale == 0 || guidance > 1 else { throw ValidationError("--guidance-rescale needs --guidance above 1: without guidance there is nothing to rescale") }
         guard guidanceSteps >= 0 else { throw ValidationError("--guidance-steps must be >= 0") }
         guard guidanceSteps == 0 || guidance > 1 else { throw ValidationError("--guidance-steps needs --guidance above 1: with guidance 1 there is nothing to distil") }
     }
@@ -101,6 +108,7 @@ struct Distill: ParsableCommand {
         config.learningRateSchedule = lrSchedule
         config.seed = seed
         config.guidance = guidance
+        config.guidanceRescale = guidanceRescale
         config.guidanceSteps = guidanceSteps
         return config
     }
@@ -216,7 +224,7 @@ struct Distill: ParsableCommand {
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.
     static func describe(_ c: DistillationConfig) -> String {
-        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance) --guidance-steps \(c.guidanceSteps)"
+        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance) --guidance-rescale \(c.guidanceRescale) --guidance-steps \(c.guidanceSteps)"
     }
 }
 
@@ -286,6 +294,7 @@ private final class DistillSession {
         if command.guidance != 1 || teacherGuidance != 1 {
             metadata[VideoPipeline.distilledGuidanceKey] = String(command.guidance * teacherGuidance)
         }
+        if command.guidanceRescale != 0 { metadata["t2v.distilled_guidance_rescale"] = String(command.guidanceRescale) }
         do {
             try student.save(to: URL(fileURLWithPath: path), metadata: metadata.merging(bundle?.metadata ?? [:]) { own, _ in own },
                              extraEntries: bundle?.entries ?? [])

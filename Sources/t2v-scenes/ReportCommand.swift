@@ -46,6 +46,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Classifier-free guidance scale for every model (default: each model's own: 3, or 1 for a model with guidance distilled into it).")
     var guidance: Float?
 
+    @Option(name: .customLong("guidance-rescale"),
+            help: "Guidance rescale in 0...1 for every model sampled with guidance above 1 (diffusers' guidance_rescale; default: none).")
+    var guidanceRescale: Float?
+
     @Option(help: "Clamp the predicted clean sample to [-X, X] at every DDIM step (default: no clamping).")
     var clipSample: Float?
 
@@ -64,6 +68,7 @@ struct ReportCommand: ParsableCommand {
         guard (2...500).contains(classifierClips) else { throw ValidationError("--classifier-clips must be from 2 to 500, got \(classifierClips)") }
         guard (1...1000).contains(classifierEpochs) else { throw ValidationError("--classifier-epochs must be from 1 to 1000, got \(classifierEpochs)") }
         guard (1...1000).contains(teacherSteps) else { throw ValidationError("--teacher-steps must be from 1 to 1000, got \(teacherSteps)") }
+        if let guidanceRescale, !(0...1).contains(guidanceRescale) { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
         guard URL(fileURLWithPath: out).pathExtension.lowercased() == "md" else { throw ValidationError("--out must name a .md file, got \(out)") }
     }
 
@@ -81,6 +86,7 @@ struct ReportCommand: ParsableCommand {
         report.classifierClips = classifierClips
         report.classifierEpochs = classifierEpochs
         report.guidance = guidance
+        report.guidanceRescale = guidanceRescale
         report.clipSample = clipSample
         report.out = out
         report.textModel = textModel

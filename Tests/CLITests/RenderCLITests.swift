@@ -363,6 +363,16 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(try Self.sh(["python3", "-c", script, stageStudent]).1.trimmingCharacters(in: .whitespacesAndNewlines), "4 2.0")
         let log = try String(contentsOfFile: root.appendingPathComponent("st.loss.csv").path, encoding: .utf8)
         XCTAssertEqual(log.split(separator: "\n").count, 3, "header, the stage's step and the round's: \(log)")
+        // Guidance rescale: recorded in the student; refused outside 0...1 and without guidance.
+        let rescaled = root.appendingPathComponent("gr.safetensors").path
+        let (rescale, _) = try distilled(rescaled, ["--guidance", "2", "--guidance-rescale", "0.7"], key: "t2v.distilled_guidance_rescale")
+        XCTAssertEqual(rescale, "0.7")
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance", "2", "--guidance-rescale", "1.5", "-o", rescaled])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--guidance-rescale must be in 0...1"), r.stderr)
+        r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance-rescale", "0.5", "-o", rescaled])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--guidance-rescale needs --guidance above 1"), r.stderr)
         r = try CLI.run(["distill", "--teacher", out, "--data", ds, "--guidance-steps", "5", "-o", staged])
         XCTAssertEqual(r.status, 2, "a guidance stage without guidance is refused")
         XCTAssertTrue(r.stderr.contains("--guidance-steps needs --guidance above 1"), r.stderr)

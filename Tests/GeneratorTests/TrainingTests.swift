@@ -243,6 +243,23 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThan(zip(guided, c).map { abs($0 - $1) }.max() ?? 0, 1e-2)
         // A dropped condition: the unconditional branch alone.
         XCTAssertEqual(try distiller.teacherOutput(z, timestep: t, text: zero, guided: false), u)
+        // With guidance rescale φ: φ · guided · std(c) / std(guided) + (1 − φ) · guided.
+        var rescaled = d
+        rescaled.guidanceRescale = 0.7
+        let rescaledOutput = try Distiller(teacher: teacher, config: rescaled).teacherOutput(z, timestep: t, text: prompt, guided: true)
+        func std(_ x: [Float]) -> Double {
+            let mean = x.reduce(0.0) { $0 + Double($1) } / Double(x.count)
+            return (x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(x.count)).squareRoot()
+        }
+        let factor = 0.7 * std(c) / std(manual) + 0.3
+        XCTAssertLessThan(abs(factor - 1), 0.99, "the test needs guidance to change the spread")
+        XCTAssertGreaterThan(abs(factor - 1), 1e-3, "the test needs guidance to change the spread")
+        let rescaleGap = zip(rescaledOutput, manual).map { abs(Double($0) - factor * Double($1)) }.max() ?? .infinity
+        XCTAssertLessThan(rescaleGap, 2e-3, "rescaled teacher output differs from the rescaled guided output by \(rescaleGap)")
+        rescaled.guidanceRescale = 1.5
+        XCTAssertThrowsError(try Distiller(teacher: teacher, config: rescaled)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("guidanceRescale"), error.localizedDescription)
+        }
         // Later rounds: the teacher is the (already guided) student, its branch alone.
         XCTAssertTrue(try distiller.finishRound())
         XCTAssertFalse(distiller.isFirstRound)

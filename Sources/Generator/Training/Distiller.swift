@@ -29,6 +29,10 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
     /// branch (the dropped-condition samples) keeps learning the teacher's unconditional model.
     /// Later rounds copy the already guided student. 1 distils the conditional model alone.
     public var guidance: Float = 1
+    /// Guidance rescale φ in [0, 1] applied to the teacher's guided output when `guidance` > 1
+    /// (`ClassifierFreeGuidance.rescale`, Lin et al. 2024; diffusers' `guidance_rescale`): the
+    /// student learns the rescaled guided sampler. 0 is plain guidance.
+    public var guidanceRescale: Float = 0
     /// Optimisation steps of a first stage that distils the guidance alone, without halving
     /// (Meng et al. 2023, stage 1): the student learns the teacher's guided output at the same
     /// (x_t, t) on the teacher's grid, then the rounds halve it without guidance. 0 distils the
@@ -67,11 +71,12 @@ public enum DistillationLRSchedule: String, Sendable, Codable, CaseIterable {
 extension DistillationConfig {
     private enum CodingKeys: String, CodingKey {
         case teacherSteps, targetSteps, stepsPerRound, batchSize, learningRate, learningRateSchedule, warmupSteps,
-             gradientClip, conditionDropout, seed, guidance, guidanceSteps, precision
+             gradientClip, conditionDropout, seed, guidance, guidanceRescale, guidanceSteps, precision
     }
 
-    /// Decodes a configuration; `learningRateSchedule` and `guidanceSteps` are optional
-    /// (checkpoints written before they existed ran the constant schedule and no guidance stage).
+    /// Decodes a configuration; `learningRateSchedule`, `guidanceSteps` and `guidanceRescale` are
+    /// optional (checkpoints written before they existed ran the constant schedule, no guidance
+    /// stage and plain guidance).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         teacherSteps = try c.decode(Int.self, forKey: .teacherSteps)
@@ -85,6 +90,7 @@ extension DistillationConfig {
         conditionDropout = try c.decode(Double.self, forKey: .conditionDropout)
         seed = try c.decode(UInt64.self, forKey: .seed)
         guidance = try c.decode(Float.self, forKey: .guidance)
+        guidanceRescale = try c.decodeIfPresent(Float.self, forKey: .guidanceRescale) ?? 0
         guidanceSteps = try c.decodeIfPresent(Int.self, forKey: .guidanceSteps) ?? 0
         precision = try c.decodeIfPresent(ComputePrecision.self, forKey: .precision)
     }
@@ -158,6 +164,9 @@ public final class Distiller {
         }
         guard config.guidance >= 1, config.guidance.isFinite else {
             throw TrainingError.invalidConfig("guidance must be a finite number >= 1, got \(config.guidance)")
+        }
+        guard config.guidanceRescale >= 0, config.guidanceRescale <= 1 else {
+            throw TrainingError.invalidConfig("guidanceRescale must be in 0...1, got \(config.guidanceRescale)")
         }
         guard config.guidanceSteps >= 0, config.guidanceSteps == 0 || config.guidance > 1 else {
             throw TrainingError.invalidConfig("guidanceSteps (\(config.guidanceSteps)) must be >= 0, and a guidance stage needs guidance > 1")
@@ -260,7 +269,7 @@ public final class Distiller {
     /// with cross-attention (the unconditional branch has none).
     func teacherOutput(_ x: [Float], timestep: Int, text: [Float], tokens: [Float] = [], guided: Bool) throws -> [Float] {
         let mc = teacher.config, f = mc.frames, r = mc.resolution
-        let cfg = ClassifierFreeGuidance(scale: config.guidance)
+        let cfg = ClassifierFreeGuidance(scale: config.guidance, rescale: config.guidanceRescale)
         let states: [Float]? = mc.crossAttention ? tokens : nil
         guard isFirstRound, guided, cfg.needsUnconditional else {
             return try teacher.predict(x, timestep: timestep, text: text, tokens: states, frames: f, height: r, width: r)

@@ -11,6 +11,9 @@ final class ReportCLITests: XCTestCase {
         let out = try ScenesCLI.run(["report", "--out", "report.txt"])
         XCTAssertEqual(out.status, 2, out.stderr)
         XCTAssertTrue(out.stderr.contains(".md"), out.stderr)
+        let rescale = try ScenesCLI.run(["report", "--guidance-rescale", "1.5"])
+        XCTAssertEqual(rescale.status, 2, rescale.stderr)
+        XCTAssertTrue(rescale.stderr.contains("--guidance-rescale must be in 0...1"), rescale.stderr)
     }
 
     func testMissingHeldOutDatasetIsAClearError() throws {
@@ -48,6 +51,13 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(md.contains("| baseline | `\(baseline)`"), "the Frechet distance table has the baseline")
         XCTAssertTrue(md.contains("baseline `\(baseline)`"), "the SSIM table has the baseline")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report/baseline-exact.png").path))
-        XCTAssertFalse(md.contains("-step baseline within"), "no distillation target for the baseline")
+        XCTAssertFalse(md.contains("-step baseline <="), "no distillation target for the baseline")
+        XCTAssertTrue(md.contains("## Beside the baseline"), md)
+        for measure in ["Adherence, exact captions", "Adherence, paraphrases", "Attribute accuracy, paraphrases",
+                        "Frechet distance (± bootstrap SE)", "Inter-frame SSIM, distance from real", "Ball held", "Car moves the named way"] {
+            XCTAssertTrue(md.contains("| \(measure) |"), "the side-by-side table has \(measure)")
+        }
+        XCTAssertTrue(md.contains("| Attribute accuracy, exact captions >= 90% |"), "the targets table")
+        XCTAssertTrue(md.range(of: #"\| baseline \(\d+ steps\), paraphrases \|"#, options: .regularExpression) != nil, "the attribute table has the baseline's paraphrases")
     }
 }

@@ -211,11 +211,11 @@ public struct QualityReport {
         let baselinePredictions = baselineRun.map { (run: $0, exact: classifier.predict($0.exact), paraphrase: classifier.predict($0.paraphrase)) }
         let baselineSSIM = try baselineRun.map { try ReportClips.interFrameSSIM($0.exact, size: real.size) }
         let realGaussian = FrechetDistance.Gaussian(samples: realFeatures)
-        var fidErrors: [String: Double] = [:]  // bootstrap standard errors by file
+        var fidErrors: [String: Double] = [:]  // jackknife standard errors by file
         let fids = (fidRuns + (baselineRun.map { [$0] } ?? [])).map { run -> (Run, Double) in
             let picked = run.exact.indices.filter { run.exactSeeds[$0] < fidSeeds }.map { run.exact[$0] }
             let features = classifier.features(picked)
-            fidErrors[run.file] = FrechetDistance.bootstrapStandardError(features, against: realGaussian)
+            fidErrors[run.file] = FrechetDistance.jackknifeStandardError(features, against: realGaussian)
             return (run, FrechetDistance.distance(FrechetDistance.Gaussian(samples: features), realGaussian))
         }
         let realSplitFID: Double = {
@@ -342,7 +342,7 @@ public struct QualityReport {
             compare("Attribute accuracy, exact captions", ratio(attrExact), ratio(bAttrExact), share(attrExact), share(bAttrExact), higherIsBetter: true)
             compare("Attribute accuracy, paraphrases", ratio(attrPara), ratio(bAttrPara), share(attrPara), share(bAttrPara), higherIsBetter: true)
             if let fid, let bFID {
-                compare("Frechet distance (± bootstrap SE)", String(format: "%.1f ± %.1f", fid, fidErrors[main.file] ?? .nan),
+                compare("Frechet distance (± jackknife SE)", String(format: "%.1f ± %.1f", fid, fidErrors[main.file] ?? .nan),
                         String(format: "%.1f ± %.1f", bFID, fidErrors[b.run.file] ?? .nan), fid, bFID, higherIsBetter: false)
             }
             compare("Inter-frame SSIM, distance from real", String(format: "%.4f", abs(mainSSIM - realSSIM)), String(format: "%.4f", abs(baselineSSIM - realSSIM)),
@@ -382,7 +382,7 @@ public struct QualityReport {
         } ?? ""
         md += "| **all** | **\(Self.pct(exactAcc))** | **\(Self.pct(paraAcc))** |\(baselineTotals) **\(Self.pct(realAccuracy))** | |\n\n"
         md += "## Frechet distance (classifier features)\n\n"
-        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid). The ± is the bootstrap standard error (200 resamplings of the generated clips with replacement, the real clips fixed): how much the distance moves with the clips drawn; two models whose distances differ by less than about twice the larger error are level.\n\n"
+        md += "Frechet distance between Gaussians fitted to the classifier's \(config.hidden)-d hidden features of generated clips (exact captions, \(families.count * fidSeeds) clips: noise seeds 0..<\(fidSeeds) per family, the same for every model) and of the \(real.clips.count) real held-out clips. With this few clips the estimate is biased upwards; as a floor, the real clips' two halves score \(String(format: "%.2f", realSplitFID)) against each other. All sampling is DDIM (eta 0, trailing grid). The ± is the jackknife standard error (the distance recomputed with each generated clip left out in turn, the real clips fixed): how much the distance moves with the clips drawn; two models whose distances differ by less than about twice the larger error are level.\n\n"
         md += "| Model | File | Steps | Guidance | Frechet distance |\n|---|---|---|---|---|\n"
         for (run, fid) in fids {
             md += "| \(run.name) | `\(run.file)` | \(run.steps) | \(Self.guidanceText(run)) | \(String(format: "%.3f ± %.1f", fid, fidErrors[run.file] ?? .nan)) |\n"

@@ -54,7 +54,7 @@ final class ReportCLITests: XCTestCase {
         XCTAssertFalse(md.contains("-step baseline <="), "no distillation target for the baseline")
         XCTAssertTrue(md.contains("## Beside the baseline"), md)
         for measure in ["Adherence, exact captions", "Adherence, paraphrases", "Attribute accuracy, paraphrases",
-                        "Frechet distance (± bootstrap SE)", "Inter-frame SSIM, distance from real", "Ball held", "Car moves the named way"] {
+                        "Frechet distance (± jackknife SE)", "Inter-frame SSIM, distance from real", "Ball held", "Car moves the named way"] {
             XCTAssertTrue(md.contains("| \(measure) |"), "the side-by-side table has \(measure)")
         }
         XCTAssertTrue(md.contains("| Attribute accuracy, exact captions >= 90% |"), "the targets table")

@@ -74,22 +74,24 @@ public enum FrechetDistance {
         distance(Gaussian(samples: a), Gaussian(samples: b))
     }
 
-    /// The bootstrap standard error of `distance(samples, reference)` (Efron & Tibshirani 1993):
-    /// the standard deviation of the distance over `resamples` resamplings of `samples` with
-    /// replacement, the reference held fixed. It measures how much the distance moves with the
-    /// particular clips drawn, the noise between two models judged against the same reference.
+    /// The jackknife standard error of `distance(samples, reference)` (Efron & Tibshirani 1993,
+    /// ch. 11): the distance recomputed with each sample left out in turn, the reference held
+    /// fixed; `sqrt((n − 1)/n · Σ (d₋ᵢ − mean)²)`. It measures how much the distance moves with
+    /// the particular clips drawn, the noise between two models judged against the same
+    /// reference. (A bootstrap would resample with replacement, and with fewer samples than
+    /// dimensions its duplicates shrink the fitted covariance's rank and inflate the distance.)
     ///
-    /// - Precondition: at least 2 samples, all the reference's dimension; `resamples >= 2`.
-    public static func bootstrapStandardError(_ samples: [[Float]], against reference: Gaussian, resamples: Int = 200,
-                                              seed: UInt64 = 0) -> Double {
-        precondition(resamples >= 2, "FrechetDistance.bootstrapStandardError: needs at least 2 resamples, got \(resamples)")
-        var rng = Philox(seed: seed, stream: 0x4644)
-        let values = (0..<resamples).map { _ -> Double in
-            let drawn = samples.indices.map { _ in samples[rng.nextInt(below: samples.count)] }
-            return distance(Gaussian(samples: drawn), reference)
+    /// - Precondition: at least 3 samples, all the reference's dimension.
+    public static func jackknifeStandardError(_ samples: [[Float]], against reference: Gaussian) -> Double {
+        precondition(samples.count >= 3, "FrechetDistance.jackknifeStandardError: needs at least 3 samples, got \(samples.count)")
+        let n = samples.count
+        let values = (0..<n).map { left -> Double in
+            var kept = samples
+            kept.remove(at: left)
+            return distance(Gaussian(samples: kept), reference)
         }
-        let mean = values.reduce(0, +) / Double(resamples)
-        return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(resamples - 1)).squareRoot()
+        let mean = values.reduce(0, +) / Double(n)
+        return (Double(n - 1) / Double(n) * values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }).squareRoot()
     }
 
     /// Eigenvalues and eigenvectors (columns of a row-major matrix) of a symmetric matrix, by

@@ -17,13 +17,15 @@ BIN=${BIN:-$(swift build -c release --show-bin-path)}
 BASE=work/default-model
 mkdir -p "$WORK"
 
-# The corpus of 40 clips a family and the held-out set (train-default.sh stages 1-2).
+# The corpus of 40 clips a family and the held-out set (the 32x32 pixel chain's stages 1-2,
+# `LATENT=0 WORK=work/default-model bash scripts/train-default.sh`).
 data() { # $1 folder, $2 clips per family, $3 extra render flags
     if [ ! -f "$1/dataset/manifest.jsonl" ]; then
         "$BIN/t2v-scenes" render -o "$1/corpus" --per-family "$2" --size 64 --frames 16 --fps 8 --quiet $3
         "$BIN/t2v-render" extract "$1/corpus" -o "$1/dataset" --frames 16 --fps 8 --size 32x32 --quiet
     fi
 }
+data "$BASE" 40 ""
 [ -f "$BASE/heldout-dataset/manifest.jsonl" ] || {
     "$BIN/t2v-scenes" render -o "$BASE/heldout" --split heldout --captions training --per-family 8 --size 64 --frames 16 --fps 8 --quiet
     "$BIN/t2v-render" extract "$BASE/heldout" -o "$BASE/heldout-dataset" --frames 16 --fps 8 --size 32x32 --quiet

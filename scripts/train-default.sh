@@ -1,67 +1,74 @@
 #!/usr/bin/env bash
 # Reproduces the shipped default model, weights/t2v-default.safetensors, through the project's
-# own pipeline: render the procedural scene corpus (t2v-scenes) to H.264 MP4s with FrameIO, turn
-# it into a dataset with `t2v-render extract`, train the teacher with `t2v-render train` (6000
-# steps at peak learning rate 1e-3 in three cosine cycles, ending at 1000, 5000 and 6000), distil its 64-step sampler to an 8-step
-# student with `t2v-render distill` (64 -> 32 -> 16 -> 8; guided distillation: guidance 3 is
-# distilled into the student; each round's learning rate annealed linearly to 0), and copy the
-# student into weights/.
+# own pipeline: render the procedural scene corpus (t2v-scenes) at 128x128 to H.264 MP4s with
+# FrameIO, turn it into a dataset with `t2v-render extract`, train the autoencoder
+# (`train-autoencoder`, 5000 steps) and code the clips to 32x32x4 latents (`encode-latents`),
+# train the latent teacher with `t2v-render train` (samples/latent-model.json: the temporal
+# convolution on; 5000 steps at peak learning rate 1e-3 in two cosine cycles ending at 1000 and
+# 5000, half of every batch single frames, `--image-fraction 0.5`), distil its 64-step sampler to
+# an 8-step student with `t2v-render distill` (64 -> 32 -> 16 -> 8; guided distillation: guidance
+# 3 with guidance rescale 0.7 is distilled into the student; each round's learning rate annealed
+# linearly to 0), and copy the student, which carries the autoencoder, into weights/.
 #
-# Rounding: the shipped files were made on an AMD EPYC without AVX-512. The teacher's first 5000
-# steps ran before the AVX2 vector kernels existed, so with the engine's Swift loops
-# (`T2V_VECTOR_KERNELS=none`); its steps 5001-6000 and the distillation ran with the AVX2
-# kernels. Another instruction set rounds differently, and training then ends at
-# other weights of the same recipe, so a rerun reproduces the recipe and its figures, not the bytes.
+# Measured on this project's 2-core machine (AVX-512 with BF16): corpus 270 s, extract about 2
+# min, autoencoder 1601 s (fp32), latents about 4 min, teacher 914 + 6060 s (fp32, the machine
+# partly shared), the ablation 80 s, distillation 1314 s (bf16): about 2 h 55 min in all. The
+# shipped teacher trained in fp32 and its distillation ran in bf16; PRECISION picks one for every
+# stage. A rerun on another CPU rounds differently and ends at other weights of the same recipe,
+# so it reproduces the recipe and its figures, not the bytes. The 32x32 pixel-space model shipped
+# before (LATENT=0 CONFIG=samples/default-model.json CYCLES="1000 5000 6000" IMAGE_FRACTION=0
+# GUIDANCE_RESCALE=0) is docs/experiments/default-model-history.md's.
 #
 # Resumable: every stage skips what is done; training and distillation resume from their checkpoints. Run it again
-# after an interruption (or on another day). Work files go to $WORK (default work/default-model,
+# after an interruption (or on another day). Work files go to $WORK (default work/default-latent,
 # gitignored). Knobs: CONFIG (the DenoiserConfig JSON of teacher and ablation, default
-# samples/default-model.json), FROM_STEPS (the teacher sampler's steps that distillation starts from,
+# samples/latent-model.json), FROM_STEPS (the teacher sampler's steps that distillation starts from,
 # default 64 as shipped; 32 before), CYCLES (where each cosine cycle of the teacher ends; each later cycle is a
 # warm restart, `train --resume --extend`), DISTILL_STEPS (per round), TO_STEPS (the student's),
 # LR (the teacher's and the ablation's peak learning rate, default 1e-3 as shipped; the model
 # shipped before 2026-11-27 used LR=4e-4 CYCLES="1000 3500 5800 8000 11000", and later ones
-# shipped CYCLES="1000 5000"),
+# shipped CYCLES="1000 5000"; the 32x32 model shipped until 2026-12-06 used CYCLES="1000 5000 6000"),
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
-# GUIDANCE_RESCALE (guidance rescale applied to the teacher's guided output, 0...1; 0 = plain),
+# GUIDANCE_RESCALE (guidance rescale applied to the teacher's guided output, 0...1, default 0.7 as
+# shipped; 0 = plain guidance; docs/experiments/objects.md),
 # LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
-# IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0 as
-# shipped; docs/experiments/objects.md),
-# LATENT=1 (the latent model: the corpus rendered and extracted at LATENT_SIZE, default 128, the
-# autoencoder trained on it (AE_STEPS, default 5000), the clips coded to latents, and the teacher,
-# the ablation and the students trained on the latents, each model file carrying the autoencoder;
-# docs/latent.md),
+# IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0.5
+# as shipped; docs/experiments/objects.md),
+# LATENT (1, the default: the latent model, the corpus rendered and extracted at LATENT_SIZE,
+# default 128, the autoencoder trained on it (AE_STEPS, default 5000), the clips coded to
+# latents, and the teacher, the ablation and the students trained on the latents, each model file
+# carrying the autoencoder, docs/latent.md; 0: the 32x32 pixel-space model),
 # SHIP=0 (stop before copying the student into weights/: for trial runs in another WORK),
-# PRECISION (fp32, as the shipped model was made, or bf16 on CPUs with AVX512_BF16: every
-# training, coding and distillation stage's --precision; docs/precision.md),
-# REPORT=1 (after shipping: distil the student one more round to 4 steps, DISTILL4_STEPS steps
-# (default 600), and write samples/REPORT.md with the 64-step teacher, that 4-step student and the
-# ablation; about 20 min on a quiet machine).
+# PRECISION (fp32 or bf16: every training, coding and distillation stage's --precision; unset,
+# each command's default, bf16 where the CPU has AVX512_BF16; docs/precision.md),
+# REPORT=1 (after shipping: write samples/REPORT.md, 8 seeds, with the 64-step teacher on 3 seeds
+# and the ablation, and BASELINE, a model file to put beside the new one (e.g. the previous
+# default); about 20 min on a quiet machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=${WORK:-work/default-model}
-CONFIG=${CONFIG:-samples/default-model.json}
-CYCLES=${CYCLES:-"1000 5000 6000"}
+WORK=${WORK:-work/default-latent}
+CONFIG=${CONFIG:-samples/latent-model.json}
+CYCLES=${CYCLES:-"1000 5000"}
 LR=${LR:-1e-3}
 DISTILL_STEPS=${DISTILL_STEPS:-300}
 FROM_STEPS=${FROM_STEPS:-64}
 TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}
 GUIDANCE=${GUIDANCE:-3}
-GUIDANCE_RESCALE=${GUIDANCE_RESCALE:-0}
+GUIDANCE_RESCALE=${GUIDANCE_RESCALE:-0.7}
 LR_SCHEDULE=${LR_SCHEDULE:-linear}
 GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
-DISTILL4_STEPS=${DISTILL4_STEPS:-600}
+BASELINE=${BASELINE:-}
 PER_FAMILY=${PER_FAMILY:-40}
-IMAGE_FRACTION=${IMAGE_FRACTION:-0}
-LATENT=${LATENT:-0}
+IMAGE_FRACTION=${IMAGE_FRACTION:-0.5}
+LATENT=${LATENT:-1}
 LATENT_SIZE=${LATENT_SIZE:-128}
 AE_STEPS=${AE_STEPS:-5000}
 SHIP=${SHIP:-1}
-PRECISION=${PRECISION:-fp32}
-PFLAG="--precision $PRECISION"
+PRECISION=${PRECISION:-}
+PFLAG=${PRECISION:+--precision $PRECISION}
 BIN=$(swift build -c release --show-bin-path)
 swift build -c release --product t2v-render >/dev/null
 swift build -c release --product t2v-scenes >/dev/null
@@ -182,16 +189,8 @@ cp "$WORK/student.safetensors" weights/t2v-default.safetensors
 echo "weights/t2v-default.safetensors: $(sha256sum weights/t2v-default.safetensors | cut -c1-16)... ($(stat -c %s weights/t2v-default.safetensors) bytes)"
 
 if [ "$REPORT" = 1 ]; then
-    echo "== report: a 4-step student (one more round from the shipped one) and samples/REPORT.md"
-    # The shipped student already carries the guidance, so this round distils its branch alone
-    # (`distill` records the product of both scales).
-    check_student "$WORK/student-4steps.safetensors" "$WORK/student.safetensors"
-    RESUME=""
-    [ -f "$WORK/student-4steps.ckpt.safetensors" ] && RESUME="--resume"
-    [ -f "$WORK/student-4steps.safetensors" ] || "$BIN/t2v-render" distill $PFLAG $RESUME --teacher "$WORK/student.safetensors" \
-        --data "$TRAIN_DATA" --from-steps "$TO_STEPS" --to-steps 4 --steps-per-round "$DISTILL4_STEPS" --batch 4 \
-        --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 3 -o "$WORK/student-4steps.safetensors"
-    "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" \
-        --students "$WORK/student-4steps.safetensors" --ablation "$WORK/ablation.safetensors" \
-        --heldout "$WORK/heldout-dataset" --seeds 3 -o samples/REPORT.md
+    echo "== report: samples/REPORT.md (8 seeds; the 64-step teacher on 3, the ablation${BASELINE:+, and $BASELINE beside the new model})"
+    "$BIN/t2v-scenes" report --model weights/t2v-default.safetensors --teacher "$WORK/teacher.safetensors" --fid-seeds 3 \
+        --ablation "$WORK/ablation.safetensors" ${BASELINE:+--baseline "$BASELINE"} --heldout "$WORK/heldout-dataset" --seeds 8 \
+        --guidance-rescale "$GUIDANCE_RESCALE" -o samples/REPORT.md
 fi

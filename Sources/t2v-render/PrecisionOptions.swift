@@ -9,13 +9,14 @@ extension ComputePrecision: ExpressibleByArgument {}
 struct PrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Arithmetic of convolutions and matrix products: fp32, or bf16 (bf16 inputs, fp32 accumulation and weights; needs AVX512_BF16).",
-        discussion: "Default: render, bf16 where the CPU has AVX512_BF16, else fp32; train, distill, train-autoencoder and encode-latents, fp32 (a resumed run: its checkpoint's). T2V_PRECISION=fp32 forces fp32; T2V_PRECISION=bf16 replaces the default.",
+        discussion: "Default: bf16 where the CPU has AVX512_BF16, else fp32 (a resumed run: its checkpoint's). T2V_PRECISION=fp32 forces fp32; T2V_PRECISION=bf16 replaces the default.",
         valueName: "p"))
     var precision: ComputePrecision?
 
-    /// What training runs in when nothing is asked: fp32, until a bf16 teacher has been judged
-    /// level with an fp32 one (docs/precision.md).
-    static let trainingDefault = ComputePrecision.fp32
+    /// What training runs in when nothing is asked: bf16 where the CPU has AVX512_BF16, as
+    /// rendering does. A 5000-step latent teacher trained in bf16 was judged level with its fp32
+    /// twin (docs/precision.md, "Quality").
+    static var trainingDefault: ComputePrecision { ComputePrecision.automatic }
 
     /// Resolves the precision of a render (default `ComputePrecision.automatic`) or of a new
     /// training run (`fallback: trainingDefault`) and makes it the process's.

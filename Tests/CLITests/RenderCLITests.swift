@@ -265,6 +265,12 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try stored(plain, "t2v.precision"), "fp32")
         XCTAssertEqual(try stored(root.appendingPathComponent("fp.ckpt.safetensors").path, "config"), "fp32")
+        // With neither, a new run trains in bf16 on this CPU (the default where AVX512_BF16 is present).
+        env["T2V_PRECISION"] = nil
+        let automatic = root.appendingPathComponent("auto.safetensors").path
+        r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "1", "--batch", "1", "--quiet", "-o", automatic], environment: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try stored(automatic, "t2v.precision"), "bf16")
         env["T2V_PRECISION"] = "half"
         r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "1", "-o", plain], environment: env)
         XCTAssertEqual(r.status, 1, r.stderr)

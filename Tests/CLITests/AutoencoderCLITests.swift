@@ -111,9 +111,9 @@ final class AutoencoderCLITests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("trains 4 latent channels, not 8"), r.stderr)
 
-        // encode-latents.
+        // encode-latents, in fp32: its values are compared with the fp32 PyTorch twin below.
         let latents = dir.appendingPathComponent("latents").path
-        r = try CLI.run(["encode-latents", ds, "--autoencoder", ae, "-o", latents])
+        r = try CLI.run(["encode-latents", ds, "--autoencoder", ae, "--precision", "fp32", "-o", latents])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("4 clips in 1 shards") && r.stderr.contains("4x4x4x4 per clip"), r.stderr)
         let manifest = try String(contentsOfFile: latents + "/manifest.jsonl", encoding: .utf8)

@@ -10,9 +10,10 @@
 # 3 with guidance rescale 0.7 is distilled into the student; each round's learning rate annealed
 # linearly to 0), and copy the student, which carries the autoencoder, into weights/.
 #
-# Measured on this project's 2-core machine (AVX-512 with BF16): corpus 270 s, extract about 2
-# min, autoencoder 1601 s (fp32), latents about 4 min, teacher 914 + 6060 s (fp32, the machine
-# partly shared), the ablation 80 s, distillation 1314 s (bf16): about 2 h 55 min in all. The
+# Measured on this project's 2-core machine (AVX-512 with BF16), stage by stage in separate runs:
+# corpus 270 s, autoencoder 1601 s (fp32), latents about 4 min, teacher 914 + 6060 s (fp32, the
+# machine partly shared), the ablation and the distillation 1314 s together (bf16); the extraction
+# was not timed on its own. About 2 h 55 min in all plus the extraction; never timed end to end. The
 # shipped teacher trained in fp32 and its distillation ran in bf16; PRECISION picks one for every
 # stage. A rerun on another CPU rounds differently and ends at other weights of the same recipe,
 # so it reproduces the recipe and its figures, not the bytes. The 32x32 pixel-space model shipped

@@ -316,14 +316,15 @@ public struct QualityReport {
             row("Further from real SSIM without the temporal stream", "ablation \(ablationMissing.map { "file \($0) is missing" } ?? "not given (--ablation)")", nil)
         }
         let ball = objects(main, .ball), car = objects(main, .car)
-        let ballSeven = (ball.count * 7 + 7) / 8
-        row("Ball drawn in >= 7 of 8 clips", "\(ball.drawn)/\(ball.count)", ball.count > 0 ? ball.drawn >= ballSeven : nil)
-        row("Ball in the named colour in >= 6 of 8", "\(ball.colorMatches.matching)/\(ball.colorMatches.judged)", ball.colorMatches.judged > 0 ? ball.colorMatches.matching * 8 >= ball.colorMatches.judged * 6 : nil)
+        /// Whether k of n reach `eighths` in 8 (nil when nothing was judged).
+        func inEight(_ k: Int, _ n: Int, _ eighths: Int) -> Bool? { n > 0 ? k * 8 >= n * eighths : nil }
+        row("Ball drawn in >= 7 of 8 clips", "\(ball.drawn)/\(ball.count)", inEight(ball.drawn, ball.count, 7))
+        row("Ball in the named colour in >= 6 of 8", "\(ball.colorMatches.matching)/\(ball.colorMatches.judged)", inEight(ball.colorMatches.matching, ball.colorMatches.judged, 6))
         for (name, j) in [("Ball", ball), ("Car", car)] {
             let smooth = realSteps[j.family].flatMap { $0 }.map { j.smooth(reference: $0) }
-            row("\(name) held in >= 14 of 16 frames with a step within 2x of real, in >= 6 of 8", smooth.map { "\($0)/\(j.count)" } ?? "-", smooth.map { j.count > 0 && $0 >= (j.count * 6 + 7) / 8 })
+            row("\(name) held in >= 14 of 16 frames with a step within 2x of real, in >= 6 of 8", smooth.map { "\($0)/\(j.count)" } ?? "-", smooth.flatMap { inEight($0, j.count, 6) })
         }
-        row("Car moves the named way in >= 7 of 8", "\(car.directionMatches.matching)/\(car.directionMatches.judged)", car.directionMatches.judged > 0 ? car.directionMatches.matching * 8 >= car.directionMatches.judged * 7 : nil)
+        row("Car moves the named way in >= 7 of 8", "\(car.directionMatches.matching)/\(car.directionMatches.judged)", inEight(car.directionMatches.matching, car.directionMatches.judged, 7))
 
         if let b = baselinePredictions, let baselineSSIM {
             let bExact = Self.accuracy(b.exact, b.run.exactLabels.map(index)), bPara = Self.accuracy(b.paraphrase, b.run.paraphraseLabels.map(index))

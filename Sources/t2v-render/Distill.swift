@@ -123,7 +123,7 @@ struct Distill: ParsableCommand {
         guard FileManager.default.fileExists(atPath: teacher) else { throw CommandError("--teacher \(teacher): no such file") }
         let teacherSHA = try SHA256.hex(fileAt: teacher)
         // A new run's precision is settled before the teacher loads; a resumed run's is its checkpoint's.
-        let precision = resume ? nil : try compute.apply(fallback: PrecisionOptions.trainingDefault)
+        let precision = resume ? nil : try compute.apply()
         let start = try precision.map { try started(precision: $0) } ?? resumed(teacherSHA: teacherSHA)
         // A latent teacher carries its autoencoder, and a teacher its training captions: every
         // student gets the same.

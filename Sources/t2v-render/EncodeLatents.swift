@@ -41,7 +41,7 @@ struct EncodeLatents: ParsableCommand {
     func run() throws {
         let interrupted = SignalFlag.install()
         // Latents are training data: fp32 unless asked, like the training commands.
-        try compute.apply(fallback: PrecisionOptions.trainingDefault)
+        try compute.apply()
         let model: VideoAutoencoder
         do { model = try VideoAutoencoder.load(from: URL(fileURLWithPath: autoencoder)).model } catch {
             throw CommandError("--autoencoder: \(CommandError.text(error))")

@@ -13,17 +13,13 @@ struct PrecisionOptions: ParsableArguments {
         valueName: "p"))
     var precision: ComputePrecision?
 
-    /// What training runs in when nothing is asked: bf16 where the CPU has AVX512_BF16, as
-    /// rendering does. A 5000-step latent teacher trained in bf16 was judged level with its fp32
-    /// twin (docs/precision.md, "Quality").
-    static var trainingDefault: ComputePrecision { ComputePrecision.automatic }
-
-    /// Resolves the precision of a render (default `ComputePrecision.automatic`) or of a new
-    /// training run (`fallback: trainingDefault`) and makes it the process's.
+    /// Resolves the precision of a render or of a new training run (`ComputePrecision.automatic`
+    /// unless asked: bf16 where the CPU has AVX512_BF16; a bf16 latent teacher was judged level
+    /// with its fp32 twin, docs/precision.md) and makes it the process's.
     @discardableResult
-    func apply(fallback: ComputePrecision? = nil) throws -> ComputePrecision {
+    func apply() throws -> ComputePrecision {
         let p: ComputePrecision
-        do { p = try ComputePrecision.resolve(precision, fallback: fallback) } catch { throw CommandError("\(error)") }
+        do { p = try ComputePrecision.resolve(precision) } catch { throw CommandError("\(error)") }
         ComputePrecision.use(p)
         return p
     }

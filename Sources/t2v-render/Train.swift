@@ -140,7 +140,7 @@ struct Train: ParsableCommand {
         // after the whole run (-o).
         try files.checkPaths()
         // A new run's precision is settled before the data loads; a resumed run's is its checkpoint's.
-        let precision = resume ? nil : try compute.apply(fallback: PrecisionOptions.trainingDefault)
+        let precision = resume ? nil : try compute.apply()
         let dataset = try TrainingData(directory: data, textModel: textModel.textModel, quiet: quiet)
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }
         let (_, height, width) = dataset.shape

@@ -140,7 +140,7 @@ struct TrainAutoencoder: ParsableCommand {
         let interrupted = SignalFlag.install()
         try files.checkPaths()
         // A new run's precision is settled before the data loads; a resumed run's is its checkpoint's.
-        let precision = resume ? nil : try compute.apply(fallback: PrecisionOptions.trainingDefault)
+        let precision = resume ? nil : try compute.apply()
         let loader: DatasetLoader
         do { loader = try DatasetLoader(directory: URL(fileURLWithPath: data), seed: 0) } catch { throw CommandError("\(error)") }
         if interrupted.isSet { throw CommandError("interrupted before training started; nothing was written") }

@@ -40,8 +40,6 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(FrechetDistance.distance(f.b, f.a), f.distance, accuracy: 1e-6 * f.distance)
     }
 
-    /// Three classes a per-frame average cannot tell apart for two of them: a bar moving right,
-    /// a bar moving left (same time-averaged picture), and a static bright top half.
     /// In one dimension the distance from N(m, 1) samples to N(0, 1) is about m² + (s − 1)², whose
     /// standard error by the delta method is about 2m/√n: the jackknife agrees and shrinks as √n
     /// grows; identical samples give 0.
@@ -57,6 +55,8 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(FrechetDistance.jackknifeStandardError([[Float]](repeating: [2], count: 10), against: reference), 0, accuracy: 1e-9)
     }
 
+    /// Three classes a per-frame average cannot tell apart for two of them: a bar moving right,
+    /// a bar moving left (same time-averaged picture), and a static bright top half.
     func testClassifierLearnsSeparableSyntheticClips() {
         let config = ClipClassifier.Configuration(classes: 3, frames: 6, resolution: 16, downsample: 1,
                                                   channels1: 8, channels2: 8, hidden: 16)

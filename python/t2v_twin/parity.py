@@ -24,6 +24,7 @@ import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 from t2v_twin import CONFIG_METADATA_KEY, load_denoiser, save_denoiser  # noqa: E402
+from t2v_twin.model import BUNDLE_PREFIXES  # noqa: E402
 
 
 def main() -> int:
@@ -65,7 +66,7 @@ def main() -> int:
         same_cfg = json.loads(meta2[CONFIG_METADATA_KEY]) == cfg
         src = load_file(args.model)
         # A model file may carry its autoencoder and training captions beside the denoiser.
-        same_names = {k for k in src if not k.startswith(("autoencoder.", "captions."))} == set(a)
+        same_names = {k for k in src if not k.startswith(BUNDLE_PREFIXES)} == set(a)
     if not (same and same_cfg and same_names):
         print(f"FAIL round trip: tensors equal {same}, config equal {same_cfg}, names as Swift's {same_names}")
         return 1

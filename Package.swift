@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "FrameIOTests", dependencies: ["FrameIO"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "Renderer"], exclude: ["Scripts"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ScenesTests", dependencies: ["Scenes"]),
+        .testTarget(name: "QualityReportTests", dependencies: ["QualityReport", "Scenes", "FrameIO"]),
         .testTarget(name: "CLITests", dependencies: ["t2v-render", "t2v-scenes"]),
     ],
     swiftLanguageModes: [.v5]

@@ -476,22 +476,15 @@ public struct QualityReport {
     /// Per attribute (ball colour, car direction, cloud drift): (clips whose attribute read from
     /// the pixels is the one their caption names, clips whose caption names one).
     func attributeCounts(_ clips: [[Float]], _ labels: [SceneFamily], _ captions: [String], frames: Int, size: Int) -> [(Int, Int)] {
-        var out: [(Int, Int)] = []
-        for family in [SceneFamily.ball, .car] {
-            let idx = labels.indices.filter { labels[$0] == family }
-            let j = ObjectJudgement(family: family, clips: idx.map { clips[$0] }, captions: idx.map { captions[$0] },
-                                    frames: frames, size: size)
-            let m = family == .ball ? j.colorMatches : j.directionMatches
-            out.append((m.matching, m.judged))
+        AttributeProbe.families.map { family in
+            var ok = 0, judged = 0
+            for i in labels.indices where labels[i] == family {
+                guard let want = AttributeProbe.named(Scenes.namedAttributes(captions[i], family: family), family) else { continue }
+                judged += 1
+                if AttributeProbe.read(clips[i], family: family, frames: frames, size: size) == want { ok += 1 }
+            }
+            return (ok, judged)
         }
-        var ok = 0, judged = 0
-        for i in labels.indices where labels[i] == .clouds {
-            guard let want = Scenes.namedAttributes(captions[i], family: .clouds)?.direction else { continue }
-            judged += 1
-            if CloudDrift.measure(clips[i], frames: frames, size: size).direction == want { ok += 1 }
-        }
-        out.append((ok, judged))
-        return out
     }
 
     private func log(_ message: String) {

@@ -11,7 +11,7 @@ struct T2VScenes: ParsableCommand {
         commandName: "t2v-scenes",
         abstract: "Render the procedural scene corpus (captioned clips) used to train the default model.",
         version: "0.1.0",
-        subcommands: [RenderCommand.self, SheetCommand.self, CaptionsCommand.self, ReportCommand.self, TrackCommand.self]
+        subcommands: [RenderCommand.self, SheetCommand.self, CaptionsCommand.self, ReportCommand.self, TrackCommand.self, AttributesCommand.self]
     )
 
     /// Parses, runs, and maps errors onto the tool's exit codes (usage errors exit 2, not

@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// `t2v-scenes attributes`: usage errors exit 2 before any work, a missing model is a clear
+/// runtime error, and a probe of a tiny model prompts every value of every attribute.
+final class AttributesCLITests: XCTestCase {
+    func testBadFlagsAreUsageErrors() throws {
+        let seeds = try ScenesCLI.run(["attributes", "--seeds", "0"])
+        XCTAssertEqual(seeds.status, 2, seeds.stderr)
+        XCTAssertTrue(seeds.stderr.contains("--seeds"), seeds.stderr)
+        let family = try ScenesCLI.run(["attributes", "--families", "city"])
+        XCTAssertEqual(family.status, 2, family.stderr)
+        XCTAssertTrue(family.stderr.contains("city has no attribute"), family.stderr)
+        let size = try ScenesCLI.run(["attributes", "--size", "48"])
+        XCTAssertEqual(size.status, 2, size.stderr)
+        XCTAssertTrue(size.stderr.contains("--size"), size.stderr)
+    }
+
+    func testMissingModelIsAClearError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("no-model-\(UUID().uuidString).safetensors").path
+        let r = try ScenesCLI.run(["attributes", "--model", path, "--quiet"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains(path) && r.stderr.contains("does not exist"), r.stderr)
+    }
+
+    func testProbesEveryValueOfATinyModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attributes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus").path, data = dir.appendingPathComponent("dataset").path
+        var r = try ScenesCLI.run(["render", "-o", corpus, "--per-family", "1", "--families", "ball,car", "--size", "32",
+                                   "--frames", "16", "--fps", "8", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let extract = try CLI.run(["extract", corpus, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
+        XCTAssertEqual(extract.status, 0, extract.stderr)
+        let model = dir.appendingPathComponent("m.safetensors").path
+        let train = try CLI.run(["train", "--data", data, "--config", "tiny", "--steps", "1", "--batch", "1", "--seed", "1", "--quiet", "-o", model])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let json = dir.appendingPathComponent("cells.json").path
+        r = try ScenesCLI.run(["attributes", "--model", model, "--seeds", "2", "--steps", "2", "--families", "ball,clouds",
+                               "--json", json, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("| ball | training | red |") && r.stdout.contains("| clouds | paraphrases | left |"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("| all | paraphrases |"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("| car |"), "only the families asked for")
+        struct Cell: Decodable { var family: String; var value: String; var paraphrase: Bool; var captions: [String]; var read: [String] }
+        let cells = try JSONDecoder().decode([Cell].self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+        XCTAssertEqual(cells.count, 2 * (4 + 2), "every value of both families, training captions and paraphrases")
+        for cell in cells {
+            XCTAssertEqual(cell.read.count, 2)
+            XCTAssertEqual(cell.captions.count, 2)
+            if cell.family == "ball" { XCTAssertTrue(cell.captions.allSatisfy { $0.contains(cell.value) }, "\(cell.captions) name \(cell.value)") }
+        }
+    }
+}

@@ -5,6 +5,12 @@ prediction for one clip of a family at several noise levels.
         x0-space MSE of the conditional branch per family at t in T_GRID (the same noise draw
         for every model, seeded), and the error on the object pixels alone for the ball family
         (pixels that differ from the clip's median frame colour by more than 0.3).
+    python3 scripts/diagnose_objects.py swap MODEL DATASET [--clips 8] [--seed 0]
+        Colour binding in the prediction: each ball clip noised to t in T_GRID (one noise draw),
+        its x0 predicted under its own caption with the colour word replaced by each of the four
+        colours; the colour of x0-hat on the ball's pixels (nearest ball colour to its difference
+        from the background) is compared with the caption's colour and the clip's own. At low t
+        the input decides; where the text binds the colour, the caption's colour wins at high t.
     python3 scripts/diagnose_objects.py x0 MODEL DATASET OUT.png [--family ball] [--index 0]
         For the family's clip: a row per t in T_GRID: x_t, then the model's x0 prediction
         (every other frame of 16).
@@ -130,12 +136,58 @@ def x0_sheet(args, model, meta):
     print(f"wrote {args.out}: first row the clean clip twice, then per t in {T_GRID}: x_t (left 8) and x0-hat (right 8)")
 
 
+COLOURS = {"red": (0.88, 0.10, 0.09), "green": (0.12, 0.72, 0.18), "blue": (0.12, 0.28, 0.92),
+           "yellow": (0.96, 0.84, 0.10)}
+
+
+def swap_table(args, model, meta):
+    ab = alphas_cumprod(meta)
+    manifest, clips, fam = load(args.dataset)
+    idx = [i for i, x in enumerate(fam) if x == "ball"][: args.clips]
+    enc = encoder()
+    names = list(COLOURS)
+    gen = torch.Generator().manual_seed(args.seed)
+    x0 = to_tensor(clips[idx])                                          # [n, T, 3, H, W]
+    med = x0.flatten(3).median(dim=3).values[..., None, None]           # background colour per frame
+    mask = ((x0 - med).abs().amax(dim=2, keepdim=True) > 0.6)           # the ball's pixels
+    truth, captions = [], []
+    for i in idx:
+        cap = manifest[i]["caption"]
+        own = [c for c in names if c in cap.split()]
+        assert len(own) == 1, f"caption {cap!r} names no single colour"
+        truth.append(own[0])
+        captions.append([cap.replace(own[0], c) for c in names])
+    emb = enc([c for row in captions for c in row]).reshape(len(idx), len(names), -1)
+    print(f"{len(idx)} ball clips; x0-hat's ball colour under each colour word, per t")
+    print("t".rjust(5) + "  follows the caption  follows the clip   (of %d)" % (len(idx) * len(names)))
+    for t in T_GRID:
+        a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
+        xt = a * x0 + s * torch.randn(x0.shape, generator=gen)
+        follows_caption = follows_clip = 0
+        for k, word in enumerate(names):
+            with torch.no_grad():
+                v = model(xt, torch.full((len(idx),), t), emb[:, k])
+            xh = (a * xt - s * v + 1) / 2                                  # [0, 1]
+            bg = (med + 1) / 2
+            for n in range(len(idx)):
+                d = (xh[n] - bg[n]).permute(1, 0, 2, 3)[:, mask[n][:, 0]].mean(dim=1)   # mean over the ball's pixels
+                bgc = bg[n].mean(dim=(0, 2, 3))
+                best = max(names, key=lambda c: float(torch.nn.functional.cosine_similarity(
+                    d, torch.tensor(COLOURS[c]) - bgc, dim=0)))
+                follows_caption += best == word
+                follows_clip += best == truth[n]
+        print(f"{t:5d}  {follows_caption:20d}  {follows_clip:16d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     l = sub.add_parser("loss")
     l.add_argument("model"); l.add_argument("dataset")
     l.add_argument("--clips-per-family", type=int, default=8); l.add_argument("--seed", type=int, default=0)
+    w = sub.add_parser("swap")
+    w.add_argument("model"); w.add_argument("dataset")
+    w.add_argument("--clips", type=int, default=8); w.add_argument("--seed", type=int, default=0)
     x = sub.add_parser("x0")
     x.add_argument("model"); x.add_argument("dataset"); x.add_argument("out")
     x.add_argument("--family", default="ball"); x.add_argument("--index", type=int, default=0)
@@ -144,7 +196,7 @@ def main():
     torch.set_num_threads(2)
     model, meta = load_denoiser(args.model)
     model.eval()
-    (loss_table if args.cmd == "loss" else x0_sheet)(args, model, meta)
+    {"loss": loss_table, "swap": swap_table, "x0": x0_sheet}[args.cmd](args, model, meta)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ public struct AttributeProbe {
     public var guidance: Float?
     /// Guidance rescale φ for guidance above 1 (nil: plain guidance).
     public var guidanceRescale: Float?
+    /// Timesteps where guidance applies (nil: every step).
+    public var guidanceInterval: ClosedRange<Int>?
     /// Frame size the judges read (the model's frames are Lanczos-downscaled to it).
     public var size = 32
     /// Frames per clip.
@@ -134,6 +136,7 @@ public struct AttributeProbe {
                                                               sampler: .ddim, guidance: guidance ?? pipeline.defaultGuidance,
                                                               seed: UInt64(s))
                         settings.guidanceRescale = guidanceRescale
+                        settings.guidanceInterval = guidanceInterval
                         var clip = try pipeline.generate(settings)
                         if pipeline.resolution != size { clip = try ReportClips.downscale(clip, from: pipeline.resolution, to: size) }
                         cell.captions.append(caption)

@@ -45,6 +45,9 @@ public struct QualityReport {
     /// Guidance rescale φ for every model sampled with guidance above 1 (`ClassifierFreeGuidance.rescale`); nil: plain guidance.
     public var guidanceRescale: Float?
 
+    /// Timesteps where guidance applies for every model sampled with guidance above 1 (`ClassifierFreeGuidance.interval`); nil: every step.
+    public var guidanceInterval: ClosedRange<Int>?
+
     public var clipSample: Float?
 
     public var out: String = "samples/REPORT.md"
@@ -154,6 +157,7 @@ public struct QualityReport {
                                                               sampler: .ddim, guidance: run.guidance, seed: UInt64(s))
                         settings.clipSample = clipSample
                         settings.guidanceRescale = guidanceRescale
+                        settings.guidanceInterval = guidanceInterval
                         let t0 = Date()
                         var clip = try p.generate(settings)
                         run.seconds += Date().timeIntervalSince(t0)
@@ -260,10 +264,12 @@ public struct QualityReport {
         if let requested = self.fidSeeds { flags += " --fid-seeds \(requested)" }
         if let guidance { flags += " --guidance \(guidance)" }
         if let guidanceRescale { flags += " --guidance-rescale \(guidanceRescale)" }
+        if let guidanceInterval { flags += " --guidance-interval \(guidanceInterval.lowerBound):\(guidanceInterval.upperBound)" }
         md += "Written by `t2v-scenes report\(flags)`"
         md += " on \(ISO8601DateFormatter().string(from: started)) in \(String(format: "%.0f", Date().timeIntervalSince(started))) s.\n"
         md += "Model under test: `\(model)` (\(main.steps) DDIM steps, \(Self.guidanceText(main))"
             + (guidanceRescale.map { ", guidance rescale \($0)" } ?? "")
+            + (guidanceInterval.map { ", guidance at timesteps \($0.lowerBound)-\($0.upperBound) only" } ?? "")
             + (clipSample.map { ", predicted clean sample clamped to [-\($0), \($0)]" } ?? "") + ").\n\n"
         // Per-run figures shared by the targets and the side-by-side table.
         func judged(_ run: Run, paraphrases: Bool) -> (ok: Int, judged: Int) {

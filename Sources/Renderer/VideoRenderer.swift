@@ -100,6 +100,7 @@ public final class VideoRenderer {
         if let c = s.clipSample { parts.append("clip_sample=\(c)") }
         if let e = s.eta, e != 0 { parts.append("eta=\(e)") }
         if let r = s.guidanceRescale, r != 0 { parts.append("guidance_rescale=\(r)") }
+        if let i = s.guidanceInterval { parts.append("guidance_interval=\(i.lowerBound):\(i.upperBound)") }
         parts.append("precision=\(ComputePrecision.current)")
         parts += ["model=\(modelFile)", "model_sha256=\(modelSHA256)", "generator=t2v-render \(GeneratorInfo.version)"]
         return parts.joined(separator: "; ")

@@ -58,6 +58,11 @@ struct Distill: ParsableCommand {
                                discussion: "Needs --guidance above 1. The guided output is scaled back towards the conditional output's standard deviation, which keeps strong guidance from over-exposing the frames."))
     var guidanceRescale: Float = 0
 
+    @Option(name: .customLong("guidance-interval"),
+            help: ArgumentHelp("Timesteps FIRST:LAST (of the teacher's 0...999) where the guidance applies; elsewhere the student learns the teacher's conditional output (default: every step).",
+                               discussion: "Needs --guidance above 1. Kynkäänniemi et al. 2024: guidance at the noisiest steps mostly shifts the whole frame's brightness and colour; leaving those steps unguided keeps the layout and objects the conditional model draws."))
+    var guidanceInterval: String?
+
     @Option(name: .customLong("guidance-steps"),
             help: ArgumentHelp("Steps of a first stage that distils the guidance alone at --from-steps (Meng et al. 2023, stage 1) before the halving rounds; 0 distils it in the first round.",
                                discussion: "Needs --guidance above 1. The stage's student is written beside OUTPUT as OUTPUT-<from>steps.safetensors."))
@@ -93,6 +98,12 @@ struct Distill: ParsableCommand {
         guard guidance >= 1, guidance <= 50, guidance.isFinite else { throw ValidationError("--guidance must be in 1...50, got \(guidance)") }
         guard (0...1).contains(guidanceRescale) else { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
         guard guidanceRescale == 0 || guidance > 1 else { throw ValidationError("--guidance-rescale needs --guidance above 1: without guidance there is nothing to rescale") }
+        if let guidanceInterval {
+            guard ClassifierFreeGuidance.parseInterval(guidanceInterval) != nil else {
+                throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+            }
+            guard guidance > 1 else { throw ValidationError("--guidance-interval needs --guidance above 1") }
+        }
         guard guidanceSteps >= 0 else { throw ValidationError("--guidance-steps must be >= 0") }
         guard guidanceSteps == 0 || guidance > 1 else { throw ValidationError("--guidance-steps needs --guidance above 1: with guidance 1 there is nothing to distil") }
     }
@@ -109,6 +120,7 @@ struct Distill: ParsableCommand {
         config.seed = seed
         config.guidance = guidance
         config.guidanceRescale = guidanceRescale
+        config.guidanceInterval = guidanceInterval.flatMap(ClassifierFreeGuidance.parseInterval)
         config.guidanceSteps = guidanceSteps
         return config
     }
@@ -224,7 +236,7 @@ struct Distill: ParsableCommand {
 
     /// The settings a checkpoint must share with the command that resumes it, as flags.
     static func describe(_ c: DistillationConfig) -> String {
-        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance) --guidance-rescale \(c.guidanceRescale) --guidance-steps \(c.guidanceSteps)"
+        "--from-steps \(c.teacherSteps) --to-steps \(c.targetSteps) --steps-per-round \(c.stepsPerRound) --batch \(c.batchSize) --lr \(c.learningRate) --lr-schedule \(c.learningRateSchedule.rawValue) --seed \(c.seed) --guidance \(c.guidance) --guidance-rescale \(c.guidanceRescale)\(c.guidanceInterval.map { " --guidance-interval \($0.lowerBound):\($0.upperBound)" } ?? "") --guidance-steps \(c.guidanceSteps)"
     }
 }
 
@@ -295,6 +307,9 @@ private final class DistillSession {
             metadata[VideoPipeline.distilledGuidanceKey] = String(command.guidance * teacherGuidance)
         }
         if command.guidanceRescale != 0 { metadata["t2v.distilled_guidance_rescale"] = String(command.guidanceRescale) }
+        if let interval = distiller.config.guidanceInterval {
+            metadata["t2v.distilled_guidance_interval"] = "\(interval.lowerBound):\(interval.upperBound)"
+        }
         do {
             try student.save(to: URL(fileURLWithPath: path), metadata: metadata.merging(bundle?.metadata ?? [:]) { own, _ in own },
                              extraEntries: bundle?.entries ?? [])

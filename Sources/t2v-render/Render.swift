@@ -74,6 +74,9 @@ struct Render: ParsableCommand {
     @Option(parsing: .unconditional, help: "Guidance rescale in 0...1 (diffusers' guidance_rescale; 0.7 in Lin et al.): keeps strong guidance from washing the frames out. Default 0.")
     var guidanceRescale: Float?
 
+    @Option(help: "Timesteps FIRST:LAST (of the model's 0...999) where guidance applies, e.g. 150:850; the others use the prompt's prediction alone (default: every step).")
+    var guidanceInterval: String?
+
     @Option(parsing: .unconditional, help: "DDIM's eta: 0 (default) is deterministic, 1 adds DDPM's noise at every step (ddim sampler only).")
     var eta: Double?
 
@@ -131,6 +134,9 @@ struct Render: ParsableCommand {
         if let guidanceRescale, !(guidanceRescale >= 0 && guidanceRescale <= 1) {
             throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)")
         }
+        if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
+            throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+        }
         if let eta {
             guard eta >= 0, eta <= 10, eta.isFinite else { throw ValidationError("--eta must be in 0...10, got \(eta)") }
             guard sampler == .ddim || eta == 0 else { throw ValidationError("--eta applies to the ddim sampler, not --sampler \(sampler.rawValue)") }
@@ -164,6 +170,7 @@ struct Render: ParsableCommand {
         settings.clipSample = clipSample
         settings.eta = eta
         settings.guidanceRescale = guidanceRescale
+        settings.guidanceInterval = guidanceInterval.flatMap(ClassifierFreeGuidance.parseInterval)
         return settings
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AtomicFiles
 import Foundation
+import Generator
 import QualityReport
 
 /// `t2v-scenes attributes`: maps its options onto `AttributeProbe` (the QualityReport library),
@@ -27,6 +28,9 @@ struct AttributesCommand: ParsableCommand {
     @Option(name: .customLong("guidance-rescale"), help: "Guidance rescale in 0...1 for guidance above 1 (default: none).")
     var guidanceRescale: Float?
 
+    @Option(name: .customLong("guidance-interval"), help: "Timesteps FIRST:LAST where guidance applies, e.g. 150:850 (default: every step).")
+    var guidanceInterval: String?
+
     @Option(help: "Frame size the judges read; the model's frames are downscaled to it.")
     var size: Int = 32
 
@@ -46,6 +50,9 @@ struct AttributesCommand: ParsableCommand {
         if let steps, !(1...1000).contains(steps) { throw ValidationError("--steps must be from 1 to 1000, got \(steps)") }
         if let guidance, !(guidance >= 1 && guidance <= 30) { throw ValidationError("--guidance must be from 1 to 30, got \(guidance)") }
         if let guidanceRescale, !(0...1).contains(guidanceRescale) { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
+        if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
+            throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+        }
         if !selection.families.isEmpty, let other = try selection.resolved().first(where: { !AttributeProbe.families.contains($0) }) {
             throw ValidationError("--families: \(other.id) has no attribute named in its captions; choose from \(AttributeProbe.families.map(\.id).joined(separator: ", "))")
         }
@@ -58,6 +65,7 @@ struct AttributesCommand: ParsableCommand {
         probe.steps = steps
         probe.guidance = guidance
         probe.guidanceRescale = guidanceRescale
+        probe.guidanceInterval = guidanceInterval.flatMap(ClassifierFreeGuidance.parseInterval)
         probe.size = size
         probe.textModel = textModel
         if !selection.families.isEmpty { probe.families = try selection.resolved() }

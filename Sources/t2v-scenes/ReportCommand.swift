@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Generator
 import QualityReport
 
 /// `t2v-scenes report`: maps its options onto `QualityReport` (the QualityReport library), which
@@ -50,6 +51,9 @@ struct ReportCommand: ParsableCommand {
             help: "Guidance rescale in 0...1 for every model sampled with guidance above 1 (diffusers' guidance_rescale; default: none).")
     var guidanceRescale: Float?
 
+    @Option(name: .customLong("guidance-interval"), help: "Timesteps FIRST:LAST where guidance applies, e.g. 150:850 (default: every step).")
+    var guidanceInterval: String?
+
     @Option(help: "Clamp the predicted clean sample to [-X, X] at every DDIM step (default: no clamping).")
     var clipSample: Float?
 
@@ -69,6 +73,9 @@ struct ReportCommand: ParsableCommand {
         guard (1...1000).contains(classifierEpochs) else { throw ValidationError("--classifier-epochs must be from 1 to 1000, got \(classifierEpochs)") }
         guard (1...1000).contains(teacherSteps) else { throw ValidationError("--teacher-steps must be from 1 to 1000, got \(teacherSteps)") }
         if let guidanceRescale, !(0...1).contains(guidanceRescale) { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
+        if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
+            throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+        }
         guard URL(fileURLWithPath: out).pathExtension.lowercased() == "md" else { throw ValidationError("--out must name a .md file, got \(out)") }
     }
 
@@ -87,6 +94,7 @@ struct ReportCommand: ParsableCommand {
         report.classifierEpochs = classifierEpochs
         report.guidance = guidance
         report.guidanceRescale = guidanceRescale
+        report.guidanceInterval = guidanceInterval.flatMap(ClassifierFreeGuidance.parseInterval)
         report.clipSample = clipSample
         report.out = out
         report.textModel = textModel

@@ -251,6 +251,39 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// A guidance interval: inside it the sampler combines both branches, outside it the
+    /// conditional branch alone, and the unconditional branch is evaluated only inside it. An
+    /// interval holding every timestep is plain guidance; one holding none is scale 1.
+    func testGuidanceIntervalGuidesOnlyItsTimesteps() throws {
+        let scheduler = DDIMScheduler(inferenceSteps: 10, spacing: .trailing)   // 999, 899, ..., 99
+        func run(_ guidance: ClassifierFreeGuidance) throws -> (x: [Float], unconditionalAt: [Int]) {
+            var calls: [Int] = []
+            let x = try DiffusionSampler.sample(
+                count: 8, scheduler: scheduler, noise: { n in (0..<n).map { Float($0) * 0.1 - 0.3 } }, guidance: guidance,
+                model: { x, t, branch in
+                    if branch == .unconditional { calls.append(t); return x.map { $0 * 0.5 } }
+                    return x.map { $0 * 0.8 + 0.01 }
+                })
+            return (x, calls)
+        }
+        let inside = try run(ClassifierFreeGuidance(scale: 3, interval: 300...700))
+        XCTAssertEqual(inside.unconditionalAt, [699, 599, 499, 399], "only the timesteps in 300...700")
+        XCTAssertEqual(try run(ClassifierFreeGuidance(scale: 3, interval: 0...999)).x, try run(ClassifierFreeGuidance(scale: 3)).x)
+        let none = try run(ClassifierFreeGuidance(scale: 3, interval: 1000...1000))
+        XCTAssertEqual(none.x, try run(.none).x)
+        XCTAssertEqual(none.unconditionalAt, [])
+        XCTAssertNotEqual(inside.x, try run(ClassifierFreeGuidance(scale: 3)).x)
+        XCTAssertNotEqual(inside.x, none.x)
+        XCTAssertTrue(ClassifierFreeGuidance(scale: 3, interval: 10...20).applies(at: 10))
+        XCTAssertFalse(ClassifierFreeGuidance(scale: 3, interval: 10...20).applies(at: 21))
+        XCTAssertFalse(ClassifierFreeGuidance(scale: 1, interval: 10...20).applies(at: 15))
+        XCTAssertEqual(ClassifierFreeGuidance.parseInterval("167:884"), 167...884)
+        for bad in ["884:167", "-1:5", "5", "a:b", "1:2:3", ""] { XCTAssertNil(ClassifierFreeGuidance.parseInterval(bad), bad) }
+        let json = try JSONEncoder().encode(ClassifierFreeGuidance(scale: 2, interval: 100...800))
+        XCTAssertEqual(try JSONDecoder().decode(ClassifierFreeGuidance.self, from: json), ClassifierFreeGuidance(scale: 2, interval: 100...800))
+        XCTAssertThrowsError(try JSONDecoder().decode(ClassifierFreeGuidance.self, from: Data(#"{"scale":2,"interval":[9,3]}"#.utf8)))
+    }
+
     /// Guidance rescale: the output's standard deviation is φ·std(conditional) + (1 − φ)·std(plain
     /// guided) (diffusers' rescale_noise_cfg), φ = 0 is plain guidance, and scale 1 is untouched.
     func testGuidanceRescaleMatchesTheDefinition() throws {

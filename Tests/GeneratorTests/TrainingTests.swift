@@ -243,23 +243,47 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThan(zip(guided, c).map { abs($0 - $1) }.max() ?? 0, 1e-2)
         // A dropped condition: the unconditional branch alone.
         XCTAssertEqual(try distiller.teacherOutput(z, timestep: t, text: zero, guided: false), u)
-        // With guidance rescale φ: φ · guided · std(c) / std(guided) + (1 − φ) · guided.
+        // With guidance rescale φ: φ · guided · std(c) / std(guided) + (1 − φ) · guided, at a scale
+        // large enough (10) that guidance changes the spread of this small teacher's output.
         var rescaled = d
+        rescaled.guidance = 10
         rescaled.guidanceRescale = 0.7
+        let strong = zip(c, u).map { $1 + 10 * ($0 - $1) }
         let rescaledOutput = try Distiller(teacher: teacher, config: rescaled).teacherOutput(z, timestep: t, text: prompt, guided: true)
         func std(_ x: [Float]) -> Double {
             let mean = x.reduce(0.0) { $0 + Double($1) } / Double(x.count)
             return (x.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(x.count)).squareRoot()
         }
-        let factor = 0.7 * std(c) / std(manual) + 0.3
+        let factor = 0.7 * std(c) / std(strong) + 0.3
         XCTAssertLessThan(abs(factor - 1), 0.99, "the test needs guidance to change the spread")
         XCTAssertGreaterThan(abs(factor - 1), 1e-3, "the test needs guidance to change the spread")
-        let rescaleGap = zip(rescaledOutput, manual).map { abs(Double($0) - factor * Double($1)) }.max() ?? .infinity
+        let rescaleGap = zip(rescaledOutput, strong).map { abs(Double($0) - factor * Double($1)) }.max() ?? .infinity
         XCTAssertLessThan(rescaleGap, 2e-3, "rescaled teacher output differs from the rescaled guided output by \(rescaleGap)")
         rescaled.guidanceRescale = 1.5
         XCTAssertThrowsError(try Distiller(teacher: teacher, config: rescaled)) { error in
             XCTAssertTrue(error.localizedDescription.contains("guidanceRescale"), error.localizedDescription)
         }
+        // A guidance interval: guided inside it, the conditional branch alone outside it.
+        var interval = d
+        interval.guidanceInterval = 400...600
+        let inside = try Distiller(teacher: teacher, config: interval)
+        XCTAssertEqual(try inside.teacherOutput(z, timestep: t, text: prompt, guided: true), guided)
+        interval.guidanceInterval = 600...900
+        XCTAssertEqual(try Distiller(teacher: teacher, config: interval).teacherOutput(z, timestep: t, text: prompt, guided: true), c)
+        interval.guidanceInterval = 0...1000
+        XCTAssertThrowsError(try Distiller(teacher: teacher, config: interval)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("guidanceInterval"), error.localizedDescription)
+        }
+        interval.guidanceInterval = 100...200
+        interval.guidance = 1
+        XCTAssertThrowsError(try Distiller(teacher: teacher, config: interval)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("interval"), error.localizedDescription)
+        }
+        // The interval survives the configuration's JSON (checkpoints), and is left out when unset.
+        var roundTrip = d
+        roundTrip.guidanceInterval = 167...884
+        XCTAssertEqual(try JSONDecoder().decode(DistillationConfig.self, from: JSONEncoder().encode(roundTrip)), roundTrip)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(d), as: UTF8.self).contains("guidanceInterval"))
         // Later rounds: the teacher is the (already guided) student, its branch alone.
         XCTAssertTrue(try distiller.finishRound())
         XCTAssertFalse(distiller.isFirstRound)

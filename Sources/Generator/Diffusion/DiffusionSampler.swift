@@ -30,9 +30,9 @@ public enum DiffusionSampler {
     }
 
     /// Samples with classifier-free guidance: at each step the model is evaluated on the
-    /// `.conditional` branch and, when `guidance.needsUnconditional`, on the `.unconditional`
+    /// `.conditional` branch and, where `guidance.applies(at: t)`, on the `.unconditional`
     /// branch (null or negative-prompt embedding), and the outputs are combined by `guidance`.
-    /// With scale 1 the unconditional branch is never evaluated.
+    /// With scale 1, or outside the guidance interval, the unconditional branch is not evaluated.
     ///
     /// Parameters, result and errors as in `sample(count:scheduler:initialSample:noise:model:progress:)`.
     public static func sample<S: Scheduler>(
@@ -71,7 +71,7 @@ public enum DiffusionSampler {
         let timesteps = scheduler.timesteps
         for (i, t) in timesteps.enumerated() {
             var output = try evaluate(x, t, .conditional)
-            if guidance.needsUnconditional {
+            if guidance.applies(at: t) {
                 let unconditional = try evaluate(x, t, .unconditional)
                 output = guidance.combine(conditional: output, unconditional: unconditional)
             }

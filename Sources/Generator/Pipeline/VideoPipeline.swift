@@ -38,6 +38,9 @@ public final class VideoPipeline {
         /// Guidance rescale φ in [0, 1] (`ClassifierFreeGuidance.rescale`; diffusers'
         /// `guidance_rescale`); nil or 0 is plain guidance.
         public var guidanceRescale: Float? = nil
+        /// The timesteps (of the model's 0..<trainSteps) where guidance applies; nil: every step
+        /// (`ClassifierFreeGuidance.interval`).
+        public var guidanceInterval: ClosedRange<Int>? = nil
 
         /// Creates settings.
         public init(prompt: String, negativePrompt: String? = nil, frames: Int, steps: Int,
@@ -229,7 +232,11 @@ public final class VideoPipeline {
         if let r = settings.guidanceRescale, !(r >= 0 && r <= 1) {
             throw DenoiserError.badInput("guidance rescale must be in 0...1, got \(r)")
         }
-        let guidance = ClassifierFreeGuidance(scale: settings.guidance, rescale: settings.guidanceRescale ?? 0)
+        if let interval = settings.guidanceInterval, interval.lowerBound < 0 || interval.upperBound >= mc.schedule.trainSteps {
+            throw DenoiserError.badInput("guidance interval must lie in 0...\(mc.schedule.trainSteps - 1) (the model's timesteps), got \(interval.lowerBound):\(interval.upperBound)")
+        }
+        let guidance = ClassifierFreeGuidance(scale: settings.guidance, rescale: settings.guidanceRescale ?? 0,
+                                              interval: settings.guidanceInterval)
 
         // One batched forward for both branches; the unconditional half is kept for the call
         // that follows it at the same (x, t). Clips longer than the window are denoised window
@@ -240,7 +247,7 @@ public final class VideoPipeline {
         let model = self.model
         func evaluate(_ x: [Float], _ t: Int, _ branch: GuidanceBranch) throws -> [Float] {
             switch branch {
-            case .conditional where guidance.needsUnconditional:
+            case .conditional where guidance.applies(at: t):
                 let out = try windows.blend(x, frameSize: frameSize, outputs: 2) { part, n in
                     try model.predict(part, timestep: t, texts: [conditional, unconditional],
                                       tokens: conditionalTokens.map { [$0, unconditionalTokens!] }, frames: n, height: r, width: r)

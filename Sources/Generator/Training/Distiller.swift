@@ -33,6 +33,9 @@ public struct DistillationConfig: Sendable, Codable, Equatable {
     /// (`ClassifierFreeGuidance.rescale`, Lin et al. 2024; diffusers' `guidance_rescale`): the
     /// student learns the rescaled guided sampler. 0 is plain guidance.
     public var guidanceRescale: Float = 0
+    /// The teacher timesteps where the guidance applies (`ClassifierFreeGuidance.interval`); at
+    /// the others the student learns the teacher's conditional output. nil: every step.
+    public var guidanceInterval: ClosedRange<Int>? = nil
     /// Optimisation steps of a first stage that distils the guidance alone, without halving
     /// (Meng et al. 2023, stage 1): the student learns the teacher's guided output at the same
     /// (x_t, t) on the teacher's grid, then the rounds halve it without guidance. 0 distils the
@@ -71,7 +74,7 @@ public enum DistillationLRSchedule: String, Sendable, Codable, CaseIterable {
 extension DistillationConfig {
     private enum CodingKeys: String, CodingKey {
         case teacherSteps, targetSteps, stepsPerRound, batchSize, learningRate, learningRateSchedule, warmupSteps,
-             gradientClip, conditionDropout, seed, guidance, guidanceRescale, guidanceSteps, precision
+             gradientClip, conditionDropout, seed, guidance, guidanceRescale, guidanceInterval, guidanceSteps, precision
     }
 
     /// Decodes a configuration; `learningRateSchedule`, `guidanceSteps` and `guidanceRescale` are
@@ -93,6 +96,32 @@ extension DistillationConfig {
         guidanceRescale = try c.decodeIfPresent(Float.self, forKey: .guidanceRescale) ?? 0
         guidanceSteps = try c.decodeIfPresent(Int.self, forKey: .guidanceSteps) ?? 0
         precision = try c.decodeIfPresent(ComputePrecision.self, forKey: .precision)
+        if let bounds = try c.decodeIfPresent([Int].self, forKey: .guidanceInterval) {
+            guard bounds.count == 2, bounds[0] <= bounds[1] else {
+                throw DecodingError.dataCorruptedError(forKey: .guidanceInterval, in: c, debugDescription: "guidanceInterval must be [first, last], got \(bounds)")
+            }
+            guidanceInterval = bounds[0]...bounds[1]
+        }
+    }
+
+    /// Encodes every field; `guidanceInterval` as `[first, last]`, and only when set.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(teacherSteps, forKey: .teacherSteps)
+        try c.encode(targetSteps, forKey: .targetSteps)
+        try c.encode(stepsPerRound, forKey: .stepsPerRound)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(learningRateSchedule, forKey: .learningRateSchedule)
+        try c.encode(warmupSteps, forKey: .warmupSteps)
+        try c.encode(gradientClip, forKey: .gradientClip)
+        try c.encode(conditionDropout, forKey: .conditionDropout)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(guidance, forKey: .guidance)
+        try c.encode(guidanceRescale, forKey: .guidanceRescale)
+        if let guidanceInterval { try c.encode([guidanceInterval.lowerBound, guidanceInterval.upperBound], forKey: .guidanceInterval) }
+        try c.encode(guidanceSteps, forKey: .guidanceSteps)
+        try c.encodeIfPresent(precision, forKey: .precision)
     }
 }
 
@@ -128,6 +157,9 @@ public final class Distiller {
     ///   `targetSteps`, or `DenoiserError` when the model cannot be copied.
     public convenience init(teacher model: VideoDenoiser, config: DistillationConfig) throws {
         try Self.validate(config)
+        if let interval = config.guidanceInterval, interval.upperBound >= model.config.schedule.trainSteps {
+            throw TrainingError.invalidConfig("guidanceInterval must lie in 0...\(model.config.schedule.trainSteps - 1) (the teacher's timesteps), got \(interval)")
+        }
         let grid = TimestepSpacing.trailing.timesteps(count: config.teacherSteps, trainSteps: model.config.schedule.trainSteps)
         self.init(config: config,
                   teacher: try Self.copy(model, predictionType: model.config.predictionType),
@@ -167,6 +199,10 @@ public final class Distiller {
         }
         guard config.guidanceRescale >= 0, config.guidanceRescale <= 1 else {
             throw TrainingError.invalidConfig("guidanceRescale must be in 0...1, got \(config.guidanceRescale)")
+        }
+        if let interval = config.guidanceInterval {
+            guard config.guidance > 1 else { throw TrainingError.invalidConfig("a guidance interval needs guidance > 1") }
+            guard interval.lowerBound >= 0 else { throw TrainingError.invalidConfig("guidanceInterval must start at 0 or later, got \(interval)") }
         }
         guard config.guidanceSteps >= 0, config.guidanceSteps == 0 || config.guidance > 1 else {
             throw TrainingError.invalidConfig("guidanceSteps (\(config.guidanceSteps)) must be >= 0, and a guidance stage needs guidance > 1")
@@ -269,9 +305,9 @@ public final class Distiller {
     /// with cross-attention (the unconditional branch has none).
     func teacherOutput(_ x: [Float], timestep: Int, text: [Float], tokens: [Float] = [], guided: Bool) throws -> [Float] {
         let mc = teacher.config, f = mc.frames, r = mc.resolution
-        let cfg = ClassifierFreeGuidance(scale: config.guidance, rescale: config.guidanceRescale)
+        let cfg = ClassifierFreeGuidance(scale: config.guidance, rescale: config.guidanceRescale, interval: config.guidanceInterval)
         let states: [Float]? = mc.crossAttention ? tokens : nil
-        guard isFirstRound, guided, cfg.needsUnconditional else {
+        guard isFirstRound, guided, cfg.applies(at: timestep) else {
             return try teacher.predict(x, timestep: timestep, text: text, tokens: states, frames: f, height: r, width: r)
         }
         let both = try teacher.predict(x, timestep: timestep, texts: [text, [Float](repeating: 0, count: mc.textDim)],

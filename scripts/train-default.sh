@@ -32,6 +32,8 @@
 # GUIDANCE (the classifier-free guidance scale distilled into the student; 1 = unguided),
 # GUIDANCE_RESCALE (guidance rescale applied to the teacher's guided output, 0...1, default 0.7 as
 # shipped; 0 = plain guidance; docs/experiments/objects.md),
+# GUIDANCE_INTERVAL (FIRST:LAST, the teacher timesteps where that guidance applies, `distill
+# --guidance-interval`; empty = every step; docs/experiments/objects.md),
 # LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
@@ -59,6 +61,7 @@ TO_STEPS=${TO_STEPS:-8}
 REPORT=${REPORT:-0}
 GUIDANCE=${GUIDANCE:-3}
 GUIDANCE_RESCALE=${GUIDANCE_RESCALE:-0.7}
+GUIDANCE_INTERVAL=${GUIDANCE_INTERVAL-}
 LR_SCHEDULE=${LR_SCHEDULE:-linear}
 GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 BASELINE=${BASELINE:-}
@@ -177,7 +180,8 @@ if [ ! -f "$WORK/student.safetensors" ]; then
     [ -f "$WORK/student.ckpt.safetensors" ] && RESUME="--resume"
     "$BIN/t2v-render" distill $PFLAG $RESUME --teacher "$WORK/teacher.safetensors" --data "$TRAIN_DATA" \
         --from-steps "$FROM_STEPS" --to-steps "$TO_STEPS" --steps-per-round "$DISTILL_STEPS" --batch 4 --lr 5e-5 --lr-schedule "$LR_SCHEDULE" --seed 2 \
-        --guidance "$GUIDANCE" --guidance-rescale "$GUIDANCE_RESCALE" --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
+        --guidance "$GUIDANCE" --guidance-rescale "$GUIDANCE_RESCALE" ${GUIDANCE_INTERVAL:+--guidance-interval "$GUIDANCE_INTERVAL"} \
+        --guidance-steps "$GUIDANCE_STEPS" -o "$WORK/student.safetensors"
 fi
 
 stage_done distill

@@ -217,11 +217,15 @@ final class TrainingTests: XCTestCase {
     func testGuidedDistillationTargetsTheGuidedTeacher() throws {
         var rng = Philox(seed: 8)
         let teacher = try VideoDenoiser(config: Self.small, rng: &rng)
-        // Perturb every weight so that zero-initialised layers and gates pass the text through.
-        try teacher.load(teacher.stateDict().mapValues { p in
-            let values = p.toArray()
-            return Tensor(shape: p.shape, data: zip(values, rng.normal(count: values.count)).map { $0 + 0.05 * $1 })
-        })
+        // Perturb every weight so that zero-initialised layers and gates pass the text through, in
+        // the names' order (a dictionary's own order changes from process to process).
+        let state = teacher.stateDict()
+        var perturbed: [String: Tensor] = [:]
+        for name in state.keys.sorted() {
+            let p = state[name]!, values = p.toArray()
+            perturbed[name] = Tensor(shape: p.shape, data: zip(values, rng.normal(count: values.count)).map { $0 + 0.05 * $1 })
+        }
+        try teacher.load(perturbed)
         let clip = Self.clips()[0], prompt = Self.prompts()[0]
         let zero = [Float](repeating: 0, count: prompt.count)
         var d = DistillationConfig()

@@ -50,12 +50,7 @@ public struct ClassifierFreeGuidance: Sendable, Codable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         scale = try c.decode(Float.self, forKey: .scale)
         rescale = try c.decodeIfPresent(Float.self, forKey: .rescale) ?? 0
-        if let bounds = try c.decodeIfPresent([Int].self, forKey: .interval) {
-            guard bounds.count == 2, bounds[0] <= bounds[1] else {
-                throw DecodingError.dataCorruptedError(forKey: .interval, in: c, debugDescription: "interval must be [first, last] with first <= last, got \(bounds)")
-            }
-            interval = bounds[0]...bounds[1]
-        }
+        interval = try Self.decodeInterval(c, forKey: .interval)
     }
 
     /// Encodes `scale`, and `rescale` and `interval` only when set.
@@ -71,6 +66,15 @@ public struct ClassifierFreeGuidance: Sendable, Codable, Equatable {
 
     /// Whether guidance applies at timestep `t`: a scale other than 1 and `t` in the interval.
     public func applies(at t: Int) -> Bool { scale != 1 && (interval?.contains(t) ?? true) }
+
+    /// The interval stored under `key` as `[first, last]` (first <= last); nil when absent.
+    static func decodeInterval<K: CodingKey>(_ c: KeyedDecodingContainer<K>, forKey key: K) throws -> ClosedRange<Int>? {
+        guard let bounds = try c.decodeIfPresent([Int].self, forKey: key) else { return nil }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.stringValue) must be [first, last] with first <= last, got \(bounds)")
+        }
+        return bounds[0]...bounds[1]
+    }
 
     /// Parses an interval written `FIRST:LAST` (timesteps, both included, FIRST <= LAST); nil
     /// when the text is not one.

@@ -96,12 +96,7 @@ extension DistillationConfig {
         guidanceRescale = try c.decodeIfPresent(Float.self, forKey: .guidanceRescale) ?? 0
         guidanceSteps = try c.decodeIfPresent(Int.self, forKey: .guidanceSteps) ?? 0
         precision = try c.decodeIfPresent(ComputePrecision.self, forKey: .precision)
-        if let bounds = try c.decodeIfPresent([Int].self, forKey: .guidanceInterval) {
-            guard bounds.count == 2, bounds[0] <= bounds[1] else {
-                throw DecodingError.dataCorruptedError(forKey: .guidanceInterval, in: c, debugDescription: "guidanceInterval must be [first, last], got \(bounds)")
-            }
-            guidanceInterval = bounds[0]...bounds[1]
-        }
+        guidanceInterval = try ClassifierFreeGuidance.decodeInterval(c, forKey: .guidanceInterval)
     }
 
     /// Encodes every field; `guidanceInterval` as `[first, last]`, and only when set.

@@ -34,7 +34,16 @@ struct AttributesCommand: ParsableCommand {
     @Option(help: "Frame size the judges read; the model's frames are downscaled to it.")
     var size: Int = 32
 
-    @OptionGroup var selection: FamilySelection
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Families to probe, by id (space- or comma-separated; default: ball, car and clouds, the families whose captions name an attribute).")
+    var families: [String] = []
+
+    /// `--families` resolved as `render` and `sheet` resolve theirs.
+    private var selection: FamilySelection {
+        var s = FamilySelection()
+        s.families = families
+        return s
+    }
 
     @Option(help: "Write every clip's caption and read value as JSON to this file.")
     var json: String?

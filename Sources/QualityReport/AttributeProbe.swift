@@ -107,20 +107,8 @@ public struct AttributeProbe {
     /// - Throws: `CommandError` when the model or the text encoder cannot be loaded, or the
     ///   model's frames cannot be downscaled to `size`.
     public func run(log: (String) -> Void = { _ in }) throws -> [Cell] {
-        guard FileManager.default.fileExists(atPath: model) else {
-            throw CommandError("model file \(model) does not exist; pass the path of a trained model")
-        }
-        let encoder: TextEncoder
-        do { encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel)) } catch {
-            throw CommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
-        }
-        let pipeline: VideoPipeline
-        do { pipeline = try VideoPipeline.load(from: URL(fileURLWithPath: model), textEncoder: encoder) } catch {
-            throw CommandError("cannot load model \(model): \(error)")
-        }
-        guard pipeline.resolution >= size, pipeline.resolution % size == 0 else {
-            throw CommandError("\(model) generates \(pipeline.resolution)x\(pipeline.resolution) frames; --size must divide that, got \(size)")
-        }
+        let pipeline = try ReportClips.pipeline(model, encoder: try ReportClips.textEncoder(textModel), size: size,
+                                                sizeHint: "pass a --size that divides the model's")
         if let other = families.first(where: { !Self.families.contains($0) }) {
             throw CommandError("\(other.id) has no attribute named in its captions; probe \(Self.families.map(\.id).joined(separator: ", "))")
         }
@@ -137,8 +125,7 @@ public struct AttributeProbe {
                                                               seed: UInt64(s))
                         settings.guidanceRescale = guidanceRescale
                         settings.guidanceInterval = guidanceInterval
-                        var clip = try pipeline.generate(settings)
-                        if pipeline.resolution != size { clip = try ReportClips.downscale(clip, from: pipeline.resolution, to: size) }
+                        let clip = try ReportClips.generate(pipeline, settings, size: size)
                         cell.captions.append(caption)
                         cell.read.append(Self.read(clip, family: family, frames: frames, size: size) ?? Self.none)
                     }

@@ -124,27 +124,10 @@ public struct QualityReport {
         log(String(format: "classifier accuracy on the extracted held-out clips: %.1f%%", 100 * realAccuracy))
 
         // Models.
-        let encoder: TextEncoder
-        do { encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel)) } catch {
-            throw CommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
-        }
-        func pipeline(_ path: String) throws -> VideoPipeline {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
-            }
-            do {
-                let p = try VideoPipeline.load(from: URL(fileURLWithPath: path), textEncoder: encoder)
-                // A latent model draws larger frames: they are Lanczos-downscaled to the held-out size.
-                guard p.resolution >= real.size, p.resolution % real.size == 0 else {
-                    throw CommandError("\(path) generates \(p.resolution)x\(p.resolution) frames but the held-out clips are \(real.size)x\(real.size); extract them at a size that divides \(p.resolution)")
-                }
-                return p
-            } catch let error as CommandError { throw error } catch {
-                throw CommandError("cannot load model \(path): \(error)")
-            }
-        }
+        let encoder = try ReportClips.textEncoder(textModel)
         func generate(_ name: String, _ path: String, steps: Int?, paraphrases: Bool, seeds: Int) throws -> Run {
-            let p = try pipeline(path)
+            let p = try ReportClips.pipeline(path, encoder: encoder, size: real.size,
+                                             sizeHint: "extract the held-out clips at a size that divides the model's")
             var run = Run(name: name, file: path, steps: steps ?? p.defaultSteps,
                           guidance: guidance ?? p.defaultGuidance, distilledGuidance: p.distilledGuidance)
             for family in families {

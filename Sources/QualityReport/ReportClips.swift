@@ -56,6 +56,37 @@ public enum ReportClips {
         return (clips, labels)
     }
 
+    /// The text encoder the report's prompts go through (`--text-model`, or found as `t2v-render` finds it).
+    static func textEncoder(_ textModel: String?) throws -> TextEncoder {
+        do { return try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel)) } catch {
+            throw CommandError("cannot load the text encoder: \(error). Pass --text-model DIR (all-MiniLM-L6-v2).")
+        }
+    }
+
+    /// The model at `path`, checked to draw frames that downscale evenly to `size` (a latent
+    /// model draws larger frames; they are Lanczos-downscaled to the size they are judged at).
+    /// `sizeHint` says how to get a size that fits.
+    static func pipeline(_ path: String, encoder: TextEncoder, size: Int, sizeHint: String) throws -> VideoPipeline {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandError("model file \(path) does not exist; train it with scripts/train-default.sh or pass the right path")
+        }
+        do {
+            let p = try VideoPipeline.load(from: URL(fileURLWithPath: path), textEncoder: encoder)
+            guard p.resolution >= size, p.resolution % size == 0 else {
+                throw CommandError("\(path) generates \(p.resolution)x\(p.resolution) frames, which do not downscale evenly to \(size)x\(size); \(sizeHint)")
+            }
+            return p
+        } catch let error as CommandError { throw error } catch {
+            throw CommandError("cannot load model \(path): \(error)")
+        }
+    }
+
+    /// One clip of `p` for `settings`, downscaled to `size` when the model draws larger frames.
+    static func generate(_ p: VideoPipeline, _ settings: VideoPipeline.Settings, size: Int) throws -> [Float] {
+        let clip = try p.generate(settings)
+        return p.resolution == size ? clip : try downscale(clip, from: p.resolution, to: size)
+    }
+
     /// A planar clip `[frames, 3, from, from]` in [-1, 1] downscaled to `to` x `to` with FrameIO's
     /// Lanczos scaler (as `extract` downscales), frame by frame.
     public static func downscale(_ clip: [Float], from: Int, to: Int) throws -> [Float] {

@@ -20,8 +20,10 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset directory (from `t2v-render extract`).")
     var data: String
 
-    @Option(help: "Model preset (tiny, default) or a JSON file with a DenoiserConfig.")
-    var config: String = "default"
+    @Option(help: ArgumentHelp(
+        "Model preset (tiny, default) or a JSON file with a DenoiserConfig (default: default).",
+        discussion: "With --init: the starting model's architecture plus the zero-started modules to add to it (\"crossAttention\": true, \"temporalConvolution\": true); every other field must match the model's."))
+    var config: String?
 
     @Option(help: "Total optimisation steps of the run.")
     var steps: Int = 2000
@@ -46,7 +48,7 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("init"), help: ArgumentHelp(
         "Start from the weights in this file (written by train or distill) instead of random ones.",
-        discussion: "Fine-tuning on your own clips, or continuing at another resolution or frame count (the dataset's). The architecture comes from the file, so --config and --no-temporal do not apply; the optimizer, learning-rate schedule and random stream start fresh."))
+        discussion: "Fine-tuning on your own clips, or continuing at another resolution or frame count (the dataset's). The architecture comes from the file (a --config may add cross-attention or the temporal convolution to it, zero-started, so the run starts from the same function); --no-temporal does not apply; the optimizer, learning-rate schedule and random stream start fresh."))
     var initWeights: String?
 
     @Option(name: .customLong("text-noise"), help: ArgumentHelp(
@@ -114,8 +116,8 @@ struct Train: ParsableCommand {
         }
         if initWeights != nil {
             guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
-            guard config == "default", !noTemporal else {
-                throw ValidationError("--config and --no-temporal do not apply with --init: the architecture comes from the weights file")
+            guard !noTemporal else {
+                throw ValidationError("--no-temporal does not apply with --init: the architecture comes from the weights file")
             }
         }
     }
@@ -267,8 +269,9 @@ struct Train: ParsableCommand {
                 initial = try VideoDenoiser.load(from: URL(fileURLWithPath: initWeights)).model
             } catch { throw CommandError("--init: \(CommandError.text(error))") }
         }
-        var mc = try initial?.config ?? Train.loadConfig(config)
-        if initial == nil { mc.inChannels = dataset.channels }
+        // With --init, --config names the init model's architecture with modules added.
+        var mc = try config.map(Train.loadConfig) ?? initial?.config ?? Train.loadConfig("default")
+        if let initial { mc.inChannels = initial.config.inChannels } else { mc.inChannels = dataset.channels }
         guard mc.inChannels == dataset.channels else {
             throw CommandError("--init: the model takes \(mc.inChannels)-channel frames, \(data) holds \(dataset.channels) channels")
         }
@@ -292,11 +295,8 @@ struct Train: ParsableCommand {
         do {
             try mc.validate()
             var rng = Philox(seed: seed)
-            let model = try VideoDenoiser(config: mc, rng: &rng)
-            if let initial {
-                // Frame count and resolution are not part of any weight's shape.
-                try model.load(Dictionary(uniqueKeysWithValues: initial.namedParameters().map { ($0.0, $0.1.value) }))
-            }
+            // Frame count and resolution are not part of any weight's shape.
+            let model = try initial.map { try VideoDenoiser.extending($0, to: mc, rng: &rng) } ?? VideoDenoiser(config: mc, rng: &rng)
             let trainer = try Trainer(model: model, config: tc)
             try? FileManager.default.removeItem(atPath: files.logPath)
             return trainer

@@ -170,7 +170,8 @@ final class RenderCLITests: XCTestCase {
     /// `train --init`: a new run starts from a trained model's weights, also at another resolution
     /// (the 16x16 model continues on 32x32 clips). Oracle: the safetensors package reads both files;
     /// at a vanishing learning rate the exported weights equal the starting ones, which a random
-    /// start (the test's failure mode) would not.
+    /// start (the test's failure mode) would not. A --config that adds cross-attention keeps every
+    /// starting weight and adds only the new blocks; one that changes the architecture is refused.
     func testTrainInitStartsFromWeightsAtAnotherResolution() throws {
         let ds32 = root.appendingPathComponent("ds32").path
         var r = try CLI.run(["extract", root.appendingPathComponent("clips").path, "-o", ds32,
@@ -199,9 +200,41 @@ final class RenderCLITests: XCTestCase {
         r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--resume", "--steps", "2", "-o", out])
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("--init starts a new run"), r.stderr)
-        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", "tiny", "--steps", "2", "-o", out])
+        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--no-temporal", "--steps", "2", "-o", out])
         XCTAssertEqual(r.status, 2, r.stderr)
-        XCTAssertTrue(r.stderr.contains("do not apply with --init"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("does not apply with --init"), r.stderr)
+        // --config with --init may only add zero-started modules; another architecture is named.
+        let wide = root.appendingPathComponent("wide.json").path, xattn = root.appendingPathComponent("xattn.json").path
+        let configs = """
+        import sys, json
+        from safetensors import safe_open
+        with safe_open(sys.argv[1], 'np') as f: c = json.loads(f.metadata()['t2v.denoiser_config'])
+        json.dump(dict(c, baseChannels=2 * c['baseChannels']), open(sys.argv[2], 'w'))
+        json.dump(dict(c, crossAttention=True), open(sys.argv[3], 'w'))
+        """
+        let (made, madeText) = try Self.sh(["python3", "-c", configs, Self.model, wide, xattn])
+        XCTAssertEqual(made, 0, madeText)
+        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", wide, "--steps", "2", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("baseChannels") && r.stderr.contains("only crossAttention and temporalConvolution may be added"), r.stderr)
+        let grown = root.appendingPathComponent("grown.safetensors").path
+        r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", xattn, "--steps", "2", "--batch", "1",
+                         "--lr", "1e-30", "--quiet", "-o", grown])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let kept = """
+        import sys, json
+        from safetensors import safe_open
+        with safe_open(sys.argv[1], 'np') as a, safe_open(sys.argv[2], 'np') as b:
+            added = sorted(set(b.keys()) - set(a.keys()))
+            assert set(a.keys()) <= set(b.keys()), 'weights lost'
+            assert added and all('rossAttention' in k for k in added), added
+            diff = max(float(abs(a.get_tensor(k) - b.get_tensor(k)).max()) for k in a.keys())
+            assert diff < 1e-6, diff
+            assert json.loads(b.metadata()['t2v.denoiser_config'])['crossAttention'] is True
+        print('ok')
+        """
+        let (keptStatus, keptText) = try Self.sh(["python3", "-c", kept, Self.model, grown])
+        XCTAssertEqual(keptStatus, 0, keptText)
         let notModel = root.appendingPathComponent("clips/c0.txt").path
         r = try CLI.run(["train", "--data", ds32, "--init", notModel, "--steps", "2", "--quiet", "-o", out])
         XCTAssertEqual(r.status, 1, r.stderr)

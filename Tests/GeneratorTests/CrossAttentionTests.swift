@@ -144,4 +144,45 @@ final class CrossAttentionTests: XCTestCase {
         XCTAssertEqual(withoutGradients { model(x, timesteps: [500], text: text, tokens: tokens) }.toArray(),
                        withoutGradients { loaded(x, timesteps: [500], text: text, tokens: tokens) }.toArray())
     }
+
+    /// `VideoDenoiser.extending`: a trained model grows cross-attention and the temporal
+    /// convolution, keeps every trained weight, and computes the same output until they learn;
+    /// any other change of architecture, or dropping a module, is refused by name.
+    func testExtendingAModelAddsZeroStartedModulesAndKeepsItsFunction() throws {
+        var plain = Self.config
+        plain.crossAttention = false
+        var rng = Philox(seed: 5)
+        let base = try VideoDenoiser(config: plain, rng: &rng)
+        // Move the base off its initialisation so a fresh copy would differ.
+        var g = Philox(seed: 6)
+        for (_, p) in base.namedParameters() { p.assign(p.value + Tensor(shape: p.shape, data: g.normal(count: p.value.count, std: 0.05))) }
+        var grownConfig = plain
+        grownConfig.crossAttention = true
+        grownConfig.temporalConvolution = true
+        grownConfig.frames = 3
+        var rng2 = Philox(seed: 9)
+        let grown = try VideoDenoiser.extending(base, to: grownConfig, rng: &rng2)
+        XCTAssertEqual(grown.config, grownConfig)
+        let baseWeights = Dictionary(uniqueKeysWithValues: base.namedParameters().map { ($0.0, $0.1.value.toArray()) })
+        let added = grown.namedParameters().filter { baseWeights[$0.0] == nil }.map(\.0)
+        XCTAssertFalse(added.isEmpty)
+        XCTAssertTrue(added.allSatisfy { $0.contains("rossAttention") || $0.contains("onvolution") }, "\(added)")
+        for (name, p) in grown.namedParameters() where baseWeights[name] != nil {
+            XCTAssertEqual(p.value.toArray(), baseWeights[name]!, name)
+        }
+        var gx = Philox(seed: 3)
+        let x = Tensor.randn([1, 3, plain.inChannels, plain.resolution, plain.resolution], using: &gx), text = Tensor.randn([1, plain.textDim], using: &gx)
+        let y0 = withoutGradients { base(x, timesteps: [400], text: text) }.toArray()
+        let y1 = withoutGradients { grown(x, timesteps: [400], text: text, tokens: TokenStates([Self.tokens(4, seed: 12)], textDim: 8)) }.toArray()
+        assertClose(y1, y0, rtol: 1e-5, atol: 1e-5)
+
+        var wider = grownConfig
+        wider.baseChannels *= 2
+        XCTAssertThrowsError(try VideoDenoiser.extending(base, to: wider, rng: &rng2)) { error in
+            XCTAssertTrue("\(error)".contains("baseChannels"), "\(error)")
+        }
+        XCTAssertThrowsError(try VideoDenoiser.extending(grown, to: plain, rng: &rng2)) { error in
+            XCTAssertTrue("\(error)".contains("drop"), "\(error)")
+        }
+    }
 }

@@ -34,6 +34,11 @@ public struct AttributeProbe {
     /// The families probed (a subset of `AttributeProbe.families`).
     public var families: [SceneFamily] = AttributeProbe.families
 
+    /// Guide against each caption with its attribute words removed (`withoutAttribute`, as a
+    /// negative prompt) instead of the empty prompt, so that what the guidance adds to the
+    /// conditional prediction is the attribute alone. Needs guidance above 1.
+    public var attributeFreeNegative = false
+
     /// A probe of `model` with the defaults above.
     public init(model: String) { self.model = model }
 
@@ -79,6 +84,26 @@ public struct AttributeProbe {
         return all.filter { named(Scenes.namedAttributes($0, family: family), family) == value }
     }
 
+    /// `caption` without the words that name `family`'s attribute: every word that starts with
+    /// one of its values ("red", "left", "leftwards"), punctuation after it kept.
+    public static func withoutAttribute(_ caption: String, family: SceneFamily) -> String {
+        let values = Self.values(family)
+        let kept = caption.split(separator: " ").compactMap { word -> String? in
+            let letters = word.lowercased().prefix { $0.isLetter }
+            guard values.contains(where: { letters.hasPrefix($0) }) else { return String(word) }
+            let rest = word.drop { $0.isLetter }
+            return rest.isEmpty ? nil : String(rest)
+        }
+        // A lone punctuation mark joins the word before it ("ball, red" -> "ball,").
+        var words: [String] = []
+        for w in kept {
+            if !w.contains(where: { $0.isLetter || $0.isNumber }), let last = words.popLast() {
+                words.append(last.hasSuffix(w) ? last : last + w)
+            } else { words.append(w) }
+        }
+        return words.joined(separator: " ")
+    }
+
     /// The attribute value `attributes` gives `family`, as a string.
     static func named(_ attributes: SceneAttributes?, _ family: SceneFamily) -> String? {
         family == .ball ? attributes?.ballColor?.rawValue : attributes?.direction?.rawValue
@@ -112,6 +137,9 @@ public struct AttributeProbe {
         if let other = families.first(where: { !Self.families.contains($0) }) {
             throw CommandError("\(other.id) has no attribute named in its captions; probe \(Self.families.map(\.id).joined(separator: ", "))")
         }
+        if attributeFreeNegative, (guidance ?? pipeline.defaultGuidance) <= 1 {
+            throw CommandError("the attribute-free negative prompt needs guidance above 1, and \(model) samples at guidance \(pipeline.defaultGuidance) by default: pass a guidance")
+        }
         var cells: [Cell] = []
         for family in families {
             for paraphrase in [false, true] {
@@ -125,6 +153,7 @@ public struct AttributeProbe {
                                                               seed: UInt64(s))
                         settings.guidanceRescale = guidanceRescale
                         settings.guidanceInterval = guidanceInterval
+                        if attributeFreeNegative { settings.negativePrompt = Self.withoutAttribute(caption, family: family) }
                         let clip = try ReportClips.generate(pipeline, settings, size: size)
                         cell.captions.append(caption)
                         cell.read.append(Self.read(clip, family: family, frames: frames, size: size) ?? Self.none)

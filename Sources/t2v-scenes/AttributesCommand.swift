@@ -31,6 +31,11 @@ struct AttributesCommand: ParsableCommand {
     @Option(name: .customLong("guidance-interval"), help: "Timesteps FIRST:LAST where guidance applies, e.g. 150:850 (default: every step).")
     var guidanceInterval: String?
 
+    @Flag(name: .customLong("attribute-free-negative"), help: ArgumentHelp(
+        "Guide against each caption with its attribute words removed, instead of the empty prompt.",
+        discussion: "A negative prompt per clip (\"a red ball bouncing\" is guided against \"a ball bouncing\"): what guidance adds is then the attribute alone, so the probe shows whether the conditional model holds the attribute that guidance against the empty prompt hides. Needs guidance above 1."))
+    var attributeFreeNegative = false
+
     @Option(help: "Frame size the judges read; the model's frames are downscaled to it.")
     var size: Int = 32
 
@@ -62,6 +67,7 @@ struct AttributesCommand: ParsableCommand {
         if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
             throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
         }
+        if attributeFreeNegative, let guidance, guidance <= 1 { throw ValidationError("--attribute-free-negative needs --guidance above 1, got \(guidance)") }
         if !selection.families.isEmpty, let other = try selection.resolved().first(where: { !AttributeProbe.families.contains($0) }) {
             throw ValidationError("--families: \(other.id) has no attribute named in its captions; choose from \(AttributeProbe.families.map(\.id).joined(separator: ", "))")
         }
@@ -75,6 +81,7 @@ struct AttributesCommand: ParsableCommand {
         probe.guidance = guidance
         probe.guidanceRescale = guidanceRescale
         probe.guidanceInterval = guidanceInterval.flatMap(ClassifierFreeGuidance.parseInterval)
+        probe.attributeFreeNegative = attributeFreeNegative
         probe.size = size
         probe.textModel = textModel
         if !selection.families.isEmpty { probe.families = try selection.resolved() }

@@ -14,6 +14,9 @@ final class AttributesCLITests: XCTestCase {
         let size = try ScenesCLI.run(["attributes", "--size", "48"])
         XCTAssertEqual(size.status, 2, size.stderr)
         XCTAssertTrue(size.stderr.contains("--size"), size.stderr)
+        let negative = try ScenesCLI.run(["attributes", "--attribute-free-negative", "--guidance", "1"])
+        XCTAssertEqual(negative.status, 2, negative.stderr)
+        XCTAssertTrue(negative.stderr.contains("--attribute-free-negative needs --guidance above 1"), negative.stderr)
     }
 
     func testMissingModelIsAClearError() throws {
@@ -42,6 +45,11 @@ final class AttributesCLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("| ball | training | red |") && r.stdout.contains("| clouds | paraphrases | left |"), r.stdout)
         XCTAssertTrue(r.stdout.contains("| all | paraphrases |"), r.stdout)
         XCTAssertFalse(r.stdout.contains("| car |"), "only the families asked for")
+        // With guidance above 1, each clip is guided against its caption without the attribute.
+        let unguided = try ScenesCLI.run(["attributes", "--model", model, "--seeds", "1", "--steps", "2", "--families", "ball",
+                                          "--guidance", "1.5", "--attribute-free-negative", "--quiet"])
+        XCTAssertEqual(unguided.status, 0, unguided.stderr)
+        XCTAssertTrue(unguided.stdout.contains("| ball | training | red |"), unguided.stdout)
         struct Cell: Decodable { var family: String; var value: String; var paraphrase: Bool; var captions: [String]; var read: [String] }
         let cells = try JSONDecoder().decode([Cell].self, from: Data(contentsOf: URL(fileURLWithPath: json)))
         XCTAssertEqual(cells.count, 2 * (4 + 2), "every value of both families, training captions and paraphrases")

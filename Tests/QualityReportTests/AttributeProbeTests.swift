@@ -30,6 +30,27 @@ final class AttributeProbeTests: XCTestCase {
         XCTAssertEqual(AttributeProbe.values(.city), [])
     }
 
+    /// The attribute-free negative prompt: the caption's other words stay, and the caption
+    /// parser (an oracle written for the corpus, not for this) finds no attribute left in it.
+    func testAttributeFreeCaptionsNameNoAttribute() {
+        XCTAssertEqual(AttributeProbe.withoutAttribute("a red ball bouncing", family: .ball), "a ball bouncing")
+        XCTAssertEqual(AttributeProbe.withoutAttribute("bouncing ball, red", family: .ball), "bouncing ball,")
+        XCTAssertEqual(AttributeProbe.withoutAttribute("a car driving left along a road at night", family: .car),
+                       "a car driving along a road at night")
+        XCTAssertEqual(AttributeProbe.withoutAttribute("clouds passing from right to left", family: .clouds), "clouds passing from to")
+        for family in AttributeProbe.families {
+            for paraphrase in [false, true] {
+                for value in AttributeProbe.values(family) {
+                    for caption in AttributeProbe.captions(family, value: value, paraphrase: paraphrase) {
+                        let bare = AttributeProbe.withoutAttribute(caption, family: family)
+                        XCTAssertNil(AttributeProbe.named(Scenes.namedAttributes(bare, family: family), family), "\(caption) -> \(bare)")
+                        XCTAssertLessThan(bare.split(separator: " ").count, caption.split(separator: " ").count, caption)
+                    }
+                }
+            }
+        }
+    }
+
     /// Real held-out clips rendered at 64x64 and downscaled to 32x32 as the probe downscales a
     /// model's frames: the judges read each clip's true attribute.
     func testReadsRealClipsRight() throws {

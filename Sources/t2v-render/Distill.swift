@@ -100,7 +100,7 @@ struct Distill: ParsableCommand {
         guard guidanceRescale == 0 || guidance > 1 else { throw ValidationError("--guidance-rescale needs --guidance above 1: without guidance there is nothing to rescale") }
         if let guidanceInterval {
             guard ClassifierFreeGuidance.parseInterval(guidanceInterval) != nil else {
-                throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+                throw ValidationError(ClassifierFreeGuidance.intervalSyntaxMessage(guidanceInterval))
             }
             guard guidance > 1 else { throw ValidationError("--guidance-interval needs --guidance above 1") }
         }

@@ -135,7 +135,7 @@ struct Render: ParsableCommand {
             throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)")
         }
         if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
-            throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+            throw ValidationError(ClassifierFreeGuidance.intervalSyntaxMessage(guidanceInterval))
         }
         if let eta {
             guard eta >= 0, eta <= 10, eta.isFinite else { throw ValidationError("--eta must be in 0...10, got \(eta)") }

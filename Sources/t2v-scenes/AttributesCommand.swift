@@ -65,7 +65,7 @@ struct AttributesCommand: ParsableCommand {
         if let guidance, !(guidance >= 1 && guidance <= 30) { throw ValidationError("--guidance must be from 1 to 30, got \(guidance)") }
         if let guidanceRescale, !(0...1).contains(guidanceRescale) { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
         if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
-            throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+            throw ValidationError(ClassifierFreeGuidance.intervalSyntaxMessage(guidanceInterval))
         }
         if attributeFreeNegative, let guidance, guidance <= 1 { throw ValidationError("--attribute-free-negative needs --guidance above 1, got \(guidance)") }
         if !selection.families.isEmpty, let other = try selection.resolved().first(where: { !AttributeProbe.families.contains($0) }) {

@@ -74,7 +74,7 @@ struct ReportCommand: ParsableCommand {
         guard (1...1000).contains(teacherSteps) else { throw ValidationError("--teacher-steps must be from 1 to 1000, got \(teacherSteps)") }
         if let guidanceRescale, !(0...1).contains(guidanceRescale) { throw ValidationError("--guidance-rescale must be in 0...1, got \(guidanceRescale)") }
         if let guidanceInterval, ClassifierFreeGuidance.parseInterval(guidanceInterval) == nil {
-            throw ValidationError("--guidance-interval must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(guidanceInterval)'")
+            throw ValidationError(ClassifierFreeGuidance.intervalSyntaxMessage(guidanceInterval))
         }
         guard URL(fileURLWithPath: out).pathExtension.lowercased() == "md" else { throw ValidationError("--out must name a .md file, got \(out)") }
     }

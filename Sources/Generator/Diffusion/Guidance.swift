@@ -76,6 +76,12 @@ public struct ClassifierFreeGuidance: Sendable, Codable, Equatable {
         return bounds[0]...bounds[1]
     }
 
+    /// What is wrong with `text` when `parseInterval` rejects it, for the command-line option
+    /// `option` that took it.
+    public static func intervalSyntaxMessage(_ text: String, option: String = "--guidance-interval") -> String {
+        "\(option) must be FIRST:LAST timesteps with 0 <= FIRST <= LAST, e.g. 150:850, got '\(text)'"
+    }
+
     /// Parses an interval written `FIRST:LAST` (timesteps, both included, FIRST <= LAST); nil
     /// when the text is not one.
     public static func parseInterval(_ text: String) -> ClosedRange<Int>? {

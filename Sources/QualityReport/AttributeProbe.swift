@@ -85,23 +85,13 @@ public struct AttributeProbe {
     }
 
     /// `caption` without the words that name `family`'s attribute: every word that starts with
-    /// one of its values ("red", "left", "leftwards"), punctuation after it kept.
+    /// one of its values ("red", "left", "leftwards"), with any punctuation attached to it.
     public static func withoutAttribute(_ caption: String, family: SceneFamily) -> String {
         let values = Self.values(family)
-        let kept = caption.split(separator: " ").compactMap { word -> String? in
+        return caption.split(separator: " ").filter { word in
             let letters = word.lowercased().prefix { $0.isLetter }
-            guard values.contains(where: { letters.hasPrefix($0) }) else { return String(word) }
-            let rest = word.drop { $0.isLetter }
-            return rest.isEmpty ? nil : String(rest)
-        }
-        // A lone punctuation mark joins the word before it ("ball, red" -> "ball,").
-        var words: [String] = []
-        for w in kept {
-            if !w.contains(where: { $0.isLetter || $0.isNumber }), let last = words.popLast() {
-                words.append(last.hasSuffix(w) ? last : last + w)
-            } else { words.append(w) }
-        }
-        return words.joined(separator: " ")
+            return !values.contains { letters.hasPrefix($0) }
+        }.joined(separator: " ")
     }
 
     /// The attribute value `attributes` gives `family`, as a string.

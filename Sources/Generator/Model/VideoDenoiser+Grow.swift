@@ -32,17 +32,14 @@ extension VideoDenoiser {
                 "the config differs from the starting model's in \(differing.joined(separator: ", ")); only crossAttention and temporalConvolution may be added")
         }
         let model = try VideoDenoiser(config: config, rng: &rng)
-        let trained = base.namedParameters()
-        let fresh = Dictionary(uniqueKeysWithValues: model.namedParameters())
-        var tensors = [String: Tensor]()
-        for (name, p) in fresh { tensors[name] = p.value }
-        for (name, p) in trained {
-            guard fresh[name] != nil else {
+        // The added blocks keep their fresh (zero-started) weights; every trained one is copied.
+        let slots = Dictionary(uniqueKeysWithValues: model.namedParameters())
+        for (name, p) in base.namedParameters() {
+            guard let slot = slots[name], slot.shape == p.shape else {
                 throw DenoiserError.invalidConfig("the starting model's tensor \(name) has no place in the new model")
             }
-            tensors[name] = p.value
+            slot.assign(p.value)
         }
-        try model.load(tensors)
         return model
     }
 }

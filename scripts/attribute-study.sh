@@ -5,7 +5,7 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn dropout0.2 grammar joint
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext dropout0.2 grammar joint
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families). Resumable; work
@@ -30,14 +30,18 @@ for ARM in "$@"; do
     DATA=$WORK/base/dataset
     CONFIG=samples/default-model.json
     FLAGS=""
+    FRACTION=0  # clips only, as every arm but joint trains (train's default is 0.5)
     case "$ARM" in
         baseline) ;;
         grammar) data "$WORK/grammar" "--captions grammar"; DATA=$WORK/grammar/dataset ;;
-        joint) FLAGS="--image-fraction 0.5" ;;
+        joint) FRACTION=0.5 ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
         xattn)
             CONFIG=$WORK/config-xattn.json
             python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["crossAttention"] = True; json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" ;;
+        ttext)  # the pooled text in every temporal block (DenoiserConfig.temporalConditioning)
+            CONFIG=$WORK/config-ttext.json
+            python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["temporalConditioning"] = True; json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
     data "$WORK/base" ""
@@ -48,7 +52,7 @@ for ARM in "$@"; do
         [ -f "$OUT/teacher.ckpt.safetensors" ] && RESUME="--resume"
         start=$(date +%s)
         "$BIN/t2v-render" train --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
-            --warmup 50 --checkpoint-every 50 --seed 1 $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
+            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction "$FRACTION" $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
         echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
     fi
     if [ ! -f "$OUT/attributes.md" ]; then

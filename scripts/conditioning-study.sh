@@ -53,11 +53,12 @@ for ARM in "$@"; do
     DATA=$BASE/dataset
     CONFIG=samples/default-model.json
     FLAGS=""
+    FRACTION=0  # clips only, as every arm but joint trains (train's default is 0.5)
     case "$ARM" in
         baseline) ;;
         corpus200) data "$WORK/corpus200" 200 ""; DATA=$WORK/corpus200/dataset ;;
         grammar) data "$WORK/grammar" 40 "--captions grammar"; DATA=$WORK/grammar/dataset ;;
-        joint) FLAGS="--image-fraction 0.5" ;;
+        joint) FRACTION=0.5 ;;
         shift-1) CONFIG=$(shifted_config -1) ;;
         shift-2) CONFIG=$(shifted_config -2) ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
@@ -72,7 +73,7 @@ for ARM in "$@"; do
         [ -f "$OUT/teacher.ckpt.safetensors" ] && RESUME="--resume"
         start=$(date +%s)
         "$BIN/t2v-render" train --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
-            --warmup 50 --checkpoint-every 50 --seed 1 $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
+            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction "$FRACTION" $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
         echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
     fi
     if [ ! -f "$OUT/REPORT.md" ]; then

@@ -216,7 +216,7 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(made, 0, madeText)
         r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", wide, "--steps", "2", "--quiet", "-o", out])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("baseChannels") && r.stderr.contains("only crossAttention and temporalConvolution may be added"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("baseChannels") && r.stderr.contains("only crossAttention, temporalConvolution and temporalConditioning may be added"), r.stderr)
         let grown = root.appendingPathComponent("grown.safetensors").path
         r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", xattn, "--steps", "2", "--batch", "1",
                          "--lr", "1e-30", "--quiet", "-o", grown])
@@ -261,6 +261,39 @@ final class RenderCLITests: XCTestCase {
         r = try CLI.run(["train", "--data", ds, "--steps", "2", "--text-noise", "11", "-o", out])
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("--text-noise must be in 0...10"), r.stderr)
+    }
+
+    /// Joint image-video training is `train`'s default recipe: half of each batch's clip slots
+    /// hold single frames unless `--image-fraction 0` (or `--no-temporal`, which has no temporal
+    /// stream to spare) says otherwise; a resume keeps what the checkpoint trains with.
+    func testTrainDefaultsToJointImageVideoTraining() throws {
+        let ds = root.appendingPathComponent("ds").path
+        let script = "import sys, json; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: print(json.loads(f.metadata()['t2v.training_config']).get('imageFraction'))"
+        func stored(_ name: String) throws -> String {
+            let (status, text) = try Self.sh(["python3", "-c", script, root.appendingPathComponent("\(name).ckpt.safetensors").path])
+            XCTAssertEqual(status, 0, text)
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let runs: [(name: String, flags: [String], fraction: String)] = [
+            ("joint", [], "0.5"), ("clips", ["--image-fraction", "0"], "None"),
+            ("quarter", ["--image-fraction", "0.25"], "0.25"), ("spatial", ["--no-temporal"], "None")]
+        for run in runs {
+            let out = root.appendingPathComponent("\(run.name).safetensors").path
+            let r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "2", "--batch", "2", "--quiet", "-o", out] + run.flags)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(try stored(run.name), run.fraction, run.name)
+        }
+        // A run trained on clips only resumes as one: the default applies to new runs.
+        let clips = root.appendingPathComponent("clips.safetensors").path
+        var r = try CLI.run(["train", "--data", ds, "--steps", "3", "--resume", "--extend", "--quiet", "-o", clips])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try stored("clips"), "None")
+        r = try CLI.run(["train", "--data", ds, "--steps", "4", "--resume", "--extend", "--image-fraction", "0.5", "--quiet", "-o", clips])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("trains with --image-fraction 0.0, not 0.5"), r.stderr)
+        r = try CLI.run(["train", "--data", ds, "--steps", "2", "--no-temporal", "--image-fraction", "0.5", "-o", clips])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--no-temporal has none"), r.stderr)
     }
 
     /// `--precision`: recorded in the checkpoint and the exported model, kept by a resume

@@ -159,6 +159,7 @@ final class CrossAttentionTests: XCTestCase {
         var grownConfig = plain
         grownConfig.crossAttention = true
         grownConfig.temporalConvolution = true
+        grownConfig.temporalConditioning = true
         grownConfig.frames = 3
         var rng2 = Philox(seed: 9)
         let grown = try VideoDenoiser.extending(base, to: grownConfig, rng: &rng2)
@@ -166,7 +167,8 @@ final class CrossAttentionTests: XCTestCase {
         let baseWeights = Dictionary(uniqueKeysWithValues: base.namedParameters().map { ($0.0, $0.1.value.toArray()) })
         let added = grown.namedParameters().filter { baseWeights[$0.0] == nil }.map(\.0)
         XCTAssertFalse(added.isEmpty)
-        XCTAssertTrue(added.allSatisfy { $0.contains("rossAttention") || $0.contains("onvolution") }, "\(added)")
+        XCTAssertTrue(added.allSatisfy { $0.contains("rossAttention") || $0.contains("onvolution") || $0.contains(".condition.") }, "\(added)")
+        XCTAssertTrue(added.contains { $0.contains("emporal.condition.weight") }, "\(added)")
         for (name, p) in grown.namedParameters() where baseWeights[name] != nil {
             XCTAssertEqual(p.value.toArray(), baseWeights[name]!, name)
         }

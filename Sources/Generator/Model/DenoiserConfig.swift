@@ -38,6 +38,12 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
     /// blocks there, down and up) and in the middle (`CrossAttention`, zero-started). Off in
     /// models made before it existed (the key is then absent from the checkpoint's JSON).
     public var crossAttention: Bool = false
+    /// The prompt in the temporal stream: every temporal block adds a learned projection of the
+    /// pooled text embedding (zero-started) to the input of its attention and feed-forward, so
+    /// how frames relate (which way a thing moves) can follow the words, not only what the
+    /// spatial features carry. Off in models made before it existed (the key is then absent from
+    /// the checkpoint's JSON).
+    public var temporalConditioning: Bool = false
     /// The training noise schedule.
     public var schedule: NoiseSchedule = NoiseSchedule(.squaredCosCapV2)
     /// What the network predicts.
@@ -45,7 +51,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case inChannels, baseChannels, channelMultipliers, resBlocksPerLevel, heads, groups, frames, resolution, textDim,
-             maxFrameDistance, temporal, temporalConvolution, crossAttention, schedule, predictionType
+             maxFrameDistance, temporal, temporalConvolution, crossAttention, temporalConditioning, schedule, predictionType
     }
 
     /// Creates the default configuration (use the presets or change fields).
@@ -70,11 +76,12 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         temporal = try c.decodeIfPresent(Bool.self, forKey: .temporal) ?? d.temporal
         temporalConvolution = try c.decodeIfPresent(Bool.self, forKey: .temporalConvolution) ?? d.temporalConvolution
         crossAttention = try c.decodeIfPresent(Bool.self, forKey: .crossAttention) ?? d.crossAttention
+        temporalConditioning = try c.decodeIfPresent(Bool.self, forKey: .temporalConditioning) ?? d.temporalConditioning
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
     }
 
-    /// Encodes every field; `temporalConvolution` and `crossAttention` only when on, so the JSON
+    /// Encodes every field; `temporalConvolution`, `crossAttention` and `temporalConditioning` only when on, so the JSON
     /// of a model without them is what older versions wrote and read.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -91,6 +98,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         try c.encode(temporal, forKey: .temporal)
         if temporalConvolution { try c.encode(temporalConvolution, forKey: .temporalConvolution) }
         if crossAttention { try c.encode(crossAttention, forKey: .crossAttention) }
+        if temporalConditioning { try c.encode(temporalConditioning, forKey: .temporalConditioning) }
         try c.encode(schedule, forKey: .schedule)
         try c.encode(predictionType, forKey: .predictionType)
     }
@@ -115,7 +123,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         }
         let known = Set(["inChannels", "baseChannels", "channelMultipliers", "resBlocksPerLevel", "heads", "groups", "frames",
                          "resolution", "textDim", "maxFrameDistance", "temporal", "temporalConvolution", "crossAttention",
-                         "schedule", "predictionType"])
+                         "temporalConditioning", "schedule", "predictionType"])
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw DenoiserError.invalidConfig("unknown key \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
         }
@@ -173,6 +181,9 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         guard frames > 0, maxFrameDistance > 0 else { throw fail("frames and maxFrameDistance must be positive") }
         guard temporal || !temporalConvolution else {
             throw fail("temporalConvolution is part of the temporal stream; it needs temporal = true")
+        }
+        guard temporal || !temporalConditioning else {
+            throw fail("temporalConditioning is part of the temporal stream; it needs temporal = true")
         }
     }
 }

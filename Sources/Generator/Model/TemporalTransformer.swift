@@ -13,12 +13,20 @@ import Foundation
 /// the learning rate per step, and trained models kept g near 0.05: their frames were denoised
 /// almost independently; docs/experiments/objects.md.)
 ///
+/// With `DenoiserConfig.temporalConditioning`, a per-clip vector c = W e + b from the pooled text
+/// embedding e (W and b zero-started) is added to the input of both sub-blocks:
+/// x + g * attention(norm1(x + c)), then x + g * ff(norm2(x + c)); the residual stream itself is
+/// not shifted, so the start function is the block's without it, fresh or grown from a trained one.
+///
 /// b starts as ALiBi-style slopes (-|j - i| 2^(-8h/H)) so that the bias gradient is non-zero
 /// once gamma moves.
 final class TemporalTransformer: Module {
     /// The spatio-temporal convolution before the attention (`DenoiserConfig.temporalConvolution`);
     /// checkpoint key `convolution`.
     let convolution: TemporalConvolution?
+    /// Pooled text embedding -> the per-clip vector c, `[C, textDim]`, zero-started
+    /// (`DenoiserConfig.temporalConditioning`); checkpoint key `condition`.
+    let condition: Linear?
     /// Pre-attention LayerNorm; checkpoint key `norm1`.
     let norm1: LayerNorm
     /// Attention over frames; checkpoint key `attention`.
@@ -40,8 +48,10 @@ final class TemporalTransformer: Module {
     /// D.
     let maxDistance: Int
 
-    init(channels: Int, heads: Int, maxDistance: Int, convolutionGroups: Int? = nil, rng: inout some RandomNumberGenerator) {
+    init(channels: Int, heads: Int, maxDistance: Int, convolutionGroups: Int? = nil, textDim: Int? = nil,
+         rng: inout some RandomNumberGenerator) {
         convolution = convolutionGroups.map { TemporalConvolution(channels: channels, groups: $0, rng: &rng) }
+        condition = textDim.map { Linear($0, channels, rng: &rng) }
         self.heads = heads
         self.maxDistance = maxDistance
         norm1 = LayerNorm(channels)
@@ -59,7 +69,9 @@ final class TemporalTransformer: Module {
         relativeBias = Parameter(Tensor(shape: [2 * maxDistance + 1, heads], data: table))
         biasGate = Parameter(Tensor.zeros([heads, 1, 1]))
         residualGate = Parameter(Tensor(shape: [1], data: [1]))
-        for p in [attention.toOut.weight, ff2.weight] + [attention.toOut.bias, ff2.bias].compactMap({ $0 }) {
+        let zeroStarted = [attention.toOut.weight, ff2.weight, condition?.weight]
+            + [attention.toOut.bias, ff2.bias, condition?.bias]
+        for p in zeroStarted.compactMap({ $0 }) {
             p.assign(Tensor.zeros(p.shape))
         }
     }
@@ -74,18 +86,28 @@ final class TemporalTransformer: Module {
         return embedding(relativeBias.value, indices: indices, indexShape: [frames, frames]).permuted([2, 0, 1])
     }
 
-    /// `x`: `[B * F, C, H, W]` (frames of each clip consecutive). Returns the same shape.
-    func callAsFunction(_ x: Tensor, frames: Int) -> Tensor {
+    /// `x`: `[B * F, C, H, W]` (frames of each clip consecutive); `text`: the clips' pooled text
+    /// embeddings `[B, textDim]`, required with `condition` and ignored without it. Returns the
+    /// same shape as `x`.
+    func callAsFunction(_ x: Tensor, frames: Int, text: Tensor? = nil) -> Tensor {
         let x = convolution.map { $0(x, frames: frames) } ?? x
         let (bf, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let b = bf / frames
         // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
         var seq = x.reshaped([b, frames, c, h * w]).permuted([0, 3, 1, 2]).reshaped([b * h * w, frames, c])
+        // The clip's text vector, the same for each of its positions and frames: [B*H*W, F, C].
+        var clipVector: Tensor?
+        if let condition {
+            guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
+            precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
+            clipVector = condition(text).reshaped([b, 1, 1, c]).expanded(to: [b, h * w, frames, c]).reshaped([b * h * w, frames, c])
+        }
+        func input(_ s: Tensor) -> Tensor { clipVector.map { s + $0 } ?? s }
         // TGS attention and feed-forward, each merged by the gated residual.
         let bias = biasGate.value * toeplitzBias(frames: frames)
         let gate = residualGate.value
-        seq = seq + gate * attention(norm1(seq), bias: bias)
-        seq = seq + gate * ff2(ff1(norm2(seq)).gelu())
+        seq = seq + gate * attention(norm1(input(seq)), bias: bias)
+        seq = seq + gate * ff2(ff1(norm2(input(seq))).gelu())
         // Back to [B*F, C, H, W].
         return seq.reshaped([b, h * w, frames, c]).permuted([0, 2, 3, 1]).reshaped([bf, c, h, w])
     }

@@ -2,9 +2,10 @@ import Foundation
 
 extension VideoDenoiser {
     /// A model of `config` that starts from `base`'s weights, with the zero-started modules that
-    /// `config` adds and `base` lacks: cross-attention to the prompt's tokens and the temporal
-    /// convolution. Both start with zero output weights, so the new model computes what `base`
-    /// computes until training moves them; a fine-tune can add either to a trained model.
+    /// `config` adds and `base` lacks: cross-attention to the prompt's tokens, the temporal
+    /// convolution and the temporal blocks' text conditioning. Each starts with zero output
+    /// weights, so the new model computes what `base` computes until training moves them; a
+    /// fine-tune can add any of them to a trained model.
     ///
     /// Every other architectural field must equal `base`'s; the frame count, resolution and
     /// `maxFrameDistance` follow `config` (no weight's shape depends on them).
@@ -20,16 +21,20 @@ extension VideoDenoiser {
         if old.temporalConvolution && !config.temporalConvolution {
             throw DenoiserError.invalidConfig("the starting model has the temporal convolution; a config without it would drop trained weights")
         }
+        if old.temporalConditioning && !config.temporalConditioning {
+            throw DenoiserError.invalidConfig("the starting model's temporal blocks are text-conditioned; a config without it would drop trained weights")
+        }
         var comparable = config
         comparable.crossAttention = old.crossAttention
         comparable.temporalConvolution = old.temporalConvolution
+        comparable.temporalConditioning = old.temporalConditioning
         comparable.frames = old.frames
         comparable.resolution = old.resolution
         comparable.maxFrameDistance = old.maxFrameDistance
         if comparable != old {
             let differing = DenoiserConfig.differingFields(old, comparable)
             throw DenoiserError.invalidConfig(
-                "the config differs from the starting model's in \(differing.joined(separator: ", ")); only crossAttention and temporalConvolution may be added")
+                "the config differs from the starting model's in \(differing.joined(separator: ", ")); only crossAttention, temporalConvolution and temporalConditioning may be added")
         }
         let model = try VideoDenoiser(config: config, rng: &rng)
         // The added blocks keep their fresh (zero-started) weights; every trained one is copied.

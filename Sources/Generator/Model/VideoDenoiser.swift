@@ -87,7 +87,8 @@ public final class VideoDenoiser: Module {
         let e = config.embeddingDim, g = config.groups, levels = config.channelMultipliers.count
         func temporal(_ c: Int, _ rng: inout some RandomNumberGenerator) -> TemporalTransformer? {
             config.temporal ? TemporalTransformer(channels: c, heads: config.heads, maxDistance: config.maxFrameDistance,
-                                                  convolutionGroups: config.temporalConvolution ? config.groups : nil, rng: &rng) : nil
+                                                  convolutionGroups: config.temporalConvolution ? config.groups : nil,
+                                                  textDim: config.temporalConditioning ? config.textDim : nil, rng: &rng) : nil
         }
 
         // Cross-attention at the two lowest resolutions and in the middle.
@@ -170,7 +171,7 @@ public final class VideoDenoiser: Module {
         let e = config.embeddingDim
         let embClip = timeEmbedding(timesteps) + textProjection(text)
         let emb = embClip.reshaped([b, 1, e]).expanded(to: [b, f, e]).reshaped([b * f, e])
-        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? f : nil,
+        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? (f, text) : nil,
                        tokens: config.crossAttention ? tokens.map { ($0, f) } : nil)
             .reshaped([b, f, ch, h, w])
     }
@@ -202,14 +203,19 @@ public final class VideoDenoiser: Module {
                      "VideoDenoiser: expected token states for \(items) items of width \(config.textDim), got \(tokens!.values.shape)")
     }
 
-    /// The UNet on frames `[B*F, C, H, W]` with their embeddings `[B*F, E]`; `frames` is F for the
-    /// temporal stream, nil to skip it; `tokens` the items' token states with the frames per item,
-    /// for the cross-attention blocks.
-    private func forward(_ x: Tensor, embedding emb: Tensor, frames f: Int?, tokens: (TokenStates, Int)?) -> Tensor {
+    /// The UNet on frames `[B*F, C, H, W]` with their embeddings `[B*F, E]`; `frames` is F and the
+    /// clips' pooled text embeddings `[B, textDim]` for the temporal stream, nil to skip it;
+    /// `tokens` the items' token states with the frames per item, for the cross-attention blocks.
+    private func forward(_ x: Tensor, embedding emb: Tensor, frames clips: (count: Int, text: Tensor)?,
+                         tokens: (TokenStates, Int)?) -> Tensor {
         var hidden = convIn(x)
         func attend(_ block: CrossAttention?, _ h: Tensor) -> Tensor {
             guard let block, let (states, perItem) = tokens else { return h }
             return block(h, tokens: states, framesPerItem: perItem)
+        }
+        func relate(_ block: TemporalTransformer?, _ h: Tensor) -> Tensor {
+            guard let block, let clips else { return h }
+            return block(h, frames: clips.count, text: clips.text)
         }
 
         // Encoder.
@@ -217,7 +223,7 @@ public final class VideoDenoiser: Module {
         for level in down {
             for block in level.resBlocks { hidden = block(hidden, emb) }
             hidden = attend(level.crossAttention, hidden)
-            if let t = level.temporal, let f { hidden = t(hidden, frames: f) }
+            hidden = relate(level.temporal, hidden)
             skips.append(hidden)
             if let ds = level.downsample { hidden = ds(hidden) }
         }
@@ -226,7 +232,7 @@ public final class VideoDenoiser: Module {
         hidden = midRes1(hidden, emb)
         hidden = midAttention(hidden)
         hidden = attend(midCrossAttention, hidden)
-        if let t = midTemporal, let f { hidden = t(hidden, frames: f) }
+        hidden = relate(midTemporal, hidden)
         hidden = midRes2(hidden, emb)
 
         // Decoder.
@@ -234,7 +240,7 @@ public final class VideoDenoiser: Module {
             hidden = Tensor.concat([hidden, skip], axis: 1)
             for block in level.resBlocks { hidden = block(hidden, emb) }
             hidden = attend(level.crossAttention, hidden)
-            if let t = level.temporal, let f { hidden = t(hidden, frames: f) }
+            hidden = relate(level.temporal, hidden)
             if let us = level.upsample { hidden = us(hidden.upsampleNearest2x()) }
         }
 

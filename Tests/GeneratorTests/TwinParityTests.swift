@@ -6,6 +6,8 @@ import XCTest
 /// perturbs every weight (so norms, gates and the relative bias all matter), saves it, runs a
 /// forward pass and hands model, inputs and output to python/t2v_twin/parity.py, which loads the
 /// same file in PyTorch and compares (rtol 1e-4, atol 1e-5 * max|y|) and round-trips the file.
+/// The image path (`model(images:...)`, joint image-video training's spatial-only pass) is
+/// checked the same way against the twin's `forward_images`.
 /// Skipped, with a message, where PyTorch is not installed (the CI machine); bench/run always
 /// runs the same check.
 final class TwinParityTests: XCTestCase {
@@ -15,7 +17,8 @@ final class TwinParityTests: XCTestCase {
 
     private func requireTorch() throws { try PythonOracle.requireTorch(for: "the Swift/PyTorch twin parity check (bench/run always runs it)") }
 
-    private func check(_ config: DenoiserConfig, batch: Int, frames: Int, seed: UInt64) throws {
+    /// `frames: nil` checks `batch` independent images (`model(images:...)`) instead of clips.
+    private func check(_ config: DenoiserConfig, batch: Int, frames: Int?, seed: UInt64) throws {
         try requireTorch()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("twin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -34,7 +37,7 @@ final class TwinParityTests: XCTestCase {
         try model.save(to: modelURL)
 
         let r = config.resolution
-        let x = Tensor.randn([batch, frames, config.inChannels, r, r], using: &rng)
+        let x = Tensor.randn(frames.map { [batch, $0, config.inChannels, r, r] } ?? [batch, config.inChannels, r, r], using: &rng)
         let timesteps = (0..<batch).map { 37 + 411 * $0 }
         let text = Tensor.randn([batch, config.textDim], using: &rng)
         // Token states for cross-attention: items of different lengths, the last with none.
@@ -42,7 +45,10 @@ final class TwinParityTests: XCTestCase {
             ? TokenStates((0..<batch).map { i in Tensor.randn([i == batch - 1 ? 0 : 3 + 2 * i, config.textDim], using: &rng).toArray() },
                           textDim: config.textDim)
             : nil
-        let y = withoutGradients { model(x, timesteps: timesteps, text: text, tokens: tokens) }
+        let y = withoutGradients {
+            frames == nil ? model(images: x, timesteps: timesteps, text: text, tokens: tokens)
+                          : model(x, timesteps: timesteps, text: text, tokens: tokens)
+        }
         var inputs: [SafeTensors.Entry] = [
             .init(name: "x", shape: x.shape, floats: x.toArray()),
             .init(name: "timesteps", shape: [batch], int64: timesteps.map { Int64($0) }),
@@ -89,6 +95,31 @@ final class TwinParityTests: XCTestCase {
         var config = DenoiserConfig.tiny
         config.crossAttention = true
         try check(config, batch: 2, frames: 3, seed: 15)
+    }
+
+    /// The prompt in the temporal stream (each block's zero-started text projection perturbed
+    /// away from zero), two clips with different texts.
+    func testTinyTemporalConditioningMatchesPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.temporalConditioning = true
+        try check(config, batch: 2, frames: 3, seed: 16)
+    }
+
+    /// Independent images through the spatial layers only: the temporal blocks (perturbed, with
+    /// their convolution and text projection) must be skipped by both, each image with its own
+    /// timestep and text.
+    func testTinyImagesMatchPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.temporalConvolution = true
+        config.temporalConditioning = true
+        try check(config, batch: 3, frames: nil, seed: 17)
+    }
+
+    /// Images with cross-attention: one token item per image (3 and 5 tokens, and none).
+    func testTinyCrossAttentionImagesMatchPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.crossAttention = true
+        try check(config, batch: 3, frames: nil, seed: 18)
     }
 
     /// Frame counts beyond D: the clamped relative bias must index the same rows in both.

@@ -4,7 +4,10 @@ the random draws of each step, keyed so that they do not depend on how many proc
 A step's global batch (B = per-rank batch x world size) is drawn from a stream keyed by (seed,
 step): which clips, which are trained unconditionally, which timesteps. Every rank draws the same
 global batch and takes its own slice [rank*b, (rank+1)*b); each sample's noise comes from a stream
-keyed by (seed, step, its place in the global batch). So one process with batch 4 and two with
+keyed by (seed, step, its place in the global batch). With joint image-video training the last
+slots of the global batch hold independent frames instead of clips (`frames` per slot): their
+clips, frames, dropout and timesteps come from a stream keyed by (seed, step) of its own, and a
+slot's noise (`frames` images) from its place's stream, as a clip's. So one process with batch 4 and two with
 batch 2 see the same samples and the same noise, and a run resumes at any world size with the same
 global batch to the same draws.
 
@@ -38,7 +41,7 @@ def stream_key(*parts: int) -> int:
     return h & ((1 << 63) - 1)
 
 
-DRAWS, NOISE = 1, 2  # stream purposes (train)
+DRAWS, NOISE, IMAGES, TEXT_NOISE = 1, 2, 5, 6  # stream purposes (train)
 CROP, SCALE = 3, 4  # stream purposes (train-autoencoder)
 
 
@@ -60,6 +63,10 @@ class PackedClips:
 
     def get(self, indices) -> np.ndarray:
         return np.stack([np.asarray(self.clips[int(i)]) for i in indices])
+
+    def frames(self, indices, frame_indices) -> np.ndarray:
+        """Frame k of clip i for each pair: uint8 [N, H, W, 3]."""
+        return np.stack([np.asarray(self.clips[int(i), int(k)]) for i, k in zip(indices, frame_indices)])
 
 
 class ShardClips:
@@ -101,6 +108,14 @@ class ShardClips:
         for i in indices:
             name, index = self.records[int(i)]
             out.append(np.asarray(self._maps[name][index]))
+        return np.stack(out)
+
+    def frames(self, indices, frame_indices) -> np.ndarray:
+        """Frame k of clip i for each pair: uint8 [N, H, W, 3]; only those frames are read."""
+        out = []
+        for i, k in zip(indices, frame_indices):
+            name, index = self.records[int(i)]
+            out.append(np.asarray(self._maps[name][index, int(k)]))
         return np.stack(out)
 
     def crop(self, i: int, frame: int, top: int, left: int, size: int) -> np.ndarray:
@@ -156,6 +171,30 @@ def step_draws(torch, seed: int, step: int, global_batch: int, n_clips: int, tra
     drop = torch.rand(global_batch, generator=g) < dropout
     t = torch.randint(train_steps, (global_batch,), generator=g)
     return idx, drop, t
+
+
+def image_draws(torch, seed: int, step: int, count: int, n_clips: int, frames: int, train_steps: int,
+                dropout: float):
+    """The `count` independent frames of 0-based `step`'s image slots (slot after slot, `frames`
+    per slot): the clip and frame each comes from, unconditional flags, timesteps (CPU)."""
+    g = torch.Generator().manual_seed(stream_key(seed, step, IMAGES))
+    clip = torch.randint(n_clips, (count,), generator=g)
+    frame = torch.randint(frames, (count,), generator=g)
+    drop = torch.rand(count, generator=g) < dropout
+    t = torch.randint(train_steps, (count,), generator=g)
+    return clip, frame, drop, t
+
+
+def text_noise_draws(torch, seed: int, step: int, positions, per_position: int, dim: int):
+    """--text-noise's draws for each global-batch position (`per_position` embeddings: 1 for a
+    clip, `frames` for an image slot), each position from its own stream: the uniform [0, 1)
+    fraction of the noise scale and z ~ N(0, I) of `dim` values per embedding (CPU)."""
+    u, z = [], []
+    for p in positions:
+        g = torch.Generator().manual_seed(stream_key(seed, step, int(p), TEXT_NOISE))
+        u.append(torch.rand(per_position, generator=g))
+        z.append(torch.randn(per_position, dim, generator=g))
+    return torch.cat(u), torch.cat(z)
 
 
 def sample_noise(torch, seed: int, step: int, positions, shape) -> "torch.Tensor":

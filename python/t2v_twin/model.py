@@ -37,6 +37,7 @@ class DenoiserConfig:
     temporal: bool = True
     temporalConvolution: bool = False
     crossAttention: bool = False
+    temporalConditioning: bool = False
     # Scheduler fields are carried through untouched (the network does not use them).
     extra: dict = field(default_factory=dict)
 
@@ -61,7 +62,7 @@ class DenoiserConfig:
 
     def to_json(self) -> str:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
-        for key in ("temporalConvolution", "crossAttention"):  # Swift writes these keys only when on
+        for key in ("temporalConvolution", "crossAttention", "temporalConditioning"):  # Swift writes these only when on
             if not d[key]:
                 del d[key]
         d.update(self.extra)
@@ -143,8 +144,8 @@ class SpatialAttention(nn.Module):
 def token_mask(counts: torch.Tensor, width: int) -> torch.Tensor:
     """Swift `TokenStates.mask`: additive [items, 1, 1, width] mask keeping each item's first
     max(count, 1) tokens (an item without tokens attends to its all-zero first token)."""
-    keep = torch.arange(width)[None, :] < counts.clamp(min=1)[:, None]
-    mask = torch.zeros(keep.shape, dtype=torch.float32).masked_fill(~keep, float("-inf"))
+    keep = torch.arange(width, device=counts.device)[None, :] < counts.clamp(min=1)[:, None]
+    mask = torch.zeros(keep.shape, dtype=torch.float32, device=counts.device).masked_fill(~keep, float("-inf"))
     return mask[:, None, None, :]
 
 
@@ -190,11 +191,15 @@ class TemporalConvolution(nn.Module):
 class TemporalTransformer(nn.Module):
     """Swift `TemporalTransformer`: TGS attention softmax(QK^T/sqrt(d) + gamma*T)V over frames,
     T[h, i, j] = relativeBias[clamp(j - i, -D, D) + D, h], and a residualGate-gated residual.
-    Fresh blocks start as Swift's: residualGate 1, zero output projections (attention.toOut, ff2)."""
+    Fresh blocks start as Swift's: residualGate 1, zero output projections (attention.toOut, ff2).
+    With `textDim` (Swift `temporalConditioning`) the clip's vector condition(text) is added to the
+    input of both sub-blocks, not to the residual stream; `condition` starts at zero."""
 
-    def __init__(self, channels: int, heads: int, maxDistance: int, convolutionGroups: int | None = None):
+    def __init__(self, channels: int, heads: int, maxDistance: int, convolutionGroups: int | None = None,
+                 textDim: int | None = None):
         super().__init__()
         self.convolution = None if convolutionGroups is None else TemporalConvolution(channels, convolutionGroups)
+        self.condition = None if textDim is None else nn.Linear(textDim, channels)
         self.heads = heads
         self.maxDistance = maxDistance
         self.norm1 = nn.LayerNorm(channels, eps=1e-5)
@@ -212,6 +217,9 @@ class TemporalTransformer(nn.Module):
         self.residualGate = nn.Parameter(torch.ones(1))
         for p in (self.attention.toOut.weight, self.attention.toOut.bias, self.ff2.weight, self.ff2.bias):
             nn.init.zeros_(p)
+        if self.condition is not None:
+            nn.init.zeros_(self.condition.weight)
+            nn.init.zeros_(self.condition.bias)
 
     def toeplitz_bias(self, frames: int) -> torch.Tensor:
         """T, `[heads, F, F]`."""
@@ -220,16 +228,21 @@ class TemporalTransformer(nn.Module):
         idx = (j - i).clamp(-self.maxDistance, self.maxDistance) + self.maxDistance
         return self.relativeBias[idx].permute(2, 0, 1)
 
-    def forward(self, x: torch.Tensor, frames: int) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, frames: int, text: torch.Tensor | None = None) -> torch.Tensor:
         if self.convolution is not None:
             x = self.convolution(x, frames)
         bf, c, h, w = x.shape
         b = bf // frames
         seq = x.reshape(b, frames, c, h * w).permute(0, 3, 1, 2).reshape(b * h * w, frames, c)
+        vector = 0
+        if self.condition is not None:
+            if text is None:
+                raise ValueError("this temporal block is text-conditioned: pass the clips' text")
+            vector = self.condition(text).reshape(b, 1, 1, c).expand(b, h * w, frames, c).reshape(b * h * w, frames, c)
         bias = self.biasGate * self.toeplitz_bias(frames)
         gate = self.residualGate
-        seq = seq + gate * self.attention(self.norm1(seq), bias=bias.unsqueeze(0))
-        seq = seq + gate * self.ff2(F.gelu(self.ff1(self.norm2(seq))))
+        seq = seq + gate * self.attention(self.norm1(seq + vector), bias=bias.unsqueeze(0))
+        seq = seq + gate * self.ff2(F.gelu(self.ff1(self.norm2(seq + vector))))
         return seq.reshape(b, h * w, frames, c).permute(0, 2, 3, 1).reshape(bf, c, h, w)
 
 
@@ -281,7 +294,8 @@ class VideoDenoiser(nn.Module):
 
         def temporal(c):
             return TemporalTransformer(c, cfg.heads, cfg.maxFrameDistance,
-                                       cfg.groups if cfg.temporalConvolution else None) if cfg.temporal else None
+                                       cfg.groups if cfg.temporalConvolution else None,
+                                       cfg.textDim if cfg.temporalConditioning else None) if cfg.temporal else None
 
         def cross_attention(c, level):
             if not cfg.crossAttention or (level is not None and level < levels - 2):
@@ -324,28 +338,51 @@ class VideoDenoiser(nn.Module):
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor,
                 tokens: torch.Tensor | None = None, token_counts: torch.Tensor | None = None) -> torch.Tensor:
-        """`tokens` [B, L, textDim] zero-padded and `token_counts` [B] (Swift `TokenStates`): required
+        """Clips `[B, F, C, H, W]`, one timestep `[B]` and pooled text `[B, textDim]` per clip;
+        `tokens` [B, L, textDim] zero-padded and `token_counts` [B] (Swift `TokenStates`): required
         with `crossAttention`, ignored without it."""
         b, f, ch, h, w = x.shape
         e = self.config.embeddingDim
         emb_clip = self.timeEmbedding(timesteps) + self.textProjection(text)
         emb = emb_clip.reshape(b, 1, e).expand(b, f, e).reshape(b * f, e)
+        hidden = self._unet(x.reshape(b * f, ch, h, w), emb, f, text, tokens, token_counts)
+        return hidden.reshape(b, f, ch, h, w)
+
+    def forward_images(self, x: torch.Tensor, timesteps: torch.Tensor, text: torch.Tensor,
+                       tokens: torch.Tensor | None = None, token_counts: torch.Tensor | None = None) -> torch.Tensor:
+        """Swift `callAsFunction(images:timesteps:text:tokens:)`: independent images `[N, C, H, W]`,
+        each with its own timestep `[N]` and pooled text `[N, textDim]`, through the spatial layers
+        only (the temporal stream is skipped: the image part of joint image-video training);
+        `tokens`/`token_counts` one item per image, as in `forward`. Returns `[N, C, H, W]`."""
+        if x.dim() != 4 or x.shape[1] != self.config.inChannels:
+            raise ValueError(f"expected images of shape [N, {self.config.inChannels}, H, W], got {tuple(x.shape)}")
+        emb = self.timeEmbedding(timesteps) + self.textProjection(text)
+        return self._unet(x, emb, None, text, tokens, token_counts)
+
+    def _unet(self, x: torch.Tensor, emb: torch.Tensor, frames: int | None, text: torch.Tensor,
+              tokens: torch.Tensor | None, token_counts: torch.Tensor | None) -> torch.Tensor:
+        """The UNet on frames `[B*F, C, H, W]` with their embeddings `[B*F, E]` (Swift `forward`):
+        `frames` is F for clips (the temporal blocks see the clips' `text`), None for independent
+        images (temporal blocks skipped, one cross-attention item per image)."""
+        per_item = 1 if frames is None else frames
         if self.config.crossAttention:
             if tokens is None or token_counts is None:
                 raise ValueError("this model attends to the prompts' token states: pass tokens and token_counts")
             mask = token_mask(token_counts, tokens.shape[1])
 
         def attend(block, hidden):
-            return hidden if block is None else block(hidden, tokens, mask, f)
+            return hidden if block is None else block(hidden, tokens, mask, per_item)
 
-        hidden = self.convIn(x.reshape(b * f, ch, h, w))
+        def relate(block, hidden):
+            return hidden if block is None or frames is None else block(hidden, frames, text)
+
+        hidden = self.convIn(x)
         skips = []
         for level in self.down:
             for block in level.resBlocks:
                 hidden = block(hidden, emb)
             hidden = attend(level.crossAttention, hidden)
-            if level.temporal is not None:
-                hidden = level.temporal(hidden, f)
+            hidden = relate(level.temporal, hidden)
             skips.append(hidden)
             if level.downsample is not None:
                 hidden = level.downsample(hidden)
@@ -353,8 +390,7 @@ class VideoDenoiser(nn.Module):
         hidden = self.midRes1(hidden, emb)
         hidden = self.midAttention(hidden)
         hidden = attend(self.midCrossAttention, hidden)
-        if self.midTemporal is not None:
-            hidden = self.midTemporal(hidden, f)
+        hidden = relate(self.midTemporal, hidden)
         hidden = self.midRes2(hidden, emb)
 
         for level, skip in reversed(list(zip(self.up, skips))):
@@ -362,13 +398,11 @@ class VideoDenoiser(nn.Module):
             for block in level.resBlocks:
                 hidden = block(hidden, emb)
             hidden = attend(level.crossAttention, hidden)
-            if level.temporal is not None:
-                hidden = level.temporal(hidden, f)
+            hidden = relate(level.temporal, hidden)
             if level.upsample is not None:
                 hidden = level.upsample(F.interpolate(hidden, scale_factor=2, mode="nearest"))
 
-        hidden = self.convOut(F.silu(self.normOut(hidden)))
-        return hidden.reshape(b, f, ch, h, w)
+        return self.convOut(F.silu(self.normOut(hidden)))
 
 
 BUNDLE_PREFIXES = ("autoencoder.", "captions.")

@@ -4,8 +4,10 @@
         --swift-output out.safetensors [--rtol 1e-4] [--atol-scale 1e-5]
 
 `M` is a checkpoint written by Swift (`VideoDenoiser.save`), `in` holds `x`, `timesteps`, `text`
-(and `tokens`, `token_counts` for a model with cross-attention),
-`out` holds the Swift output `y`. Passes when |y_torch - y_swift| <= atol + rtol * |y_torch|
+(and `tokens`, `token_counts` for a model with cross-attention), `out` holds the Swift output `y`.
+An `x` of rank 5 is a batch of clips (Swift `model(x, timesteps:text:tokens:)`, the twin's
+`forward`); of rank 4, independent images (Swift `model(images:timesteps:text:tokens:)`, the
+twin's `forward_images`: the spatial layers only). Passes when |y_torch - y_swift| <= atol + rtol * |y_torch|
 element-wise, with atol = atol_scale * max|y_torch| (default 1e-5; near-zero outputs make a pure relative test
 meaningless). Also round-trips the checkpoint through `save_denoiser`/`load_denoiser` and checks
 that the names, shapes, values and config metadata survive. Exit status 0 on pass, 1 on failure.
@@ -42,7 +44,8 @@ def main() -> int:
     inputs = load_file(args.inputs)
     y_swift = load_file(args.swift_output)["y"]
     with torch.no_grad():
-        y = model(inputs["x"], inputs["timesteps"], inputs["text"], inputs.get("tokens"), inputs.get("token_counts"))
+        forward = model.forward_images if inputs["x"].dim() == 4 else model
+        y = forward(inputs["x"], inputs["timesteps"], inputs["text"], inputs.get("tokens"), inputs.get("token_counts"))
     if y.shape != y_swift.shape:
         print(f"FAIL shape: torch {tuple(y.shape)} swift {tuple(y_swift.shape)}")
         return 1

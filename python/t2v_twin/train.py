@@ -27,15 +27,26 @@ under torchrun, exporting Swift weights.
 Rank 0 writes DIR/train.ckpt.pt (atomically, every --checkpoint-every steps and at each cycle end)
 and the exports; --resume continues at any world size with the same global batch (docs/scale-out.md).
 
-The recipe (Sources/Generator/Training: Trainer.swift, TrainingConfig.swift, Optimizers/):
+The recipe (Sources/Generator/Training: Trainer.swift, TrainingConfig.swift, Optimizers/), with
+`t2v-render train`'s levers and their defaults (--image-fraction, --condition-dropout,
+--min-snr-gamma, --text-noise; stored in the checkpoint, and a --resume that would change one is
+refused):
 - each step draws `batch` clip indices uniformly WITH replacement (no epochs, no shuffling, no
-  augmentation); per clip, the caption embedding is replaced by zeros with probability 0.1
-  (the unconditional embedding is the zero vector, as is an empty caption's), and a timestep is
-  drawn uniformly from 0..<trainSteps; the noise is N(0, I);
+  augmentation); per clip, the caption embedding is replaced by zeros with probability
+  --condition-dropout (0.1; the unconditional embedding is the zero vector, as is an empty
+  caption's), and a timestep is drawn uniformly from 0..<trainSteps; the noise is N(0, I);
+  --text-noise S (0: off) perturbs each kept embedding e to e + s z / sqrt(D), s uniform in
+  [0, S), z ~ N(0, I), rescaled to the norm of e;
+- joint image-video training (--image-fraction F, 0.5 for a new run, 0 with --no-temporal):
+  min(B - 1, round(B F)) of the global batch's B clip slots hold `frames` independent frames
+  each, every frame from a random clip with its own caption (and dropout), timestep and noise,
+  denoised through the spatial layers only (`VideoDenoiser.forward_images`);
 - x_t = alpha_t x0 + sigma_t eps with alpha = sqrt(abar), sigma = sqrt(1 - abar) (the config's
-  schedule, squaredcos_cap_v2 over 1000 steps by default); the target is the config's
-  prediction type (v = alpha eps - sigma x0 by default); loss = mean over the batch of each
-  clip's MSE (uniform weighting);
+  schedule: linear, scaledLinear, cosine, shiftedCosine or custom; squaredcos_cap_v2 over 1000
+  steps by default); the target is the config's prediction type (v = alpha eps - sigma x0 by
+  default); each sample's MSE is weighted (uniformly, or Min-SNR-gamma with --min-snr-gamma G:
+  min(SNR, G) / (SNR + 1) on v); loss = the mean of the clips' weighted MSEs, or with images
+  (sum over clips + sum over images / frames) / B, so an image counts 1/frames of a clip;
 - global gradient-norm clip 1.0; AdamW (0.9, 0.999), eps 1e-8, weight decay 0.01 except on
   parameters whose name ends in "bias" or contains "norm"; learning rate for 0-based step s:
   peak (s+1)/warmup during warm-up, then 0.5 peak (1 + cos(pi (s - warmup)/(total - warmup)))
@@ -75,10 +86,21 @@ from t2v_twin.data import read_safetensors_header  # noqa: E402
 WEIGHT_DECAY = 0.01
 GRADIENT_CLIP = 1.0
 EMA_DECAY = np.float32(0.999)
-CONDITION_DROPOUT = 0.1
 MINIMUM_LR = 0.0
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
+
+# The training levers `t2v-render train` exposes, with its defaults for a new run: --condition-dropout
+# (TrainingConfig.conditionDropout), --image-fraction (Train.defaultImageFraction; 0 with
+# --no-temporal), --min-snr-gamma (none: uniform weighting) and --text-noise (0: off). Each is
+# stored in the checkpoint.
+CONDITION_DROPOUT = 0.1
+DEFAULT_IMAGE_FRACTION = 0.5
+LEVER_FLAGS = {"image_fraction": "--image-fraction", "condition_dropout": "--condition-dropout",
+               "min_snr_gamma": "--min-snr-gamma", "text_noise": "--text-noise"}
+# What a checkpoint written before the levers were stored trained with.
+LEVERS_OF_OLDER_CHECKPOINTS = {"image_fraction": 0.0, "condition_dropout": CONDITION_DROPOUT, "min_snr_gamma": None,
+                               "text_noise": 0.0}
 
 # Swift `DenoiserConfig.default` as its JSONEncoder writes it (the base that --config files are
 # merged onto, as `Train.loadConfig` does).
@@ -112,7 +134,8 @@ def load_config(text: str) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Noise schedule (BetaSchedule.swift, NoiseSchedule.swift), in float64 like Swift.
+# Noise schedule (BetaSchedule.swift, NoiseSchedule.swift), in float64 like Swift; the DenoiserConfig's
+# `schedule` is what `train` noises with.
 
 def alphas_cumprod(schedule: dict) -> np.ndarray:
     steps = int(schedule["trainSteps"])
@@ -185,6 +208,93 @@ def cycle_lr(step: int, peak: float, warmup: int, cycles: list[int]) -> np.float
     beyond the step sets the cosine's total (later cycles are `--resume --extend`)."""
     total = next((c for c in cycles if step < c), cycles[-1])
     return warmup_cosine(step, peak, warmup, total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Joint image-video batches and loss weighting (Trainer.swift, TrainingLoss.swift).
+
+def image_slots(batch: int, fraction: float) -> int:
+    """Swift `Trainer.imageSlots`: the clip slots of a batch of `batch` filled with independent
+    frames, min(batch - 1, round(batch x fraction)), halves rounded away from zero as Swift's
+    `rounded()` does (Python's round() would take 2.5 to 2); 0 when `fraction` is 0."""
+    if fraction <= 0:
+        return 0
+    x = batch * fraction
+    whole = math.floor(x)
+    return min(batch - 1, int(whole) + (1 if x - whole >= 0.5 else 0))
+
+
+def loss_weights(abar: np.ndarray, prediction: str, min_snr_gamma: float | None) -> np.ndarray | None:
+    """Swift `LossWeighting.weight(snr:prediction:)` of every timestep, float32 (as the Swift trainer
+    rounds it): Min-SNR-gamma, min(SNR, gamma) on the x0-MSE, i.e. min(SNR, gamma) / (SNR + 1) on
+    the v-MSE and min(SNR, gamma) / SNR on the epsilon-MSE, computed in float64 with SNR =
+    abar / (1 - abar). None: uniform weighting (every sample weighs 1)."""
+    if min_snr_gamma is None:
+        return None
+    snr = abar / (1 - abar)
+    x0_weight = np.minimum(snr, float(min_snr_gamma))
+    weight = {"v_prediction": x0_weight / (snr + 1), "epsilon": x0_weight / snr, "sample": x0_weight}[prediction]
+    return weight.astype(np.float32)
+
+
+def check_lever_flags(args) -> None:
+    """`Train.validate`'s checks of the levers' flags, before anything is loaded."""
+    f = args.image_fraction
+    if f is not None:
+        if not (math.isfinite(f) and 0 <= f < 1):
+            raise SystemExit(f"--image-fraction must be in [0, 1), got {f}")
+        if args.no_temporal and f > 0:
+            raise SystemExit("--image-fraction trains the spatial layers beside the temporal stream; "
+                             "--no-temporal has none (leave --image-fraction out)")
+    p = args.condition_dropout
+    if p is not None and not (math.isfinite(p) and 0 <= p < 1):
+        raise SystemExit(f"--condition-dropout must be in [0, 1), got {p}")
+    g = args.min_snr_gamma
+    if g is not None and not (math.isfinite(g) and g > 0):
+        raise SystemExit(f"--min-snr-gamma must be positive, got {g}")
+    n = args.text_noise
+    if n is not None and not (math.isfinite(n) and 0 <= n <= 10):
+        raise SystemExit(f"--text-noise must be in 0...10, got {n}")
+
+
+def resolve_levers(args, saved_run: dict | None, ckpt_path: str) -> dict:
+    """The run's levers: a new run's from the flags with `t2v-render train`'s defaults; a resumed
+    run's from its checkpoint (older checkpoints: `LEVERS_OF_OLDER_CHECKPOINTS`), refusing a flag
+    that would change one, as the Swift command does."""
+    if saved_run is None:
+        fraction = 0.0 if args.no_temporal else (DEFAULT_IMAGE_FRACTION if args.image_fraction is None
+                                                  else args.image_fraction)
+        dropout = CONDITION_DROPOUT if args.condition_dropout is None else args.condition_dropout
+        return {"image_fraction": float(fraction), "condition_dropout": float(dropout),
+                "min_snr_gamma": None if args.min_snr_gamma is None else float(args.min_snr_gamma),
+                "text_noise": float(args.text_noise or 0.0)}
+    levers = {key: saved_run.get(key, default) for key, default in LEVERS_OF_OLDER_CHECKPOINTS.items()}
+    for key, flag in LEVER_FLAGS.items():
+        given, saved = getattr(args, key), levers[key]
+        if given is None or given == saved:
+            continue
+        trains_with = "uniform loss weighting (no --min-snr-gamma)" if saved is None else f"{flag} {saved:g}"
+        raise SystemExit(f"{ckpt_path}: the checkpoint trains with {trains_with}, not {flag} {given:g}; "
+                         f"resume without {flag} (or with the checkpoint's value)")
+    return levers
+
+
+def joint_denoiser(model):
+    """`model` as one module whose forward takes a step's clips and images (each an argument tuple
+    of `VideoDenoiser.forward` / `forward_images`, or None) and returns both predictions, so that
+    DistributedDataParallel sees the clip and the image pass as one forward."""
+    import torch.nn as nn
+
+    class JointDenoiser(nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, clips, images):
+            return (None if clips is None else self.model(*clips),
+                    None if images is None else self.model.forward_images(*images))
+
+    return JointDenoiser(model)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -469,11 +579,12 @@ class LossLog:
 
 def cmd_train(args) -> int:
     t_start = time.time()
+    check_lever_flags(args)
     import torch
     import torch.distributed as dist
 
     from t2v_twin import DenoiserConfig, VideoDenoiser
-    from t2v_twin.data import open_clips, sample_noise, step_draws
+    from t2v_twin.data import image_draws, open_clips, sample_noise, step_draws, text_noise_draws
 
     rt = setup_runtime(args)
     world, rank, local_rank, main_rank, device, precision = (rt.world, rt.rank, rt.local_rank, rt.main_rank,
@@ -493,6 +604,10 @@ def cmd_train(args) -> int:
         cfg["temporal"] = False
     config = DenoiserConfig.from_json(json.dumps(cfg))
     config_json = config.to_json()  # Swift's form: sorted keys, no spaces
+    if config.crossAttention:
+        raise SystemExit("the config has crossAttention, which trains on each caption's token states; a pack holds "
+                         "only the pooled embeddings (`t2v-render embed --json` writes no token states), so this "
+                         "trainer cannot train it: use `t2v-render train`, or a config without crossAttention")
     prediction = cfg["predictionType"]
     if prediction not in ("v_prediction", "epsilon", "sample"):
         raise SystemExit(f"unknown prediction type {prediction!r}")
@@ -507,6 +622,14 @@ def cmd_train(args) -> int:
     ckpt_path = args.checkpoint or os.path.join(args.out, "train.ckpt.pt")
     if args.time_budget and args.resume:
         raise SystemExit("--time-budget sizes a new run's cycles; a --resume keeps the checkpoint's")
+    state = None
+    if args.resume:
+        if not os.path.isfile(ckpt_path):
+            raise SystemExit(f"--resume: no checkpoint at {ckpt_path}; start without --resume")
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if state.get("format") != "t2v-twin-train/1":
+            raise SystemExit(f"{ckpt_path}: not a checkpoint of this trainer")
+    levers = resolve_levers(args, None if state is None else state["run"], ckpt_path)
 
     # The model, initialised on the CPU from --seed (the same weights on any device and rank).
     torch.manual_seed(args.seed)
@@ -527,30 +650,81 @@ def cmd_train(args) -> int:
     train_steps = len(abar)
     alpha_t = torch.tensor(np.sqrt(abar).astype(np.float32), device=device)  # Float(alpha(t))
     sigma_t = torch.tensor(np.sqrt(1 - abar).astype(np.float32), device=device)
+    weights = loss_weights(abar, prediction, levers["min_snr_gamma"])
+    weight_t = None if weights is None else torch.tensor(weights, device=device)
+    dropout, text_noise = levers["condition_dropout"], levers["text_noise"]
+    # Joint image-video training: the last `slots` places of the global batch hold `frames`
+    # independent frames each; the first `clip_slots` hold clips.
+    slots = image_slots(global_batch, levers["image_fraction"])
+    clip_slots = global_batch - slots
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def make_optimizer(ps):
         return make_adamw(ps, no_decay, args.lr, device)
 
-    def train_step(net, ps, opt, shadow, seed, step, lr, part):
-        """One `Trainer.trainStep` on this rank's slice `part` of the global batch; returns the
-        slice's loss as a device tensor (no host sync). DDP averages the gradients over ranks, so
-        the update is the global batch's mean loss's."""
-        idx, drop, t = step_draws(torch, seed, step, global_batch, n_clips, train_steps, CONDITION_DROPOUT)
-        lo, hi = part
-        mine = idx[lo:hi]
-        x0 = torch.from_numpy(clips.get(mine.tolist())).to(device).permute(0, 1, 4, 2, 3).float() / 127.5 - 1
-        noise = sample_noise(torch, seed, step, range(lo, hi), tuple(x0.shape[1:])).to(device)
-        text = emb_table[caption_index[mine].to(device)]
-        text = torch.where(drop[lo:hi].to(device)[:, None], torch.zeros_like(text), text)
-        tt = t[lo:hi].to(device)
-        n = hi - lo
-        a, s = alpha_t[tt].view(n, 1, 1, 1, 1), sigma_t[tt].view(n, 1, 1, 1, 1)
+    def noised(x0, noise, tt):
+        """x_t and the prediction target of samples `x0` (clips or images) at timesteps `tt`."""
+        shape = (len(tt),) + (1,) * (x0.dim() - 1)
+        a, s = alpha_t[tt].view(shape), sigma_t[tt].view(shape)
         xt = a * x0 + s * noise
-        target = {"v_prediction": -s * x0 + a * noise, "epsilon": noise, "sample": x0}[prediction]
+        return xt, {"v_prediction": -s * x0 + a * noise, "epsilon": noise, "sample": x0}[prediction]
+
+    def sample_losses(pred, target, tt):
+        """Each sample's MSE times its loss weight (none: uniform)."""
+        mse = (pred.float() - target).square().reshape(len(tt), -1).mean(dim=1)
+        return mse if weight_t is None else mse * weight_t[tt]
+
+    def conditioning(rows, dropped, seed, step, positions, per_position):
+        """The pooled text of clips `rows`: zeros where `dropped`; with --text-noise, each kept
+        embedding e becomes e + s z / sqrt(D) rescaled to the norm of e, s = text_noise x U[0, 1),
+        z ~ N(0, I) (Swift `Trainer.perturb`; a zero embedding stays zero)."""
+        text = emb_table[caption_index[rows].to(device)]
+        if text_noise > 0:
+            u, z = text_noise_draws(torch, seed, step, positions, per_position, text.shape[1])
+            k = u.to(device) * float(np.float32(text_noise)) / float(np.float32(math.sqrt(text.shape[1])))
+            out = text + k[:, None] * z.to(device)
+            norm, out_norm = text.norm(dim=1, keepdim=True), out.norm(dim=1, keepdim=True)
+            text = torch.where((norm > 0) & (out_norm > 0), out * norm / out_norm, text)
+        return torch.where(dropped.to(device)[:, None], torch.zeros_like(text), text)
+
+    def train_step(net, ps, opt, shadow, seed, step, lr, part):
+        """One `Trainer.trainStep` on this rank's slice `part` of the global batch (`net` is
+        `joint_denoiser`'s module, or DDP around it); returns the slice's loss as a device tensor
+        (no host sync). The loss is Swift's: each clip weighs 1 and each image 1/frames, over the
+        global batch's total weight (its slot count), so the slices' losses, which DDP averages
+        over ranks with the gradients, make the global batch's."""
+        idx, drop, t = step_draws(torch, seed, step, global_batch, n_clips, train_steps, dropout)
+        lo, hi = part
+        clip_end, image_start = min(hi, clip_slots), max(lo, clip_slots)  # clips [lo, clip_end), images [image_start, hi)
+        clip_args = image_args = None
+        if clip_end > lo:
+            mine = idx[lo:clip_end]
+            x0 = torch.from_numpy(clips.get(mine.tolist())).to(device).permute(0, 1, 4, 2, 3).float() / 127.5 - 1
+            noise = sample_noise(torch, seed, step, range(lo, clip_end), tuple(x0.shape[1:])).to(device)
+            clip_t = t[lo:clip_end].to(device)
+            xt, clip_target = noised(x0, noise, clip_t)
+            clip_args = (xt, clip_t, conditioning(mine, drop[lo:clip_end], seed, step, range(lo, clip_end), 1))
+        if hi > image_start:
+            source, frame, image_drop, image_t = image_draws(torch, seed, step, slots * frames, n_clips, frames,
+                                                             train_steps, dropout)
+            j0, j1 = (image_start - clip_slots) * frames, (hi - clip_slots) * frames
+            x0 = torch.from_numpy(clips.frames(source[j0:j1].tolist(), frame[j0:j1].tolist())).to(device)
+            x0 = x0.permute(0, 3, 1, 2).float() / 127.5 - 1
+            # An image slot's noise comes from its place's stream, `frames` images' worth, as a clip's.
+            noise = sample_noise(torch, seed, step, range(image_start, hi), (frames, *x0.shape[1:]))
+            image_t = image_t[j0:j1].to(device)
+            xt, image_target = noised(x0, noise.to(device).reshape(x0.shape), image_t)
+            image_args = (xt, image_t, conditioning(source[j0:j1], image_drop[j0:j1], seed, step,
+                                                    range(image_start, hi), frames))
         with autocast:
-            pred = net(xt, tt, text)
-        loss = (pred.float() - target).square().reshape(n, -1).mean(dim=1).mean()  # uniform weights
+            clip_pred, image_pred = net(clip_args, image_args)
+        if image_args is None:
+            loss = sample_losses(clip_pred, clip_target, clip_args[1]).mean()
+        else:
+            total = sample_losses(image_pred, image_target, image_args[1]).sum() / frames
+            if clip_args is not None:
+                total = sample_losses(clip_pred, clip_target, clip_args[1]).sum() + total
+            loss = total / (hi - lo)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(ps, GRADIENT_CLIP, foreach=True)
         for g in opt.param_groups:
@@ -566,7 +740,7 @@ def cmd_train(args) -> int:
     if args.time_budget:
         plan = [cycles, warmup]
         if main_rank:
-            net = copy.deepcopy(model)
+            net = joint_denoiser(copy.deepcopy(model))
             ps = list(net.parameters())
             opt, shadow = make_optimizer(ps), [p.detach().clone() for p in ps]
             untimed = 10 if device.type == "cuda" else 2  # allocator, cuDNN and kernel warm-up
@@ -609,14 +783,9 @@ def cmd_train(args) -> int:
     done_before = 0
     history = np.zeros((0, 2), dtype=np.float32)  # (loss, lr) of every finished step
     run = {"format": "t2v-twin-train/1", "config": config_json, "seed": args.seed, "global_batch": global_batch,
-           "lr": args.lr, "warmup": warmup, "prediction": prediction, "clips": n_clips}
-    if args.resume:
-        if not os.path.isfile(ckpt_path):
-            raise SystemExit(f"--resume: no checkpoint at {ckpt_path}; start without --resume")
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if state.get("format") != run["format"]:
-            raise SystemExit(f"{ckpt_path}: not a checkpoint of this trainer")
-        check_resumed_run(state["run"], run, world, ckpt_path)
+           "lr": args.lr, "warmup": warmup, "prediction": prediction, "clips": n_clips, **levers}
+    if state is not None:
+        check_resumed_run({**LEVERS_OF_OLDER_CHECKPOINTS, **state["run"]}, run, world, ckpt_path)
         old = state["cycles"]
         if cycles[:len(old)] != old and cycles != old[:len(cycles)]:
             raise SystemExit(f"{ckpt_path}: the checkpoint's cycles are {old}; --cycles may only add cycles after them")
@@ -628,10 +797,13 @@ def cmd_train(args) -> int:
         done_before = int(state["step"])
         history = np.asarray(state["history"], dtype=np.float32).reshape(-1, 2)
         del state
-    net = model
+    net = joint_denoiser(model)
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
-        net = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None)
+        # A rank whose slice holds only images leaves the temporal blocks without gradients.
+        images_only = slots > 0 and (world - 1) * b >= clip_slots
+        net = DistributedDataParallel(net, device_ids=[local_rank] if device.type == "cuda" else None,
+                                      find_unused_parameters=images_only)
 
     trainer_tag = (f"python/t2v_twin/train.py (torch {torch.__version__}, {device.type} x {world}, {precision}, "
                    f"seed {args.seed})")
@@ -640,7 +812,11 @@ def cmd_train(args) -> int:
     total = cycles[-1]
     log0(f"train: {n_clips} clips, {n_params} parameters, {world} process(es) on {device.type}, {precision}, "
          f"cycles {cycles}, warmup {warmup}, batch {b} x {world} = {global_batch}, peak lr {args.lr}, "
-         f"seed {args.seed}, from step {done_before}, config {config_json}")
+         f"seed {args.seed}, image fraction {levers['image_fraction']:g} ({slots} of {global_batch} slots as "
+         f"{frames} frames each), condition dropout {dropout:g}, loss weighting "
+         f"{'uniform' if levers['min_snr_gamma'] is None else 'min-SNR gamma %g' % levers['min_snr_gamma']}, "
+         f"text noise {text_noise:g}, "
+         f"from step {done_before}, config {config_json}")
 
     # Signals: finish the step, write the checkpoint, exit 128 + signal. Every rank stops at the
     # same step: the flags are all-reduced each step (with the time-budget flag).
@@ -717,7 +893,7 @@ def cmd_train(args) -> int:
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pack", help="clips + Swift caption embeddings into one .npz (runs on the CPU)")
@@ -738,7 +914,19 @@ def main() -> int:
     t.add_argument("--lr", type=float, default=2e-4, help="peak learning rate")
     t.add_argument("--warmup", type=int, default=100)
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--no-temporal", action="store_true")
+    t.add_argument("--no-temporal", action="store_true", help="train without the temporal stream (the ablation)")
+    t.add_argument("--image-fraction", type=float, help="joint image-video training: the share of each global "
+                   "batch's clip slots filled with independent frames (each with its own noise level and caption, "
+                   f"temporal stream skipped); 0 = off (default: {DEFAULT_IMAGE_FRACTION} for a new run, 0 with "
+                   "--no-temporal; a --resume keeps the checkpoint's)")
+    t.add_argument("--condition-dropout", type=float, help="the share of clips and images trained on the empty "
+                   f"prompt (zeros), for classifier-free guidance (default: {CONDITION_DROPOUT}; a --resume keeps "
+                   "the checkpoint's)")
+    t.add_argument("--text-noise", type=float, help="text-conditioning augmentation: train on each caption's "
+                   "embedding plus Gaussian noise of norm up to this (relative to the embedding's), rescaled; "
+                   "0 = off (default: 0; a --resume keeps the checkpoint's)")
+    t.add_argument("--min-snr-gamma", type=float, help="Min-SNR-gamma loss weighting (Hang et al. 2023; 5 is their "
+                   "choice) instead of the uniform weighting of the target (a --resume keeps the checkpoint's)")
     t.add_argument("--out", required=True, help="folder for teacher-STEP.safetensors and teacher.loss.csv")
     t.add_argument("--time-budget", type=float, help="seconds; scales all cycle ends down to fit")
     t.add_argument("--device", help="cuda or cpu (default: cuda when available)")
@@ -756,7 +944,7 @@ def main() -> int:
     t.set_defaults(func=cmd_train)
     from t2v_twin.autoencoder_train import add_parser as add_train_autoencoder
     add_train_autoencoder(sub)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     return args.func(args)
 
 

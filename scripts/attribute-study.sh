@@ -5,23 +5,27 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext dropout0.2 grammar joint
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext dropout0.2 grammar joint corpus200
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
-# seed 1, on 40 clips a family (the default corpus's clips of those families). Resumable; work
-# files go to $WORK (default work/attributes).
+# seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
+# FAMILIES (default ball,car,clouds) picks the families trained and probed, e.g. FAMILIES=ball
+# WORK=work/ball-binding STEPS=800 for the ball family alone (docs/experiments/objects.md).
+# NEGATIVE=1 adds a second probe guided against the attribute-free caption
+# (attributes-negative.md). Resumable; work files go to $WORK (default work/attributes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/attributes}
 STEPS=${STEPS:-1200}
 SEEDS=${SEEDS:-8}
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
-FAMILIES=ball,car,clouds
+FAMILIES=${FAMILIES:-ball,car,clouds}
+NEGATIVE=${NEGATIVE:-0}
 mkdir -p "$WORK"
 
-data() { # $1 folder, $2 extra render flags
+data() { # $1 folder, $2 extra render flags, $3 clips a family (default 40)
     if [ ! -f "$1/dataset/manifest.jsonl" ]; then
-        "$BIN/t2v-scenes" render -o "$1/corpus" --per-family 40 --families $FAMILIES --size 64 --frames 16 --fps 8 --quiet $2
+        "$BIN/t2v-scenes" render -o "$1/corpus" --per-family "${3:-40}" --families $FAMILIES --size 64 --frames 16 --fps 8 --quiet $2
         "$BIN/t2v-render" extract "$1/corpus" -o "$1/dataset" --frames 16 --fps 8 --size 32x32 --quiet
     fi
 }
@@ -35,6 +39,7 @@ for ARM in "$@"; do
         baseline) ;;
         grammar) data "$WORK/grammar" "--captions grammar"; DATA=$WORK/grammar/dataset ;;
         joint) FRACTION=0.5 ;;
+        corpus200) data "$WORK/corpus200" "" 200; DATA=$WORK/corpus200/dataset ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
         xattn)
             CONFIG=$WORK/config-xattn.json
@@ -56,8 +61,13 @@ for ARM in "$@"; do
         echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
     fi
     if [ ! -f "$OUT/attributes.md" ]; then
-        "$BIN/t2v-scenes" attributes --model "$OUT/teacher.safetensors" --seeds "$SEEDS" --json "$OUT/attributes.json" \
-            --quiet > "$OUT/attributes.md.tmp"
+        "$BIN/t2v-scenes" attributes --model "$OUT/teacher.safetensors" --families $FAMILIES --seeds "$SEEDS" \
+            --json "$OUT/attributes.json" --quiet > "$OUT/attributes.md.tmp"
         mv "$OUT/attributes.md.tmp" "$OUT/attributes.md"
+    fi
+    if [ "$NEGATIVE" = 1 ] && [ ! -f "$OUT/attributes-negative.md" ]; then
+        "$BIN/t2v-scenes" attributes --model "$OUT/teacher.safetensors" --families $FAMILIES --seeds "$SEEDS" \
+            --attribute-free-negative --json "$OUT/attributes-negative.json" --quiet > "$OUT/attributes-negative.md.tmp"
+        mv "$OUT/attributes-negative.md.tmp" "$OUT/attributes-negative.md"
     fi
 done

@@ -23,8 +23,10 @@ def parse(path):
         ok_p = sum(int(r[3]) for r in rows); n_p = sum(int(r[4]) for r in rows)
         out["exact"] = (ok_e, n_e)
         out["para"] = (ok_p, n_p)
-    m = re.search(r"^\| model under test \| `[^`]*` \| \d+ \| [^|]* \| ([\d.]+) \|", text, re.M)
+    # The distance, with its jackknife standard error where the report gives one.
+    m = re.search(r"^\| model under test \| `[^`]*` \| \d+ \| [^|]* \| ([\d.]+)(?: ± ([\d.]+))? \|", text, re.M)
     out["fd"] = float(m.group(1)) if m else None
+    out["fd_se"] = float(m.group(2)) if m and m.group(2) else None
     m = re.search(r"^\| model under test \(\d+\) \| ([\d.]+) \|", text, re.M)
     out["ssim"] = float(m.group(1)) if m else None
     m = re.search(r"^\| real held-out \(\d+\) \| ([\d.]+) \|", text, re.M)
@@ -62,8 +64,9 @@ def main():
             if not a:
                 return "-"
             return f"{a[3]}/{a[4]} ({a[0]}; {a[1]}; {a[2]})"
+        fd = "-" if r["fd"] is None else f"{r['fd']:.0f}" + ("" if r["fd_se"] is None else f" ± {r['fd_se']:.0f}")
         print(f"| {arm} | {pct(*r['exact'])} | {pct(*r['para'])} | {attr('exact')} | {attr('para')} | "
-              f"{r['fd']:.0f} | {r['ssim']:.4f} (real {r['real_ssim']:.4f}) |")
+              f"{fd} | {r['ssim']:.4f} (real {r['real_ssim']:.4f}) |")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ prediction for one clip of a family at several noise levels.
         colours; the colour of x0-hat on the ball's pixels (nearest ball colour to its difference
         from the background) is compared with the caption's colour and the clip's own. At low t
         the input decides; where the text binds the colour, the caption's colour wins at high t.
+    python3 scripts/diagnose_objects.py swap-direction MODEL DATASET [--clips 16] [--seed 0]
+        Direction binding in the prediction, the same for the car: each car clip noised to t,
+        x0 predicted under its caption with "left" and with "right"; the direction of travel of
+        x0-hat's brightest pixels against the word's and the clip's own.
     python3 scripts/diagnose_objects.py x0 MODEL DATASET OUT.png [--family ball] [--index 0]
         For the family's clip: a row per t in T_GRID: x_t, then the model's x0 prediction
         (every other frame of 16).
@@ -179,6 +183,65 @@ def swap_table(args, model, meta):
         print(f"{t:5d}  {follows_caption:20d}  {follows_clip:16d}")
 
 
+def travel(clip):
+    """Direction of travel of the brightest things in a clip [T, 3, H, W] in [0, 1] (the car's
+    headlights): the slope of the luminance-weighted x centroid of each frame's brightest 2% of
+    pixels over the frames; "left", "right", or "none" when it moves less than a pixel in all."""
+    lum = clip.mean(dim=1)                                              # [T, H, W]
+    xs = torch.arange(lum.shape[-1], dtype=torch.float32)
+    centres = []
+    for f in lum:
+        cut = torch.quantile(f.flatten(), 0.98)
+        w = (f - cut).clamp(min=0)
+        centres.append(float((w.sum(dim=0) * xs).sum() / w.sum().clamp(min=1e-8)))
+    t = np.arange(len(centres))
+    slope = np.polyfit(t, np.array(centres), 1)[0]
+    if abs(slope) * (len(centres) - 1) < 1:
+        return "none"
+    return "right" if slope > 0 else "left"
+
+
+def swap_direction_table(args, model, meta):
+    """Direction binding in the prediction: car clips noised to t, x0 predicted under the clip's
+    caption with its direction word as "left" and as "right"; the direction of travel of x0-hat
+    (`travel`) against the word's and the clip's own (checked first on the clean clips)."""
+    ab = alphas_cumprod(meta)
+    manifest, clips, fam = load(args.dataset)
+    words = ["left", "right"]
+    # Car clips whose caption names a direction (some, like "night road with a car driving by", do not).
+    idx = [i for i, x in enumerate(fam) if x == "car" and set(manifest[i]["caption"].split()) & set(words)][: args.clips]
+    enc = encoder()
+    gen = torch.Generator().manual_seed(args.seed)
+    x0 = to_tensor(clips[idx])
+    truth, captions = [], []
+    def mirrored(cap):  # every "left" as "right" and back ("from right to left" -> "from left to right")
+        return " ".join({"left": "right", "right": "left"}.get(w, w) for w in cap.split())
+    for i in idx:
+        cap = manifest[i]["caption"]
+        named = [w for w in cap.split() if w in words]
+        truth.append(named[-1])                                         # "from right to left": left
+        captions.append([cap if named[-1] == w else mirrored(cap) for w in words])
+    clean = [travel((x0[n] + 1) / 2) for n in range(len(idx))]
+    print(f"{len(idx)} car clips; the clean clips' travel matches their caption in "
+          f"{sum(c == w for c, w in zip(clean, truth))} of {len(idx)}")
+    emb = enc([c for row in captions for c in row]).reshape(len(idx), len(words), -1)
+    print("t".rjust(5) + "  follows the word  follows the clip  none   (of %d)" % (len(idx) * len(words)))
+    for t in T_GRID:
+        a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
+        xt = a * x0 + s * torch.randn(x0.shape, generator=gen)
+        word_n = clip_n = none_n = 0
+        for k, word in enumerate(words):
+            with torch.no_grad():
+                v = model(xt, torch.full((len(idx),), t), emb[:, k])
+            xh = ((a * xt - s * v + 1) / 2).clamp(0, 1)
+            for n in range(len(idx)):
+                d = travel(xh[n])
+                word_n += d == word
+                clip_n += d == truth[n]
+                none_n += d == "none"
+        print(f"{t:5d}  {word_n:16d}  {clip_n:16d}  {none_n:4d}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -188,6 +251,9 @@ def main():
     w = sub.add_parser("swap")
     w.add_argument("model"); w.add_argument("dataset")
     w.add_argument("--clips", type=int, default=8); w.add_argument("--seed", type=int, default=0)
+    d = sub.add_parser("swap-direction")
+    d.add_argument("model"); d.add_argument("dataset")
+    d.add_argument("--clips", type=int, default=16); d.add_argument("--seed", type=int, default=0)
     x = sub.add_parser("x0")
     x.add_argument("model"); x.add_argument("dataset"); x.add_argument("out")
     x.add_argument("--family", default="ball"); x.add_argument("--index", type=int, default=0)
@@ -196,7 +262,7 @@ def main():
     torch.set_num_threads(2)
     model, meta = load_denoiser(args.model)
     model.eval()
-    {"loss": loss_table, "swap": swap_table, "x0": x0_sheet}[args.cmd](args, model, meta)
+    {"loss": loss_table, "swap": swap_table, "swap-direction": swap_direction_table, "x0": x0_sheet}[args.cmd](args, model, meta)
 
 
 if __name__ == "__main__":

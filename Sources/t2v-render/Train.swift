@@ -58,7 +58,7 @@ struct Train: ParsableCommand {
 
     @Option(name: .customLong("image-fraction"), help: ArgumentHelp(
         "Joint image-video training: the share of each batch's clip slots filled with independent frames (each with its own noise level and caption, temporal stream skipped); 0 = off. (default: 0.5; 0 with --no-temporal)",
-        discussion: "At equal compute the spatial layers see many more (frame, noise level) pairs (Ho et al. 2022). In the conditioning study (docs/conditioning.md) 0.5 raised the share of clips drawn as the caption's family from 37.5% to 66.1% for training captions and from 35.7% to 46.4% for new wordings, at the cost of smoother motion (inter-frame SSIM 0.81 against 0.89); pass 0 for the plain video recipe. A batch of one clip has no slot to spare and trains on clips only. Stored in the checkpoint; a --resume must not change it."))
+        discussion: "At equal compute the spatial layers see many more (frame, noise level) pairs (Ho et al. 2022). In the conditioning study (docs/conditioning.md) 0.5 raised the share of clips drawn as the caption's family from 37.5% to 66.1% for training captions and from 35.7% to 46.4% for new wordings, at the cost of less steady frames (inter-frame SSIM 0.81 against 0.89); pass 0 for the plain video recipe. A batch of one clip has no slot to spare and trains on clips only. Stored in the checkpoint; a --resume must not change it."))
     var imageFraction: Double?
 
     @Option(name: .customLong("condition-dropout"), help: ArgumentHelp(

@@ -234,15 +234,19 @@ class TemporalTransformer(nn.Module):
         bf, c, h, w = x.shape
         b = bf // frames
         seq = x.reshape(b, frames, c, h * w).permute(0, 3, 1, 2).reshape(b * h * w, frames, c)
-        vector = 0
+        vector = None  # the clip's text vector [B, 1, 1, C], broadcast over its positions and frames
         if self.condition is not None:
             if text is None:
                 raise ValueError("this temporal block is text-conditioned: pass the clips' text")
-            vector = self.condition(text).reshape(b, 1, 1, c).expand(b, h * w, frames, c).reshape(b * h * w, frames, c)
+            vector = self.condition(text).reshape(b, 1, 1, c)
+
+        def conditioned(s):
+            return s if vector is None else (s.reshape(b, h * w, frames, c) + vector).reshape(b * h * w, frames, c)
+
         bias = self.biasGate * self.toeplitz_bias(frames)
         gate = self.residualGate
-        seq = seq + gate * self.attention(self.norm1(seq + vector), bias=bias.unsqueeze(0))
-        seq = seq + gate * self.ff2(F.gelu(self.ff1(self.norm2(seq + vector))))
+        seq = seq + gate * self.attention(self.norm1(conditioned(seq)), bias=bias.unsqueeze(0))
+        seq = seq + gate * self.ff2(F.gelu(self.ff1(self.norm2(conditioned(seq)))))
         return seq.reshape(b, h * w, frames, c).permute(0, 2, 3, 1).reshape(bf, c, h, w)
 
 

@@ -95,14 +95,16 @@ final class TemporalTransformer: Module {
         let b = bf / frames
         // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
         var seq = x.reshaped([b, frames, c, h * w]).permuted([0, 3, 1, 2]).reshaped([b * h * w, frames, c])
-        // The clip's text vector, the same for each of its positions and frames: [B*H*W, F, C].
+        // The clip's text vector `[B, 1, 1, C]`, broadcast over its positions and frames.
         var clipVector: Tensor?
         if let condition {
             guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
             precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
-            clipVector = condition(text).reshaped([b, 1, 1, c]).expanded(to: [b, h * w, frames, c]).reshaped([b * h * w, frames, c])
+            clipVector = condition(text).reshaped([b, 1, 1, c])
         }
-        func input(_ s: Tensor) -> Tensor { clipVector.map { s + $0 } ?? s }
+        func input(_ s: Tensor) -> Tensor {
+            clipVector.map { (s.reshaped([b, h * w, frames, c]) + $0).reshaped([b * h * w, frames, c]) } ?? s
+        }
         // TGS attention and feed-forward, each merged by the gated residual.
         let bias = biasGate.value * toeplitzBias(frames: frames)
         let gate = residualGate.value

@@ -283,7 +283,7 @@ static int build(entry *e) {
     return finish(e, pd, e->kind, &user.src, &user.weights, &user.dst, &user.bias);
 }
 
-// A matmul: A and B rounded to bf16 (A into a dense row-major copy, B into the layout the kernel
+// A matmul: A and B rounded to bf16 (A into a dense copy in its own orientation, B into the layout the kernel
 // prefers), C written in place in fp32, with a sum post-op when accumulating.
 static int build_matmul(entry *e) {
     const matmul_shape *p = &e->product;
@@ -295,7 +295,9 @@ static int build_matmul(entry *e) {
     CHECK(dnnl_memory_desc_init_by_strides(&a_user, 2, a_dims, dnnl_f32, a_strides), "matmul descriptor");
     CHECK(dnnl_memory_desc_init_by_strides(&b_user, 2, b_dims, dnnl_f32, b_strides), "matmul descriptor");
     CHECK(dnnl_memory_desc_init_by_strides(&c_user, 2, c_dims, dnnl_f32, c_strides), "matmul descriptor");
-    CHECK(dnnl_memory_desc_init_by_tag(&a_md, 2, a_dims, dnnl_bf16, dnnl_ab), "matmul descriptor");
+    // A transposed A stays transposed in its bf16 copy: the kernel reads either, and a plain
+    // conversion costs a third of a transposing one.
+    CHECK(dnnl_memory_desc_init_by_tag(&a_md, 2, a_dims, dnnl_bf16, p->trans_a ? dnnl_ba : dnnl_ab), "matmul descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&b_md, 2, b_dims, dnnl_bf16, dnnl_format_tag_any), "matmul descriptor");
     c_md = c_user;
     dnnl_matmul_desc_t desc;
@@ -373,7 +375,17 @@ static entry *lookup(int kind, const t2v_conv_shape *s, const matmul_shape *prod
     return e->supported ? e : NULL;
 }
 
-static int run(int kind, const t2v_conv_shape *s, const matmul_shape *product, int has_bias, const void *const *pointers) {
+// Where an input's converted copy lives for one call: `inner` (when not NULL) replaces the entry's
+// own buffer; `ready` says it already holds the converted input, so its reorder is skipped.
+typedef struct {
+    void *inner;
+    int ready;
+} placement;
+
+// Runs the entry for (kind, shape, bias) on the caller's tensors `pointers` (one per binding);
+// `places` (NULL, or one per binding) moves converted copies into caller-owned buffers.
+static int run(int kind, const t2v_conv_shape *s, const matmul_shape *product, int has_bias, const void *const *pointers,
+               const placement *places) {
     int rc = prepare_thread();
     if (rc) return rc;
     entry *e = lookup(kind, s, product, has_bias, &rc);
@@ -383,7 +395,9 @@ static int run(int kind, const t2v_conv_shape *s, const matmul_shape *product, i
     for (int i = 0; i < e->binding_count; i++) {
         binding *b = &e->bindings[i];
         CHECK(dnnl_memory_set_data_handle(b->user, (void *)pointers[i]), "set data handle");
-        if (b->inner && !b->output) {
+        const placement *place = places && places[i].inner ? &places[i] : NULL;
+        if (b->inner) CHECK(dnnl_memory_set_data_handle(b->inner, place ? place->inner : b->buffer), "set data handle");
+        if (b->inner && !b->output && !(place && place->ready)) {
             dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, b->user}, {DNNL_ARG_TO, b->inner}};
             CHECK(dnnl_primitive_execute(b->reorder, stream, 2, r), "input reorder");
         }
@@ -417,19 +431,19 @@ int t2v_dnnl_conv_forward(const t2v_conv_shape *s, const float *x, const float *
     // The bindings' order: source, weights, bias when there is one, destination.
     const void *with_bias[4] = {x, w, b, y}, *without_bias[3] = {x, w, y};
     if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_FORWARD, s, NULL, b != NULL, b ? with_bias : without_bias);
+    return run(KIND_FORWARD, s, NULL, b != NULL, b ? with_bias : without_bias, NULL);
 }
 
 int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const float *w, float *dx) {
     const void *p[3] = {dy, w, dx};
     if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_BACKWARD_DATA, s, NULL, 0, p);
+    return run(KIND_BACKWARD_DATA, s, NULL, 0, p, NULL);
 }
 
 int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const float *dy, float *dw) {
     const void *p[3] = {x, dy, dw};
     if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_BACKWARD_WEIGHTS, s, NULL, 0, p);
+    return run(KIND_BACKWARD_WEIGHTS, s, NULL, 0, p, NULL);
 }
 
 int t2v_dnnl_matmul(int m, int n, int k, int trans_a, int trans_b, const float *a, int lda, const float *b, int ldb,
@@ -438,5 +452,70 @@ int t2v_dnnl_matmul(int m, int n, int k, int trans_a, int trans_b, const float *
     t2v_conv_shape none = {0};
     matmul_shape product = {m, n, k, trans_a != 0, trans_b != 0, lda, ldb, ldc, beta != 0};
     const void *p[3] = {a, b, c};
-    return run(KIND_MATMUL, &none, &product, 0, p);
+    return run(KIND_MATMUL, &none, &product, 0, p, NULL);
+}
+
+// The converted (bf16, blocked) memory descriptor of binding `index` of an entry, or NULL when
+// that binding is used as the caller gives it.
+static const dnnl_memory_desc_t *inner_md(const entry *e, int index) {
+    const dnnl_memory_desc_t *md = NULL;
+    if (index >= e->binding_count || !e->bindings[index].inner) return NULL;
+    if (dnnl_memory_get_memory_desc(e->bindings[index].inner, &md) != dnnl_success) return NULL;
+    return md;
+}
+
+// Bytes of a copy both entries can share: binding `ia` of `a` and binding `ib` of `b` converted
+// to the same layout; 0 when they differ.
+static size_t shared_bytes(int kind_a, int has_bias_a, int ia, int kind_b, int ib, const t2v_conv_shape *s, int *rc) {
+    if (!valid(s)) {
+        *rc = fail("shape check", dnnl_invalid_arguments);
+        return 0;
+    }
+    *rc = prepare_thread();
+    if (*rc) return 0;
+    entry *a = lookup(kind_a, s, NULL, has_bias_a, rc);
+    if (!a) return 0;
+    entry *b = lookup(kind_b, s, NULL, 0, rc);
+    if (!b) return 0;
+    const dnnl_memory_desc_t *ma = inner_md(a, ia), *mb = inner_md(b, ib);
+    if (!ma || !mb || !dnnl_memory_desc_equal(ma, mb)) return 0;
+    return dnnl_memory_desc_get_size(ma);
+}
+
+int t2v_dnnl_conv_source_copy_bytes(const t2v_conv_shape *s, int has_bias, size_t *bytes) {
+    int rc = T2V_DNNL_OK;
+    // Forward bindings: source 0; weight-gradient bindings: source 0.
+    *bytes = shared_bytes(KIND_FORWARD, has_bias, 0, KIND_BACKWARD_WEIGHTS, 0, s, &rc);
+    return rc;
+}
+
+int t2v_dnnl_conv_gradient_copy_bytes(const t2v_conv_shape *s, size_t *bytes) {
+    int rc = T2V_DNNL_OK;
+    // Input-gradient bindings: gradient 0; weight-gradient bindings: gradient 1.
+    *bytes = shared_bytes(KIND_BACKWARD_DATA, 0, 0, KIND_BACKWARD_WEIGHTS, 1, s, &rc);
+    return rc;
+}
+
+int t2v_dnnl_conv_forward_keeping(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y,
+                                  void *x_copy) {
+    const void *with_bias[4] = {x, w, b, y}, *without_bias[3] = {x, w, y};
+    placement places[4] = {{x_copy, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
+    if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
+    return run(KIND_FORWARD, s, NULL, b != NULL, b ? with_bias : without_bias, places);
+}
+
+int t2v_dnnl_conv_backward_data_keeping(const t2v_conv_shape *s, const float *dy, const float *w, float *dx,
+                                        void *dy_copy) {
+    const void *p[3] = {dy, w, dx};
+    placement places[3] = {{dy_copy, 0}, {NULL, 0}, {NULL, 0}};
+    if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
+    return run(KIND_BACKWARD_DATA, s, NULL, 0, p, places);
+}
+
+int t2v_dnnl_conv_backward_weights_from_copies(const t2v_conv_shape *s, const float *x, const void *x_copy,
+                                               const float *dy, const void *dy_copy, float *dw) {
+    const void *p[3] = {x, dy, dw};
+    placement places[3] = {{(void *)x_copy, 1}, {(void *)dy_copy, 1}, {NULL, 0}};
+    if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
+    return run(KIND_BACKWARD_WEIGHTS, s, NULL, 0, p, places);
 }

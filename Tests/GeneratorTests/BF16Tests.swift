@@ -92,6 +92,34 @@ final class BF16Tests: XCTestCase {
         }
     }
 
+    /// The weight gradient reads the bf16 copies the forward (of x) and the input gradient (of
+    /// the output gradient) keep: the same gradients whichever of x and the weight want one, and
+    /// through a retained graph's second backward pass.
+    func testWeightGradientFromKeptCopiesMatchesConvertingAgain() throws {
+        let (n, cin, h, w, cout) = (4, 32, 16, 16, 32)
+        let shape = OneDNN.ConvShape(images: n / min(n, Parallel.threadCount), cin: cin, h: h, w: w, cout: cout,
+                                     kh: 3, kw: 3, stride: 1, padding: 1)
+        XCTAssertGreaterThan(OneDNN.sourceCopyBytes(shape, hasBias: true), 0, "the 3x3 convolution's passes share no source copy")
+        XCTAssertGreaterThan(OneDNN.gradientCopyBytes(shape), 0, "the 3x3 convolution's passes share no gradient copy")
+        let x0 = randomTensor([n, cin, h, w], seed: 91, requiresGrad: false)
+        let w0 = randomTensor([cout, cin, 3, 3], seed: 92, requiresGrad: false, scale: 0.3)
+        let g = randomTensor([n, cout, h, w], seed: 93, requiresGrad: false)
+        // The reference: fp32 gradients of the rounded inputs.
+        let xr = Self.rounded(x0, requiresGrad: true), wr = Self.rounded(w0, requiresGrad: true)
+        conv2d(xr, weight: wr, bias: nil, stride: 1, padding: 1).backward(Self.rounded(g))
+        for (needX, needW) in [(true, true), (false, true), (true, false)] {
+            let x = Tensor(shape: x0.shape, data: x0.toArray(), requiresGrad: needX)
+            let wt = Tensor(shape: w0.shape, data: w0.toArray(), requiresGrad: needW)
+            ComputePrecision.with(.bf16) {
+                let y = conv2d(x, weight: wt, bias: nil, stride: 1, padding: 1)
+                y.backward(g, retainGraph: true)
+                y.backward(g)  // accumulates a second, equal gradient
+            }
+            if needX { assertClose(x.grad!.toArray(), xr.grad!.toArray().map { 2 * $0 }, rtol: 1e-5, atol: 2e-4) }
+            if needW { assertClose(wt.grad!.toArray(), wr.grad!.toArray().map { 2 * $0 }, rtol: 1e-5, atol: 4e-4) }
+        }
+    }
+
     func testMatrixProductsAreFP32OnRoundedInputs() throws {
         // (m, n, k, transA, transB, beta), with padded leading dimensions.
         let cases: [(Int, Int, Int, Bool, Bool, Float)] = [

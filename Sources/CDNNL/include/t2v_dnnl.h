@@ -5,6 +5,8 @@
 #ifndef T2V_DNNL_H
 #define T2V_DNNL_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,6 +41,26 @@ int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const 
 
 /// dw = conv_backward_weights(x, dy) summed over the n images, overwritten. dw: [cout, cin, kh, kw].
 int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const float *dy, float *dw);
+
+/// Sharing converted copies between a convolution's passes, so each activation is converted to
+/// bf16 once: the forward keeps its source's copy for the weight gradient, and the input gradient
+/// keeps the output gradient's copy for the weight gradient. A size of 0 means the passes want
+/// different layouts for this shape, and the plain calls above serve.
+///
+/// Bytes of the source copy the forward can keep for the weight gradient (0: none).
+int t2v_dnnl_conv_source_copy_bytes(const t2v_conv_shape *s, int has_bias, size_t *bytes);
+/// Bytes of the output-gradient copy the input gradient can keep for the weight gradient (0: none).
+int t2v_dnnl_conv_gradient_copy_bytes(const t2v_conv_shape *s, size_t *bytes);
+/// The forward, converting `x` into `x_copy` (`t2v_dnnl_conv_source_copy_bytes` bytes, 64-byte aligned).
+int t2v_dnnl_conv_forward_keeping(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y,
+                                  void *x_copy);
+/// The input gradient, converting `dy` into `dy_copy` (`t2v_dnnl_conv_gradient_copy_bytes` bytes, 64-byte aligned).
+int t2v_dnnl_conv_backward_data_keeping(const t2v_conv_shape *s, const float *dy, const float *w, float *dx,
+                                        void *dy_copy);
+/// The weight gradient from kept copies: `x_copy` or `dy_copy` NULL converts that argument from
+/// `x` or `dy` as the plain call does.
+int t2v_dnnl_conv_backward_weights_from_copies(const t2v_conv_shape *s, const float *x, const void *x_copy,
+                                               const float *dy, const void *dy_copy, float *dw);
 
 /// C = op(A) · op(B) + beta · C in bf16 inputs with fp32 accumulation; row-major, op(X) = X or
 /// Xᵀ (A is m×k, stored k×m when `trans_a`; B is k×n, stored n×k when `trans_b`); beta is 0 or 1.

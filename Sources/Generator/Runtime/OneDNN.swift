@@ -53,6 +53,48 @@ enum OneDNN {
         return check(t2v_dnnl_conv_backward_weights(&s, x, dy, dw), "convolution weight gradient", shape)
     }
 
+    /// Bytes of the bf16 copy of a convolution's source that the forward can keep for the weight
+    /// gradient (0 when the two passes want different layouts for this shape).
+    static func sourceCopyBytes(_ shape: ConvShape, hasBias: Bool) -> Int {
+        var s = shape.c
+        var bytes = 0
+        _ = check(t2v_dnnl_conv_source_copy_bytes(&s, hasBias ? 1 : 0, &bytes), "convolution", shape)
+        return bytes
+    }
+
+    /// Bytes of the bf16 copy of a convolution's output gradient that the input gradient can keep
+    /// for the weight gradient (0 when the two passes want different layouts for this shape).
+    static func gradientCopyBytes(_ shape: ConvShape) -> Int {
+        var s = shape.c
+        var bytes = 0
+        _ = check(t2v_dnnl_conv_gradient_copy_bytes(&s, &bytes), "convolution", shape)
+        return bytes
+    }
+
+    /// `convForward`, leaving the source's bf16 copy in `copy` (`sourceCopyBytes` bytes).
+    static func convForward(_ shape: ConvShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
+                            keepingSourceIn copy: UnsafeMutableRawPointer) -> Status {
+        var s = shape.c
+        return check(t2v_dnnl_conv_forward_keeping(&s, x, weight, bias, y, copy), "convolution", shape)
+    }
+
+    /// `convBackwardData`, leaving the output gradient's bf16 copy in `copy` (`gradientCopyBytes` bytes).
+    static func convBackwardData(_ shape: ConvShape, gradient dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                 into dx: UnsafeMutablePointer<Float>, keepingGradientIn copy: UnsafeMutableRawPointer) -> Status {
+        var s = shape.c
+        return check(t2v_dnnl_conv_backward_data_keeping(&s, dy, weight, dx, copy), "convolution input gradient", shape)
+    }
+
+    /// `convBackwardWeights` reading the kept bf16 copies where given (nil: converted from `x` or `dy`).
+    static func convBackwardWeights(_ shape: ConvShape, x: UnsafePointer<Float>, sourceCopy: UnsafeRawPointer?,
+                                    gradient dy: UnsafePointer<Float>, gradientCopy: UnsafeRawPointer?,
+                                    into dw: UnsafeMutablePointer<Float>) -> Status {
+        var s = shape.c
+        return check(t2v_dnnl_conv_backward_weights_from_copies(&s, x, sourceCopy, dy, gradientCopy, dw),
+                     "convolution weight gradient", shape)
+    }
+
     /// C = op(A) · op(B) + beta · C with bf16 inputs and fp32 accumulation (`BLAS.sgemm`'s
     /// row-major contract, alpha 1, beta 0 or 1).
     static func matmul(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,

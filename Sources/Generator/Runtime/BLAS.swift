@@ -254,7 +254,7 @@ enum VectorKernels {
     }
 
     /// Scratch floats `attentionSmall` needs.
-    static func attentionSmallScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (d + lk + dv) }
+    static func attentionSmallScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (d + 3 * lk + dv) }
 
     /// Softmax attention of one sequence with few keys (see `t2v_attention_small` in
     /// vector_kernels.inc): `bias`/`mask` are (base, row stride, column stride); `causalFirst` the
@@ -279,7 +279,7 @@ enum VectorKernels {
     }
 
     /// Scratch floats `attentionSmallBackward` needs.
-    static func attentionSmallBackwardScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (3 * d + 3 * dv + 2 * lk + 32) }
+    static func attentionSmallBackwardScratch(d: Int, lk: Int, dv: Int) -> Int { 16 * (3 * d + 3 * dv + 4 * lk + 32) }
 
     /// The backward pass of `attentionSmall` (see `t2v_attention_small_backward` in
     /// vector_kernels.inc): writes `gq`, accumulates into `gk`, `gv` and `gbias` (at the bias's

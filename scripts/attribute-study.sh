@@ -5,7 +5,7 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext dropout0.2 grammar joint corpus200
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext shift-1 shift-2 dropout0.2 motion1 grammar joint corpus200
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
@@ -30,6 +30,14 @@ data() { # $1 folder, $2 extra render flags, $3 clips a family (default 40)
     fi
 }
 
+# The shipped DenoiserConfig with one key set: $1 arm name, $2 key, $3 its JSON value -> the path.
+config_with() {
+    local path="$WORK/config-$1.json"
+    python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c[sys.argv[2]] = json.loads(sys.argv[3]); json.dump(c, open(sys.argv[1], "w"), indent=2)' \
+        "$path" "$2" "$3"
+    echo "$path"
+}
+
 for ARM in "$@"; do
     DATA=$WORK/base/dataset
     CONFIG=samples/default-model.json
@@ -41,12 +49,12 @@ for ARM in "$@"; do
         joint) FRACTION=0.5 ;;
         corpus200) data "$WORK/corpus200" "" 200; DATA=$WORK/corpus200/dataset ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
-        xattn)
-            CONFIG=$WORK/config-xattn.json
-            python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["crossAttention"] = True; json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" ;;
-        ttext)  # the pooled text in every temporal block (DenoiserConfig.temporalConditioning)
-            CONFIG=$WORK/config-ttext.json
-            python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["temporalConditioning"] = True; json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" ;;
+        motion1) FLAGS="--motion-loss 1" ;;  # the frame-difference term (TrainingConfig.motionLossWeight)
+        xattn) CONFIG=$(config_with xattn crossAttention true) ;;
+        ttext) CONFIG=$(config_with ttext temporalConditioning true) ;;  # the pooled text in every temporal block
+        shift-1 | shift-2)  # the cosine schedule's log-SNR shifted towards noise by 1 or 2
+            CONFIG=$(config_with "$ARM" schedule \
+                "{\"betaSchedule\": {\"shiftedCosine\": {\"maxBeta\": 0.999, \"logSNRShift\": ${ARM#shift}}}, \"trainSteps\": 1000}") ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
     data "$WORK/base" ""

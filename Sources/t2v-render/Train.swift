@@ -71,6 +71,11 @@ struct Train: ParsableCommand {
         discussion: "Stored in the checkpoint; a --resume must not change it."))
     var minSNRGamma: Double?
 
+    @Option(name: .customLong("motion-loss"), help: ArgumentHelp(
+        "Weight of a frame-difference term beside the plain loss: the squared change of the error from one frame to the next, which falls on moving objects. (default: 0, off)",
+        discussion: "The plain loss weighs an error alike whether every frame shares it or not; the term weighs what differs between neighbouring frames: an object misplaced, drawn in one frame and not the next, or moving the wrong way. Stored in the checkpoint; a --resume must not change it."))
+    var motionLoss: Double?
+
     @Option(help: ArgumentHelp(
         "The autoencoder a latent dataset (from `encode-latents`) was coded with: the model then trains on its latents and -o bundles it, so render draws frames with its decoder.",
         discussion: "Its SHA-256 must be the one the dataset's shards record."))
@@ -116,6 +121,9 @@ struct Train: ParsableCommand {
         }
         if let minSNRGamma {
             guard minSNRGamma.isFinite, minSNRGamma > 0 else { throw ValidationError("--min-snr-gamma must be positive, got \(minSNRGamma)") }
+        }
+        if let motionLoss {
+            guard motionLoss.isFinite, (0...100).contains(motionLoss) else { throw ValidationError("--motion-loss must be in 0...100, got \(motionLoss)") }
         }
         if initWeights != nil {
             guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
@@ -256,6 +264,9 @@ struct Train: ParsableCommand {
         if let minSNRGamma, trainer.config.lossWeighting != .minSNR(gamma: minSNRGamma) {
             throw CommandError("checkpoint \(checkpointPath) trains with loss weighting \(trainer.config.lossWeighting), not --min-snr-gamma \(minSNRGamma); resume without --min-snr-gamma (or with the checkpoint's value)")
         }
+        if let motionLoss, motionLoss != (trainer.config.motionLossWeight ?? 0) {
+            throw CommandError("checkpoint \(checkpointPath) trains with --motion-loss \(trainer.config.motionLossWeight ?? 0), not \(motionLoss); resume without --motion-loss (or with the checkpoint's value)")
+        }
         let mc = trainer.model.config
         guard mc.inChannels == dataset.channels else {
             throw CommandError("checkpoint \(checkpointPath) trains on \(mc.inChannels)-channel frames, but \(data) holds \(dataset.channels)-channel \(dataset.latents == nil ? "pixels" : "latents")")
@@ -299,6 +310,7 @@ struct Train: ParsableCommand {
         if fraction > 0 { tc.imageFraction = fraction }
         if let conditionDropout { tc.conditionDropout = conditionDropout }
         if let minSNRGamma { tc.lossWeighting = .minSNR(gamma: minSNRGamma) }
+        if let motionLoss, motionLoss > 0 { tc.motionLossWeight = motionLoss }
         tc.precision = PrecisionOptions.recorded(precision)
         do {
             try mc.validate()

@@ -193,6 +193,60 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try Trainer.resume(from: url).config.textNoise, 2)
     }
 
+    /// `motionLossWeight`: the per-clip loss is the mean squared error plus λ times the mean
+    /// squared change of the error between consecutive frames (against loops over the values),
+    /// its gradient matches finite differences, an error every frame shares adds nothing to the
+    /// term, and the weight comes back from a checkpoint (left out of the JSON when off).
+    func testMotionLossWeighsTheErrorsThatChangeBetweenFrames() throws {
+        let (b, f, c, h, w) = (2, 3, 2, 2, 3)
+        let shape = [b, f, c, h, w], frame = c * h * w
+        let p = randomTensor(shape, seed: 31), y = randomTensor(shape, seed: 32, requiresGrad: false)
+        let pv = p.toArray(), yv = y.toArray()
+        for lambda: Float in [0, 0.5, 2] {
+            let got = Trainer.clipLoss(prediction: p, target: y, motionWeight: lambda).toArray()
+            for s in 0..<b {
+                var plain = 0.0, change = 0.0
+                for i in 0..<(f * frame) {
+                    let e = Double(pv[s * f * frame + i] - yv[s * f * frame + i])
+                    plain += e * e
+                }
+                for fr in 1..<f {
+                    for i in 0..<frame {
+                        let at = s * f * frame + fr * frame + i, before = at - frame
+                        let d = Double(pv[at] - yv[at]) - Double(pv[before] - yv[before])
+                        change += d * d
+                    }
+                }
+                let want = plain / Double(f * frame) + Double(lambda) * change / Double((f - 1) * frame)
+                XCTAssertEqual(Double(got[s]), want, accuracy: 1e-5 * max(1, want), "λ \(lambda), clip \(s)")
+            }
+        }
+        checkGradients([p], "motion loss") { Trainer.clipLoss(prediction: $0[0], target: y, motionWeight: 2).sum() }
+        // An error shared by every frame (a constant offset per pixel) leaves the term at 0.
+        let offset = (0..<(b * f * frame)).map { Float(($0 % frame) + 1) * 0.1 }
+        let shifted = Tensor(shape: shape, data: zip(yv, offset).map { $0 + $1 })
+        XCTAssertEqual(Trainer.clipLoss(prediction: shifted, target: y, motionWeight: 5).toArray(),
+                       Trainer.clipLoss(prediction: shifted, target: y, motionWeight: 0).toArray())
+
+        let json = String(decoding: try JSONEncoder().encode(TrainingConfig()), as: UTF8.self)
+        XCTAssertFalse(json.contains("motionLossWeight"), json)
+        var config = TrainingConfig()
+        config.batchSize = 2
+        config.warmupSteps = 0
+        config.totalSteps = 2
+        config.motionLossWeight = 1
+        var mrng = Philox(seed: 4)
+        let trainer = try Trainer(model: try VideoDenoiser(config: Self.small, rng: &mrng), config: config)
+        let clips = Self.clips(), prompts = Self.prompts()
+        try trainer.trainStep(clips: [TrainingClip(video: clips[0], text: prompts[0]), TrainingClip(video: clips[1], text: prompts[1])])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("motionloss-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trainer.saveCheckpoint(to: url)
+        XCTAssertEqual(try Trainer.resume(from: url).config.motionLossWeight, 1)
+        config.motionLossWeight = -1
+        XCTAssertThrowsError(try config.validate())
+    }
+
     func testBadClipsAndConfigsGiveClearErrors() throws {
         var rng = Philox(seed: 1)
         let model = try VideoDenoiser(config: Self.small, rng: &rng)

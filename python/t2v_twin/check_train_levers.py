@@ -1,22 +1,28 @@
 """Checks of the twin trainer's levers (`train.py train --image-fraction, --condition-dropout,
---min-snr-gamma, --text-noise`, the config's noise schedule), run by the Swift test suite (TwinTrainerTests)
-where PyTorch is installed. Two modes:
+--min-snr-gamma, --text-noise, --motion-loss`, the config's noise schedule), run by the Swift test suite
+(TwinTrainerTests) where PyTorch is installed. Two modes:
 
     python3 python/t2v_twin/check_train_levers.py [--work DIR] [--keep]
     python3 python/t2v_twin/check_train_levers.py --recipe swift-recipe.json
 
 Without --recipe, on check_distributed.py's synthetic dataset (24 clips of 4 frames of 16x16,
 lazy pack) and the tiny network, in this process, 1 to 3 steps per run:
-1. a step with --image-fraction 0.5 --condition-dropout 0.2 --min-snr-gamma 5 --text-noise 0.5 and
-   a shiftedCosine schedule runs (batch 2: one clip slot, one slot of 4 frames) to a finite loss,
-   and the checkpoint stores the four values and the schedule;
-2. a new run without the flags stores `t2v-render train`'s defaults (0.5, 0.1, uniform, 0), and
-   --no-temporal stores image fraction 0;
+0. `train.clip_loss` (Swift `Trainer.clipLoss`) on small random tensors against a float64 loop over
+   clips and frames of its formula, mean(e^2) + W mean((e[f+1] - e[f])^2) with e = p - y; an error
+   constant across frames and a single-frame clip add nothing, and W 0 is the plain MSE;
+1. a step with --image-fraction 0.5 --condition-dropout 0.2 --min-snr-gamma 5 --text-noise 0.5
+   --motion-loss 0.5 and a shiftedCosine schedule runs (batch 2: one clip slot, one slot of 4
+   frames) to a finite loss, and the checkpoint stores the five values and the schedule;
+2. a new run without the flags stores `t2v-render train`'s defaults (0.5, 0.1, uniform, 0, 0), and
+   --no-temporal stores image fraction 0; the same first step with --motion-loss 0 has the same
+   loss as without the flag, and with --motion-loss 2 a larger one (the same draws and weights,
+   plus the clip's term);
 3. refusals, each naming the flag: --no-temporal with --image-fraction 0.5, out-of-range values,
    a crossAttention config, and a --resume that would change any lever (naming the checkpoint's
    value); a --resume without the flags keeps the checkpoint's values;
 4. a checkpoint written before the levers were stored resumes as image fraction 0, condition
-   dropout 0.1, uniform weighting and no text noise.
+   dropout 0.1, uniform weighting, no text noise and no motion loss; one written before
+   --motion-loss was stored keeps its other levers and resumes with no motion loss.
 
 With --recipe, the file written by the Swift test (alphasCumprod of each beta schedule kind as
 float64 bit patterns, Min-SNR-gamma weights per prediction type as float32 bit patterns,
@@ -98,6 +104,51 @@ def checkpoint(out: str) -> dict:
     return torch.load(os.path.join(out, "train.ckpt.pt"), map_location="cpu", weights_only=False)
 
 
+def motion_loss_reference(p: np.ndarray, y: np.ndarray, weight: float) -> np.ndarray:
+    """Swift `Trainer.clipLoss`'s formula, clip by clip and frame by frame in float64."""
+    out = []
+    for pc, yc in zip(p.astype(np.float64), y.astype(np.float64)):
+        e = pc - yc
+        frames, per_frame = e.shape[0], e[0].size
+        total = sum(float(np.sum(e[f] ** 2)) for f in range(frames)) / (frames * per_frame)
+        if weight > 0 and frames > 1:
+            change = sum(float(np.sum((e[f + 1] - e[f]) ** 2)) for f in range(frames - 1))
+            total += weight * change / ((frames - 1) * per_frame)
+        out.append(total)
+    return np.array(out)
+
+
+def check_clip_loss(expect) -> None:
+    """`train.clip_loss` against `motion_loss_reference`, and the cases where the term is zero."""
+    import torch
+    rng = np.random.default_rng(7)
+    p = rng.standard_normal((3, 5, 2, 3, 4)).astype(np.float32)
+    y = rng.standard_normal((3, 5, 2, 3, 4)).astype(np.float32)
+    worst = 0.0
+    for weight in (0.0, 0.5, 2.0, 100.0):
+        twin = train.clip_loss(torch.from_numpy(p), torch.from_numpy(y), weight).double().numpy()
+        ref = motion_loss_reference(p, y, weight)
+        worst = max(worst, float(np.max(np.abs(twin - ref) / ref)))
+    expect(worst < 1e-5, f"clip loss: weights 0, 0.5, 2, 100 on [3, 5, 2, 3, 4] match the float64 loop of "
+           f"mean(e^2) + W mean((e[f+1] - e[f])^2), max relative difference {worst:.2g}")
+    plain = train.clip_loss(torch.from_numpy(p), torch.from_numpy(y), 0.0)
+    mse = (torch.from_numpy(p) - torch.from_numpy(y)).square().reshape(3, -1).mean(dim=1)
+    expect(torch.equal(plain, mse), "clip loss: weight 0 is the plain per-clip MSE, bit for bit")
+    # Multiples of 1/16 add, subtract and square exactly in float32, so a shared error's frame
+    # differences are exactly 0 and any change of the loss would be the term's.
+    target = rng.integers(-64, 64, (2, 4, 3, 5, 5)).astype(np.float32) / 16
+    shared = rng.integers(-16, 16, (2, 1, 3, 5, 5)).astype(np.float32) / 16
+    pred = target + shared  # the same error in every frame
+    with_term = train.clip_loss(torch.from_numpy(pred), torch.from_numpy(target), 10.0)
+    without = train.clip_loss(torch.from_numpy(pred), torch.from_numpy(target), 0.0)
+    expect(torch.equal(with_term, without) and bool((without > 0).all()),
+           f"clip loss: an error constant across frames adds nothing (W 10: {with_term.tolist()}, "
+           f"W 0: {without.tolist()})")
+    single = train.clip_loss(torch.from_numpy(p[:, :1]), torch.from_numpy(y[:, :1]), 10.0)
+    expect(torch.equal(single, train.clip_loss(torch.from_numpy(p[:, :1]), torch.from_numpy(y[:, :1]), 0.0)),
+           "clip loss: a single-frame clip gets no term")
+
+
 def check_training(work: str) -> list[str]:
     import torch
     failures = []
@@ -108,6 +159,9 @@ def check_training(work: str) -> list[str]:
             if detail:
                 print(detail[-3000:])
             failures.append(what)
+
+    # 0. the loss itself
+    check_clip_loss(expect)
 
     pack = make_pack(work)
     cfg = dict(train.SWIFT_DEFAULT_CONFIG, **train.SWIFT_TINY_OVERRIDES)
@@ -123,24 +177,39 @@ def check_training(work: str) -> list[str]:
 
     # 1. one joint step with every lever set, on the shifted schedule
     status, text = run_train(cmd("joint", "1", "--config", shifted, "--image-fraction", "0.5",
-                                 "--condition-dropout", "0.2", "--min-snr-gamma", "5", "--text-noise", "0.5"))
+                                 "--condition-dropout", "0.2", "--min-snr-gamma", "5", "--text-noise", "0.5",
+                                 "--motion-loss", "0.5"))
     ok = status == 0
     run, loss = {}, math.nan
     if ok:
         state = checkpoint(os.path.join(work, "joint"))
         run, loss = state["run"], float(state["history"][-1][0])
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
-    expect(ok and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5}
-           and "shiftedCosine" in run.get("config", "") and "1 of 2 slots" in text and math.isfinite(loss),
+    expect(ok and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
+                             "motion_loss": 0.5}
+           and "shiftedCosine" in run.get("config", "") and "1 of 2 slots" in text and "motion loss 0.5" in text
+           and math.isfinite(loss),
            f"joint step: exit {status}, loss {loss:.4g}, checkpoint levers {levers}, shiftedCosine schedule stored: "
            f"{'shiftedCosine' in run.get('config', '')}", text)
 
     # 2. defaults of a new run
     status, _ = run_train(cmd("defaults"))
-    run = checkpoint(os.path.join(work, "defaults"))["run"] if status == 0 else {}
+    state = checkpoint(os.path.join(work, "defaults")) if status == 0 else {"run": {}, "history": [[math.nan]]}
+    run, plain_loss = state["run"], float(state["history"][-1][0])
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
-    expect(levers == {"image_fraction": 0.5, "condition_dropout": 0.1, "min_snr_gamma": None, "text_noise": 0.0},
+    expect(levers == {"image_fraction": 0.5, "condition_dropout": 0.1, "min_snr_gamma": None, "text_noise": 0.0,
+                      "motion_loss": 0.0},
            f"new run without the flags: {levers} (t2v-render train's defaults)")
+    # The first step's loss is the initial weights' (same seed: same draws, weights and images),
+    # so --motion-loss changes it only by the clip slot's term.
+    step_losses = {}
+    for weight in ("0", "2"):
+        status, text = run_train(cmd(f"motion{weight}", "1", "--motion-loss", weight))
+        step_losses[weight] = float(checkpoint(os.path.join(work, f"motion{weight}"))["history"][-1][0]) \
+            if status == 0 else math.nan
+    expect(step_losses["0"] == plain_loss and step_losses["2"] > plain_loss,
+           f"first step's loss: {plain_loss:.6g} without --motion-loss, {step_losses['0']:.6g} with 0 (the same), "
+           f"{step_losses['2']:.6g} with 2 (larger)", text)
     status, _ = run_train(cmd("plain", "1", "--no-temporal"))
     run = checkpoint(os.path.join(work, "plain"))["run"] if status == 0 else {}
     expect(run.get("image_fraction") == 0.0, f"--no-temporal: image fraction {run.get('image_fraction')}")
@@ -152,6 +221,9 @@ def check_training(work: str) -> list[str]:
         (cmd("x3", "1", "--condition-dropout", "-0.1"), ["--condition-dropout must be in [0, 1)"]),
         (cmd("x4", "1", "--min-snr-gamma", "0"), ["--min-snr-gamma must be positive"]),
         (cmd("x6", "1", "--text-noise", "11"), ["--text-noise must be in 0...10"]),
+        (cmd("x7", "1", "--motion-loss", "101"), ["--motion-loss must be in 0...100, got 101.0"]),
+        (cmd("x8", "1", "--motion-loss", "-0.5"), ["--motion-loss must be in 0...100, got -0.5"]),
+        (cmd("x9", "1", "--motion-loss", "nan"), ["--motion-loss must be in 0...100, got nan"]),
         (cmd("joint", "1,2", "--resume", "--image-fraction", "0.25"),
          ["the checkpoint trains with --image-fraction 0.5, not --image-fraction 0.25"]),
         (cmd("joint", "1,2", "--resume", "--condition-dropout", "0.1"),
@@ -160,6 +232,11 @@ def check_training(work: str) -> list[str]:
          ["the checkpoint trains with --min-snr-gamma 5, not --min-snr-gamma 3"]),
         (cmd("joint", "1,2", "--resume", "--text-noise", "0"),
          ["the checkpoint trains with --text-noise 0.5, not --text-noise 0"]),
+        (cmd("joint", "1,2", "--resume", "--motion-loss", "0"),
+         ["the checkpoint trains with --motion-loss 0.5, not --motion-loss 0",
+          "resume without --motion-loss (or with the checkpoint's value)"]),
+        (cmd("defaults", "1,2", "--resume", "--motion-loss", "1"),
+         ["the checkpoint trains with --motion-loss 0, not --motion-loss 1"]),
         (cmd("defaults", "1,2", "--resume", "--min-snr-gamma", "5"),
          ["the checkpoint trains with uniform loss weighting", "not --min-snr-gamma 5"]),
     ]
@@ -174,7 +251,8 @@ def check_training(work: str) -> list[str]:
     status, text = run_train(cmd("joint", "1,2", "--resume", "--config", shifted))
     run = checkpoint(os.path.join(work, "joint"))["run"] if status == 0 else {}
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
-    expect(status == 0 and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5},
+    expect(status == 0 and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
+                                      "motion_loss": 0.5},
            f"--resume without the flags keeps the checkpoint's levers: {levers}", text)
 
     # 4. a checkpoint from before the levers were stored (the trainer's earlier format)
@@ -187,8 +265,24 @@ def check_training(work: str) -> list[str]:
     status, text = run_train(cmd("old", "1,2", "--resume", "--no-temporal"))
     run = checkpoint(old)["run"] if status == 0 else {}
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
-    expect(status == 0 and levers == {"image_fraction": 0.0, "condition_dropout": 0.1, "min_snr_gamma": None, "text_noise": 0.0},
+    expect(status == 0 and levers == {"image_fraction": 0.0, "condition_dropout": 0.1, "min_snr_gamma": None, "text_noise": 0.0,
+                                      "motion_loss": 0.0},
            f"an older checkpoint resumes as {levers}", text)
+    # one that stores the other levers but not --motion-loss (and refuses a --resume that adds it)
+    older = os.path.join(work, "older")
+    os.makedirs(older, exist_ok=True)
+    state = checkpoint(os.path.join(work, "joint"))
+    del state["run"]["motion_loss"]
+    torch.save(state, os.path.join(older, "train.ckpt.pt"))
+    status, text = run_train(cmd("older", "1,2,3", "--resume", "--config", shifted, "--motion-loss", "0.5"))
+    expect(status != 0 and "the checkpoint trains with --motion-loss 0, not --motion-loss 0.5" in text,
+           f"refused (a checkpoint without motion_loss, --resume --motion-loss 0.5): {text.strip()[:160]!r}", text)
+    status, text = run_train(cmd("older", "1,2,3", "--resume", "--config", shifted))
+    run = checkpoint(older)["run"] if status == 0 else {}
+    levers = {k: run.get(k) for k in train.LEVER_FLAGS}
+    expect(status == 0 and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
+                                      "motion_loss": 0.0},
+           f"a checkpoint without motion_loss resumes as {levers}", text)
     return failures
 
 

@@ -29,8 +29,8 @@ and the exports; --resume continues at any world size with the same global batch
 
 The recipe (Sources/Generator/Training: Trainer.swift, TrainingConfig.swift, Optimizers/), with
 `t2v-render train`'s levers and their defaults (--image-fraction, --condition-dropout,
---min-snr-gamma, --text-noise; stored in the checkpoint, and a --resume that would change one is
-refused):
+--min-snr-gamma, --text-noise, --motion-loss; stored in the checkpoint, and a --resume that would
+change one is refused):
 - each step draws `batch` clip indices uniformly WITH replacement (no epochs, no shuffling, no
   augmentation); per clip, the caption embedding is replaced by zeros with probability
   --condition-dropout (0.1; the unconditional embedding is the zero vector, as is an empty
@@ -45,7 +45,10 @@ refused):
   schedule: linear, scaledLinear, cosine, shiftedCosine or custom; squaredcos_cap_v2 over 1000
   steps by default); the target is the config's prediction type (v = alpha eps - sigma x0 by
   default); each sample's MSE is weighted (uniformly, or Min-SNR-gamma with --min-snr-gamma G:
-  min(SNR, G) / (SNR + 1) on v); loss = the mean of the clips' weighted MSEs, or with images
+  min(SNR, G) / (SNR + 1) on v); with --motion-loss W (0: off) a clip's MSE gains W times the
+  mean squared change of its error e = prediction - target between consecutive frames,
+  mean((e[f+1] - e[f])^2), before that weight (images have no neighbouring frame and keep the
+  plain MSE); loss = the mean of the clips' weighted losses, or with images
   (sum over clips + sum over images / frames) / B, so an image counts 1/frames of a clip;
 - global gradient-norm clip 1.0; AdamW (0.9, 0.999), eps 1e-8, weight decay 0.01 except on
   parameters whose name ends in "bias" or contains "norm"; learning rate for 0-based step s:
@@ -92,15 +95,15 @@ ADAM_EPS = 1e-8
 
 # The training levers `t2v-render train` exposes, with its defaults for a new run: --condition-dropout
 # (TrainingConfig.conditionDropout), --image-fraction (Train.defaultImageFraction; 0 with
-# --no-temporal), --min-snr-gamma (none: uniform weighting) and --text-noise (0: off). Each is
-# stored in the checkpoint.
+# --no-temporal), --min-snr-gamma (none: uniform weighting), --text-noise (0: off) and --motion-loss
+# (TrainingConfig.motionLossWeight; 0: off). Each is stored in the checkpoint.
 CONDITION_DROPOUT = 0.1
 DEFAULT_IMAGE_FRACTION = 0.5
 LEVER_FLAGS = {"image_fraction": "--image-fraction", "condition_dropout": "--condition-dropout",
-               "min_snr_gamma": "--min-snr-gamma", "text_noise": "--text-noise"}
+               "min_snr_gamma": "--min-snr-gamma", "text_noise": "--text-noise", "motion_loss": "--motion-loss"}
 # What a checkpoint written before the levers were stored trained with.
 LEVERS_OF_OLDER_CHECKPOINTS = {"image_fraction": 0.0, "condition_dropout": CONDITION_DROPOUT, "min_snr_gamma": None,
-                               "text_noise": 0.0}
+                               "text_noise": 0.0, "motion_loss": 0.0}
 
 # Swift `DenoiserConfig.default` as its JSONEncoder writes it (the base that --config files are
 # merged onto, as `Train.loadConfig` does).
@@ -237,6 +240,23 @@ def loss_weights(abar: np.ndarray, prediction: str, min_snr_gamma: float | None)
     return weight.astype(np.float32)
 
 
+def clip_loss(pred, target, motion_weight: float):
+    """Swift `Trainer.clipLoss`: each clip's loss of a batch `[b, F, ...]` (before its noise-level
+    weight), the MSE of the error e = pred - target plus `motion_weight` times the mean squared
+    change of e between consecutive frames, mean((e[:, 1:] - e[:, :-1])^2). An error every frame
+    shares adds nothing to the term; one frame's own error enters two of its differences. Off
+    (weight 0, or a single frame) it is the plain MSE alone, the same operations as a run without
+    the lever. Returns `[b]` (float32)."""
+    error = pred.float() - target
+    b, frames = error.shape[0], error.shape[1]
+    plain = error.square().reshape(b, -1).mean(dim=1)
+    if motion_weight <= 0 or frames < 2:
+        return plain
+    change = error[:, 1:] - error[:, :-1]
+    # Swift multiplies by Float(motionLossWeight): the float32 value.
+    return plain + change.square().reshape(b, -1).mean(dim=1) * float(np.float32(motion_weight))
+
+
 def check_lever_flags(args) -> None:
     """`Train.validate`'s checks of the levers' flags, before anything is loaded."""
     f = args.image_fraction
@@ -255,6 +275,9 @@ def check_lever_flags(args) -> None:
     n = args.text_noise
     if n is not None and not (math.isfinite(n) and 0 <= n <= 10):
         raise SystemExit(f"--text-noise must be in 0...10, got {n}")
+    m = args.motion_loss
+    if m is not None and not (math.isfinite(m) and 0 <= m <= 100):
+        raise SystemExit(f"--motion-loss must be in 0...100, got {m}")
 
 
 def resolve_levers(args, saved_run: dict | None, ckpt_path: str) -> dict:
@@ -267,7 +290,7 @@ def resolve_levers(args, saved_run: dict | None, ckpt_path: str) -> dict:
         dropout = CONDITION_DROPOUT if args.condition_dropout is None else args.condition_dropout
         return {"image_fraction": float(fraction), "condition_dropout": float(dropout),
                 "min_snr_gamma": None if args.min_snr_gamma is None else float(args.min_snr_gamma),
-                "text_noise": float(args.text_noise or 0.0)}
+                "text_noise": float(args.text_noise or 0.0), "motion_loss": float(args.motion_loss or 0.0)}
     levers = {key: saved_run.get(key, default) for key, default in LEVERS_OF_OLDER_CHECKPOINTS.items()}
     for key, flag in LEVER_FLAGS.items():
         given, saved = getattr(args, key), levers[key]
@@ -652,7 +675,7 @@ def cmd_train(args) -> int:
     sigma_t = torch.tensor(np.sqrt(1 - abar).astype(np.float32), device=device)
     weights = loss_weights(abar, prediction, levers["min_snr_gamma"])
     weight_t = None if weights is None else torch.tensor(weights, device=device)
-    dropout, text_noise = levers["condition_dropout"], levers["text_noise"]
+    dropout, text_noise, motion = levers["condition_dropout"], levers["text_noise"], levers["motion_loss"]
     # Joint image-video training: the last `slots` places of the global batch hold `frames`
     # independent frames each; the first `clip_slots` hold clips.
     slots = image_slots(global_batch, levers["image_fraction"])
@@ -669,10 +692,11 @@ def cmd_train(args) -> int:
         xt = a * x0 + s * noise
         return xt, {"v_prediction": -s * x0 + a * noise, "epsilon": noise, "sample": x0}[prediction]
 
-    def sample_losses(pred, target, tt):
-        """Each sample's MSE times its loss weight (none: uniform)."""
-        mse = (pred.float() - target).square().reshape(len(tt), -1).mean(dim=1)
-        return mse if weight_t is None else mse * weight_t[tt]
+    def sample_losses(pred, target, tt, motion_weight=0.0):
+        """Each sample's loss (`clip_loss`; images: the plain MSE, motion weight 0) times its loss
+        weight (none: uniform)."""
+        per_sample = clip_loss(pred, target, motion_weight)
+        return per_sample if weight_t is None else per_sample * weight_t[tt]
 
     def conditioning(rows, dropped, seed, step, positions, per_position):
         """The pooled text of clips `rows`: zeros where `dropped`; with --text-noise, each kept
@@ -719,11 +743,11 @@ def cmd_train(args) -> int:
         with autocast:
             clip_pred, image_pred = net(clip_args, image_args)
         if image_args is None:
-            loss = sample_losses(clip_pred, clip_target, clip_args[1]).mean()
+            loss = sample_losses(clip_pred, clip_target, clip_args[1], motion).mean()
         else:
             total = sample_losses(image_pred, image_target, image_args[1]).sum() / frames
             if clip_args is not None:
-                total = sample_losses(clip_pred, clip_target, clip_args[1]).sum() + total
+                total = sample_losses(clip_pred, clip_target, clip_args[1], motion).sum() + total
             loss = total / (hi - lo)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(ps, GRADIENT_CLIP, foreach=True)
@@ -815,7 +839,7 @@ def cmd_train(args) -> int:
          f"seed {args.seed}, image fraction {levers['image_fraction']:g} ({slots} of {global_batch} slots as "
          f"{frames} frames each), condition dropout {dropout:g}, loss weighting "
          f"{'uniform' if levers['min_snr_gamma'] is None else 'min-SNR gamma %g' % levers['min_snr_gamma']}, "
-         f"text noise {text_noise:g}, "
+         f"text noise {text_noise:g}, motion loss {motion:g}, "
          f"from step {done_before}, config {config_json}")
 
     # Signals: finish the step, write the checkpoint, exit 128 + signal. Every rank stops at the
@@ -925,6 +949,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--text-noise", type=float, help="text-conditioning augmentation: train on each caption's "
                    "embedding plus Gaussian noise of norm up to this (relative to the embedding's), rescaled; "
                    "0 = off (default: 0; a --resume keeps the checkpoint's)")
+    t.add_argument("--motion-loss", type=float, help="weight of a frame-difference term beside each clip's "
+                   "plain loss: the mean squared change of the error from one frame to the next, which falls on "
+                   "moving objects; 0 = off (default: 0; a --resume keeps the checkpoint's)")
     t.add_argument("--min-snr-gamma", type=float, help="Min-SNR-gamma loss weighting (Hang et al. 2023; 5 is their "
                    "choice) instead of the uniform weighting of the target (a --resume keeps the checkpoint's)")
     t.add_argument("--out", required=True, help="folder for teacher-STEP.safetensors and teacher.loss.csv")

@@ -76,6 +76,18 @@ public final class Trainer {
         model.config.crossAttention ? TokenStates(items, textDim: model.config.textDim) : nil
     }
 
+    /// Per-clip loss of a batch of clips `[b, F, ...]`: the mean squared error, plus
+    /// `motionWeight` times the mean squared change of the error between consecutive frames
+    /// (`TrainingConfig.motionLossWeight`). Returns `[b]`.
+    static func clipLoss(prediction: Tensor, target: Tensor, motionWeight: Float) -> Tensor {
+        let b = prediction.shape[0], frames = prediction.shape[1]
+        let error = prediction - target
+        let plain = error.square().reshaped([b, error.count / b]).mean(axis: 1)
+        guard motionWeight > 0, frames > 1 else { return plain }
+        let change = error.slice(axis: 1, 1..<frames) - error.slice(axis: 1, 0..<(frames - 1))
+        return plain + change.square().reshaped([b, change.count / b]).mean(axis: 1) * motionWeight
+    }
+
     /// Noised inputs, targets and loss weights for `count` samples of `n` values each.
     private func noised(_ x0: [Float], count: Int, timesteps: [Int]) -> (xt: [Float], target: [Float], weights: [Float]) {
         let mc = model.config, s = mc.schedule, n = x0.count / max(count, 1)
@@ -129,7 +141,8 @@ public final class Trainer {
             let shape = [b, mc.frames, mc.inChannels, mc.resolution, mc.resolution]
             let prediction = model(Tensor(shape: shape, data: xt), timesteps: timesteps, text: Tensor(shape: [b, mc.textDim], data: text),
                                    tokens: tokenStates(tokens))
-            let perSample = (prediction - Tensor(shape: shape, data: target)).square().reshaped([b, n]).mean(axis: 1)
+            let perSample = Trainer.clipLoss(prediction: prediction, target: Tensor(shape: shape, data: target),
+                                             motionWeight: Float(config.motionLossWeight ?? 0))
             loss = images.isEmpty ? (perSample * Tensor(shape: [b], data: weights)).mean()
                                   : (perSample * Tensor(shape: [b], data: weights.map { $0 / total })).sum()
         }

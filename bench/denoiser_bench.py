@@ -3,8 +3,9 @@
 (python/t2v_twin), both on 2 threads, same checkpoint, same shapes:
   - one CFG-pair forward: batch 2 (conditional + unconditional) of F x 3 x R x R, no gradients;
   - one training step at batch 4: forward, MSE against a target, backward, AdamW step.
-Rounds alternate between the engines; each round reports every timed repetition (after one
-warm-up). Used by bench/run; standalone:
+Rounds alternate between the engines; each round reports every timed repetition, after
+WARMUP untimed ones on each side (the first passes build each engine's oneDNN primitives and
+caches; a training run's steady state is what is compared). Used by bench/run; standalone:
 
     swift build -c release --product t2v-bench
     python3 bench/denoiser_bench.py [--model weights/t2v-default.safetensors] [--rounds 3] [--repeats 3] [--threads 2] [--parts]
@@ -27,7 +28,11 @@ from t2v_twin import load_denoiser  # noqa: E402
 BIN = os.path.join(ROOT, ".build", "release", "t2v-bench")
 
 
-def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, parts=None, bf16=False):
+# Untimed passes before the timed ones, on both sides.
+WARMUP = 2
+
+
+def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, parts=None, bf16=False, warmup=WARMUP):
     """(forward ms list, train-step ms list, parameter count) for the PyTorch twin. `parts`, when
     given, is three lists that get each training step's forward, backward and optimizer ms.
     `bf16`: forward passes under bf16 autocast (fp32 weights, optimizer and loss), PyTorch's
@@ -43,18 +48,18 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, 
     t = torch.full((forward_batch,), 500)
     fwd = []
     model.eval()
-    for i in range(repeats + 1):
+    for i in range(warmup + repeats):
         t0 = time.perf_counter()
         with torch.no_grad(), autocast():
             model(x, t, text)
-        if i:
+        if i >= warmup:
             fwd.append((time.perf_counter() - t0) * 1e3)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
     xt, target, textt = torch.randn(shape(train_batch)), torch.randn(shape(train_batch)), torch.randn(train_batch, c.textDim)
     tt = torch.tensor([100 + 200 * i for i in range(train_batch)])
     train = []
-    for i in range(repeats + 1):
+    for i in range(warmup + repeats):
         t0 = time.perf_counter()
         with autocast():
             y = model(xt, tt, textt)
@@ -65,7 +70,7 @@ def torch_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, 
         opt.step()
         opt.zero_grad(set_to_none=True)
         t3 = time.perf_counter()
-        if i:
+        if i >= warmup:
             train.append((t3 - t0) * 1e3)
             for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2) if parts is not None else ()):
                 parts[k].append(d * 1e3)
@@ -83,11 +88,12 @@ SWIFT_DEFAULT = "swift-bf16" if cpu_has_bf16() else "swift-fp32"
 SWIFT_SIDES = ["swift-fp32", "swift-bf16"] if cpu_has_bf16() else ["swift-fp32"]
 
 
-def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN, parts=None, precision="fp32"):
+def swift_times(model_path, repeats, forward_batch=2, train_batch=4, threads=2, binary=BIN, parts=None, precision="fp32",
+                warmup=WARMUP):
     """(forward ms list, train-step ms list, parameter count) for the Swift engine in `precision`;
     `parts` as in torch_times."""
     out = subprocess.run([binary, "denoiser-time", "--model", model_path, "--threads", str(threads),
-                          "--repeats", str(repeats), "--forward-batch", str(forward_batch),
+                          "--repeats", str(repeats), "--warmup", str(warmup), "--forward-batch", str(forward_batch),
                           "--train-batch", str(train_batch), "--precision", precision],
                          check=True, capture_output=True, text=True).stdout
     row = json.loads(out.strip().splitlines()[-1])

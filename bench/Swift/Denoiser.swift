@@ -3,7 +3,7 @@
 //
 //   t2v-bench denoiser-init --config tiny|default --seed S [--perturb] --out model.safetensors
 //   t2v-bench denoiser-forward --model M --inputs in.safetensors --out out.safetensors
-//   t2v-bench denoiser-time --model M [--threads 2] [--repeats R] [--forward-batch 2] [--train-batch 4]
+//   t2v-bench denoiser-time --model M [--threads 2] [--repeats R] [--warmup W] [--forward-batch 2] [--train-batch 4]
 //
 // Inputs file: `x` f32 [B, F, C, H, W], `timesteps` i64 [B], `text` f32 [B, textDim]; the output
 // file holds `y` f32 [B, F, C, H, W].
@@ -64,6 +64,8 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
         let repeats = Int(option(args, "--repeats") ?? "3") ?? 3
         let fb = Int(option(args, "--forward-batch") ?? "2") ?? 2
         let tb = Int(option(args, "--train-batch") ?? "4") ?? 4
+        // Untimed passes first: the first ones build each thread's oneDNN primitives and grow the heap.
+        let warmup = max(Int(option(args, "--warmup") ?? "1") ?? 1, 1)
         let frames = Int(option(args, "--frames") ?? "\(c.frames)") ?? c.frames
         let r = c.resolution
         var g = Philox(seed: 3)
@@ -71,12 +73,12 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
         // Forward: one CFG pair (batch 2, conditional + unconditional), no gradients.
         let xf = clip(fb), textF = Tensor.randn([fb, c.textDim], using: &g)
         var fwd = [Double]()
-        for k in 0...repeats {
+        for k in 0..<(warmup + repeats) {
             let t0 = wallMs()
             let y = withoutGradients { model(xf, timesteps: Array(repeating: 500, count: fb), text: textF) }
             let t1 = wallMs()
             withExtendedLifetime(y) {}
-            if k > 0 { fwd.append(t1 - t0) }
+            if k >= warmup { fwd.append(t1 - t0) }
         }
         // Training step: forward, MSE, backward, AdamW.
         let opt = AdamW(parameters: model.parameters())
@@ -84,7 +86,7 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
         let xt = clip(tb1), target = clip(tb1), textT = Tensor.randn([tb1, c.textDim], using: &g)
         var train = [Double]()
         var parts: [[Double]] = [[], [], []]  // forward with the graph, backward, optimizer
-        for k in 0...repeats where tb > 0 {
+        for k in 0..<(warmup + repeats) where tb > 0 {
             let t0 = wallMs()
             let y = model(xt, timesteps: (0..<tb).map { 100 + 200 * $0 }, text: textT)
             let loss = (y - target).square().mean()
@@ -94,7 +96,7 @@ func runDenoiserMode(_ mode: String, _ args: [String]) -> Never {
             opt.step()
             opt.zeroGrad()
             let t3 = wallMs()
-            if k > 0 {
+            if k >= warmup {
                 train.append(t3 - t0)
                 for (i, d) in [t1 - t0, t2 - t1, t3 - t2].enumerated() { parts[i].append(d) }
             }

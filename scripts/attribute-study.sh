@@ -5,7 +5,7 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext shift-1 shift-2 dropout0.2 motion1 grammar joint corpus200
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
@@ -50,6 +50,7 @@ for ARM in "$@"; do
         corpus200) data "$WORK/corpus200" "" 200; DATA=$WORK/corpus200/dataset ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
         motion1) FLAGS="--motion-loss 1" ;;  # the frame-difference term (TrainingConfig.motionLossWeight)
+        whiten) CONFIG=$(config_with whiten textWhitening 0.001) ;;  # caption-whitened text input (TextWhitening)
         xattn) CONFIG=$(config_with xattn crossAttention true) ;;
         ttext) CONFIG=$(config_with ttext temporalConditioning true) ;;  # the pooled text in every temporal block
         shift-1 | shift-2)  # the cosine schedule's log-SNR shifted towards noise by 1 or 2

@@ -317,6 +317,11 @@ struct Train: ParsableCommand {
             var rng = Philox(seed: seed)
             // Frame count and resolution are not part of any weight's shape.
             let model = try initial.map { try VideoDenoiser.extending($0, to: mc, rng: &rng) } ?? VideoDenoiser(config: mc, rng: &rng)
+            // A fresh whitening is fitted to this dataset's captions (before the trainer copies
+            // the weights into its average); one grown from --init keeps the trained model's.
+            if let whitening = model.textWhitening, let epsilon = mc.textWhitening, initial?.textWhitening == nil {
+                try whitening.fit(dataset.distinctEmbeddings(), epsilon: epsilon)
+            }
             let trainer = try Trainer(model: model, config: tc)
             try? FileManager.default.removeItem(atPath: files.logPath)
             return trainer

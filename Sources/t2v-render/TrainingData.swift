@@ -58,6 +58,9 @@ final class TrainingData {
     /// Clips in the dataset.
     var count: Int { captions.count }
 
+    /// The pooled embedding of every distinct caption (the empty one's zeros included), in caption order.
+    func distinctEmbeddings() -> [[Float]] { embeddings.keys.sorted().map { embeddings[$0]! } }
+
     /// The dataset's captions with their embeddings, for the model file (`CaptionIndex`).
     func captionIndex() -> CaptionIndex {
         let distinct = embeddings.keys.sorted()

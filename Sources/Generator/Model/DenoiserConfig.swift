@@ -44,6 +44,16 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
     /// spatial features carry. Off in models made before it existed (the key is then absent from
     /// the checkpoint's JSON).
     public var temporalConditioning: Bool = false
+    /// Whitening of the pooled text embedding over the training captions before the model reads
+    /// it (`TextWhitening`): the value is its eps, the variance added to each principal direction
+    /// of the captions' spread before it is scaled to unit variance. The attribute words of a
+    /// caption ("left", "red") move its embedding a quarter as far as a change of subject does,
+    /// along directions the captions barely vary in; whitening stretches those to the scale of
+    /// the others, which a linear layer trained by gradient descent would otherwise learn
+    /// slowest. `train` fits the transform to the dataset's captions when a run starts; it is
+    /// stored with the model and fixed. Off (nil) in models made before it existed (the key is
+    /// then absent from the checkpoint's JSON).
+    public var textWhitening: Double? = nil
     /// The training noise schedule.
     public var schedule: NoiseSchedule = NoiseSchedule(.squaredCosCapV2)
     /// What the network predicts.
@@ -51,7 +61,8 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case inChannels, baseChannels, channelMultipliers, resBlocksPerLevel, heads, groups, frames, resolution, textDim,
-             maxFrameDistance, temporal, temporalConvolution, crossAttention, temporalConditioning, schedule, predictionType
+             maxFrameDistance, temporal, temporalConvolution, crossAttention, temporalConditioning, textWhitening, schedule,
+             predictionType
     }
 
     /// Creates the default configuration (use the presets or change fields).
@@ -77,11 +88,12 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         temporalConvolution = try c.decodeIfPresent(Bool.self, forKey: .temporalConvolution) ?? d.temporalConvolution
         crossAttention = try c.decodeIfPresent(Bool.self, forKey: .crossAttention) ?? d.crossAttention
         temporalConditioning = try c.decodeIfPresent(Bool.self, forKey: .temporalConditioning) ?? d.temporalConditioning
+        textWhitening = try c.decodeIfPresent(Double.self, forKey: .textWhitening) ?? d.textWhitening
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
     }
 
-    /// Encodes every field; `temporalConvolution`, `crossAttention` and `temporalConditioning` only when on, so the JSON
+    /// Encodes every field; `temporalConvolution`, `crossAttention`, `temporalConditioning` and `textWhitening` only when on, so the JSON
     /// of a model without them is what older versions wrote and read.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -99,6 +111,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         if temporalConvolution { try c.encode(temporalConvolution, forKey: .temporalConvolution) }
         if crossAttention { try c.encode(crossAttention, forKey: .crossAttention) }
         if temporalConditioning { try c.encode(temporalConditioning, forKey: .temporalConditioning) }
+        try c.encodeIfPresent(textWhitening, forKey: .textWhitening)
         try c.encode(schedule, forKey: .schedule)
         try c.encode(predictionType, forKey: .predictionType)
     }
@@ -123,7 +136,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         }
         let known = Set(["inChannels", "baseChannels", "channelMultipliers", "resBlocksPerLevel", "heads", "groups", "frames",
                          "resolution", "textDim", "maxFrameDistance", "temporal", "temporalConvolution", "crossAttention",
-                         "temporalConditioning", "schedule", "predictionType"])
+                         "temporalConditioning", "textWhitening", "schedule", "predictionType"])
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw DenoiserError.invalidConfig("unknown key \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
         }
@@ -184,6 +197,9 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         }
         guard temporal || !temporalConditioning else {
             throw fail("temporalConditioning is part of the temporal stream; it needs temporal = true")
+        }
+        if let textWhitening {
+            guard textWhitening.isFinite, textWhitening > 0 else { throw fail("textWhitening (its eps) must be positive, got \(textWhitening)") }
         }
     }
 }

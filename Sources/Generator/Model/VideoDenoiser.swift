@@ -55,6 +55,9 @@ public final class VideoDenoiser: Module {
     public let config: DenoiserConfig
     /// Timestep MLP; checkpoint key `timeEmbedding`.
     let timeEmbedding: TimestepEmbedding
+    /// Fixed whitening of the pooled text embedding (`DenoiserConfig.textWhitening`); checkpoint
+    /// key `textWhitening`.
+    public let textWhitening: TextWhitening?
     /// Pooled text embedding -> FiLM embedding; checkpoint key `textProjection`.
     let textProjection: Linear
     /// Input convolution; checkpoint key `convIn`.
@@ -99,6 +102,7 @@ public final class VideoDenoiser: Module {
 
         // Conditioning.
         timeEmbedding = TimestepEmbedding(features: config.baseChannels, embeddingDim: e, rng: &rng)
+        textWhitening = config.textWhitening.map { _ in TextWhitening(dim: config.textDim) }
         textProjection = Linear(config.textDim, e, rng: &rng)
         convIn = Conv2d(config.inChannels, config.channels(level: 0), kernelSize: 3, padding: 1, rng: &rng)
 
@@ -169,9 +173,10 @@ public final class VideoDenoiser: Module {
 
         // Conditioning embedding per clip, repeated for its frames: [B*F, E].
         let e = config.embeddingDim
-        let embClip = timeEmbedding(timesteps) + textProjection(text)
+        let conditioning = textWhitening.map { $0(text) } ?? text
+        let embClip = timeEmbedding(timesteps) + textProjection(conditioning)
         let emb = embClip.reshaped([b, 1, e]).expanded(to: [b, f, e]).reshaped([b * f, e])
-        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? (f, text) : nil,
+        return forward(x.reshaped([b * f, ch, h, w]), embedding: emb, frames: config.temporal ? (f, conditioning) : nil,
                        tokens: config.crossAttention ? tokens.map { ($0, f) } : nil)
             .reshaped([b, f, ch, h, w])
     }
@@ -191,7 +196,8 @@ public final class VideoDenoiser: Module {
         precondition(timesteps.count == n, "VideoDenoiser: \(timesteps.count) timesteps for \(n) images")
         precondition(text.shape == [n, config.textDim], "VideoDenoiser: expected text of shape [\(n), \(config.textDim)], got \(text.shape)")
         checkTokens(tokens, items: n)
-        return forward(x, embedding: timeEmbedding(timesteps) + textProjection(text), frames: nil,
+        let conditioning = textWhitening.map { $0(text) } ?? text
+        return forward(x, embedding: timeEmbedding(timesteps) + textProjection(conditioning), frames: nil,
                        tokens: config.crossAttention ? tokens.map { ($0, 1) } : nil)
     }
 

@@ -44,8 +44,11 @@ extension Module {
     /// All parameters in declaration order.
     public func parameters() -> [Parameter] { namedParameters().map { $0.1 } }
 
+    /// The parameters optimizers update (`Parameter.trainable`), with their names.
+    public func trainableNamedParameters() -> [(String, Parameter)] { namedParameters().filter { $0.1.trainable } }
+
     /// Total number of trainable scalars.
-    public var parameterCount: Int { parameters().reduce(0) { $0 + $1.value.count } }
+    public var parameterCount: Int { trainableNamedParameters().reduce(0) { $0 + $1.1.value.count } }
 
     /// Drops every parameter's gradient.
     public func zeroGrad() { for p in parameters() { p.zeroGrad() } }

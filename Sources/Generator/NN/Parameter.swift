@@ -6,10 +6,15 @@ public final class Parameter {
     /// The current value (a leaf with `requiresGrad`).
     public private(set) var value: Tensor
 
-    /// Wraps `value` as a trainable leaf.
-    public init(_ value: Tensor) {
+    /// Whether optimizers update it. A fixed one (a transform fitted to data, stored with the
+    /// model) takes no gradient and no optimizer state.
+    public let trainable: Bool
+
+    /// Wraps `value` as a leaf, trainable unless `trainable` is false.
+    public init(_ value: Tensor, trainable: Bool = true) {
         self.value = value.node == nil ? value : value.detached()
-        self.value.requiringGrad(true)
+        self.trainable = trainable
+        self.value.requiringGrad(trainable)
     }
 
     /// Gradient accumulated by the last `backward()` calls, or nil.

@@ -218,7 +218,7 @@ public final class Distiller {
         var adam = AdamW.Configuration()
         adam.learningRate = config.learningRate
         adam.weightDecay = 0
-        return AdamW(namedParameters: model.namedParameters(), configuration: adam)
+        return AdamW(namedParameters: model.trainableNamedParameters(), configuration: adam)
     }
 
     /// The learning rate of the last optimisation step (`DistillationConfig.learningRate(afterStep:)`).

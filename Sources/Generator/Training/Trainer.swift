@@ -36,7 +36,7 @@ public final class Trainer {
         var adam = AdamW.Configuration()
         adam.learningRate = config.learningRate
         adam.weightDecay = config.weightDecay
-        optimizer = AdamW(namedParameters: model.namedParameters(), configuration: adam)
+        optimizer = AdamW(namedParameters: model.trainableNamedParameters(), configuration: adam)
         ema = EMA(parameters: model.parameters(), decay: config.emaDecay, warmup: false)
         rng = Philox(seed: config.seed, stream: 1)
         schedule = WarmupCosineSchedule(peak: config.learningRate, minimum: config.minimumLearningRate,

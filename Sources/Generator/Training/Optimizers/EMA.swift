@@ -27,7 +27,8 @@ public final class EMA {
     public func update() {
         let d = warmup ? min(decay, Float(1 + updates) / Float(10 + updates)) : decay
         updates += 1
-        for (p, s) in zip(parameters, shadow) {
+        // A fixed parameter keeps its value (d·x + (1 − d)·x need not round back to x).
+        for (p, s) in zip(parameters, shadow) where p.trainable {
             let ps = s.ptr, pv = p.value.ptr
             Parallel.forRange(s.count, grain: elementwiseGrain) { r in
                 for i in r { ps[i] = d * ps[i] + (1 - d) * pv[i] }

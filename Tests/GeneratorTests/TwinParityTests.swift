@@ -7,7 +7,8 @@ import XCTest
 /// forward pass and hands model, inputs and output to python/t2v_twin/parity.py, which loads the
 /// same file in PyTorch and compares (rtol 1e-4, atol 1e-5 * max|y|) and round-trips the file.
 /// The image path (`model(images:...)`, joint image-video training's spatial-only pass) is
-/// checked the same way against the twin's `forward_images`.
+/// checked the same way against the twin's `forward_images`. A text whitening, which is fitted
+/// rather than trained, is fitted after the perturbation, before the model is saved.
 /// Skipped, with a message, where PyTorch is not installed (the CI machine); bench/run always
 /// runs the same check.
 final class TwinParityTests: XCTestCase {
@@ -18,7 +19,10 @@ final class TwinParityTests: XCTestCase {
     private func requireTorch() throws { try PythonOracle.requireTorch(for: "the Swift/PyTorch twin parity check (bench/run always runs it)") }
 
     /// `frames: nil` checks `batch` independent images (`model(images:...)`) instead of clips.
-    private func check(_ config: DenoiserConfig, batch: Int, frames: Int?, seed: UInt64) throws {
+    /// `prepare` runs on the model after the perturbation, before it is saved (to fit what is
+    /// fitted rather than trained).
+    private func check(_ config: DenoiserConfig, batch: Int, frames: Int?, seed: UInt64,
+                       prepare: ((VideoDenoiser) throws -> Void)? = nil) throws {
         try requireTorch()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("twin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -33,6 +37,7 @@ final class TwinParityTests: XCTestCase {
             let delta = Tensor.uniform(p.shape, low: -a, high: a, using: &noise)
             p.assign(withoutGradients { p.value + delta })
         }
+        try prepare?(model)
         let modelURL = dir.appendingPathComponent("model.safetensors")
         try model.save(to: modelURL)
 
@@ -103,6 +108,27 @@ final class TwinParityTests: XCTestCase {
         var config = DenoiserConfig.tiny
         config.temporalConditioning = true
         try check(config, batch: 2, frames: 3, seed: 16)
+    }
+
+    /// The fixed text whitening, fitted to six random unit-length captions (so it projects onto
+    /// their span and rescales it), in front of every use of the prompt: the FiLM projection and,
+    /// with temporal conditioning, the temporal stream; for clips and for independent images.
+    func testTinyTextWhiteningMatchesPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.textWhitening = 1e-3
+        config.temporalConditioning = true
+        let dim = config.textDim
+        let fit: (VideoDenoiser) throws -> Void = { model in
+            var rng = Philox(seed: 19, stream: 3)
+            let captions = (0..<6).map { _ -> [Float] in
+                let v = rng.normal(count: dim)
+                let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                return v.map { $0 / norm }
+            }
+            try XCTUnwrap(model.textWhitening).fit(captions, epsilon: 1e-3)
+        }
+        try check(config, batch: 2, frames: 3, seed: 19, prepare: fit)
+        try check(config, batch: 3, frames: nil, seed: 20, prepare: fit)
     }
 
     /// Independent images through the spatial layers only: the temporal blocks (perturbed, with

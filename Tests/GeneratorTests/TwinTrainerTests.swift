@@ -6,7 +6,7 @@ import XCTest
 /// checked by python/t2v_twin/check_train_levers.py: the noise schedules, Min-SNR-gamma weights and
 /// joint image-video slot counts Swift computes, compared with the twin's; and short twin runs
 /// (1 to 3 steps of the tiny network) with `--image-fraction`, `--condition-dropout`,
-/// `--min-snr-gamma`, `--text-noise`, `--motion-loss` and a shifted-cosine schedule, whose checkpoint must store each lever, with a
+/// `--min-snr-gamma`, `--text-noise`, `--motion-loss`, a shifted-cosine schedule and a text whitening (fitted, never trained), whose checkpoint must store each lever, with a
 /// `--resume` that would change one refused. Skipped, with a message, where PyTorch is not installed.
 final class TwinTrainerTests: XCTestCase {
     private static let script = PythonOracle.root.appendingPathComponent("python/t2v_twin/check_train_levers.py").path

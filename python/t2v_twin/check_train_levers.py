@@ -1,6 +1,6 @@
 """Checks of the twin trainer's levers (`train.py train --image-fraction, --condition-dropout,
---min-snr-gamma, --text-noise, --motion-loss`, the config's noise schedule), run by the Swift test suite
-(TwinTrainerTests) where PyTorch is installed. Two modes:
+--min-snr-gamma, --text-noise, --motion-loss`, the config's noise schedule and text whitening),
+run by the Swift test suite (TwinTrainerTests) where PyTorch is installed. Two modes:
 
     python3 python/t2v_twin/check_train_levers.py [--work DIR] [--keep]
     python3 python/t2v_twin/check_train_levers.py --recipe swift-recipe.json
@@ -22,7 +22,15 @@ lazy pack) and the tiny network, in this process, 1 to 3 steps per run:
    value); a --resume without the flags keeps the checkpoint's values;
 4. a checkpoint written before the levers were stored resumes as image fraction 0, condition
    dropout 0.1, uniform weighting, no text noise and no motion loss; one written before
-   --motion-loss was stored keeps its other levers and resumes with no motion loss.
+   --motion-loss was stored keeps its other levers and resumes with no motion loss;
+5. a config with textWhitening (and temporalConditioning, so the whitened text also feeds the
+   temporal stream), on a pack of unit-length caption embeddings plus the empty caption: a new
+   run fits the whitening to the 6 distinct non-zero captions (mean of |W(x - mu)|^2 over them 1
+   within 1e-4, the module maps zero to zero and a caption x to W(x - mu)), 2 steps and a resumed
+   third leave it exactly as fitted (it is in neither the optimizer nor the EMA), and the export
+   loads strictly with it; the network with it equals the network without it fed the whitened
+   text, for clips (temporal stream included) and images; an eps of 0 and a pack with one
+   caption are refused.
 
 With --recipe, the file written by the Swift test (alphasCumprod of each beta schedule kind as
 float64 bit patterns, Min-SNR-gamma weights per prediction type as float32 bit patterns,
@@ -283,7 +291,115 @@ def check_training(work: str) -> list[str]:
     expect(status == 0 and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
                                       "motion_loss": 0.0},
            f"a checkpoint without motion_loss resumes as {levers}", text)
+
+    # 5. the text whitening
+    check_whitening(work, pack, expect)
     return failures
+
+
+def check_whitening(work: str, pack: str, expect) -> None:
+    """Section 5 of the module docstring."""
+    import torch
+
+    from t2v_twin import DenoiserConfig, VideoDenoiser, load_denoiser
+    from t2v_twin.model import TextWhitening
+
+    # Caption embeddings as the Swift encoder gives them (unit length), and the empty caption's
+    # zeros for clips 0 and 6, which the fit must leave out.
+    source = dict(np.load(pack))
+    emb = source["embeddings"].astype(np.float64)
+    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+    index = source["caption_index"].astype(np.int32) + 1
+    index[[0, 6]] = 0
+    unit = os.path.join(work, "unit-pack.npz")
+    np.savez_compressed(unit, **{**source, "embeddings": np.vstack([np.zeros((1, emb.shape[1]), np.float32), emb]),
+                                 "captions": np.array(["", *source["captions"]]), "caption_index": index})
+    single = os.path.join(work, "single-pack.npz")
+    np.savez_compressed(single, **{**source, "caption_index": np.zeros_like(source["caption_index"])})
+    cfg = dict(train.SWIFT_DEFAULT_CONFIG, **train.SWIFT_TINY_OVERRIDES, temporalConditioning=True, textWhitening=1e-3)
+    config = os.path.join(work, "whitening.json")
+    with open(config, "w") as f:
+        json.dump(cfg, f)
+
+    def cmd(pack_path, out, cycles, *extra):
+        return ["train", pack_path, "--config", config, "--cycles", cycles, "--batch", "2", "--seed", "3",
+                "--lr", "1e-3", "--warmup", "1", "--out", os.path.join(work, out), "--print-every", "1",
+                "--checkpoint-every", "1", "--device", "cpu", *extra]
+
+    status, text = run_train(cmd(unit, "whiten", "2"))
+    if status != 0:
+        expect(False, f"text whitening: the 2-step run exited {status}", text)
+        return
+    state = checkpoint(os.path.join(work, "whiten"))
+    mean, matrix = state["model"]["textWhitening.mean"], state["model"]["textWhitening.matrix"]
+    rows = emb.astype(np.float64)
+    whitened = (rows - mean.double().numpy()) @ matrix.double().numpy().T
+    mean_square = float(np.mean(np.sum(whitened ** 2, axis=1)))
+    fresh = TextWhitening(emb.shape[1])
+    fitted = fresh.fit(np.vstack([np.zeros((1, emb.shape[1]), np.float32), emb]), 1e-3)
+    same = torch.equal(mean, fresh.mean) and torch.equal(matrix, fresh.matrix)
+    with torch.no_grad():
+        probe = torch.from_numpy(np.vstack([np.zeros((1, emb.shape[1]), np.float32), emb[:2]]))
+        out = fresh(probe)
+    zero_stays = bool((out[0] == 0).all())
+    direct = float((out[1:].double() - torch.from_numpy(whitened[:2])).abs().max())
+    expect(fitted == 6 and abs(mean_square - 1) < 1e-4 and zero_stays and direct < 1e-5
+           and "text whitening eps 0.001, fitted to 6 distinct captions" in text,
+           f"text whitening: fitted to {fitted} distinct non-zero captions, mean |W(x - mu)|^2 {mean_square:.6f}, "
+           f"zero maps to zero: {zero_stays}, f(x) - W(x - mu) max {direct:.2g}", text)
+    names = [n for n, _ in VideoDenoiser(DenoiserConfig.from_json(state["run"]["config"])).named_parameters()]
+    in_ema = len(state["shadow"])
+    in_optimizer = sum(len(g["params"]) for g in state["optimizer"]["param_groups"])
+    expect(same and in_ema == in_optimizer == len(names) and not any(n.startswith("textWhitening") for n in names),
+           f"text whitening: after 2 steps exactly as fitted ({same}); the optimizer's {in_optimizer} and the EMA's "
+           f"{in_ema} tensors are the {len(names)} parameters, which leave it out")
+    status, text = run_train(cmd(unit, "whiten", "2,3", "--resume"))
+    after = checkpoint(os.path.join(work, "whiten"))["model"] if status == 0 else {}
+    kept = status == 0 and torch.equal(after["textWhitening.mean"], mean) \
+        and torch.equal(after["textWhitening.matrix"], matrix) and "text whitening eps 0.001, the checkpoint's" in text
+    exported, _ = load_denoiser(os.path.join(work, "whiten", "teacher-3.safetensors")) if status == 0 else (None, None)
+    loaded = exported is not None and torch.equal(exported.textWhitening.matrix, matrix) \
+        and exported.config.textWhitening == 1e-3
+    expect(kept and loaded, f"text whitening: a --resume keeps the checkpoint's ({kept}); the export at step 3 "
+           f"loads strictly with it ({loaded})", text)
+
+    # In the network: the whitened text replaces the prompt in the FiLM projection and, with
+    # temporalConditioning, in the temporal stream (its zero-started projections perturbed so
+    # they count), for clips and images alike: the model equals the same weights without the
+    # whitening fed W(e - |e| mu).
+    torch.manual_seed(5)
+    model = exported.eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.empty_like(p).uniform_(-0.1, 0.1))
+    plain = VideoDenoiser(DenoiserConfig.from_json(state["run"]["config"]))
+    plain.config.textWhitening, plain.textWhitening = None, None
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("textWhitening.")})
+    plain.eval()
+    text = torch.from_numpy(np.vstack([emb[3], np.zeros_like(emb[0])]))
+    x, t = torch.randn(2, 4, 3, 16, 16), torch.tensor([37, 448])
+    with torch.no_grad():
+        ys = [model(x, t, text), model.forward_images(x[:, 0], t, text)]
+        whitened_ys = [plain(x, t, model.textWhitening(text)), plain.forward_images(x[:, 0], t, model.textWhitening(text))]
+        raw_ys = [plain(x, t, text), plain.forward_images(x[:, 0], t, text)]
+    worst = max(float((a - b).abs().max()) for a, b in zip(ys, whitened_ys))
+    apart = min(float((a - b).abs().max()) for a, b in zip(ys, raw_ys))
+    expect(worst == 0 and apart > 1e-3,
+           f"text whitening in the network: clips and images equal the unwhitened network fed W(e - |e| mu) "
+           f"(max difference {worst:.2g}) and differ from it fed e ({apart:.2g})")
+
+    cfg["textWhitening"] = 0
+    with open(config, "w") as f:
+        json.dump(cfg, f)
+    status, text = run_train(cmd(unit, "whiten-zero", "1"))
+    expect(status != 0 and "textWhitening (its eps) must be positive" in text,
+           f"refused (textWhitening 0): {text.strip()[:160]!r}", text)
+    cfg["textWhitening"] = 1e-3
+    with open(config, "w") as f:
+        json.dump(cfg, f)
+    status, text = run_train(cmd(single, "whiten-single", "1"))
+    expect(status != 0 and "needs at least two distinct non-empty captions, got 1" in text,
+           f"refused (one caption): {text.strip()[:160]!r}", text)
 
 
 def main() -> int:

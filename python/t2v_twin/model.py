@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -38,6 +39,9 @@ class DenoiserConfig:
     temporalConvolution: bool = False
     crossAttention: bool = False
     temporalConditioning: bool = False
+    # Swift `DenoiserConfig.textWhitening`: the eps of the fixed whitening of the pooled text
+    # (`TextWhitening`); None (the key absent) in models made before it existed.
+    textWhitening: float | None = None
     # Scheduler fields are carried through untouched (the network does not use them).
     extra: dict = field(default_factory=dict)
 
@@ -65,6 +69,8 @@ class DenoiserConfig:
         for key in ("temporalConvolution", "crossAttention", "temporalConditioning"):  # Swift writes these only when on
             if not d[key]:
                 del d[key]
+        if d["textWhitening"] is None:  # Swift writes it only when set
+            del d["textWhitening"]
         d.update(self.extra)
         if "schedule" not in d:
             raise ValueError("config has no 'schedule'; build it from a Swift checkpoint's metadata")
@@ -250,6 +256,62 @@ class TemporalTransformer(nn.Module):
         return seq.reshape(b, h * w, frames, c).permute(0, 2, 3, 1).reshape(bf, c, h, w)
 
 
+def whitening_statistics(rows: np.ndarray, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Swift `TextWhitening.statistics`, in float64: the mean mu of `rows` [n, D] and the symmetric
+    W = c sum_k v_k v_k^T / sqrt(lambda_k + eps) over the eigenpairs of their covariance
+    (1/n) sum (r - mu)(r - mu)^T with lambda_k > 1e-9 lambda_max, c = 1 / sqrt(sum_k lambda_k /
+    (lambda_k + eps)), so the mean of |W(r - mu)|^2 over the rows is 1."""
+    rows = np.asarray(rows, dtype=np.float64)
+    mu = rows.mean(axis=0)
+    centred = rows - mu
+    cov = centred.T @ centred / len(rows)
+    values, vectors = np.linalg.eigh(cov)
+    keep = values > 1e-9 * values.max()
+    values, vectors = values[keep], vectors[:, keep]
+    mean_square = float(np.sum(values / (values + epsilon)))
+    w = (vectors / np.sqrt(values + epsilon)) @ vectors.T
+    return mu, w * (1 / math.sqrt(mean_square) if mean_square > 0 else 1.0)
+
+
+class TextWhitening(nn.Module):
+    """Swift `TextWhitening`: the fixed map f(e) = W (e - |e| mu) of the pooled text `[B, D]`
+    (W (e - mu) for a unit-length caption embedding; the zero, unconditional, embedding stays
+    zero). `mean` [D] and `matrix` [D, D] are buffers, not parameters: Swift fits them once when
+    a run starts and never trains them (`Parameter.trainable` false), so they stay out of the
+    optimizer, weight decay, gradient clipping and the EMA, which all take `parameters()`, yet
+    travel in `state_dict()` under the checkpoint keys `textWhitening.mean`, `.matrix`. A fresh
+    module is the identity."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("matrix", torch.eye(dim))
+
+    def fit(self, embeddings, epsilon: float) -> int:
+        """Swift `TextWhitening.fit`: mu and W from the training captions' distinct embeddings
+        `[n, D]`, zero rows (the empty caption) left out, stored as float32. Returns the number
+        of rows fitted; raises ValueError with fewer than two or another width."""
+        rows = np.asarray(embeddings, dtype=np.float64).reshape(len(embeddings), -1)
+        dim = self.mean.shape[0]
+        if rows.shape[1] != dim:
+            raise ValueError(f"text whitening: every caption embedding must have {dim} values, got {rows.shape[1]}")
+        rows = rows[(rows != 0).any(axis=1)]
+        if len(rows) < 2:
+            raise ValueError(f"text whitening needs at least two distinct non-empty captions, got {len(rows)}")
+        mu, w = whitening_statistics(rows, epsilon)
+        with torch.no_grad():
+            self.mean.copy_(torch.from_numpy(mu.astype(np.float32)))
+            self.matrix.copy_(torch.from_numpy(w.astype(np.float32)))
+        return len(rows)
+
+    def forward(self, text: torch.Tensor) -> torch.Tensor:
+        # No gradient reaches the text (Swift computes it under `withoutGradients`), and the map
+        # runs in float32 under bf16 autocast too, as Swift computes it.
+        with torch.no_grad(), torch.autocast(text.device.type, enabled=False):
+            e = text.float()
+            return F.linear(e - e.norm(dim=1, keepdim=True) * self.mean, self.matrix)
+
+
 class TimestepEmbedding(nn.Module):
     """Swift `TimestepEmbedding`: [cos(t f_i), sin(t f_i)], f_i = 10000^(-i/half), then MLP."""
 
@@ -307,6 +369,11 @@ class VideoDenoiser(nn.Module):
             return CrossAttention(c, cfg.textDim, cfg.heads, g)
 
         self.timeEmbedding = TimestepEmbedding(cfg.baseChannels, e)
+        if cfg.textWhitening is not None and not (isinstance(cfg.textWhitening, (int, float))
+                                                   and not isinstance(cfg.textWhitening, bool)
+                                                   and math.isfinite(cfg.textWhitening) and cfg.textWhitening > 0):
+            raise ValueError(f"textWhitening (its eps) must be positive, got {cfg.textWhitening!r}")
+        self.textWhitening = None if cfg.textWhitening is None else TextWhitening(cfg.textDim)
         self.textProjection = nn.Linear(cfg.textDim, e)
         self.convIn = nn.Conv2d(cfg.inChannels, cfg.channels(0), 3, padding=1)
 
@@ -347,6 +414,9 @@ class VideoDenoiser(nn.Module):
         with `crossAttention`, ignored without it."""
         b, f, ch, h, w = x.shape
         e = self.config.embeddingDim
+        # With the whitening, its output replaces the prompt everywhere the pooled text is read
+        # (the FiLM projection and the temporal stream), as in Swift.
+        text = self._condition(text)
         emb_clip = self.timeEmbedding(timesteps) + self.textProjection(text)
         emb = emb_clip.reshape(b, 1, e).expand(b, f, e).reshape(b * f, e)
         hidden = self._unet(x.reshape(b * f, ch, h, w), emb, f, text, tokens, token_counts)
@@ -360,8 +430,13 @@ class VideoDenoiser(nn.Module):
         `tokens`/`token_counts` one item per image, as in `forward`. Returns `[N, C, H, W]`."""
         if x.dim() != 4 or x.shape[1] != self.config.inChannels:
             raise ValueError(f"expected images of shape [N, {self.config.inChannels}, H, W], got {tuple(x.shape)}")
+        text = self._condition(text)
         emb = self.timeEmbedding(timesteps) + self.textProjection(text)
         return self._unet(x, emb, None, text, tokens, token_counts)
+
+    def _condition(self, text: torch.Tensor) -> torch.Tensor:
+        """The pooled text the network reads: whitened (`config.textWhitening`) or as given."""
+        return text if self.textWhitening is None else self.textWhitening(text)
 
     def _unet(self, x: torch.Tensor, emb: torch.Tensor, frames: int | None, text: torch.Tensor,
               tokens: torch.Tensor | None, token_counts: torch.Tensor | None) -> torch.Tensor:

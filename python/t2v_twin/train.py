@@ -60,7 +60,11 @@ change one is refused):
 - EMA of every parameter, started at the initial weights, decay min(0.999, (1+s)/(10+s)) with s
   the global 0-based step; the exported weights are the EMA;
 - initial weights: PyTorch's default Conv2d/Linear init, which is Swift's (uniform
-  +-1/sqrt(fan_in)), norms 1/0, temporal gates 0 (twin's model.py).
+  +-1/sqrt(fan_in)), norms 1/0, temporal gates 0 (twin's model.py);
+- a config with `textWhitening` (eps): a new run fits the fixed whitening of the pooled text to
+  the pack's distinct non-zero caption embeddings before the optimizer and EMA are made (Swift
+  `TextWhitening.fit`, as `t2v-render train` does); its tensors are buffers, so they are never
+  trained, decayed, clipped or averaged, and they travel in the checkpoint and the exports.
 Randomness is torch's, not Swift's Philox stream: same recipe, other draws. Each step's global
 batch (clips, dropout, timesteps) comes from a stream keyed by (--seed, step) and each sample's
 noise from one keyed by (--seed, step, position in the global batch) (t2v_twin/data.py), so the
@@ -391,7 +395,9 @@ def export_weights(model, path: str, names: list[str], tensors, step: int, versi
     generator version, step, "ema"), plus `t2v.trainer` naming this script."""
     from t2v_twin import save_denoiser
     meta = {"t2v.generator_version": version, "t2v.step": str(step), "t2v.weights": "ema", "t2v.trainer": trainer}
-    save_denoiser(model, path, meta, state=dict(zip(names, tensors)))
+    # The fixed tensors (the text whitening's buffers) are not averaged: they go out as they are.
+    state = {**dict(model.named_buffers()), **dict(zip(names, tensors))}
+    save_denoiser(model, path, meta, state=state)
 
 
 def atomic_torch_save(obj, path: str) -> None:
@@ -656,7 +662,10 @@ def cmd_train(args) -> int:
 
     # The model, initialised on the CPU from --seed (the same weights on any device and rank).
     torch.manual_seed(args.seed)
-    model = VideoDenoiser(config).to(device)
+    try:
+        model = VideoDenoiser(config).to(device)
+    except ValueError as e:  # a config the Swift `DenoiserConfig.validate` refuses too
+        raise SystemExit(f"config: {e}")
     model.train()
     names = [n for n, _ in model.named_parameters()]
     params = [p for _, p in model.named_parameters()]
@@ -669,6 +678,21 @@ def cmd_train(args) -> int:
         raise SystemExit(f"embeddings have {emb_table.shape[1]} values, the config's textDim is {cfg['textDim']}")
     if len(caption_index) != n_clips:
         raise SystemExit(f"{args.pack}: {len(caption_index)} caption indices for {n_clips} clips")
+    whitening_note = "off"
+    if model.textWhitening is not None:
+        whitening_note = f"eps {config.textWhitening:g}, "
+        if state is None:
+            # A new run fits the fixed whitening to the dataset's captions, as `t2v-render train`
+            # does, before the optimizer and the EMA are made (neither ever sees it: it is a
+            # buffer); a --resume takes the checkpoint's.
+            rows = pack["embeddings"][np.unique(pack["caption_index"])]
+            try:
+                fitted = model.textWhitening.fit(rows, config.textWhitening)
+            except ValueError as e:
+                raise SystemExit(f"{args.pack}: {e}")
+            whitening_note += f"fitted to {fitted} distinct captions"
+        else:
+            whitening_note += "the checkpoint's"
     abar = alphas_cumprod(cfg["schedule"])
     train_steps = len(abar)
     alpha_t = torch.tensor(np.sqrt(abar).astype(np.float32), device=device)  # Float(alpha(t))
@@ -826,8 +850,10 @@ def cmd_train(args) -> int:
         from torch.nn.parallel import DistributedDataParallel
         # A rank whose slice holds only images leaves the temporal blocks without gradients.
         images_only = slots > 0 and (world - 1) * b >= clip_slots
+        # The only buffers are the fixed text whitening's, which DDP copies from rank 0 when it
+        # wraps the model; nothing changes them afterwards, so no rebroadcast each step.
         net = DistributedDataParallel(net, device_ids=[local_rank] if device.type == "cuda" else None,
-                                      find_unused_parameters=images_only)
+                                      find_unused_parameters=images_only, broadcast_buffers=False)
 
     trainer_tag = (f"python/t2v_twin/train.py (torch {torch.__version__}, {device.type} x {world}, {precision}, "
                    f"seed {args.seed})")
@@ -839,7 +865,7 @@ def cmd_train(args) -> int:
          f"seed {args.seed}, image fraction {levers['image_fraction']:g} ({slots} of {global_batch} slots as "
          f"{frames} frames each), condition dropout {dropout:g}, loss weighting "
          f"{'uniform' if levers['min_snr_gamma'] is None else 'min-SNR gamma %g' % levers['min_snr_gamma']}, "
-         f"text noise {text_noise:g}, motion loss {motion:g}, "
+         f"text noise {text_noise:g}, motion loss {motion:g}, text whitening {whitening_note}, "
          f"from step {done_before}, config {config_json}")
 
     # Signals: finish the step, write the checkpoint, exit 128 + signal. Every rank stops at the

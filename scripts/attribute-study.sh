@@ -5,7 +5,7 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
@@ -30,11 +30,13 @@ data() { # $1 folder, $2 extra render flags, $3 clips a family (default 40)
     fi
 }
 
-# The shipped DenoiserConfig with one key set: $1 arm name, $2 key, $3 its JSON value -> the path.
+# The shipped DenoiserConfig with keys set: $1 arm name, then KEY JSON-VALUE pairs -> the path.
 config_with() {
     local path="$WORK/config-$1.json"
-    python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c[sys.argv[2]] = json.loads(sys.argv[3]); json.dump(c, open(sys.argv[1], "w"), indent=2)' \
-        "$path" "$2" "$3"
+    shift
+    python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); a = sys.argv[2:]
+for k, v in zip(a[::2], a[1::2]): c[k] = json.loads(v)
+json.dump(c, open(sys.argv[1], "w"), indent=2)' "$path" "$@"
     echo "$path"
 }
 
@@ -53,6 +55,8 @@ for ARM in "$@"; do
         whiten) CONFIG=$(config_with whiten textWhitening 0.001) ;;  # caption-whitened text input (TextWhitening)
         xattn) CONFIG=$(config_with xattn crossAttention true) ;;
         ttext) CONFIG=$(config_with ttext temporalConditioning true) ;;  # the pooled text in every temporal block
+        tconv) CONFIG=$(config_with tconv temporalConvolution true) ;;  # the temporal convolution, as the shipped recipe has
+        tconv-ttext) CONFIG=$(config_with tconv-ttext temporalConvolution true temporalConditioning true) ;;
         shift-1 | shift-2)  # the cosine schedule's log-SNR shifted towards noise by 1 or 2
             CONFIG=$(config_with "$ARM" schedule \
                 "{\"betaSchedule\": {\"shiftedCosine\": {\"maxBeta\": 0.999, \"logSNRShift\": ${ARM#shift}}}, \"trainSteps\": 1000}") ;;

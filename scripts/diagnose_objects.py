@@ -15,6 +15,12 @@ prediction for one clip of a family at several noise levels.
         Direction binding in the prediction, the same for the car: each car clip noised to t,
         x0 predicted under its caption with "left" and with "right"; the direction of travel of
         x0-hat's brightest pixels against the word's and the clip's own.
+    python3 scripts/diagnose_objects.py time-reversal MODEL [--seeds 4]
+        Whether the network can prefer one direction of time at all: for pure-noise clips x and a
+        car caption, max |f(reversed x) - reversed f(x)| relative to max |f(x)| at t = 950, 800,
+        600 (0: the network is time-reversal equivariant, so for any prompt a clip and its
+        reversal are equally likely and no word can choose "left" over "right"), with the
+        temporal bias tables' asymmetry max |b[d] - b[-d]| and the largest bias gate.
     python3 scripts/diagnose_objects.py x0 MODEL DATASET OUT.png [--family ball] [--index 0]
         For the family's clip: a row per t in T_GRID: x_t, then the model's x0 prediction
         (every other frame of 16).
@@ -242,6 +248,30 @@ def swap_direction_table(args, model, meta):
         print(f"{t:5d}  {word_n:16d}  {clip_n:16d}  {none_n:4d}")
 
 
+def time_reversal_table(args, model, meta):
+    from safetensors.numpy import load_file
+    weights = load_file(args.model)
+    tables = [k for k in weights if k.endswith("relativeBias")]
+    asymmetry = max((float(np.abs(weights[k] - weights[k][::-1]).max()) for k in tables), default=0.0)
+    gate = max((float(np.abs(weights[k]).max()) for k in weights if k.endswith("biasGate")), default=0.0)
+    cfg = json.loads(meta["t2v.denoiser_config"])
+    print(f"temporal convolution: {bool(cfg.get('temporalConvolution', False))}; bias tables' asymmetry "
+          f"max |b[d] - b[-d]| {asymmetry:.3f}; largest |bias gate| {gate:.3f}")
+    c = model.config
+    text = encoder()(["a car driving left along a road at night"])
+    g = torch.Generator().manual_seed(0)
+    print("    t  max |f(rev x) - rev f(x)| / max |f(x)|  (worst of the seeds)")
+    for t in [950, 800, 600]:
+        worst = 0.0
+        for _ in range(args.seeds):
+            x = torch.randn(1, c.frames, c.inChannels, c.resolution, c.resolution, generator=g)
+            with torch.no_grad():
+                y = model(x, torch.tensor([t]), text)
+                yr = model(x.flip(1), torch.tensor([t]), text)
+            worst = max(worst, ((yr - y.flip(1)).abs().max() / y.abs().max()).item())
+        print(f"{t:5d}  {worst:.4f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -254,6 +284,8 @@ def main():
     d = sub.add_parser("swap-direction")
     d.add_argument("model"); d.add_argument("dataset")
     d.add_argument("--clips", type=int, default=16); d.add_argument("--seed", type=int, default=0)
+    r = sub.add_parser("time-reversal")
+    r.add_argument("model"); r.add_argument("--seeds", type=int, default=4)
     x = sub.add_parser("x0")
     x.add_argument("model"); x.add_argument("dataset"); x.add_argument("out")
     x.add_argument("--family", default="ball"); x.add_argument("--index", type=int, default=0)
@@ -262,7 +294,8 @@ def main():
     torch.set_num_threads(2)
     model, meta = load_denoiser(args.model)
     model.eval()
-    {"loss": loss_table, "swap": swap_table, "swap-direction": swap_direction_table, "x0": x0_sheet}[args.cmd](args, model, meta)
+    {"loss": loss_table, "swap": swap_table, "swap-direction": swap_direction_table, "time-reversal": time_reversal_table,
+     "x0": x0_sheet}[args.cmd](args, model, meta)
 
 
 if __name__ == "__main__":

@@ -283,8 +283,8 @@ static int build(entry *e) {
     return finish(e, pd, e->kind, &user.src, &user.weights, &user.dst, &user.bias);
 }
 
-// A matmul: A and B rounded to bf16 (A into a dense copy in its own orientation, B into the layout the kernel
-// prefers), C written in place in fp32, with a sum post-op when accumulating.
+// A matmul: A and B rounded to bf16 (A into a dense copy in its own orientation, B into the
+// layout the kernel prefers), C written in place in fp32, with a sum post-op when accumulating.
 static int build_matmul(entry *e) {
     const matmul_shape *p = &e->product;
     dnnl_dims_t a_dims = {p->m, p->k}, b_dims = {p->k, p->n}, c_dims = {p->m, p->n};
@@ -296,7 +296,7 @@ static int build_matmul(entry *e) {
     CHECK(dnnl_memory_desc_init_by_strides(&b_user, 2, b_dims, dnnl_f32, b_strides), "matmul descriptor");
     CHECK(dnnl_memory_desc_init_by_strides(&c_user, 2, c_dims, dnnl_f32, c_strides), "matmul descriptor");
     // A transposed A stays transposed in its bf16 copy: the kernel reads either, and a plain
-    // conversion costs a third of a transposing one.
+    // conversion takes less than half the time of a transposing one (docs/precision.md).
     CHECK(dnnl_memory_desc_init_by_tag(&a_md, 2, a_dims, dnnl_bf16, p->trans_a ? dnnl_ba : dnnl_ab), "matmul descriptor");
     CHECK(dnnl_memory_desc_init_by_tag(&b_md, 2, b_dims, dnnl_bf16, dnnl_format_tag_any), "matmul descriptor");
     c_md = c_user;
@@ -427,23 +427,28 @@ static int valid(const t2v_conv_shape *s) {
     return s->n > 0 && s->cin > 0 && s->cout > 0 && s->kh > 0 && s->kw > 0 && s->stride > 0 && s->padding >= 0;
 }
 
-int t2v_dnnl_conv_forward(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y) {
+int t2v_dnnl_conv_forward(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y,
+                          void *x_copy) {
     // The bindings' order: source, weights, bias when there is one, destination.
     const void *with_bias[4] = {x, w, b, y}, *without_bias[3] = {x, w, y};
+    const placement places[4] = {{x_copy, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
     if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_FORWARD, s, NULL, b != NULL, b ? with_bias : without_bias, NULL);
+    return run(KIND_FORWARD, s, NULL, b != NULL, b ? with_bias : without_bias, places);
 }
 
-int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const float *w, float *dx) {
+int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const float *w, float *dx, void *dy_copy) {
     const void *p[3] = {dy, w, dx};
+    const placement places[3] = {{dy_copy, 0}, {NULL, 0}, {NULL, 0}};
     if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_BACKWARD_DATA, s, NULL, 0, p, NULL);
+    return run(KIND_BACKWARD_DATA, s, NULL, 0, p, places);
 }
 
-int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const float *dy, float *dw) {
+int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const void *x_copy, const float *dy,
+                                   const void *dy_copy, float *dw) {
     const void *p[3] = {x, dy, dw};
+    const placement places[3] = {{(void *)x_copy, 1}, {(void *)dy_copy, 1}, {NULL, 0}};
     if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_BACKWARD_WEIGHTS, s, NULL, 0, p, NULL);
+    return run(KIND_BACKWARD_WEIGHTS, s, NULL, 0, p, places);
 }
 
 int t2v_dnnl_matmul(int m, int n, int k, int trans_a, int trans_b, const float *a, int lda, const float *b, int ldb,
@@ -494,28 +499,4 @@ int t2v_dnnl_conv_gradient_copy_bytes(const t2v_conv_shape *s, size_t *bytes) {
     // Input-gradient bindings: gradient 0; weight-gradient bindings: gradient 1.
     *bytes = shared_bytes(KIND_BACKWARD_DATA, 0, 0, KIND_BACKWARD_WEIGHTS, 1, s, &rc);
     return rc;
-}
-
-int t2v_dnnl_conv_forward_keeping(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y,
-                                  void *x_copy) {
-    const void *with_bias[4] = {x, w, b, y}, *without_bias[3] = {x, w, y};
-    placement places[4] = {{x_copy, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
-    if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_FORWARD, s, NULL, b != NULL, b ? with_bias : without_bias, places);
-}
-
-int t2v_dnnl_conv_backward_data_keeping(const t2v_conv_shape *s, const float *dy, const float *w, float *dx,
-                                        void *dy_copy) {
-    const void *p[3] = {dy, w, dx};
-    placement places[3] = {{dy_copy, 0}, {NULL, 0}, {NULL, 0}};
-    if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_BACKWARD_DATA, s, NULL, 0, p, places);
-}
-
-int t2v_dnnl_conv_backward_weights_from_copies(const t2v_conv_shape *s, const float *x, const void *x_copy,
-                                               const float *dy, const void *dy_copy, float *dw) {
-    const void *p[3] = {x, dy, dw};
-    placement places[3] = {{(void *)x_copy, 1}, {(void *)dy_copy, 1}, {NULL, 0}};
-    if (!valid(s)) return fail("shape check", dnnl_invalid_arguments);
-    return run(KIND_BACKWARD_WEIGHTS, s, NULL, 0, p, places);
 }

@@ -33,34 +33,33 @@ int t2v_dnnl_cpu_has_bf16(void);
 /// The oneDNN version, "major.minor.patch".
 const char *t2v_dnnl_version(void);
 
-/// y = conv(x, w) + b. `b` may be NULL. y: [n, cout, hout, wout], overwritten.
-int t2v_dnnl_conv_forward(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y);
+/// A convolution's passes can share their bf16 copies, so each activation is converted once: the
+/// forward keeps its source's copy for the weight gradient, and the input gradient keeps the
+/// output gradient's copy for the weight gradient. Each copy pointer may be NULL (no copy kept,
+/// or none to read: the pass converts from the fp32 tensor).
+
+/// Bytes of the source copy the forward can keep for the weight gradient; 0 when the two passes
+/// want different layouts for this shape (then no copy is kept).
+int t2v_dnnl_conv_source_copy_bytes(const t2v_conv_shape *s, int has_bias, size_t *bytes);
+
+/// Bytes of the output-gradient copy the input gradient can keep for the weight gradient; 0 when
+/// the two passes want different layouts.
+int t2v_dnnl_conv_gradient_copy_bytes(const t2v_conv_shape *s, size_t *bytes);
+
+/// y = conv(x, w) + b. `b` may be NULL. y: [n, cout, hout, wout], overwritten. `x_copy`: where
+/// to leave x's bf16 copy (`t2v_dnnl_conv_source_copy_bytes` bytes, 64-byte aligned), or NULL.
+int t2v_dnnl_conv_forward(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y,
+                          void *x_copy);
 
 /// dx = conv_backward_data(dy, w), overwritten. dy: [n, cout, hout, wout], dx: [n, cin, h, w].
-int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const float *w, float *dx);
+/// `dy_copy`: where to leave dy's bf16 copy (`t2v_dnnl_conv_gradient_copy_bytes` bytes), or NULL.
+int t2v_dnnl_conv_backward_data(const t2v_conv_shape *s, const float *dy, const float *w, float *dx, void *dy_copy);
 
 /// dw = conv_backward_weights(x, dy) summed over the n images, overwritten. dw: [cout, cin, kh, kw].
-int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const float *dy, float *dw);
-
-/// Sharing converted copies between a convolution's passes, so each activation is converted to
-/// bf16 once: the forward keeps its source's copy for the weight gradient, and the input gradient
-/// keeps the output gradient's copy for the weight gradient. A size of 0 means the passes want
-/// different layouts for this shape, and the plain calls above serve.
-///
-/// Bytes of the source copy the forward can keep for the weight gradient (0: none).
-int t2v_dnnl_conv_source_copy_bytes(const t2v_conv_shape *s, int has_bias, size_t *bytes);
-/// Bytes of the output-gradient copy the input gradient can keep for the weight gradient (0: none).
-int t2v_dnnl_conv_gradient_copy_bytes(const t2v_conv_shape *s, size_t *bytes);
-/// The forward, converting `x` into `x_copy` (`t2v_dnnl_conv_source_copy_bytes` bytes, 64-byte aligned).
-int t2v_dnnl_conv_forward_keeping(const t2v_conv_shape *s, const float *x, const float *w, const float *b, float *y,
-                                  void *x_copy);
-/// The input gradient, converting `dy` into `dy_copy` (`t2v_dnnl_conv_gradient_copy_bytes` bytes, 64-byte aligned).
-int t2v_dnnl_conv_backward_data_keeping(const t2v_conv_shape *s, const float *dy, const float *w, float *dx,
-                                        void *dy_copy);
-/// The weight gradient from kept copies: `x_copy` or `dy_copy` NULL converts that argument from
-/// `x` or `dy` as the plain call does.
-int t2v_dnnl_conv_backward_weights_from_copies(const t2v_conv_shape *s, const float *x, const void *x_copy,
-                                               const float *dy, const void *dy_copy, float *dw);
+/// `x_copy` / `dy_copy`: the copies the forward and the input gradient kept, read instead of
+/// converting `x` / `dy`; NULL converts.
+int t2v_dnnl_conv_backward_weights(const t2v_conv_shape *s, const float *x, const void *x_copy, const float *dy,
+                                   const void *dy_copy, float *dw);
 
 /// C = op(A) · op(B) + beta · C in bf16 inputs with fp32 accumulation; row-major, op(X) = X or
 /// Xᵀ (A is m×k, stored k×m when `trans_a`; B is k×n, stored n×k when `trans_b`); beta is 0 or 1.

@@ -88,12 +88,8 @@ func conv2dBF16(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding
     let out = Tensor(uninitializedShape: [batch, cout, geo.hout, geo.wout])
     let px = x.ptr, pw = weight.ptr, pb = bias.map { UnsafePointer($0.ptr) }, py = out.ptr
     let done = eachChunk { c, range, s in
-        if let sourceCopies {
-            return OneDNN.convForward(s, x: px + range.lowerBound * inImage, weight: pw, bias: pb,
-                                      into: py + range.lowerBound * outImage, keepingSourceIn: sourceCopies.buffers[c])
-        }
-        return OneDNN.convForward(s, x: px + range.lowerBound * inImage, weight: pw, bias: pb,
-                                  into: py + range.lowerBound * outImage)
+        OneDNN.convForward(s, x: px + range.lowerBound * inImage, weight: pw, bias: pb,
+                           into: py + range.lowerBound * outImage, keepingSourceIn: sourceCopies?.buffers[c])
     }
     if !done { return nil }
 
@@ -107,12 +103,8 @@ func conv2dBF16(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding
         let copies = handoff == nil ? nil
             : ConvCopies(bytes: (0..<chunks).map { sharedCopyBytes(shape($0).shape, gradient: true, hasBias: false) })
         let done = eachChunk { c, range, s in
-            if let copies {
-                return OneDNN.convBackwardData(s, gradient: pg + range.lowerBound * outImage, weight: pww,
-                                               into: pgx + range.lowerBound * inImage, keepingGradientIn: copies.buffers[c])
-            }
-            return OneDNN.convBackwardData(s, gradient: pg + range.lowerBound * outImage, weight: pww,
-                                           into: pgx + range.lowerBound * inImage)
+            OneDNN.convBackwardData(s, gradient: pg + range.lowerBound * outImage, weight: pww,
+                                    into: pgx + range.lowerBound * inImage, keepingGradientIn: copies?.buffers[c])
         }
         if done, let handoff, let copies {
             handoff.gradient = g.storage

@@ -32,27 +32,6 @@ enum OneDNN {
         }
     }
 
-    /// y = conv(x, w) + b over `shape.images` images.
-    static func convForward(_ shape: ConvShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) -> Status {
-        var s = shape.c
-        return check(t2v_dnnl_conv_forward(&s, x, weight, bias, y), "convolution", shape)
-    }
-
-    /// dx = the input gradient of dy (overwritten).
-    static func convBackwardData(_ shape: ConvShape, gradient dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                 into dx: UnsafeMutablePointer<Float>) -> Status {
-        var s = shape.c
-        return check(t2v_dnnl_conv_backward_data(&s, dy, weight, dx), "convolution input gradient", shape)
-    }
-
-    /// dw = the weight gradient of dy summed over the images (overwritten).
-    static func convBackwardWeights(_ shape: ConvShape, x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
-                                    into dw: UnsafeMutablePointer<Float>) -> Status {
-        var s = shape.c
-        return check(t2v_dnnl_conv_backward_weights(&s, x, dy, dw), "convolution weight gradient", shape)
-    }
-
     /// Bytes of the bf16 copy of a convolution's source that the forward can keep for the weight
     /// gradient (0 when the two passes want different layouts for this shape).
     static func sourceCopyBytes(_ shape: ConvShape, hasBias: Bool) -> Int {
@@ -71,28 +50,31 @@ enum OneDNN {
         return bytes
     }
 
-    /// `convForward`, leaving the source's bf16 copy in `copy` (`sourceCopyBytes` bytes).
+    /// y = conv(x, w) + b over `shape.images` images; x's bf16 copy is left in `sourceCopy`
+    /// (`sourceCopyBytes` bytes) when given.
     static func convForward(_ shape: ConvShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
-                            keepingSourceIn copy: UnsafeMutableRawPointer) -> Status {
+                            keepingSourceIn sourceCopy: UnsafeMutableRawPointer? = nil) -> Status {
         var s = shape.c
-        return check(t2v_dnnl_conv_forward_keeping(&s, x, weight, bias, y, copy), "convolution", shape)
+        return check(t2v_dnnl_conv_forward(&s, x, weight, bias, y, sourceCopy), "convolution", shape)
     }
 
-    /// `convBackwardData`, leaving the output gradient's bf16 copy in `copy` (`gradientCopyBytes` bytes).
+    /// dx = the input gradient of dy (overwritten); dy's bf16 copy is left in `gradientCopy`
+    /// (`gradientCopyBytes` bytes) when given.
     static func convBackwardData(_ shape: ConvShape, gradient dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                 into dx: UnsafeMutablePointer<Float>, keepingGradientIn copy: UnsafeMutableRawPointer) -> Status {
+                                 into dx: UnsafeMutablePointer<Float>,
+                                 keepingGradientIn gradientCopy: UnsafeMutableRawPointer? = nil) -> Status {
         var s = shape.c
-        return check(t2v_dnnl_conv_backward_data_keeping(&s, dy, weight, dx, copy), "convolution input gradient", shape)
+        return check(t2v_dnnl_conv_backward_data(&s, dy, weight, dx, gradientCopy), "convolution input gradient", shape)
     }
 
-    /// `convBackwardWeights` reading the kept bf16 copies where given (nil: converted from `x` or `dy`).
-    static func convBackwardWeights(_ shape: ConvShape, x: UnsafePointer<Float>, sourceCopy: UnsafeRawPointer?,
-                                    gradient dy: UnsafePointer<Float>, gradientCopy: UnsafeRawPointer?,
+    /// dw = the weight gradient of dy summed over the images (overwritten), reading the kept bf16
+    /// copies of x and dy where given (nil: converted from `x` or `dy`).
+    static func convBackwardWeights(_ shape: ConvShape, x: UnsafePointer<Float>, sourceCopy: UnsafeRawPointer? = nil,
+                                    gradient dy: UnsafePointer<Float>, gradientCopy: UnsafeRawPointer? = nil,
                                     into dw: UnsafeMutablePointer<Float>) -> Status {
         var s = shape.c
-        return check(t2v_dnnl_conv_backward_weights_from_copies(&s, x, sourceCopy, dy, gradientCopy, dw),
-                     "convolution weight gradient", shape)
+        return check(t2v_dnnl_conv_backward_weights(&s, x, sourceCopy, dy, gradientCopy, dw), "convolution weight gradient", shape)
     }
 
     /// C = op(A) · op(B) + beta · C with bf16 inputs and fp32 accumulation (`BLAS.sgemm`'s

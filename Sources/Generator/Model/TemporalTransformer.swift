@@ -47,6 +47,9 @@ final class TemporalTransformer: Module {
     let heads: Int
     /// D.
     let maxDistance: Int
+    /// Whether the block runs on the channel-major maps in place (`channelMajorBlock`, on CPUs
+    /// with the vector kernels) rather than on rows of frames; the two compute the same function.
+    var channelMajor = true
 
     init(channels: Int, heads: Int, maxDistance: Int, convolutionGroups: Int? = nil, textDim: Int? = nil,
          rng: inout some RandomNumberGenerator) {
@@ -91,6 +94,7 @@ final class TemporalTransformer: Module {
     /// same shape as `x`.
     func callAsFunction(_ x: Tensor, frames: Int, text: Tensor? = nil) -> Tensor {
         let x = convolution.map { $0(x, frames: frames) } ?? x
+        if VectorKernels.available && channelMajor { return channelMajorBlock(x, frames: frames, text: text) }
         let (bf, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let b = bf / frames
         // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
@@ -115,6 +119,47 @@ final class TemporalTransformer: Module {
     }
 }
 
+extension TemporalTransformer {
+    /// The block computed on the `[B·F, C, H, W]` maps as they are: layer norms over the channel
+    /// axis, the projections as 1x1 convolutions (q, k and v in one), and attention over the
+    /// frames read in place (`frameAttention`). The same function as the row-major path, which
+    /// moves every position's frames into rows `[B·H·W, F, C]` and back.
+    fileprivate func channelMajorBlock(_ x: Tensor, frames: Int, text: Tensor?) -> Tensor {
+        let (bf, c) = (x.shape[0], x.shape[1])
+        let b = bf / frames
+        var clipVector: Tensor?
+        if let condition {
+            guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
+            precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
+            clipVector = condition(text).reshaped([b, 1, c, 1])
+        }
+        func input(_ s: Tensor) -> Tensor {
+            clipVector.map { (s.reshaped([b, frames, c, s.count / (bf * c)]) + $0).reshaped(s.shape) } ?? s
+        }
+        func pointwise(_ weight: Tensor, _ bias: Tensor?, _ t: Tensor) -> Tensor {
+            conv2d(t, weight: weight.reshaped([weight.shape[0], weight.shape[1], 1, 1]), bias: bias)
+        }
+        func norm(_ layer: LayerNorm, _ t: Tensor) -> Tensor {
+            layerNormChannels(t, weight: layer.weight?.value, bias: layer.bias?.value, eps: layer.eps)
+        }
+        let mha = attention
+        let qkvWeight = Tensor.concat([mha.toQ.weight.value, mha.toK.weight.value, mha.toV.weight.value], axis: 0)
+        let qkvBias = [mha.toQ.bias, mha.toK.bias, mha.toV.bias].allSatisfy { $0 != nil }
+            ? Tensor.concat([mha.toQ.bias!.value, mha.toK.bias!.value, mha.toV.bias!.value], axis: 0) : nil
+        let bias = biasGate.value * toeplitzBias(frames: frames)
+        let gate = residualGate.value
+        // The residual gate scales the last projections' weights and biases, g·(W a + b) =
+        // (g·W) a + g·b, instead of their whole output.
+        var s = x
+        let qkv = pointwise(qkvWeight, qkvBias, norm(norm1, input(s)))
+        let attended = frameAttention(qkv: qkv, frames: frames, heads: heads, bias: bias)
+        s = s + pointwise(gate * mha.toOut.weight.value, mha.toOut.bias.map { gate * $0.value }, attended)
+        let hidden = pointwise(ff1.weight.value, ff1.bias?.value, norm(norm2, input(s))).gelu()
+        s = s + pointwise(gate * ff2.weight.value, ff2.bias.map { gate * $0.value }, hidden)
+        return s
+    }
+}
+
 /// A spatio-temporal 3x3x3 convolution merged by a residual: x + conv([a(t-1), a(t), a(t+1)]) with
 /// a = SiLU(GroupNorm(x)) per frame, the neighbours stacked on the channel axis (zeros beyond the
 /// clip's ends) and conv a 3x3 convolution from 3C to C channels. Attention over the frame axis
@@ -135,13 +180,49 @@ final class TemporalConvolution: Module {
 
     /// `x`: `[B * F, C, H, W]` (frames of each clip consecutive). Returns the same shape.
     func callAsFunction(_ x: Tensor, frames: Int) -> Tensor {
-        let (bf, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let b = bf / frames
-        let a = norm.silu(x).reshaped([b, frames, c, h, w])
-        let edge = Tensor.zeros([b, 1, c, h, w])
-        let previous = frames > 1 ? Tensor.concat([edge, a.slice(axis: 1, 0..<(frames - 1))], axis: 1) : edge
-        let next = frames > 1 ? Tensor.concat([a.slice(axis: 1, 1..<frames), edge], axis: 1) : edge
-        let stacked = Tensor.concat([previous, a, next], axis: 2).reshaped([bf, 3 * c, h, w])
-        return x + conv(stacked)
+        x + conv(stackNeighbours(norm.silu(x), frames: frames))
     }
+}
+
+/// `[B·F, C, H, W]` -> `[B·F, 3C, H, W]`: each frame's channels preceded by its previous frame's
+/// and followed by its next frame's within the clip (zeros beyond the clip's ends), in one copy;
+/// the gradient adds each third back to the frame it came from.
+func stackNeighbours(_ a: Tensor, frames: Int) -> Tensor {
+    precondition(a.rank == 4 && frames > 0 && a.shape[0] % frames == 0,
+                 "stackNeighbours: expected [B·F, C, H, W] with F = \(frames), got \(a.shape)")
+    let bf = a.shape[0], image = a.count / max(bf, 1)
+    let out = Tensor(uninitializedShape: [bf, 3 * a.shape[1], a.shape[2], a.shape[3]])
+    let src = a.ptr, dst = out.ptr
+    Parallel.forRange(bf, grain: max(1, elementwiseGrain / max(3 * image, 1))) { images in
+        for t in images {
+            let f = t % frames, o = dst + 3 * t * image
+            if f > 0 { o.update(from: src + (t - 1) * image, count: image) } else { o.initialize(repeating: 0, count: image) }
+            (o + image).update(from: src + t * image, count: image)
+            if f + 1 < frames { (o + 2 * image).update(from: src + (t + 1) * image, count: image) } else {
+                (o + 2 * image).initialize(repeating: 0, count: image)
+            }
+        }
+    }
+    if Tensor.shouldRecord(a) {
+        out.record("stackNeighbours", [a], [{ g in
+            let ga = Tensor(uninitializedShape: a.shape)
+            let pg = g.ptr, pa = ga.ptr
+            Parallel.forRange(bf, grain: max(1, elementwiseGrain / max(3 * image, 1))) { images in
+                for t in images {
+                    let f = t % frames, o = pa + t * image, own = pg + (3 * t + 1) * image
+                    // Frame t is the next frame of t - 1 and the previous frame of t + 1.
+                    let asNext = f > 0 ? pg + (3 * (t - 1) + 2) * image : nil
+                    let asPrevious = f + 1 < frames ? pg + 3 * (t + 1) * image : nil
+                    switch (asNext, asPrevious) {
+                    case let (n?, p?): for i in 0..<image { o[i] = own[i] + n[i] + p[i] }
+                    case let (n?, nil): for i in 0..<image { o[i] = own[i] + n[i] }
+                    case let (nil, p?): for i in 0..<image { o[i] = own[i] + p[i] }
+                    case (nil, nil): o.update(from: own, count: image)
+                    }
+                }
+            }
+            return ga
+        }])
+    }
+    return out
 }

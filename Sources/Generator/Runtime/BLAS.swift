@@ -370,6 +370,78 @@ enum VectorKernels {
 }
 
 extension VectorKernels {
+    /// Attention over a clip's frames read in place from channel-major maps, 16 positions at a
+    /// time (see `t2v_frame_attention` in vector_kernels.inc). Only call when `available`.
+    @inline(__always)
+    static func frameAttention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldf: Int,
+                               out: UnsafeMutablePointer<Float>, ldfo: Int, ldc: Int, frames: Int, d: Int, n: Int,
+                               scale: Float, bias: UnsafePointer<Float>, max mx: UnsafeMutablePointer<Float>,
+                               inverseSum inv: UnsafeMutablePointer<Float>, ldl: Int, scratch: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64)
+        (isa == .avx512 ? t2v_frame_attention_avx512 : t2v_frame_attention_avx2)(
+            q, k, v, ldf, out, ldfo, ldc, frames, d, n, scale, bias, mx, inv, ldl, scratch)
+        #else
+        preconditionFailure("frameAttention: vector kernels exist only on x86_64")
+        #endif
+    }
+
+    /// Scratch floats `frameAttention` needs.
+    static func frameAttentionScratch(frames: Int, d: Int) -> Int { 16 * (3 * frames * d + frames) }
+
+    /// The backward pass of `frameAttention` (see `t2v_frame_attention_backward`): writes gq, gk,
+    /// gv for its positions and adds dS per lane into `gbias` (frames² vectors of 16 floats).
+    @inline(__always)
+    static func frameAttentionBackward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldf: Int,
+                                       o: UnsafePointer<Float>, go: UnsafePointer<Float>, ldfo: Int, ldc: Int,
+                                       frames: Int, d: Int, n: Int, scale: Float, bias: UnsafePointer<Float>,
+                                       max mx: UnsafePointer<Float>, inverseSum inv: UnsafePointer<Float>, ldl: Int,
+                                       gq: UnsafeMutablePointer<Float>, gk: UnsafeMutablePointer<Float>,
+                                       gv: UnsafeMutablePointer<Float>, gbias: UnsafeMutablePointer<Float>,
+                                       scratch: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64)
+        (isa == .avx512 ? t2v_frame_attention_backward_avx512 : t2v_frame_attention_backward_avx2)(
+            q, k, v, ldf, o, go, ldfo, ldc, frames, d, n, scale, bias, mx, inv, ldl, gq, gk, gv, gbias, scratch)
+        #else
+        preconditionFailure("frameAttentionBackward: vector kernels exist only on x86_64")
+        #endif
+    }
+
+    /// Scratch floats `frameAttentionBackward` needs.
+    static func frameAttentionBackwardScratch(frames: Int, d: Int) -> Int { 16 * (6 * frames * d + frames + d) }
+
+    /// Layer norm over the channels of a channel-major map at up to 16 positions (see
+    /// `t2v_layernorm_channels`; scratch: 16 · channels floats). Only call when `available`.
+    @inline(__always)
+    static func layerNormChannels(_ x: UnsafePointer<Float>, channels: Int, ldc: Int, n: Int, weight: UnsafePointer<Float>?,
+                                  bias: UnsafePointer<Float>?, eps: Float, into y: UnsafeMutablePointer<Float>,
+                                  mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                                  scratch: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64)
+        (isa == .avx512 ? t2v_layernorm_channels_avx512 : t2v_layernorm_channels_avx2)(
+            x, channels, ldc, n, weight, bias, eps, y, mean, rstd, scratch)
+        #else
+        preconditionFailure("layerNormChannels: vector kernels exist only on x86_64")
+        #endif
+    }
+
+    /// The backward pass of `layerNormChannels` (see `t2v_layernorm_channels_backward`): writes gx
+    /// (when not nil) and adds per-lane weight and bias gradients into gw, gb (`channels` vectors
+    /// of 16 floats each, when not nil); scratch: 32 · channels floats.
+    @inline(__always)
+    static func layerNormChannelsBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, channels: Int, ldc: Int, n: Int,
+                                          weight: UnsafePointer<Float>?, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                          gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>?,
+                                          gb: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) {
+        #if arch(x86_64)
+        (isa == .avx512 ? t2v_layernorm_channels_backward_avx512 : t2v_layernorm_channels_backward_avx2)(
+            g, x, channels, ldc, n, weight, mean, rstd, gx, gw, gb, scratch)
+        #else
+        preconditionFailure("layerNormChannelsBackward: vector kernels exist only on x86_64")
+        #endif
+    }
+}
+
+extension VectorKernels {
     /// Direct stride-1 convolution over a zero-padded image (see `t2v_conv_direct` in
     /// vector_kernels.inc): Y'[o, j] = Σ_t Σ_c W[t][o][c] · xp[c·cs + off[t] + j] for o < cout (a
     /// multiple of 8) and j < ncols (a multiple of 16). Only call when `directConvolution`.

@@ -76,6 +76,14 @@ struct Train: ParsableCommand {
         discussion: "The plain loss weighs an error alike whether every frame shares it or not; the term weighs what differs between neighbouring frames: an object misplaced, drawn in one frame and not the next, or moving the wrong way. Stored in the checkpoint; a --resume must not change it."))
     var motionLoss: Double?
 
+    @Option(name: .customLong("high-noise-fraction"), help: ArgumentHelp(
+        "Share of examples trained at the noisiest timesteps (those from --high-noise-from of the schedule on) instead of uniformly over all. (default: 0, off)",
+        discussion: "Near the end of the schedule the noisy input no longer shows what the clip holds, and only the caption can say which object, colour or direction to draw; uniform timesteps spend a few percent of training there. Stored in the checkpoint; a --resume must not change it."))
+    var highNoiseFraction: Double?
+
+    @Option(name: .customLong("high-noise-from"), help: "Where the noisiest band starts, as a fraction of the schedule's steps (with --high-noise-fraction). (default: 0.9)")
+    var highNoiseFrom: Double?
+
     @Option(help: ArgumentHelp(
         "The autoencoder a latent dataset (from `encode-latents`) was coded with: the model then trains on its latents and -o bundles it, so render draws frames with its decoder.",
         discussion: "Its SHA-256 must be the one the dataset's shards record."))
@@ -124,6 +132,15 @@ struct Train: ParsableCommand {
         }
         if let motionLoss {
             guard motionLoss.isFinite, (0...100).contains(motionLoss) else { throw ValidationError("--motion-loss must be in 0...100, got \(motionLoss)") }
+        }
+        if let highNoiseFraction {
+            guard highNoiseFraction.isFinite, (0...1).contains(highNoiseFraction) else {
+                throw ValidationError("--high-noise-fraction must be in 0...1, got \(highNoiseFraction)")
+            }
+        }
+        if let highNoiseFrom {
+            guard highNoiseFrom.isFinite, (0..<1).contains(highNoiseFrom) else { throw ValidationError("--high-noise-from must be in [0, 1), got \(highNoiseFrom)") }
+            guard highNoiseFraction != nil else { throw ValidationError("--high-noise-from applies with --high-noise-fraction") }
         }
         if initWeights != nil {
             guard !resume else { throw ValidationError("--init starts a new run; --resume continues one from its checkpoint: use one of them") }
@@ -264,6 +281,10 @@ struct Train: ParsableCommand {
         if let minSNRGamma, trainer.config.lossWeighting != .minSNR(gamma: minSNRGamma) {
             throw CommandError("checkpoint \(checkpointPath) trains with loss weighting \(trainer.config.lossWeighting), not --min-snr-gamma \(minSNRGamma); resume without --min-snr-gamma (or with the checkpoint's value)")
         }
+        if let highNoiseFraction, highNoiseFraction != (trainer.config.highNoiseFraction ?? 0)
+            || (highNoiseFrom != nil && highNoiseFrom != trainer.config.highNoiseFrom) {
+            throw CommandError("checkpoint \(checkpointPath) trains with --high-noise-fraction \(trainer.config.highNoiseFraction ?? 0) from \(trainer.config.highNoiseFrom ?? 0.9); resume without --high-noise-fraction and --high-noise-from (or with the checkpoint's values)")
+        }
         if let motionLoss, motionLoss != (trainer.config.motionLossWeight ?? 0) {
             throw CommandError("checkpoint \(checkpointPath) trains with --motion-loss \(trainer.config.motionLossWeight ?? 0), not \(motionLoss); resume without --motion-loss (or with the checkpoint's value)")
         }
@@ -311,6 +332,10 @@ struct Train: ParsableCommand {
         if let conditionDropout { tc.conditionDropout = conditionDropout }
         if let minSNRGamma { tc.lossWeighting = .minSNR(gamma: minSNRGamma) }
         if let motionLoss, motionLoss > 0 { tc.motionLossWeight = motionLoss }
+        if let highNoiseFraction, highNoiseFraction > 0 {
+            tc.highNoiseFraction = highNoiseFraction
+            tc.highNoiseFrom = highNoiseFrom ?? 0.9
+        }
         tc.precision = PrecisionOptions.recorded(precision)
         do {
             try mc.validate()

@@ -296,6 +296,30 @@ final class RenderCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("--no-temporal has none"), r.stderr)
     }
 
+    /// `--high-noise-fraction` and `--high-noise-from`: stored in the checkpoint, kept by a resume
+    /// (another value is refused), validated before the data loads.
+    func testTrainHighNoiseFractionIsStoredAndChecked() throws {
+        let ds = root.appendingPathComponent("ds").path
+        let out = root.appendingPathComponent("high.safetensors").path
+        var r = try CLI.run(["train", "--data", ds, "--config", "tiny", "--steps", "2", "--batch", "2", "--quiet",
+                             "--high-noise-fraction", "0.5", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let script = "import sys, json; from safetensors import safe_open\nwith safe_open(sys.argv[1], 'np') as f: c = json.loads(f.metadata()['t2v.training_config']); print(c.get('highNoiseFraction'), c.get('highNoiseFrom'))"
+        let (status, text) = try Self.sh(["python3", "-c", script, root.appendingPathComponent("high.ckpt.safetensors").path])
+        XCTAssertEqual(status, 0, text)
+        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), "0.5 0.9")
+        r = try CLI.run(["train", "--data", ds, "--steps", "3", "--resume", "--extend", "--high-noise-fraction", "0.25", "--quiet", "-o", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("trains with --high-noise-fraction 0.5"), r.stderr)
+        for (flags, message) in [(["--high-noise-fraction", "1.5"], "--high-noise-fraction must be in 0...1"),
+                                 (["--high-noise-from", "0.8"], "--high-noise-from applies with --high-noise-fraction"),
+                                 (["--high-noise-fraction", "0.5", "--high-noise-from", "1"], "--high-noise-from must be in [0, 1)")] {
+            r = try CLI.run(["train", "--data", "/nonexistent", "--steps", "2", "-o", out] + flags)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
+    }
+
     /// `--precision`: recorded in the checkpoint and the exported model, kept by a resume
     /// (an explicit other value is refused), forced to fp32 by T2V_PRECISION=fp32, and a bad
     /// T2V_PRECISION is refused before any work.

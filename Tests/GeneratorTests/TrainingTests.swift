@@ -247,6 +247,58 @@ final class TrainingTests: XCTestCase {
         XCTAssertThrowsError(try config.validate())
     }
 
+    /// `highNoiseFraction`: that share of timesteps falls in the noisiest band on top of the
+    /// uniform draws' own share there; off, the stream draws exactly what it drew before (the
+    /// same timesteps as a trainer without the field); the fields round-trip a checkpoint and are
+    /// left out of the JSON when off.
+    func testHighNoiseFractionDrawsTheNoisiestTimesteps() throws {
+        var mrng = Philox(seed: 4)
+        let model = try VideoDenoiser(config: Self.small, rng: &mrng)
+        let steps = Self.small.schedule.trainSteps
+        func draws(_ share: Double?, from: Double? = nil, count: Int = 20_000) throws -> [Int] {
+            var c = TrainingConfig()
+            c.highNoiseFraction = share
+            c.highNoiseFrom = from
+            let t = try Trainer(model: model, config: c)
+            return (0..<count).map { _ in t.drawTimestep() }
+        }
+        let plain = try draws(nil, count: 1000)
+        XCTAssertEqual(try draws(0, count: 1000), plain, "a share of 0 draws what no share draws")
+        XCTAssertEqual(plain, try draws(nil, count: 1000), "the draws repeat")
+        for (share, from) in [(0.5, 0.9), (0.25, 0.8)] {
+            let t = try draws(share, from: from)
+            XCTAssertTrue(t.allSatisfy { (0..<steps).contains($0) })
+            let band = Int(from * Double(steps))
+            let inBand = Double(t.filter { $0 >= band }.count) / Double(t.count)
+            let want = share + (1 - share) * (1 - Double(band) / Double(steps))
+            // Binomial standard error at 20,000 draws is at most 0.0036.
+            XCTAssertEqual(inBand, want, accuracy: 0.015, "share \(share) from \(from)")
+        }
+
+        let json = String(decoding: try JSONEncoder().encode(TrainingConfig()), as: UTF8.self)
+        XCTAssertFalse(json.contains("highNoise"), json)
+        var config = TrainingConfig()
+        config.batchSize = 2
+        config.warmupSteps = 0
+        config.totalSteps = 2
+        config.highNoiseFraction = 0.5
+        config.highNoiseFrom = 0.8
+        let trainer = try Trainer(model: model, config: config)
+        let clips = Self.clips(), prompts = Self.prompts()
+        try trainer.trainStep(clips: [TrainingClip(video: clips[0], text: prompts[0]), TrainingClip(video: clips[1], text: prompts[1])])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("highnoise-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trainer.saveCheckpoint(to: url)
+        let resumed = try Trainer.resume(from: url).config
+        XCTAssertEqual(resumed.highNoiseFraction, 0.5)
+        XCTAssertEqual(resumed.highNoiseFrom, 0.8)
+        config.highNoiseFraction = 1.5
+        XCTAssertThrowsError(try config.validate())
+        config.highNoiseFraction = 0.5
+        config.highNoiseFrom = 1
+        XCTAssertThrowsError(try config.validate())
+    }
+
     func testBadClipsAndConfigsGiveClearErrors() throws {
         var rng = Philox(seed: 1)
         let model = try VideoDenoiser(config: Self.small, rng: &rng)

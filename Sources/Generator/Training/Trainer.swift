@@ -89,6 +89,17 @@ public final class Trainer {
     }
 
     /// Noised inputs, targets and loss weights for `count` samples of `n` values each.
+    /// One example's training timestep: uniform over the schedule, or with probability
+    /// `TrainingConfig.highNoiseFraction` uniform over its noisiest band.
+    func drawTimestep() -> Int {
+        let steps = model.config.schedule.trainSteps
+        if let share = config.highNoiseFraction, share > 0 {
+            let from = min(steps - 1, Int((config.highNoiseFrom ?? 0.9) * Double(steps)))
+            if Double(rng.uniformFloat()) < share { return from + rng.nextInt(below: steps - from) }
+        }
+        return rng.nextInt(below: steps)
+    }
+
     private func noised(_ x0: [Float], count: Int, timesteps: [Int]) -> (xt: [Float], target: [Float], weights: [Float]) {
         let mc = model.config, s = mc.schedule, n = x0.count / max(count, 1)
         let noise = rng.normal(count: x0.count)
@@ -131,7 +142,7 @@ public final class Trainer {
             let (e, t) = conditioning(c.text, tokens: c.tokens)
             text += e
             tokens.append(t)
-            timesteps.append(rng.nextInt(below: mc.schedule.trainSteps))
+            timesteps.append(drawTimestep())
         }
         var loss: Tensor? = nil
         // Each clip weighs 1 and each image 1/frames, over the batch's total weight.
@@ -153,7 +164,7 @@ public final class Trainer {
                 let (e, t) = conditioning(im.text, tokens: im.tokens)
                 imageText += e
                 imageTokens.append(t)
-                imageSteps.append(rng.nextInt(below: mc.schedule.trainSteps))
+                imageSteps.append(drawTimestep())
             }
             let (xt, target, weights) = noised(images.flatMap(\.image), count: m, timesteps: imageSteps)
             let shape = [m, mc.inChannels, mc.resolution, mc.resolution]

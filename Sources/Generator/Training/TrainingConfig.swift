@@ -44,6 +44,16 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// share of the pixels. Images of joint training have no neighbouring frame and are
     /// unaffected. `nil` (or 0): off, left out of the JSON.
     public var motionLossWeight: Double? = nil
+    /// Share of examples (clips and images) whose timestep is drawn uniformly from the noisiest
+    /// band of the schedule, [`highNoiseFrom`·T, T), instead of from all T steps. The steps near T,
+    /// where the noisy input no longer shows what the clip holds and only the caption can say it
+    /// (which object, which colour, which way it moves), are otherwise a few percent of training;
+    /// this moves compute to them at the same step count. `nil` (or 0): off, the random stream
+    /// draws nothing for it and it is left out of the JSON.
+    public var highNoiseFraction: Double? = nil
+    /// Start of the noisiest band as a fraction of the schedule's steps (default 0.9 when
+    /// `highNoiseFraction` is set).
+    public var highNoiseFrom: Double? = nil
     /// Write a checkpoint every this many steps (0: only at the end and on cancel).
     public var checkpointEvery: Int = 500
     /// Seed of the trainer's random stream (batches, dropout, timesteps, noise).
@@ -78,6 +88,14 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
             guard motionLossWeight.isFinite, (0...100).contains(motionLossWeight) else {
                 throw TrainingError.invalidConfig("motionLossWeight must be in [0, 100]")
             }
+        }
+        if let highNoiseFraction {
+            guard highNoiseFraction.isFinite, (0...1).contains(highNoiseFraction) else {
+                throw TrainingError.invalidConfig("highNoiseFraction must be in [0, 1]")
+            }
+        }
+        if let highNoiseFrom {
+            guard highNoiseFrom.isFinite, (0..<1).contains(highNoiseFrom) else { throw TrainingError.invalidConfig("highNoiseFrom must be in [0, 1)") }
         }
         guard (0..<1).contains(emaDecay) else { throw TrainingError.invalidConfig("emaDecay must be in [0, 1)") }
         guard checkpointEvery >= 0, gradientClip >= 0 else { throw TrainingError.invalidConfig("checkpointEvery and gradientClip must be >= 0") }

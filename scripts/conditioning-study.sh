@@ -63,6 +63,7 @@ for ARM in "$@"; do
         shift-2) CONFIG=$(shifted_config -2) ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
         minsnr5) FLAGS="--min-snr-gamma 5" ;;
+        highnoise) FLAGS="--high-noise-fraction 0.5" ;;  # half the clips at the noisiest tenth of the schedule
         xattn) CONFIG=$(cross_attention_config) ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac

@@ -1,5 +1,6 @@
 """Checks of the twin trainer's levers (`train.py train --image-fraction, --condition-dropout,
---min-snr-gamma, --text-noise, --motion-loss`, the config's noise schedule and text whitening),
+--min-snr-gamma, --text-noise, --motion-loss, --high-noise-fraction`, the config's noise schedule and
+text whitening),
 run by the Swift test suite (TwinTrainerTests) where PyTorch is installed. Two modes:
 
     python3 python/t2v_twin/check_train_levers.py [--work DIR] [--keep]
@@ -157,6 +158,23 @@ def check_clip_loss(expect) -> None:
            "clip loss: a single-frame clip gets no term")
 
 
+def check_high_noise(expect) -> None:
+    """`data.high_noise_timesteps` (Swift `Trainer.drawTimestep`): a share of 0 returns the uniform
+    draws untouched; a share p with the band from b of T puts p + (1 - p)(T - b)/T of 20,000 draws
+    in the band (within 0.015; the binomial standard error is at most 0.0036), all within [0, T)."""
+    import torch
+    from t2v_twin.data import DRAWS, high_noise_timesteps, step_draws
+    _, _, t = step_draws(torch, 3, 0, 20000, 24, 1000, 0.1)
+    same = high_noise_timesteps(torch, 3, 0, t, 0.0, 900, 1000, DRAWS)
+    expect(bool(torch.equal(same, t)), "--high-noise-fraction 0 leaves the timesteps as drawn")
+    for share, start in ((0.5, 900), (0.25, 800)):
+        h = high_noise_timesteps(torch, 3, 0, t, share, start, 1000, DRAWS)
+        frac = float((h >= start).float().mean())
+        want = share + (1 - share) * (1000 - start) / 1000
+        expect(abs(frac - want) < 0.015 and int(h.min()) >= 0 and int(h.max()) < 1000,
+               f"--high-noise-fraction {share} from {start}: {frac:.4f} of the draws in the band (want {want:.4f})")
+
+
 def check_training(work: str) -> list[str]:
     import torch
     failures = []
@@ -168,8 +186,9 @@ def check_training(work: str) -> list[str]:
                 print(detail[-3000:])
             failures.append(what)
 
-    # 0. the loss itself
+    # 0. the loss itself, and --high-noise-fraction's draws
     check_clip_loss(expect)
+    check_high_noise(expect)
 
     pack = make_pack(work)
     cfg = dict(train.SWIFT_DEFAULT_CONFIG, **train.SWIFT_TINY_OVERRIDES)
@@ -186,7 +205,7 @@ def check_training(work: str) -> list[str]:
     # 1. one joint step with every lever set, on the shifted schedule
     status, text = run_train(cmd("joint", "1", "--config", shifted, "--image-fraction", "0.5",
                                  "--condition-dropout", "0.2", "--min-snr-gamma", "5", "--text-noise", "0.5",
-                                 "--motion-loss", "0.5"))
+                                 "--motion-loss", "0.5", "--high-noise-fraction", "0.5", "--high-noise-from", "0.8"))
     ok = status == 0
     run, loss = {}, math.nan
     if ok:
@@ -194,7 +213,7 @@ def check_training(work: str) -> list[str]:
         run, loss = state["run"], float(state["history"][-1][0])
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
     expect(ok and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
-                             "motion_loss": 0.5}
+                             "motion_loss": 0.5, "high_noise_fraction": 0.5, "high_noise_from": 0.8}
            and "shiftedCosine" in run.get("config", "") and "1 of 2 slots" in text and "motion loss 0.5" in text
            and math.isfinite(loss),
            f"joint step: exit {status}, loss {loss:.4g}, checkpoint levers {levers}, shiftedCosine schedule stored: "
@@ -206,7 +225,7 @@ def check_training(work: str) -> list[str]:
     run, plain_loss = state["run"], float(state["history"][-1][0])
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
     expect(levers == {"image_fraction": 0.5, "condition_dropout": 0.1, "min_snr_gamma": None, "text_noise": 0.0,
-                      "motion_loss": 0.0},
+                      "motion_loss": 0.0, "high_noise_fraction": 0.0, "high_noise_from": 0.9},
            f"new run without the flags: {levers} (t2v-render train's defaults)")
     # The first step's loss is the initial weights' (same seed: same draws, weights and images),
     # so --motion-loss changes it only by the clip slot's term.
@@ -230,6 +249,8 @@ def check_training(work: str) -> list[str]:
         (cmd("x4", "1", "--min-snr-gamma", "0"), ["--min-snr-gamma must be positive"]),
         (cmd("x6", "1", "--text-noise", "11"), ["--text-noise must be in 0...10"]),
         (cmd("x7", "1", "--motion-loss", "101"), ["--motion-loss must be in 0...100, got 101.0"]),
+        (cmd("x10", "1", "--high-noise-fraction", "1.5"), ["--high-noise-fraction must be in 0...1, got 1.5"]),
+        (cmd("x11", "1", "--high-noise-from", "0.8"), ["--high-noise-from applies with --high-noise-fraction"]),
         (cmd("x8", "1", "--motion-loss", "-0.5"), ["--motion-loss must be in 0...100, got -0.5"]),
         (cmd("x9", "1", "--motion-loss", "nan"), ["--motion-loss must be in 0...100, got nan"]),
         (cmd("joint", "1,2", "--resume", "--image-fraction", "0.25"),
@@ -260,7 +281,7 @@ def check_training(work: str) -> list[str]:
     run = checkpoint(os.path.join(work, "joint"))["run"] if status == 0 else {}
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
     expect(status == 0 and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
-                                      "motion_loss": 0.5},
+                                      "motion_loss": 0.5, "high_noise_fraction": 0.5, "high_noise_from": 0.8},
            f"--resume without the flags keeps the checkpoint's levers: {levers}", text)
 
     # 4. a checkpoint from before the levers were stored (the trainer's earlier format)
@@ -274,13 +295,14 @@ def check_training(work: str) -> list[str]:
     run = checkpoint(old)["run"] if status == 0 else {}
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
     expect(status == 0 and levers == {"image_fraction": 0.0, "condition_dropout": 0.1, "min_snr_gamma": None, "text_noise": 0.0,
-                                      "motion_loss": 0.0},
+                                      "motion_loss": 0.0, "high_noise_fraction": 0.0, "high_noise_from": 0.9},
            f"an older checkpoint resumes as {levers}", text)
     # one that stores the other levers but not --motion-loss (and refuses a --resume that adds it)
     older = os.path.join(work, "older")
     os.makedirs(older, exist_ok=True)
     state = checkpoint(os.path.join(work, "joint"))
-    del state["run"]["motion_loss"]
+    for key in ("motion_loss", "high_noise_fraction", "high_noise_from"):
+        del state["run"][key]
     torch.save(state, os.path.join(older, "train.ckpt.pt"))
     status, text = run_train(cmd("older", "1,2,3", "--resume", "--config", shifted, "--motion-loss", "0.5"))
     expect(status != 0 and "the checkpoint trains with --motion-loss 0, not --motion-loss 0.5" in text,
@@ -289,7 +311,7 @@ def check_training(work: str) -> list[str]:
     run = checkpoint(older)["run"] if status == 0 else {}
     levers = {k: run.get(k) for k in train.LEVER_FLAGS}
     expect(status == 0 and levers == {"image_fraction": 0.5, "condition_dropout": 0.2, "min_snr_gamma": 5.0, "text_noise": 0.5,
-                                      "motion_loss": 0.0},
+                                      "motion_loss": 0.0, "high_noise_fraction": 0.0, "high_noise_from": 0.9},
            f"a checkpoint without motion_loss resumes as {levers}", text)
 
     # 5. the text whitening

@@ -41,7 +41,7 @@ def stream_key(*parts: int) -> int:
     return h & ((1 << 63) - 1)
 
 
-DRAWS, NOISE, IMAGES, TEXT_NOISE = 1, 2, 5, 6  # stream purposes (train)
+DRAWS, NOISE, IMAGES, TEXT_NOISE, HIGH_NOISE = 1, 2, 5, 6, 7  # stream purposes (train)
 CROP, SCALE = 3, 4  # stream purposes (train-autoencoder)
 
 
@@ -183,6 +183,18 @@ def image_draws(torch, seed: int, step: int, count: int, n_clips: int, frames: i
     drop = torch.rand(count, generator=g) < dropout
     t = torch.randint(train_steps, (count,), generator=g)
     return clip, frame, drop, t
+
+
+def high_noise_timesteps(torch, seed: int, step: int, t, share: float, start: int, train_steps: int, purpose: int):
+    """--high-noise-fraction: each timestep of `t` replaced, with probability `share`, by one drawn
+    uniformly from [start, train_steps), from a stream of its own (`purpose`: DRAWS for the clips,
+    IMAGES for the image slots), so a run without it draws what it drew before (CPU)."""
+    if share <= 0:
+        return t
+    g = torch.Generator().manual_seed(stream_key(seed, step, HIGH_NOISE, purpose))
+    u = torch.rand(t.shape[0], generator=g)
+    band = start + torch.randint(train_steps - start, (t.shape[0],), generator=g)
+    return torch.where(u < share, band, t)
 
 
 def text_noise_draws(torch, seed: int, step: int, positions, per_position: int, dim: int):

@@ -104,10 +104,11 @@ ADAM_EPS = 1e-8
 CONDITION_DROPOUT = 0.1
 DEFAULT_IMAGE_FRACTION = 0.5
 LEVER_FLAGS = {"image_fraction": "--image-fraction", "condition_dropout": "--condition-dropout",
-               "min_snr_gamma": "--min-snr-gamma", "text_noise": "--text-noise", "motion_loss": "--motion-loss"}
+               "min_snr_gamma": "--min-snr-gamma", "text_noise": "--text-noise", "motion_loss": "--motion-loss",
+               "high_noise_fraction": "--high-noise-fraction", "high_noise_from": "--high-noise-from"}
 # What a checkpoint written before the levers were stored trained with.
 LEVERS_OF_OLDER_CHECKPOINTS = {"image_fraction": 0.0, "condition_dropout": CONDITION_DROPOUT, "min_snr_gamma": None,
-                               "text_noise": 0.0, "motion_loss": 0.0}
+                               "text_noise": 0.0, "motion_loss": 0.0, "high_noise_fraction": 0.0, "high_noise_from": 0.9}
 
 # Swift `DenoiserConfig.default` as its JSONEncoder writes it (the base that --config files are
 # merged onto, as `Train.loadConfig` does).
@@ -282,6 +283,15 @@ def check_lever_flags(args) -> None:
     m = args.motion_loss
     if m is not None and not (math.isfinite(m) and 0 <= m <= 100):
         raise SystemExit(f"--motion-loss must be in 0...100, got {m}")
+    h = args.high_noise_fraction
+    if h is not None and not (math.isfinite(h) and 0 <= h <= 1):
+        raise SystemExit(f"--high-noise-fraction must be in 0...1, got {h}")
+    f = args.high_noise_from
+    if f is not None:
+        if not (math.isfinite(f) and 0 <= f < 1):
+            raise SystemExit(f"--high-noise-from must be in [0, 1), got {f}")
+        if h is None:
+            raise SystemExit("--high-noise-from applies with --high-noise-fraction")
 
 
 def resolve_levers(args, saved_run: dict | None, ckpt_path: str) -> dict:
@@ -294,7 +304,9 @@ def resolve_levers(args, saved_run: dict | None, ckpt_path: str) -> dict:
         dropout = CONDITION_DROPOUT if args.condition_dropout is None else args.condition_dropout
         return {"image_fraction": float(fraction), "condition_dropout": float(dropout),
                 "min_snr_gamma": None if args.min_snr_gamma is None else float(args.min_snr_gamma),
-                "text_noise": float(args.text_noise or 0.0), "motion_loss": float(args.motion_loss or 0.0)}
+                "text_noise": float(args.text_noise or 0.0), "motion_loss": float(args.motion_loss or 0.0),
+                "high_noise_fraction": float(args.high_noise_fraction or 0.0),
+                "high_noise_from": 0.9 if args.high_noise_from is None else float(args.high_noise_from)}
     levers = {key: saved_run.get(key, default) for key, default in LEVERS_OF_OLDER_CHECKPOINTS.items()}
     for key, flag in LEVER_FLAGS.items():
         given, saved = getattr(args, key), levers[key]
@@ -613,7 +625,8 @@ def cmd_train(args) -> int:
     import torch.distributed as dist
 
     from t2v_twin import DenoiserConfig, VideoDenoiser
-    from t2v_twin.data import image_draws, open_clips, sample_noise, step_draws, text_noise_draws
+    from t2v_twin.data import (DRAWS, IMAGES, high_noise_timesteps, image_draws, open_clips, sample_noise, step_draws,
+                               text_noise_draws)
 
     rt = setup_runtime(args)
     world, rank, local_rank, main_rank, device, precision = (rt.world, rt.rank, rt.local_rank, rt.main_rank,
@@ -700,6 +713,10 @@ def cmd_train(args) -> int:
     weights = loss_weights(abar, prediction, levers["min_snr_gamma"])
     weight_t = None if weights is None else torch.tensor(weights, device=device)
     dropout, text_noise, motion = levers["condition_dropout"], levers["text_noise"], levers["motion_loss"]
+    # --high-noise-fraction: that share of timesteps from the schedule's noisiest band, as Swift's
+    # `Trainer.drawTimestep` (its own stream here, so runs without it draw what they drew).
+    high_share = levers["high_noise_fraction"]
+    high_start = min(train_steps - 1, int(levers["high_noise_from"] * train_steps))
     # Joint image-video training: the last `slots` places of the global batch hold `frames`
     # independent frames each; the first `clip_slots` hold clips.
     slots = image_slots(global_batch, levers["image_fraction"])
@@ -742,6 +759,7 @@ def cmd_train(args) -> int:
         global batch's total weight (its slot count), so the slices' losses, which DDP averages
         over ranks with the gradients, make the global batch's."""
         idx, drop, t = step_draws(torch, seed, step, global_batch, n_clips, train_steps, dropout)
+        t = high_noise_timesteps(torch, seed, step, t, high_share, high_start, train_steps, DRAWS)
         lo, hi = part
         clip_end, image_start = min(hi, clip_slots), max(lo, clip_slots)  # clips [lo, clip_end), images [image_start, hi)
         clip_args = image_args = None
@@ -755,6 +773,7 @@ def cmd_train(args) -> int:
         if hi > image_start:
             source, frame, image_drop, image_t = image_draws(torch, seed, step, slots * frames, n_clips, frames,
                                                              train_steps, dropout)
+            image_t = high_noise_timesteps(torch, seed, step, image_t, high_share, high_start, train_steps, IMAGES)
             j0, j1 = (image_start - clip_slots) * frames, (hi - clip_slots) * frames
             x0 = torch.from_numpy(clips.frames(source[j0:j1].tolist(), frame[j0:j1].tolist())).to(device)
             x0 = x0.permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -975,6 +994,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--text-noise", type=float, help="text-conditioning augmentation: train on each caption's "
                    "embedding plus Gaussian noise of norm up to this (relative to the embedding's), rescaled; "
                    "0 = off (default: 0; a --resume keeps the checkpoint's)")
+    t.add_argument("--high-noise-fraction", type=float, help="share of clips and images trained at the schedule's "
+                   "noisiest timesteps (from --high-noise-from of it on) instead of uniformly; 0 = off (default: 0; "
+                   "a --resume keeps the checkpoint's)")
+    t.add_argument("--high-noise-from", type=float, help="where the noisiest band starts, as a fraction of the "
+                   "schedule's steps (default: 0.9)")
     t.add_argument("--motion-loss", type=float, help="weight of a frame-difference term beside each clip's "
                    "plain loss: the mean squared change of the error from one frame to the next, which falls on "
                    "moving objects; 0 = off (default: 0; a --resume keeps the checkpoint's)")

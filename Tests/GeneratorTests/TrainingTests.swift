@@ -230,21 +230,32 @@ final class TrainingTests: XCTestCase {
 
         let json = String(decoding: try JSONEncoder().encode(TrainingConfig()), as: UTF8.self)
         XCTAssertFalse(json.contains("motionLossWeight"), json)
+        var config = Self.twoStepConfig()
+        config.motionLossWeight = 1
+        XCTAssertEqual(try Self.resumedConfig(after: config).motionLossWeight, 1)
+        config.motionLossWeight = -1
+        XCTAssertThrowsError(try config.validate())
+    }
+
+    /// A two-step run of batch 2 without warm-up, for a lever to be set on.
+    static func twoStepConfig() -> TrainingConfig {
         var config = TrainingConfig()
         config.batchSize = 2
         config.warmupSteps = 0
         config.totalSteps = 2
-        config.motionLossWeight = 1
+        return config
+    }
+
+    /// The configuration a checkpoint written after one step with `config` resumes with.
+    static func resumedConfig(after config: TrainingConfig) throws -> TrainingConfig {
         var mrng = Philox(seed: 4)
-        let trainer = try Trainer(model: try VideoDenoiser(config: Self.small, rng: &mrng), config: config)
-        let clips = Self.clips(), prompts = Self.prompts()
+        let trainer = try Trainer(model: try VideoDenoiser(config: small, rng: &mrng), config: config)
+        let clips = clips(), prompts = prompts()
         try trainer.trainStep(clips: [TrainingClip(video: clips[0], text: prompts[0]), TrainingClip(video: clips[1], text: prompts[1])])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("motionloss-\(UUID().uuidString).safetensors")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("levers-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try trainer.saveCheckpoint(to: url)
-        XCTAssertEqual(try Trainer.resume(from: url).config.motionLossWeight, 1)
-        config.motionLossWeight = -1
-        XCTAssertThrowsError(try config.validate())
+        return try Trainer.resume(from: url).config
     }
 
     /// `highNoiseFraction`: that share of timesteps falls in the noisiest band on top of the
@@ -277,19 +288,10 @@ final class TrainingTests: XCTestCase {
 
         let json = String(decoding: try JSONEncoder().encode(TrainingConfig()), as: UTF8.self)
         XCTAssertFalse(json.contains("highNoise"), json)
-        var config = TrainingConfig()
-        config.batchSize = 2
-        config.warmupSteps = 0
-        config.totalSteps = 2
+        var config = Self.twoStepConfig()
         config.highNoiseFraction = 0.5
         config.highNoiseFrom = 0.8
-        let trainer = try Trainer(model: model, config: config)
-        let clips = Self.clips(), prompts = Self.prompts()
-        try trainer.trainStep(clips: [TrainingClip(video: clips[0], text: prompts[0]), TrainingClip(video: clips[1], text: prompts[1])])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("highnoise-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try trainer.saveCheckpoint(to: url)
-        let resumed = try Trainer.resume(from: url).config
+        let resumed = try Self.resumedConfig(after: config)
         XCTAssertEqual(resumed.highNoiseFraction, 0.5)
         XCTAssertEqual(resumed.highNoiseFrom, 0.8)
         config.highNoiseFraction = 1.5

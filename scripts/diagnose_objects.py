@@ -14,7 +14,7 @@ prediction for one clip of a family at several noise levels.
     python3 scripts/diagnose_objects.py swap-direction MODEL DATASET [--clips 16] [--seed 0]
         Direction binding in the prediction, the same for the car: each car clip noised to t,
         x0 predicted under its caption with "left" and with "right"; the direction of travel of
-        x0-hat's brightest pixels against the word's and the clip's own.
+        x0-hat's brightest pixels against the word's and the clip's own (t in T_GRID, 975, 999).
     python3 scripts/diagnose_objects.py time-reversal MODEL [--seeds 4]
         Whether the network can prefer one direction of time at all: for pure-noise clips x and a
         car caption, max |f(reversed x) - reversed f(x)| relative to max |f(x)| at t = 950, 800,
@@ -232,7 +232,8 @@ def swap_direction_table(args, model, meta):
           f"{sum(c == w for c, w in zip(clean, truth))} of {len(idx)}")
     emb = enc([c for row in captions for c in row]).reshape(len(idx), len(words), -1)
     print("t".rjust(5) + "  follows the word  follows the clip  none   (of %d)" % (len(idx) * len(words)))
-    for t in T_GRID:
+    # Beyond the grid: 975 and 999, where the noisy clip barely shows its direction any more.
+    for t in T_GRID + [975, 999]:
         a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
         xt = a * x0 + s * torch.randn(x0.shape, generator=gen)
         word_n = clip_n = none_n = 0

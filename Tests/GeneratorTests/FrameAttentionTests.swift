@@ -18,9 +18,13 @@ final class FrameAttentionTests: XCTestCase {
 
     /// Output and every gradient (frames, text, each parameter) of both paths, for positions that
     /// fill whole vectors and a tail (5x7 = 35 positions: two of 16 and one of 3), heads of 8 and
-    /// 16 channels, with and without the text projection.
+    /// 16 channels, with and without the text projection, under each vector instruction set this
+    /// CPU runs (the kernels are compiled for AVX-512 and for AVX2).
     func testChannelMajorBlockMatchesTheRowMajorPath() throws {
-        try XCTSkipUnless(VectorKernels.available, "the channel-major path needs the vector kernels")
+        try forEachVectorISA { level in try compareBlockPaths(level) }
+    }
+
+    private func compareBlockPaths(_ level: VectorKernels.ISA) throws {
         for (channels, heads, textDim, frames) in [(32, 4, 6 as Int?, 5), (32, 2, nil, 4), (16, 1, 6, 7)] {
             let block = wokenBlock(channels: channels, heads: heads, textDim: textDim, seed: UInt64(channels + heads))
             let clips = 2
@@ -39,7 +43,7 @@ final class FrameAttentionTests: XCTestCase {
                 return (y.toArray(), grads)
             }
             let rows = run(false), inPlace = run(true)
-            let label = "C \(channels), \(heads) heads, F \(frames), text \(textDim.map(String.init) ?? "none")"
+            let label = "[\(level.rawValue)] C \(channels), \(heads) heads, F \(frames), text \(textDim.map(String.init) ?? "none")"
             assertClose(inPlace.y, rows.y, label + ": output")
             XCTAssertEqual(Set(inPlace.grads.keys), Set(rows.grads.keys), label)
             for (name, g) in rows.grads {

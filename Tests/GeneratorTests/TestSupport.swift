@@ -101,3 +101,11 @@ func gradientMismatches(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Double = 2e
     }
     return failures
 }
+
+/// Runs `body` under each vector-kernel level this CPU supports (AVX-512, AVX2), restoring the
+/// level after; skips the test on a CPU with neither (the scalar kernels run there).
+func forEachVectorISA(_ body: (VectorKernels.ISA) throws -> Void) throws {
+    let levels = VectorKernels.ISA.allCases.filter { $0 != .none && VectorKernels.supported($0) }
+    try XCTSkipIf(levels.isEmpty, "this CPU has neither AVX-512 nor AVX2: the scalar kernels run instead")
+    for level in levels { try VectorKernels.withISA(level) { try body(level) } }
+}

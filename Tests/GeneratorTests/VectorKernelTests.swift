@@ -6,13 +6,6 @@ import XCTest
 /// AVX2 on an AVX-512 machine, AVX2 alone on most others). The scalar kernels are checked against
 /// PyTorch in OpsParityTests and by finite differences in GradTests.
 final class VectorKernelTests: XCTestCase {
-    /// Runs `body` under each vector instruction set this CPU supports; skips when there is none.
-    private func forEachISA(_ body: (VectorKernels.ISA) throws -> Void) throws {
-        let levels = VectorKernels.ISA.allCases.filter { $0 != .none && VectorKernels.supported($0) }
-        try XCTSkipIf(levels.isEmpty, "this CPU has neither AVX-512 nor AVX2: the scalar kernels run instead")
-        for level in levels { try VectorKernels.withISA(level) { try body(level) } }
-    }
-
     /// `withISA` switches the kernels and restores them; `none` turns every wrapper off.
     func testISASelection() throws {
         let before = VectorKernels.isa
@@ -28,14 +21,14 @@ final class VectorKernelTests: XCTestCase {
         XCTAssertEqual(VectorKernels.isa, before)
         XCTAssertTrue(VectorKernels.supported(.none))
         if VectorKernels.supported(.avx512) { XCTAssertTrue(VectorKernels.supported(.avx2)) }
-        try forEachISA { level in
+        try forEachVectorISA { level in
             XCTAssertEqual(VectorKernels.isa, level)
             XCTAssertEqual(VectorKernels.directConvolution, level == .avx512)
         }
     }
 
     private func compare<K: UnaryKernel>(_: K.Type, _ name: String, tolerance: Float) throws {
-        try forEachISA { level in compareUnderCurrentISA(K.self, "\(name) [\(level.rawValue)]", tolerance: tolerance) }
+        try forEachVectorISA { level in compareUnderCurrentISA(K.self, "\(name) [\(level.rawValue)]", tolerance: tolerance) }
     }
 
     private func compareUnderCurrentISA<K: UnaryKernel>(_: K.Type, _ name: String, tolerance: Float) {
@@ -65,7 +58,7 @@ final class VectorKernelTests: XCTestCase {
     /// drops every key of one sequence (zeros out), causal attention with more keys than queries;
     /// with and without gradient recording (which also writes the row log-sum-exps).
     func testSmallAttentionKernelMatchesReference() throws {
-        try forEachISA { _ in try smallAttentionKernelMatchesReference() }
+        try forEachVectorISA { _ in try smallAttentionKernelMatchesReference() }
     }
 
     private func smallAttentionKernelMatchesReference() throws {
@@ -117,7 +110,7 @@ final class VectorKernelTests: XCTestCase {
     /// for the projections and a per-head bias, with a key mask over a longer context; and the
     /// in-place path's gradients match finite differences.
     func testInterleavedHeadsMatchThePermutedPath() throws {
-        try forEachISA { _ in try interleavedHeadsMatchThePermutedPath() }
+        try forEachVectorISA { _ in try interleavedHeadsMatchThePermutedPath() }
     }
 
     private func interleavedHeadsMatchThePermutedPath() throws {
@@ -184,7 +177,7 @@ final class VectorKernelTests: XCTestCase {
         }
         let reference = VectorKernels.withISA(.none) { step() }
         XCTAssertEqual(reference.grads.count, model.namedParameters().count, "a parameter got no gradient")
-        try forEachISA { level in
+        try forEachVectorISA { level in
             let got = step()
             assertClose(got.output, reference.output, rtol: 1e-4, atol: 1e-5, "output [\(level.rawValue)]")
             // Norm-wise: a weight gradient sums thousands of products with cancellation, so its

@@ -14,7 +14,9 @@ prediction for one clip of a family at several noise levels.
     python3 scripts/diagnose_objects.py swap-direction MODEL DATASET [--clips 16] [--seed 0]
         Direction binding in the prediction, the same for the car: each car clip noised to t,
         x0 predicted under its caption with "left" and with "right"; the direction of travel of
-        x0-hat's brightest pixels against the word's and the clip's own (t in T_GRID, 975, 999).
+        x0-hat's brightest pixels against the word's and the clip's own (t in T_GRID, 975, 999),
+        and the word's effect: mean |x0-hat(left) - x0-hat(right)| over the prediction's mean
+        deviation from its clip's mean frame.
     python3 scripts/diagnose_objects.py time-reversal MODEL [--seeds 4]
         Whether the network can prefer one direction of time at all: for pure-noise clips x and a
         car caption, max |f(reversed x) - reversed f(x)| relative to max |f(x)| at t = 950, 800,
@@ -231,22 +233,28 @@ def swap_direction_table(args, model, meta):
     print(f"{len(idx)} car clips; the clean clips' travel matches their caption in "
           f"{sum(c == w for c, w in zip(clean, truth))} of {len(idx)}")
     emb = enc([c for row in captions for c in row]).reshape(len(idx), len(words), -1)
-    print("t".rjust(5) + "  follows the word  follows the clip  none   (of %d)" % (len(idx) * len(words)))
+    print("t".rjust(5) + "  follows the word  follows the clip  none   (of %d)  word effect" % (len(idx) * len(words)))
     # Beyond the grid: 975 and 999, where the noisy clip barely shows its direction any more.
+    # Word effect: mean |x0-hat("left") - x0-hat("right")| over mean |x0-hat - mean frame|, how far
+    # the word moves the prediction against how much the prediction varies at all.
     for t in T_GRID + [975, 999]:
         a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
         xt = a * x0 + s * torch.randn(x0.shape, generator=gen)
         word_n = clip_n = none_n = 0
+        preds = []
         for k, word in enumerate(words):
             with torch.no_grad():
                 v = model(xt, torch.full((len(idx),), t), emb[:, k])
             xh = ((a * xt - s * v + 1) / 2).clamp(0, 1)
+            preds.append(xh)
             for n in range(len(idx)):
                 d = travel(xh[n])
                 word_n += d == word
                 clip_n += d == truth[n]
                 none_n += d == "none"
-        print(f"{t:5d}  {word_n:16d}  {clip_n:16d}  {none_n:4d}")
+        spread = (preds[0] - preds[0].mean(dim=1, keepdim=True)).abs().mean()
+        effect = float((preds[0] - preds[1]).abs().mean() / spread.clamp_min(1e-12))
+        print(f"{t:5d}  {word_n:16d}  {clip_n:16d}  {none_n:4d}  {effect:11.3f}")
 
 
 def time_reversal_table(args, model, meta):

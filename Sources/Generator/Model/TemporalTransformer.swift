@@ -79,6 +79,15 @@ final class TemporalTransformer: Module {
         }
     }
 
+    /// The per-clip vectors c = W e + b of the clips' text `[B, textDim]`, `[B, C]`; nil for a
+    /// block without `condition`.
+    func clipVectors(_ text: Tensor?, clips b: Int) -> Tensor? {
+        guard let condition else { return nil }
+        guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
+        precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
+        return condition(text)
+    }
+
     /// T for `frames` frames: `[heads, F, F]`, differentiable in the table.
     func toeplitzBias(frames: Int) -> Tensor {
         var indices = [Int]()
@@ -100,12 +109,7 @@ final class TemporalTransformer: Module {
         // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
         var seq = x.reshaped([b, frames, c, h * w]).permuted([0, 3, 1, 2]).reshaped([b * h * w, frames, c])
         // The clip's text vector `[B, 1, 1, C]`, broadcast over its positions and frames.
-        var clipVector: Tensor?
-        if let condition {
-            guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
-            precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
-            clipVector = condition(text).reshaped([b, 1, 1, c])
-        }
+        let clipVector = clipVectors(text, clips: b)?.reshaped([b, 1, 1, c])
         func input(_ s: Tensor) -> Tensor {
             clipVector.map { (s.reshaped([b, h * w, frames, c]) + $0).reshaped([b * h * w, frames, c]) } ?? s
         }
@@ -127,12 +131,7 @@ extension TemporalTransformer {
     fileprivate func channelMajorBlock(_ x: Tensor, frames: Int, text: Tensor?) -> Tensor {
         let (bf, c) = (x.shape[0], x.shape[1])
         let b = bf / frames
-        var clipVector: Tensor?
-        if let condition {
-            guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
-            precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
-            clipVector = condition(text).reshaped([b, 1, c, 1])
-        }
+        let clipVector = clipVectors(text, clips: b)?.reshaped([b, 1, c, 1])
         func input(_ s: Tensor) -> Tensor {
             clipVector.map { (s.reshaped([b, frames, c, s.count / (bf * c)]) + $0).reshaped(s.shape) } ?? s
         }

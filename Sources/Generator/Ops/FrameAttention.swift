@@ -62,17 +62,7 @@ func layerNormChannels(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float =
         withExtendedLifetime(stats) {}
         var gw: Tensor?, gb: Tensor?
         if let partials {
-            let sums = [Float](unsafeUninitializedCapacity: 2 * c) { buffer, count in
-                for i in 0..<(2 * c) {
-                    var total: Float = 0
-                    for chunk in 0..<chunks {
-                        let lanes = partials.base + (chunk * 2 * c + i) * 16
-                        for l in 0..<16 { total += lanes[l] }
-                    }
-                    buffer[i] = total
-                }
-                count = 2 * c
-            }
+            let sums = laneTotals(partials.base, chunks: chunks, count: 2 * c)
             if needW { gw = Tensor(shape: [c], data: Array(sums[0..<c])) }
             if needB { gb = Tensor(shape: [c], data: Array(sums[c...])) }
         }
@@ -156,20 +146,8 @@ func frameAttention(qkv: Tensor, frames: Int, heads: Int, bias: Tensor) -> Tenso
             withExtendedLifetime(scratch) {}
         }
         withExtendedLifetime(stats) {}
-        var gbias: Tensor?
-        if needBias {
-            let gb = Tensor.zeros([heads, frames, frames])
-            let dst = gb.ptr
-            for chunk in 0..<chunks {
-                let lanes = partials.base + chunk * heads * ff * 16
-                for i in 0..<(heads * ff) {
-                    var s: Float = 0
-                    for l in 0..<16 { s += lanes[i * 16 + l] }
-                    dst[i] += s
-                }
-            }
-            gbias = gb
-        }
+        let gbias = needBias
+            ? Tensor(shape: [heads, frames, frames], data: laneTotals(partials.base, chunks: chunks, count: heads * ff)) : nil
         cached = (g, gqkv, gbias)
         return (gqkv, gbias)
     }
@@ -178,4 +156,20 @@ func frameAttention(qkv: Tensor, frames: Int, heads: Int, bias: Tensor) -> Tenso
         needBias ? { g in all(g).1! } : nil,
     ])
     return out
+}
+
+/// The totals of per-chunk 16-lane partial sums: `chunks` blocks of `count` vectors of 16 floats
+/// each, summed over the lanes and the chunks (in chunk order, so the result does not depend on
+/// which thread ran a chunk).
+private func laneTotals(_ partials: UnsafePointer<Float>, chunks: Int, count: Int) -> [Float] {
+    var totals = [Float](repeating: 0, count: count)
+    for chunk in 0..<chunks {
+        let block = partials + chunk * count * 16
+        for i in 0..<count {
+            var s: Float = 0
+            for l in 0..<16 { s += block[i * 16 + l] }
+            totals[i] += s
+        }
+    }
+    return totals
 }

@@ -23,6 +23,15 @@ prediction for one clip of a family at several noise levels.
         600 (0: the network is time-reversal equivariant, so for any prompt a clip and its
         reversal are equally likely and no word can choose "left" over "right"), with the
         temporal bias tables' asymmetry max |b[d] - b[-d]| and the largest bias gate.
+    python3 scripts/diagnose_objects.py pure-noise MODEL DATASET [--t 999] [--draws 2] [--seed 0]
+        What the caption alone makes of pure noise: at t = 999 (alpha-bar about 2e-9) the best x0
+        prediction under a caption is the mean of the clips with that caption, so over a group of
+        clips (one attribute value: a ball colour, a car direction; or one family) the mean of the
+        model's x0-hat under their own captions should equal the group's mean clip. For every pair
+        of groups: the model's difference |mean x0-hat(a) - mean x0-hat(b)| as a share of the
+        data's |mean(a) - mean(b)| (1: the caption says all it can; 0: the caption is ignored), and
+        the cosine between the two differences. Every clip gets the same noise draws (averaged),
+        so only the captions tell the groups apart.
     python3 scripts/diagnose_objects.py x0 MODEL DATASET OUT.png [--family ball] [--index 0]
         For the family's clip: a row per t in T_GRID: x_t, then the model's x0 prediction
         (every other frame of 16).
@@ -281,6 +290,49 @@ def time_reversal_table(args, model, meta):
         print(f"{t:5d}  {worst:.4f}")
 
 
+def pure_noise_table(args, model, meta):
+    """The caption's whole effect at pure noise against the best possible (the data's group means)."""
+    ab = alphas_cumprod(meta)
+    manifest, clips, fam = load(args.dataset)
+    groups = {}
+    for i, f in enumerate(fam):
+        words = set(manifest[i]["caption"].replace(",", " ").split())
+        values = [w for w in (list(COLOURS) if f == "ball" else ["left", "right"] if f in ("car", "clouds") else []) if w in words]
+        groups.setdefault(f, []).append(i)
+        if len(values) == 1:
+            groups.setdefault(f"{f} {values[0]}", []).append(i)
+    enc = encoder()
+    gen = torch.Generator().manual_seed(args.seed)
+    t = args.t
+    a, s = ab[t].sqrt(), (1 - ab[t]).sqrt()
+    x0 = to_tensor(clips)
+    emb = enc([r["caption"] for r in manifest])
+    # The same noise draws for every clip, so that only the caption tells two groups apart.
+    xh = torch.zeros_like(x0)
+    for _ in range(args.draws):
+        noise = torch.randn(x0.shape[1:], generator=gen)
+        for lo in range(0, len(manifest), 16):
+            xb = x0[lo:lo + 16]
+            xt = a * xb + s * noise
+            with torch.no_grad():
+                v = model(xt, torch.full((len(xb),), t), emb[lo:lo + 16])
+            xh[lo:lo + 16] += (a * xt - s * v) / args.draws
+    print(f"t = {t} (alpha-bar {float(ab[t]):.1e}); {len(manifest)} clips; groups: "
+          + ", ".join(f"{k} ({len(v)})" for k, v in groups.items()))
+    print(f"{'pair':32s}  model / data difference  cosine")
+    names = list(groups)
+    for i, ga in enumerate(names):
+        for gb in names[i + 1:]:
+            # attribute values within one family, or whole families against each other
+            if (" " in ga) != (" " in gb) or (" " in ga and ga.split()[0] != gb.split()[0]):
+                continue
+            data = x0[groups[ga]].mean(0) - x0[groups[gb]].mean(0)
+            mod = xh[groups[ga]].mean(0) - xh[groups[gb]].mean(0)
+            ratio = float(mod.abs().mean() / data.abs().mean().clamp_min(1e-12))
+            cos = float(torch.nn.functional.cosine_similarity(mod.flatten(), data.flatten(), dim=0))
+            print(f"{ga + ' / ' + gb:32s}  {ratio:23.3f}  {cos:6.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -295,6 +347,10 @@ def main():
     d.add_argument("--clips", type=int, default=16); d.add_argument("--seed", type=int, default=0)
     r = sub.add_parser("time-reversal")
     r.add_argument("model"); r.add_argument("--seeds", type=int, default=4)
+    q = sub.add_parser("pure-noise")
+    q.add_argument("model"); q.add_argument("dataset")
+    q.add_argument("--t", type=int, default=999); q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--draws", type=int, default=2)
     x = sub.add_parser("x0")
     x.add_argument("model"); x.add_argument("dataset"); x.add_argument("out")
     x.add_argument("--family", default="ball"); x.add_argument("--index", type=int, default=0)
@@ -304,7 +360,7 @@ def main():
     model, meta = load_denoiser(args.model)
     model.eval()
     {"loss": loss_table, "swap": swap_table, "swap-direction": swap_direction_table, "time-reversal": time_reversal_table,
-     "x0": x0_sheet}[args.cmd](args, model, meta)
+     "pure-noise": pure_noise_table, "x0": x0_sheet}[args.cmd](args, model, meta)
 
 
 if __name__ == "__main__":

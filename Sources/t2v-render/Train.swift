@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Model preset (tiny, default) or a JSON file with a DenoiserConfig (default: default).",
-        discussion: "With --init: the starting model's architecture plus the zero-started modules to add to it (\"crossAttention\", \"temporalConvolution\", \"temporalConditioning\": true); every other field must match the model's."))
+        discussion: "With --init: the starting model's architecture plus the zero-started modules to add to it (\"crossAttention\", \"temporalConvolution\", \"temporalConditioning\", \"temporalPositions\": true); every other field must match the model's."))
     var config: String?
 
     @Option(help: "Total optimisation steps of the run.")
@@ -317,8 +317,13 @@ struct Train: ParsableCommand {
         mc.frames = frames
         mc.resolution = height
         mc.maxFrameDistance = max(mc.maxFrameDistance, 1)
-        // The ablation drops the whole temporal stream, its convolution included.
-        if noTemporal { mc.temporal = false; mc.temporalConvolution = false }
+        // The ablation drops the whole temporal stream, its convolution, text and frame positions included.
+        if noTemporal {
+            mc.temporal = false
+            mc.temporalConvolution = false
+            mc.temporalConditioning = false
+            mc.temporalPositions = false
+        }
         var tc = TrainingConfig()
         tc.batchSize = batch
         tc.learningRate = lr

@@ -216,7 +216,7 @@ final class RenderCLITests: XCTestCase {
         XCTAssertEqual(made, 0, madeText)
         r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", wide, "--steps", "2", "--quiet", "-o", out])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("baseChannels") && r.stderr.contains("only crossAttention, temporalConvolution and temporalConditioning may be added"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("baseChannels") && r.stderr.contains("only crossAttention, temporalConvolution, temporalConditioning and temporalPositions may be added"), r.stderr)
         let grown = root.appendingPathComponent("grown.safetensors").path
         r = try CLI.run(["train", "--data", ds32, "--init", Self.model, "--config", xattn, "--steps", "2", "--batch", "1",
                          "--lr", "1e-30", "--quiet", "-o", grown])

@@ -110,6 +110,16 @@ final class TwinParityTests: XCTestCase {
         try check(config, batch: 2, frames: 3, seed: 16)
     }
 
+    /// Frame positions in the temporal stream, with the text there too (each block's zero-started
+    /// projections perturbed away from zero), and at a frame count beyond the tiny config's.
+    func testTinyTemporalPositionsMatchesPyTorch() throws {
+        var config = DenoiserConfig.tiny
+        config.temporalPositions = true
+        config.temporalConditioning = true
+        try check(config, batch: 2, frames: 3, seed: 21)
+        try check(config, batch: 1, frames: 7, seed: 22)
+    }
+
     /// The fixed text whitening, fitted to six random unit-length captions (so it projects onto
     /// their span and rescales it), in front of every use of the prompt: the FiLM projection and,
     /// with temporal conditioning, the temporal stream; for clips and for independent images.

@@ -39,6 +39,7 @@ class DenoiserConfig:
     temporalConvolution: bool = False
     crossAttention: bool = False
     temporalConditioning: bool = False
+    temporalPositions: bool = False
     # Swift `DenoiserConfig.textWhitening`: the eps of the fixed whitening of the pooled text
     # (`TextWhitening`); None (the key absent) in models made before it existed.
     textWhitening: float | None = None
@@ -66,7 +67,7 @@ class DenoiserConfig:
 
     def to_json(self) -> str:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
-        for key in ("temporalConvolution", "crossAttention", "temporalConditioning"):  # Swift writes these only when on
+        for key in ("temporalConvolution", "crossAttention", "temporalConditioning", "temporalPositions"):  # Swift writes these only when on
             if not d[key]:
                 del d[key]
         if d["textWhitening"] is None:  # Swift writes it only when set
@@ -199,13 +200,18 @@ class TemporalTransformer(nn.Module):
     T[h, i, j] = relativeBias[clamp(j - i, -D, D) + D, h], and a residualGate-gated residual.
     Fresh blocks start as Swift's: residualGate 1, zero output projections (attention.toOut, ff2).
     With `textDim` (Swift `temporalConditioning`) the clip's vector condition(text) is added to the
-    input of both sub-blocks, not to the residual stream; `condition` starts at zero."""
+    input of both sub-blocks, not to the residual stream; `condition` starts at zero. With
+    `positions` (Swift `temporalPositions`) each frame's vector position(phi(f)) is added there too,
+    phi the frame index's sinusoidal features (`frame_position_features`); `position` starts at zero."""
+
+    POSITION_FEATURES = 16
 
     def __init__(self, channels: int, heads: int, maxDistance: int, convolutionGroups: int | None = None,
-                 textDim: int | None = None):
+                 textDim: int | None = None, positions: bool = False):
         super().__init__()
         self.convolution = None if convolutionGroups is None else TemporalConvolution(channels, convolutionGroups)
         self.condition = None if textDim is None else nn.Linear(textDim, channels)
+        self.position = nn.Linear(self.POSITION_FEATURES, channels) if positions else None
         self.heads = heads
         self.maxDistance = maxDistance
         self.norm1 = nn.LayerNorm(channels, eps=1e-5)
@@ -223,9 +229,18 @@ class TemporalTransformer(nn.Module):
         self.residualGate = nn.Parameter(torch.ones(1))
         for p in (self.attention.toOut.weight, self.attention.toOut.bias, self.ff2.weight, self.ff2.bias):
             nn.init.zeros_(p)
-        if self.condition is not None:
-            nn.init.zeros_(self.condition.weight)
-            nn.init.zeros_(self.condition.bias)
+        for layer in (self.condition, self.position):
+            if layer is not None:
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+
+    @classmethod
+    def frame_position_features(cls, frames: int) -> torch.Tensor:
+        """Swift `framePositionFeatures`: sin and cos of 2 pi f / 2^(k+2) for k = 0..<8, `[F, 16]`."""
+        f = torch.arange(frames, dtype=torch.float64).reshape(frames, 1)
+        periods = torch.tensor([2.0 ** (k + 2) for k in range(cls.POSITION_FEATURES // 2)], dtype=torch.float64)
+        angle = 2 * math.pi * f / periods
+        return torch.stack([angle.sin(), angle.cos()], dim=2).reshape(frames, cls.POSITION_FEATURES).float()
 
     def toeplitz_bias(self, frames: int) -> torch.Tensor:
         """T, `[heads, F, F]`."""
@@ -240,11 +255,15 @@ class TemporalTransformer(nn.Module):
         bf, c, h, w = x.shape
         b = bf // frames
         seq = x.reshape(b, frames, c, h * w).permute(0, 3, 1, 2).reshape(b * h * w, frames, c)
-        vector = None  # the clip's text vector [B, 1, 1, C], broadcast over its positions and frames
+        vector = None  # the clip's text vector [B, 1, 1, C] plus the frames' [1, 1, F, C], broadcast
         if self.condition is not None:
             if text is None:
                 raise ValueError("this temporal block is text-conditioned: pass the clips' text")
             vector = self.condition(text).reshape(b, 1, 1, c)
+        if self.position is not None:
+            features = self.frame_position_features(frames).to(x.device, x.dtype)
+            p = self.position(features).reshape(1, 1, frames, c)
+            vector = p if vector is None else vector + p
 
         def conditioned(s):
             return s if vector is None else (s.reshape(b, h * w, frames, c) + vector).reshape(b * h * w, frames, c)
@@ -361,7 +380,8 @@ class VideoDenoiser(nn.Module):
         def temporal(c):
             return TemporalTransformer(c, cfg.heads, cfg.maxFrameDistance,
                                        cfg.groups if cfg.temporalConvolution else None,
-                                       cfg.textDim if cfg.temporalConditioning else None) if cfg.temporal else None
+                                       cfg.textDim if cfg.temporalConditioning else None,
+                                       cfg.temporalPositions) if cfg.temporal else None
 
         def cross_attention(c, level):
             if not cfg.crossAttention or (level is not None and level < levels - 2):

@@ -44,6 +44,15 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
     /// spatial features carry. Off in models made before it existed (the key is then absent from
     /// the checkpoint's JSON).
     public var temporalConditioning: Bool = false
+    /// Each frame's place in its clip in the temporal stream: every temporal block adds a
+    /// learned projection (zero-started) of sinusoidal features of the frame index to the input
+    /// of its attention and feed-forward, as AnimateDiff's motion modules add absolute positions.
+    /// Without it the stream sees only frame distances (the relative bias) and the clip's ends
+    /// (the convolution's zero padding), so from pure noise it can hardly draw anything that
+    /// depends on where in the clip a frame is, such as where a car is at the start and at the
+    /// end of a drive to the left (docs/conditioning.md). Off in models made before it existed
+    /// (the key is then absent from the checkpoint's JSON).
+    public var temporalPositions: Bool = false
     /// Whitening of the pooled text embedding over the training captions before the model reads
     /// it (`TextWhitening`): the value is its eps, the variance added to each principal direction
     /// of the captions' spread before it is scaled to unit variance. The attribute words of a
@@ -61,8 +70,8 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case inChannels, baseChannels, channelMultipliers, resBlocksPerLevel, heads, groups, frames, resolution, textDim,
-             maxFrameDistance, temporal, temporalConvolution, crossAttention, temporalConditioning, textWhitening, schedule,
-             predictionType
+             maxFrameDistance, temporal, temporalConvolution, crossAttention, temporalConditioning, temporalPositions, textWhitening,
+             schedule, predictionType
     }
 
     /// Creates the default configuration (use the presets or change fields).
@@ -88,12 +97,14 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         temporalConvolution = try c.decodeIfPresent(Bool.self, forKey: .temporalConvolution) ?? d.temporalConvolution
         crossAttention = try c.decodeIfPresent(Bool.self, forKey: .crossAttention) ?? d.crossAttention
         temporalConditioning = try c.decodeIfPresent(Bool.self, forKey: .temporalConditioning) ?? d.temporalConditioning
+        temporalPositions = try c.decodeIfPresent(Bool.self, forKey: .temporalPositions) ?? d.temporalPositions
         textWhitening = try c.decodeIfPresent(Double.self, forKey: .textWhitening) ?? d.textWhitening
         schedule = try c.decodeIfPresent(NoiseSchedule.self, forKey: .schedule) ?? d.schedule
         predictionType = try c.decodeIfPresent(PredictionType.self, forKey: .predictionType) ?? d.predictionType
     }
 
-    /// Encodes every field; `temporalConvolution`, `crossAttention`, `temporalConditioning` and `textWhitening` only when on, so the JSON
+    /// Encodes every field; `temporalConvolution`, `crossAttention`, `temporalConditioning`, `temporalPositions` and `textWhitening`
+    /// only when on, so the JSON
     /// of a model without them is what older versions wrote and read.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -111,6 +122,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         if temporalConvolution { try c.encode(temporalConvolution, forKey: .temporalConvolution) }
         if crossAttention { try c.encode(crossAttention, forKey: .crossAttention) }
         if temporalConditioning { try c.encode(temporalConditioning, forKey: .temporalConditioning) }
+        if temporalPositions { try c.encode(temporalPositions, forKey: .temporalPositions) }
         try c.encodeIfPresent(textWhitening, forKey: .textWhitening)
         try c.encode(schedule, forKey: .schedule)
         try c.encode(predictionType, forKey: .predictionType)
@@ -136,7 +148,7 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         }
         let known = Set(["inChannels", "baseChannels", "channelMultipliers", "resBlocksPerLevel", "heads", "groups", "frames",
                          "resolution", "textDim", "maxFrameDistance", "temporal", "temporalConvolution", "crossAttention",
-                         "temporalConditioning", "textWhitening", "schedule", "predictionType"])
+                         "temporalConditioning", "temporalPositions", "textWhitening", "schedule", "predictionType"])
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw DenoiserError.invalidConfig("unknown key \"\(unknown)\"; the fields are \(known.sorted().joined(separator: ", "))")
         }
@@ -197,6 +209,9 @@ public struct DenoiserConfig: Sendable, Codable, Equatable {
         }
         guard temporal || !temporalConditioning else {
             throw fail("temporalConditioning is part of the temporal stream; it needs temporal = true")
+        }
+        guard temporal || !temporalPositions else {
+            throw fail("temporalPositions is part of the temporal stream; it needs temporal = true")
         }
         if let textWhitening {
             guard textWhitening.isFinite, textWhitening > 0 else { throw fail("textWhitening (its eps) must be positive, got \(textWhitening)") }

@@ -18,6 +18,10 @@ import Foundation
 /// x + g * attention(norm1(x + c)), then x + g * ff(norm2(x + c)); the residual stream itself is
 /// not shifted, so the start function is the block's without it, fresh or grown from a trained one.
 ///
+/// With `DenoiserConfig.temporalPositions`, a per-frame vector p_f = P phi(f) (P zero-started,
+/// phi the frame index's sinusoidal features, `framePositionFeatures`) is added to the same two
+/// inputs, beside c: the frame's place in its clip, which the relative bias cannot tell.
+///
 /// b starts as ALiBi-style slopes (-|j - i| 2^(-8h/H)) so that the bias gradient is non-zero
 /// once gamma moves.
 final class TemporalTransformer: Module {
@@ -27,6 +31,9 @@ final class TemporalTransformer: Module {
     /// Pooled text embedding -> the per-clip vector c, `[C, textDim]`, zero-started
     /// (`DenoiserConfig.temporalConditioning`); checkpoint key `condition`.
     let condition: Linear?
+    /// The frame index's features -> the per-frame vector p, `[C, positionFeatures]`, zero-started
+    /// (`DenoiserConfig.temporalPositions`); checkpoint key `position`.
+    let position: Linear?
     /// Pre-attention LayerNorm; checkpoint key `norm1`.
     let norm1: LayerNorm
     /// Attention over frames; checkpoint key `attention`.
@@ -52,9 +59,10 @@ final class TemporalTransformer: Module {
     var channelMajor = true
 
     init(channels: Int, heads: Int, maxDistance: Int, convolutionGroups: Int? = nil, textDim: Int? = nil,
-         rng: inout some RandomNumberGenerator) {
+         positions: Bool = false, rng: inout some RandomNumberGenerator) {
         convolution = convolutionGroups.map { TemporalConvolution(channels: channels, groups: $0, rng: &rng) }
         condition = textDim.map { Linear($0, channels, rng: &rng) }
+        position = positions ? Linear(TemporalTransformer.positionFeatures, channels, rng: &rng) : nil
         self.heads = heads
         self.maxDistance = maxDistance
         norm1 = LayerNorm(channels)
@@ -72,8 +80,8 @@ final class TemporalTransformer: Module {
         relativeBias = Parameter(Tensor(shape: [2 * maxDistance + 1, heads], data: table))
         biasGate = Parameter(Tensor.zeros([heads, 1, 1]))
         residualGate = Parameter(Tensor(shape: [1], data: [1]))
-        let zeroStarted = [attention.toOut.weight, ff2.weight, condition?.weight]
-            + [attention.toOut.bias, ff2.bias, condition?.bias]
+        let zeroStarted = [attention.toOut.weight, ff2.weight, condition?.weight, position?.weight]
+            + [attention.toOut.bias, ff2.bias, condition?.bias, position?.bias]
         for p in zeroStarted.compactMap({ $0 }) {
             p.assign(Tensor.zeros(p.shape))
         }
@@ -86,6 +94,41 @@ final class TemporalTransformer: Module {
         guard let text else { preconditionFailure("TemporalTransformer: this block is text-conditioned; pass the clips' text") }
         precondition(text.shape[0] == b, "TemporalTransformer: \(text.shape[0]) text embeddings for \(b) clips")
         return condition(text)
+    }
+
+    /// Features of a frame's index f: sin and cos of 2 pi f / 2^(k+2) frames for k = 0..<8
+    /// (periods 4 to 512 frames), so any frame count gets features and the slowest pairs vary
+    /// almost linearly across a clip.
+    static let positionFeatures = 16
+
+    /// phi(f) for f = 0..<frames, `[F, positionFeatures]`.
+    static func framePositionFeatures(frames: Int) -> Tensor {
+        var data = [Float](repeating: 0, count: frames * positionFeatures)
+        for f in 0..<frames {
+            for k in 0..<positionFeatures / 2 {
+                let angle = 2 * Double.pi * Double(f) / Double(1 << (k + 2))
+                data[f * positionFeatures + 2 * k] = Float(Foundation.sin(angle))
+                data[f * positionFeatures + 2 * k + 1] = Float(Foundation.cos(angle))
+            }
+        }
+        return Tensor(shape: [frames, positionFeatures], data: data)
+    }
+
+    /// What the block adds to the inputs of its attention and feed-forward: the clip's text
+    /// vector c `[B, 1, C]` plus the frames' vectors p `[1, F, C]`, broadcast to `[B, F, C]` when
+    /// both are on, either alone otherwise; nil for a block with neither.
+    func inputShift(text: Tensor?, clips b: Int, frames: Int) -> Tensor? {
+        let c = clipVectors(text, clips: b).map { $0.reshaped([b, 1, $0.shape[1]]) }
+        let p = position.map { layer in
+            let v = layer(TemporalTransformer.framePositionFeatures(frames: frames))
+            return v.reshaped([1, frames, v.shape[1]])
+        }
+        switch (c, p) {
+        case let (c?, p?): return c + p
+        case let (c?, nil): return c
+        case let (nil, p?): return p
+        case (nil, nil): return nil
+        }
     }
 
     /// T for `frames` frames: `[heads, F, F]`, differentiable in the table.
@@ -108,10 +151,11 @@ final class TemporalTransformer: Module {
         let b = bf / frames
         // [B*F, C, H, W] -> sequences over frames [B*H*W, F, C].
         var seq = x.reshaped([b, frames, c, h * w]).permuted([0, 3, 1, 2]).reshaped([b * h * w, frames, c])
-        // The clip's text vector `[B, 1, 1, C]`, broadcast over its positions and frames.
-        let clipVector = clipVectors(text, clips: b)?.reshaped([b, 1, 1, c])
+        // The clip's text vector and the frames' vectors `[B or 1, 1, F or 1, C]`, broadcast over
+        // the positions (and the frames or clips).
+        let shift = inputShift(text: text, clips: b, frames: frames).map { $0.reshaped([$0.shape[0], 1, $0.shape[1], c]) }
         func input(_ s: Tensor) -> Tensor {
-            clipVector.map { (s.reshaped([b, h * w, frames, c]) + $0).reshaped([b * h * w, frames, c]) } ?? s
+            shift.map { (s.reshaped([b, h * w, frames, c]) + $0).reshaped([b * h * w, frames, c]) } ?? s
         }
         // TGS attention and feed-forward, each merged by the gated residual.
         let bias = biasGate.value * toeplitzBias(frames: frames)
@@ -131,9 +175,9 @@ extension TemporalTransformer {
     fileprivate func channelMajorBlock(_ x: Tensor, frames: Int, text: Tensor?) -> Tensor {
         let (bf, c) = (x.shape[0], x.shape[1])
         let b = bf / frames
-        let clipVector = clipVectors(text, clips: b)?.reshaped([b, 1, c, 1])
+        let shift = inputShift(text: text, clips: b, frames: frames).map { $0.reshaped([$0.shape[0], $0.shape[1], c, 1]) }
         func input(_ s: Tensor) -> Tensor {
-            clipVector.map { (s.reshaped([b, frames, c, s.count / (bf * c)]) + $0).reshaped(s.shape) } ?? s
+            shift.map { (s.reshaped([b, frames, c, s.count / (bf * c)]) + $0).reshaped(s.shape) } ?? s
         }
         func pointwise(_ weight: Tensor, _ bias: Tensor?, _ t: Tensor) -> Tensor {
             conv2d(t, weight: weight.reshaped([weight.shape[0], weight.shape[1], 1, 1]), bias: bias)

@@ -3,7 +3,7 @@ import Foundation
 extension VideoDenoiser {
     /// A model of `config` that starts from `base`'s weights, with the zero-started modules that
     /// `config` adds and `base` lacks: cross-attention to the prompt's tokens, the temporal
-    /// convolution and the temporal blocks' text conditioning. Each starts with zero output
+    /// convolution, the temporal blocks' text conditioning and their frame positions. Each starts with zero output
     /// weights, so the new model computes what `base` computes until training moves them; a
     /// fine-tune can add any of them to a trained model.
     ///
@@ -24,17 +24,21 @@ extension VideoDenoiser {
         if old.temporalConditioning && !config.temporalConditioning {
             throw DenoiserError.invalidConfig("the starting model's temporal blocks are text-conditioned; a config without it would drop trained weights")
         }
+        if old.temporalPositions && !config.temporalPositions {
+            throw DenoiserError.invalidConfig("the starting model's temporal blocks read frame positions; a config without them would drop trained weights")
+        }
         var comparable = config
         comparable.crossAttention = old.crossAttention
         comparable.temporalConvolution = old.temporalConvolution
         comparable.temporalConditioning = old.temporalConditioning
+        comparable.temporalPositions = old.temporalPositions
         comparable.frames = old.frames
         comparable.resolution = old.resolution
         comparable.maxFrameDistance = old.maxFrameDistance
         if comparable != old {
             let differing = DenoiserConfig.differingFields(old, comparable)
             throw DenoiserError.invalidConfig(
-                "the config differs from the starting model's in \(differing.joined(separator: ", ")); only crossAttention, temporalConvolution and temporalConditioning may be added")
+                "the config differs from the starting model's in \(differing.joined(separator: ", ")); only crossAttention, temporalConvolution, temporalConditioning and temporalPositions may be added")
         }
         let model = try VideoDenoiser(config: config, rng: &rng)
         // The added blocks keep their fresh (zero-started) weights; every trained one is copied.

@@ -91,7 +91,8 @@ public final class VideoDenoiser: Module {
         func temporal(_ c: Int, _ rng: inout some RandomNumberGenerator) -> TemporalTransformer? {
             config.temporal ? TemporalTransformer(channels: c, heads: config.heads, maxDistance: config.maxFrameDistance,
                                                   convolutionGroups: config.temporalConvolution ? config.groups : nil,
-                                                  textDim: config.temporalConditioning ? config.textDim : nil, rng: &rng) : nil
+                                                  textDim: config.temporalConditioning ? config.textDim : nil,
+                                                  positions: config.temporalPositions, rng: &rng) : nil
         }
 
         // Cross-attention at the two lowest resolutions and in the middle.

@@ -5,7 +5,7 @@
 # which way to send the car. Then render SEEDS clips for each caption (the same seeds for both)
 # and read the direction back from the pixels with `t2v-scenes track`.
 #
-#   bash scripts/direction-overfit.sh ARM [ARM...]    # arms: plain (the shipped 32x32 config), tconv, tconv-pos
+#   bash scripts/direction-overfit.sh ARM [ARM...]    # arms: plain (the shipped 32x32 config), tconv, tconv-pos, tconv-pos-top, strong
 #
 # PER (default 2), STEPS (default 800), SEEDS (default 8), WORK (default work/direction-overfit).
 # The car clips come from the default corpus's renderer (t2v-scenes render --families car).
@@ -49,13 +49,19 @@ fi
 for ARM in "$@"; do
     case "$ARM" in
         plain) CONFIG=samples/default-model.json ;;
-        tconv | tconv-pos)  # the temporal convolution; and each frame's place in the clip
+        tconv | tconv-pos | tconv-pos-top | strong)  # the temporal convolution; each frame's place in the clip; and
+            # half of the clips trained at the top of the schedule, t = 980-999, where the noisy clip no
+            # longer shows its direction and only the word can say it; strong: all of these, and the
+            # text inside the temporal blocks and whitened (every path this network has for the word)
             CONFIG=$WORK/config-$ARM.json
             python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["temporalConvolution"] = True
-c["temporalPositions"] = sys.argv[2] == "tconv-pos"
+c["temporalPositions"] = sys.argv[2].startswith("tconv-pos") or sys.argv[2] == "strong"
+if sys.argv[2] == "strong": c["temporalConditioning"] = True; c["textWhitening"] = 0.001
 json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" "$ARM" ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
+    FLAGS=""
+    [ "$ARM" = tconv-pos-top ] || [ "$ARM" = strong ] && FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98"
     OUT=$WORK/$ARM
     mkdir -p "$OUT"
     if [ ! -f "$OUT/teacher.safetensors" ]; then
@@ -63,7 +69,7 @@ json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" "$ARM" ;;
         [ -f "$OUT/teacher.ckpt.safetensors" ] && RESUME="--resume"
         start=$(date +%s)
         "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
-            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction 0 $RESUME --quiet -o "$OUT/teacher.safetensors"
+            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction 0 $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
         echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
     fi
     if [ ! -f "$OUT/track.txt" ]; then

@@ -15,6 +15,7 @@
 # (attributes-negative.md). Resumable; work files go to $WORK (default work/attributes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/train-arm.sh
 WORK=${WORK:-work/attributes}
 STEPS=${STEPS:-1200}
 SEEDS=${SEEDS:-8}
@@ -71,15 +72,8 @@ for ARM in "$@"; do
     esac
     data "$WORK/base" ""
     OUT=$WORK/$ARM
-    mkdir -p "$OUT"
-    if [ ! -f "$OUT/teacher.safetensors" ]; then
-        RESUME=""
-        [ -f "$OUT/teacher.ckpt.safetensors" ] && RESUME="--resume"
-        start=$(date +%s)
-        "$BIN/t2v-render" train --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
-            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction "$FRACTION" $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
-        echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
-    fi
+    train_arm "$OUT" "$ARM" --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
+        --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction "$FRACTION" $FLAGS
     if [ ! -f "$OUT/attributes.md" ]; then
         "$BIN/t2v-scenes" attributes --model "$OUT/teacher.safetensors" --families $FAMILIES --seeds "$SEEDS" \
             --json "$OUT/attributes.json" --quiet > "$OUT/attributes.md.tmp"

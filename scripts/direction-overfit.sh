@@ -12,6 +12,7 @@
 # Resumable; work files go to $WORK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/train-arm.sh
 WORK=${WORK:-work/direction-overfit}
 PER=${PER:-2}
 STEPS=${STEPS:-800}
@@ -63,15 +64,8 @@ json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" "$ARM" ;;
     FLAGS=""
     [ "$ARM" = tconv-pos-top ] || [ "$ARM" = strong ] && FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98"
     OUT=$WORK/$ARM
-    mkdir -p "$OUT"
-    if [ ! -f "$OUT/teacher.safetensors" ]; then
-        RESUME=""
-        [ -f "$OUT/teacher.ckpt.safetensors" ] && RESUME="--resume"
-        start=$(date +%s)
-        "$BIN/t2v-render" train --data "$WORK/dataset" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
-            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction 0 $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
-        echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
-    fi
+    train_arm "$OUT" "$ARM" --data "$WORK/dataset" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
+        --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction 0 $FLAGS
     if [ ! -f "$OUT/track.txt" ]; then
         rm -rf "$OUT/samples" "$OUT/samples-dataset"
         python3 - "$OUT/prompts.jsonl" "$SEEDS" "$LEFT" "$RIGHT" <<'PY'

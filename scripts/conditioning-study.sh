@@ -4,12 +4,13 @@
 # seed 1, the shipped DenoiserConfig), each judged by `t2v-scenes report` (32 DDIM steps,
 # guidance 3, SEEDS seeds per family and caption set).
 #
-#   bash scripts/conditioning-study.sh ARM [ARM...]     # arms: see arm_flags below
+#   bash scripts/conditioning-study.sh ARM [ARM...]     # arms: baseline corpus200 grammar joint shift-1 shift-2 dropout0.2 minsnr5 highnoise xattn joint-xattn
 #
 # Resumable: a finished teacher or report is skipped, a started teacher resumes from its
 # checkpoint. Work files go to $WORK (default work/conditioning).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/train-arm.sh
 WORK=${WORK:-work/conditioning}
 STEPS=${STEPS:-1500}
 SEEDS=${SEEDS:-4}
@@ -65,18 +66,12 @@ for ARM in "$@"; do
         minsnr5) FLAGS="--min-snr-gamma 5" ;;
         highnoise) FLAGS="--high-noise-fraction 0.5" ;;  # half the clips at the noisiest tenth of the schedule
         xattn) CONFIG=$(cross_attention_config) ;;
+        joint-xattn) CONFIG=$(cross_attention_config); FRACTION=0.5 ;;  # the two levers that moved adherence
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
     OUT=$WORK/$ARM
-    mkdir -p "$OUT"
-    if [ ! -f "$OUT/teacher.safetensors" ]; then
-        RESUME=""
-        [ -f "$OUT/teacher.ckpt.safetensors" ] && RESUME="--resume"
-        start=$(date +%s)
-        "$BIN/t2v-render" train --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
-            --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction "$FRACTION" $FLAGS $RESUME --quiet -o "$OUT/teacher.safetensors"
-        echo "$ARM: trained $STEPS steps in $(( $(date +%s) - start )) s (this leg)" | tee -a "$WORK/times.txt"
-    fi
+    train_arm "$OUT" "$ARM" --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
+        --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction "$FRACTION" $FLAGS
     if [ ! -f "$OUT/REPORT.md" ]; then
         start=$(date +%s)
         "$BIN/t2v-scenes" report --model "$OUT/teacher.safetensors" --heldout "$BASE/heldout-dataset" \

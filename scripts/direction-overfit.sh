@@ -5,7 +5,8 @@
 # which way to send the car. Then render SEEDS clips for each caption (the same seeds for both)
 # and read the direction back from the pixels with `t2v-scenes track`.
 #
-#   bash scripts/direction-overfit.sh ARM [ARM...]    # arms: plain (the shipped 32x32 config), tconv, tconv-pos, tconv-pos-top, strong
+#   bash scripts/direction-overfit.sh ARM [ARM...]    # arms: plain (the shipped 32x32 config), tconv, tconv-pos, tconv-pos-top, strong,
+#   strong-nowhiten, strong-nottext
 #
 # PER (default 2), STEPS (default 800), SEEDS (default 8), WORK (default work/direction-overfit).
 # The car clips come from the default corpus's renderer (t2v-scenes render --families car).
@@ -50,19 +51,22 @@ fi
 for ARM in "$@"; do
     case "$ARM" in
         plain) CONFIG=samples/default-model.json ;;
-        tconv | tconv-pos | tconv-pos-top | strong)  # the temporal convolution; each frame's place in the clip; and
+        tconv | tconv-pos | tconv-pos-top | strong | strong-nowhiten | strong-nottext)  # the temporal convolution; each frame's place in the clip; and
             # half of the clips trained at the top of the schedule, t = 980-999, where the noisy clip no
             # longer shows its direction and only the word can say it; strong: all of these, and the
-            # text inside the temporal blocks and whitened (every path this network has for the word)
+            # text inside the temporal blocks and whitened (every path this network has for the word);
+            # strong-nowhiten, strong-nottext: strong without one of those two
             CONFIG=$WORK/config-$ARM.json
             python3 -c 'import json, sys; c = json.load(open("samples/default-model.json")); c["temporalConvolution"] = True
-c["temporalPositions"] = sys.argv[2].startswith("tconv-pos") or sys.argv[2] == "strong"
-if sys.argv[2] == "strong": c["temporalConditioning"] = True; c["textWhitening"] = 0.001
+arm = sys.argv[2]
+c["temporalPositions"] = arm.startswith("tconv-pos") or arm.startswith("strong")
+if arm in ("strong", "strong-nowhiten"): c["temporalConditioning"] = True
+if arm in ("strong", "strong-nottext"): c["textWhitening"] = 0.001
 json.dump(c, open(sys.argv[1], "w"), indent=2)' "$CONFIG" "$ARM" ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
     FLAGS=""
-    [ "$ARM" = tconv-pos-top ] || [ "$ARM" = strong ] && FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98"
+    case "$ARM" in tconv-pos-top | strong*) FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98" ;; esac
     OUT=$WORK/$ARM
     train_arm "$OUT" "$ARM" --data "$WORK/dataset" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \
         --warmup 50 --checkpoint-every 50 --seed 1 --image-fraction 0 $FLAGS

@@ -5,7 +5,7 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext tconv-joint tconv-whiten tconv-pos pos strong highnoise tconv-highnoise joint-highnoise shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext tconv-joint tconv-whiten tconv-pos pos strong strong-xattn highnoise tconv-highnoise joint-highnoise shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
@@ -65,6 +65,9 @@ for ARM in "$@"; do
         strong)  # every path this network has for the word: the temporal convolution, frame positions, the
             # text inside the temporal blocks and whitened, and half of the clips at t = 980-999
             CONFIG=$(config_with strong temporalConvolution true temporalPositions true temporalConditioning true textWhitening 0.001)
+            FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98" ;;
+        strong-xattn)  # and cross-attention to the token states, where "left" is a token of its own whatever the wording
+            CONFIG=$(config_with strong-xattn temporalConvolution true temporalPositions true temporalConditioning true textWhitening 0.001 crossAttention true)
             FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98" ;;
         highnoise) FLAGS="--high-noise-fraction 0.5" ;;  # half the clips at timesteps 900-999
         tconv-highnoise) CONFIG=$(config_with tconv temporalConvolution true); FLAGS="--high-noise-fraction 0.5" ;;

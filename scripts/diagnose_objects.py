@@ -299,7 +299,7 @@ def pure_noise_table(args, model, meta):
         words = set(manifest[i]["caption"].replace(",", " ").split())
         values = [w for w in (list(COLOURS) if f == "ball" else ["left", "right"] if f in ("car", "clouds") else []) if w in words]
         groups.setdefault(f, []).append(i)
-        if len(values) == 1:
+        if len(values) == 1:  # captions naming both ("from right to left") stay in the family group only
             groups.setdefault(f"{f} {values[0]}", []).append(i)
     enc = encoder()
     gen = torch.Generator().manual_seed(args.seed)

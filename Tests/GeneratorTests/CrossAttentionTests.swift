@@ -24,10 +24,7 @@ final class CrossAttentionTests: XCTestCase {
 
     /// Gives every cross-attention block's output projection non-zero weights.
     static func wake(_ model: VideoDenoiser) {
-        var g = Philox(seed: 77)
-        for (name, p) in model.namedParameters() where name.contains("rossAttention.attention.toOut") {
-            p.assign(Tensor(shape: p.shape, data: g.normal(count: p.value.count, std: 0.3)))
-        }
+        wakeParameters(of: model, containing: "rossAttention.attention.toOut", seed: 77, std: 0.3)
     }
 
     func input(_ b: Int) -> (Tensor, Tensor) {

@@ -14,10 +14,7 @@ final class TemporalConditioningTests: XCTestCase {
 
     /// Gives every block's text projection non-zero weights (named `...temporal.condition.*`).
     static func wake(_ model: VideoDenoiser, seed: UInt64 = 77) {
-        var g = Philox(seed: seed)
-        for (name, p) in model.namedParameters() where name.contains("emporal.condition.") {
-            p.assign(Tensor(shape: p.shape, data: g.normal(count: p.value.count, std: 0.5)))
-        }
+        wakeParameters(of: model, containing: "emporal.condition.", seed: seed, std: 0.5)
     }
 
     func input(_ b: Int, seed: UInt64 = 3) -> (Tensor, Tensor) {

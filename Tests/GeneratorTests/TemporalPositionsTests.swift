@@ -13,10 +13,7 @@ final class TemporalPositionsTests: XCTestCase {
 
     /// Gives every block's position projection non-zero weights (named `...temporal.position.*`).
     static func wake(_ model: VideoDenoiser, seed: UInt64 = 78) {
-        var g = Philox(seed: seed)
-        for (name, p) in model.namedParameters() where name.contains("emporal.position.") {
-            p.assign(Tensor(shape: p.shape, data: g.normal(count: p.value.count, std: 0.5)))
-        }
+        wakeParameters(of: model, containing: "emporal.position.", seed: seed, std: 0.5)
     }
 
     func testFeaturesAreTheSinesAndCosinesOfTheFrameIndex() {

@@ -109,3 +109,13 @@ func forEachVectorISA(_ body: (VectorKernels.ISA) throws -> Void) throws {
     try XCTSkipIf(levels.isEmpty, "this CPU has neither AVX-512 nor AVX2: the scalar kernels run instead")
     for level in levels { try VectorKernels.withISA(level) { try body(level) } }
 }
+
+/// Sets every parameter of `model` whose name contains `fragment` to normal noise of `std` drawn
+/// from `Philox(seed:)`: wakes zero-started modules (output projections, text and position
+/// projections) so a test sees them act.
+func wakeParameters(of model: VideoDenoiser, containing fragment: String, seed: UInt64, std: Float) {
+    var g = Philox(seed: seed)
+    for (name, p) in model.namedParameters() where name.contains(fragment) {
+        p.assign(Tensor(shape: p.shape, data: g.normal(count: p.value.count, std: std)))
+    }
+}

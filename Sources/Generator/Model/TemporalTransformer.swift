@@ -123,12 +123,8 @@ final class TemporalTransformer: Module {
             let v = layer(TemporalTransformer.framePositionFeatures(frames: frames))
             return v.reshaped([1, frames, v.shape[1]])
         }
-        switch (c, p) {
-        case let (c?, p?): return c + p
-        case let (c?, nil): return c
-        case let (nil, p?): return p
-        case (nil, nil): return nil
-        }
+        if let c, let p { return c + p }
+        return c ?? p
     }
 
     /// T for `frames` frames: `[heads, F, F]`, differentiable in the table.

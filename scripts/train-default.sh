@@ -43,6 +43,8 @@
 # default 128, the autoencoder trained on it (AE_STEPS, default 5000), the clips coded to
 # latents, and the teacher, the ablation and the students trained on the latents, each model file
 # carrying the autoencoder, docs/latent.md; 0: the 32x32 pixel-space model),
+# BIN (a folder holding t2v-render and t2v-scenes to run instead of building the package: a
+# long run keeps its binaries while the package is rebuilt),
 # SHIP=0 (stop before copying the student into weights/: for trial runs in another WORK),
 # PRECISION (fp32 or bf16: every training, coding and distillation stage's --precision; unset,
 # each command's default, bf16 where the CPU has AVX512_BF16; docs/precision.md),
@@ -73,9 +75,11 @@ AE_STEPS=${AE_STEPS:-5000}
 SHIP=${SHIP:-1}
 PRECISION=${PRECISION:-}
 PFLAG=${PRECISION:+--precision $PRECISION}
-BIN=$(swift build -c release --show-bin-path)
-swift build -c release --product t2v-render >/dev/null
-swift build -c release --product t2v-scenes >/dev/null
+if [ -z "${BIN:-}" ]; then
+    BIN=$(swift build -c release --show-bin-path)
+    swift build -c release --product t2v-render >/dev/null
+    swift build -c release --product t2v-scenes >/dev/null
+fi
 mkdir -p "$WORK" weights
 # Wall-clock seconds of each stage run, appended to $WORK/stage-times.txt.
 stage_started=$(date +%s)

@@ -5,14 +5,15 @@
 # Usage: bash scripts/gallery.sh [SEED]
 # Knobs: MODEL (default: weights/t2v-default.safetensors), SIZE (the frames' size, default
 # 128x128), BASELINE (a second model rendered under each row with the same seed and size, e.g.
-# an earlier default model, for a side-by-side gallery).
+# an earlier default model, for a side-by-side gallery), BIN (a folder holding a built t2v-render
+# to use instead of building the package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${1:-1}
 MODEL=${MODEL:-weights/t2v-default.safetensors}
 SIZE=${SIZE:-128x128}
 BASELINE=${BASELINE:-}
-BIN=$(swift build -c release --show-bin-path)
+if [ -z "${BIN:-}" ]; then BIN=$(swift build -c release --show-bin-path); swift build -c release --product t2v-render >/dev/null; fi
 OUT=samples/gallery
 mkdir -p "$OUT"
 while IFS='|' read -r name prompt; do

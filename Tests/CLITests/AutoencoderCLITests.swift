@@ -155,7 +155,7 @@ final class AutoencoderCLITests: XCTestCase {
 
         // The values: the PyTorch twin's latents of the source clips.
         guard Self.python(has: "torch") else { throw XCTSkip("PyTorch is not installed: the latents were not compared with the twin") }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = CLI.checkout
         let twin = """
         import sys; sys.path.insert(0, sys.argv[1])
         import numpy as np, torch

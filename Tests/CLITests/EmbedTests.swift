@@ -4,13 +4,9 @@ import XCTest
 /// `t2v-render embed`: plain and JSON output against the committed sentence-transformers
 /// fixture, the similarity matrix, and the missing-model error.
 final class EmbedTests: XCTestCase {
-    /// The checkout (this file is Tests/CLITests/EmbedTests.swift).
-    private static let checkout = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The installed model folder, or a skip naming what is missing.
     private func modelDirectory() throws -> URL {
-        let installed = Self.checkout.appendingPathComponent("models/all-MiniLM-L6-v2")
+        let installed = CLI.checkout.appendingPathComponent("models/all-MiniLM-L6-v2")
         if FileManager.default.fileExists(atPath: installed.appendingPathComponent("model.safetensors").path) {
             return installed
         }
@@ -34,7 +30,7 @@ final class EmbedTests: XCTestCase {
 
     /// sentence-transformers' embedding of `name` from the Generator tests' fixture.
     private func fixtureEmbedding(_ name: String) throws -> [Float] {
-        let url = Self.checkout.appendingPathComponent("Tests/GeneratorTests/Fixtures/text/embeddings.json")
+        let url = CLI.checkout.appendingPathComponent("Tests/GeneratorTests/Fixtures/text/embeddings.json")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         let cases = json["cases"] as! [[String: Any]]
         let c = try XCTUnwrap(cases.first { $0["name"] as? String == name })

@@ -23,14 +23,6 @@ final class GeneratorFaultTests: XCTestCase {
 
     // MARK: - Fixtures
 
-    /// The shipped default model (`weights/t2v-default.safetensors` of this checkout).
-    func shippedModel() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("weights/t2v-default.safetensors").path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("the shipped model \(path) is not in this checkout") }
-        return path
-    }
-
     /// A tiny dataset (two 2 s clips as 4 frames of 16x16) and a tiny model trained on it for
     /// 2 steps (the distillation teacher), made once for the class.
     struct Fixture { let root: URL; let dataset: String; let teacher: String }
@@ -210,7 +202,7 @@ final class GeneratorFaultTests: XCTestCase {
     /// SIGINT and SIGTERM while denoising and while encoding, onto an existing file: exit 1 with
     /// "interrupted", the file byte-identical, no temporary file.
     func testSignalDuringRenderKeepsTheExistingFile() throws {
-        let model = try shippedModel()
+        let model = try CLI.shippedModel()
         let target = dir.appendingPathComponent("v.mp4").path
         let first = try CLI.run(["--model", model, "--prompt", "a sunset over the ocean", "--steps", "1", "--size", "64x64", "--quiet", "-o", target])
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -264,7 +256,7 @@ final class GeneratorFaultTests: XCTestCase {
     /// `-o` a full device (MKV and fragmented MP4) and `-o -` into a pipe whose reader exits after
     /// 1000 bytes: exit 1 with a message, not a hang (killed after 5 minutes) or death by a signal.
     func testRenderToAFullDiskOrAClosedPipeIsAClearFailure() throws {
-        let model = try shippedModel()
+        let model = try CLI.shippedModel()
         let full = try fullDevice()
         let base = "timeout -s KILL 300 \(q(CLI.binary.path)) --model \(q(model)) --prompt 'fireworks in the night sky' --steps 1 --quiet"
         for format in ["mkv", "mp4"] {
@@ -292,7 +284,7 @@ final class GeneratorFaultTests: XCTestCase {
     /// a missing folder: exit 1 naming the path, before any denoising, nothing created, an
     /// existing video untouched.
     func testRenderIntoAMissingDirectoryNamesThePath() throws {
-        let model = try shippedModel()
+        let model = try CLI.shippedModel()
         let common = ["--model", model, "--prompt", "a campfire", "--steps", "1", "--size", "64x64"]
         let missing = dir.appendingPathComponent("no/such")
         let out = missing.appendingPathComponent("v.mp4").path
@@ -418,7 +410,7 @@ final class GeneratorFaultTests: XCTestCase {
     func testUnwritableOutputDirectoryIsRefused() throws {
         guard getuid() != 0 else { throw XCTSkip("running as root: permission bits do not stop root, so an unwritable folder cannot be made") }
         let f = try fixture()
-        let model = try shippedModel()
+        let model = try CLI.shippedModel()
         let locked = dir.appendingPathComponent("locked")
         try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
         XCTAssertEqual(chmod(locked.path, 0o555), 0)

@@ -7,7 +7,7 @@ import XCTest
 /// use unsafe build flags from a versioned dependency) and runs a few lines of each.
 /// A full build of the libraries: runs where T2V_SLOW_TESTS=1 (CI sets it).
 final class PackageDependencyTests: XCTestCase {
-    private static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    private static let root = CLI.checkout
 
     @discardableResult
     private func run(_ args: [String], in dir: URL) throws -> (Int32, String) {

@@ -7,18 +7,14 @@ import XCTest
 /// excepted: the autoencoder's latent channels set them). A recipe changed without a new model
 /// shipped, or a model shipped from another recipe, fails here.
 final class ShippedModelTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     func testTheShippedModelFollowsTheRecipesConfiguration() throws {
-        let weights = Self.root.appendingPathComponent("weights/t2v-default.safetensors").path
-        let recipe = Self.root.appendingPathComponent("samples/latent-model.json").path
-        guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("\(weights) is not in this checkout") }
-        // The header's metadata, read by Python's json (a reader other than the one that wrote it).
+        let weights = try CLI.shippedModel()
+        let recipe = CLI.checkout.appendingPathComponent("samples/latent-model.json").path
+        // The file's metadata as Python's safetensors reads it (a reader other than the one that wrote it).
         let script = """
-        import json, struct, sys
-        f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
-        meta = json.loads(f.read(n))["__metadata__"]
+        import json, sys
+        from safetensors import safe_open
+        meta = safe_open(sys.argv[1], "np").metadata()
         shipped = json.loads(meta["t2v.denoiser_config"]); recipe = json.load(open(sys.argv[2]))
         diff = sorted(k for k in recipe if k != "inChannels" and shipped.get(k) != recipe[k])
         print(json.dumps({"differ": diff, "latent": "t2v.autoencoder_config" in meta,

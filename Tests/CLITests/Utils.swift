@@ -16,6 +16,17 @@ enum CLI {
         #endif
     }
 
+    /// The checkout the tests were built from (this file is Tests/CLITests/Utils.swift).
+    static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The shipped default model (`weights/t2v-default.safetensors` of this checkout), or a skip.
+    static func shippedModel() throws -> String {
+        let path = checkout.appendingPathComponent("weights/t2v-default.safetensors").path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("the shipped model \(path) is not in this checkout") }
+        return path
+    }
+
     /// Path to the `t2v-render` executable under test.
     static var binary: URL { productsDirectory.appendingPathComponent("t2v-render") }
 

@@ -63,6 +63,20 @@ public enum Scenes {
         return SceneCaptions.expand(rng.pick(SceneCaptions.templates(family)), attributes(family: family, seed: seed))
     }
 
+    /// Every training wording of `family`'s clip for `seed`: its training caption first, then
+    /// the family's other templates expanded with the same attributes (`t2v-scenes render
+    /// --captions all`, one a line in the sidecar). Trained on all of them, a clip's wording says
+    /// nothing about the clip beyond its family and attributes.
+    public static func captionVariants(family: SceneFamily, seed: UInt64) -> [String] {
+        let own = caption(family: family, seed: seed), attributes = attributes(family: family, seed: seed)
+        var seen: Set<String> = [own], out = [own]
+        for template in SceneCaptions.templates(family) {
+            let text = SceneCaptions.expand(template, attributes)
+            if seen.insert(text).inserted { out.append(text) }
+        }
+        return out
+    }
+
     /// A caption from the family's compositional grammar for `family`'s clip for `seed`, agreeing
     /// with its attributes: half the time a training template, otherwise a composed sentence in
     /// the templates' vocabulary (`t2v-scenes render --captions grammar`).

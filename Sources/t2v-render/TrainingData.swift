@@ -5,14 +5,16 @@ import Renderer
 
 /// The bridge between a dataset and the Generator's trainers: clips by index as Float32
 /// `[frames, channels, H, W]`, each with the pooled text embedding of its caption (computed once
-/// per distinct caption; an empty caption is the zero, unconditional embedding). The dataset is
+/// per distinct caption; an empty caption is the zero, unconditional embedding) and those of its
+/// alternative captions (`ClipRecord.alternatives`, one drawn per use by the trainer). The dataset is
 /// either `extract`'s pixels (3 channels in [-1, 1]) or `encode-latents`' latents (a latent
 /// model's training data).
 final class TrainingData {
     private let pixels: DatasetLoader?
     /// The latent dataset, when the folder holds one.
     let latents: LatentDatasetReader?
-    private let captions: [String]
+    /// Each clip's captions, its caption first.
+    private let captions: [[String]]
     private var embeddings: [String: [Float]] = [:]
     /// Kept only while token states may be asked for (`keepTokenStates`).
     private var encoder: TextEncoder?
@@ -26,16 +28,16 @@ final class TrainingData {
             if LatentDatasetReader.isLatentDataset(url) {
                 latents = try LatentDatasetReader(directory: url)
                 pixels = nil
-                captions = latents!.records.map(\.caption)
+                captions = latents!.records.map(\.allCaptions)
             } else {
                 pixels = try DatasetLoader(directory: url, seed: 0)
                 latents = nil
-                captions = pixels!.records.map(\.caption)
+                captions = pixels!.records.map(\.allCaptions)
             }
         } catch {
             throw CommandError(CommandError.text(error))
         }
-        let distinct = Array(Set(captions)).sorted()
+        let distinct = Array(Set(captions.joined())).sorted()
         let encoder: TextEncoder
         do {
             encoder = try TextEncoder(directory: TextModelLocator.locate(explicitPath: textModel))
@@ -74,13 +76,19 @@ final class TrainingData {
     /// Channels of every frame: 3 for pixels, the autoencoder's latent channels for latents.
     var channels: Int { latents?.channels ?? 3 }
 
-    /// Clip `i` with its caption's embedding (and its token states while `keepTokenStates(true)`
-    /// holds).
+    /// Clip `i` with its caption's embedding and its alternatives' (and their token states while
+    /// `keepTokenStates(true)` holds).
     func clip(_ i: Int) throws -> TrainingClip {
         let video = try latents.map { try $0.clip(at: i) } ?? pixels!.clip(at: i)
-        let caption = captions[i]
-        guard let encoder, !caption.isEmpty else { return TrainingClip(video: video, text: embeddings[caption]!) }
+        let conditions = try captions[i].map(condition)
+        return TrainingClip(video: video, text: conditions[0].text, tokens: conditions[0].tokens,
+                            alternatives: Array(conditions.dropFirst()))
+    }
+
+    /// One caption's embedding (and token states while kept).
+    private func condition(_ caption: String) throws -> CaptionCondition {
+        guard let encoder, !caption.isEmpty else { return CaptionCondition(text: embeddings[caption]!) }
         if tokenStates[caption] == nil { tokenStates[caption] = try encoder.encode(caption).tokens }
-        return TrainingClip(video: video, text: embeddings[caption]!, tokens: tokenStates[caption]!)
+        return CaptionCondition(text: embeddings[caption]!, tokens: tokenStates[caption]!)
     }
 }

@@ -27,6 +27,9 @@ struct RenderCommand: ParsableCommand {
         /// The family's compositional caption grammar: half the clips a training template, the
         /// others a composed sentence in the templates' vocabulary (never a held-out paraphrase).
         case grammar
+        /// Every training template expanded with the clip's attributes, one a line, the training
+        /// caption first (`extract` keeps the others as the clip's alternatives).
+        case all
     }
 
     @Option(name: [.short, .customLong("output")], help: "Output folder (created if missing).")
@@ -50,7 +53,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "First seed index within the split.")
     var seed: UInt64 = 0
 
-    @Option(help: "Caption written to the sidecar: auto (training caption for train, paraphrase for heldout), training, paraphrase, grammar (the compositional caption grammar: hundreds of wordings a family, never a paraphrase).")
+    @Option(help: "Caption written to the sidecar: auto (training caption for train, paraphrase for heldout), training, paraphrase, grammar (the compositional caption grammar: hundreds of wordings a family, never a paraphrase), all (every training wording of the clip's attributes, one a line, the training caption first: training draws one each time it uses the clip).")
     var captions: CaptionKind = .auto
 
     @Option(help: "Clip container: mp4 (H.264), mkv (H.264) or webm (VP9).")
@@ -125,8 +128,10 @@ struct RenderCommand: ParsableCommand {
                     }
                     rendered += 1
                 }
-                // Keep the caption that is on disk (a resumed run may have been asked for other captions).
-                let onDisk = (try? String(contentsOf: textURL, encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? caption
+                // Keep the caption that is on disk (a resumed run may have been asked for other
+                // captions); the manifest holds its first line.
+                let onDisk = (try? String(contentsOf: textURL, encoding: .utf8))?
+                    .split(whereSeparator: \.isNewline).first.map(String.init) ?? String(caption.prefix { !$0.isNewline })
                 let row = Manifest.Row(path: videoURL.lastPathComponent, caption: onDisk, family: family.id,
                                        seed: clipSeed, split: SceneSplit(seed: clipSeed).rawValue)
                 rows.removeAll { $0.path == row.path }
@@ -147,6 +152,7 @@ struct RenderCommand: ParsableCommand {
         case .training: return Scenes.caption(family: family, seed: seed)
         case .paraphrase: return Scenes.paraphrase(family: family, seed: seed)
         case .grammar: return Scenes.grammarCaption(family: family, seed: seed)
+        case .all: return Scenes.captionVariants(family: family, seed: seed).joined(separator: "\n")
         case .auto:
             return SceneSplit(seed: seed) == .train ? Scenes.caption(family: family, seed: seed) : Scenes.paraphrase(family: family, seed: seed)
         }

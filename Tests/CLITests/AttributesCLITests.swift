@@ -62,4 +62,42 @@ final class AttributesCLITests: XCTestCase {
             if cell.family == "ball" { XCTAssertTrue(cell.captions.allSatisfy { $0.contains(cell.value) }, "\(cell.captions) name \(cell.value)") }
         }
     }
+    /// `render --captions all` writes every training wording of a clip's attributes, one a line;
+    /// `extract` keeps the first as the caption and the others as its alternatives; `train`
+    /// embeds them all (the model file's `t2v.captions`).
+    func testEveryWordingOfAClipReachesTheDatasetAndTheModel() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wordings-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus").path, data = dir.appendingPathComponent("dataset").path
+        let r = try ScenesCLI.run(["render", "-o", corpus, "--per-family", "2", "--families", "ball", "--size", "32",
+                                   "--frames", "16", "--fps", "8", "--captions", "all", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let extract = try CLI.run(["extract", corpus, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
+        XCTAssertEqual(extract.status, 0, extract.stderr)
+        struct Record: Decodable { var source: String; var caption: String; var alternatives: [String]? }
+        let lines = try String(contentsOfFile: data + "/manifest.jsonl", encoding: .utf8).split(separator: "\n")
+        let records = try lines.map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+        XCTAssertEqual(records.count, 2)
+        var all = Set<String>()
+        for record in records {
+            let sidecar = try String(contentsOfFile: (record.source as NSString).deletingPathExtension + ".txt", encoding: .utf8)
+            let wordings = sidecar.split(separator: "\n").map(String.init)
+            XCTAssertEqual(wordings.count, 12, "the ball family's 12 training templates")
+            XCTAssertEqual([record.caption] + (record.alternatives ?? []), wordings)
+            let colour = try XCTUnwrap(["red", "green", "blue", "yellow"].first { record.caption.contains($0) }, record.caption)
+            XCTAssertTrue(wordings.allSatisfy { $0.contains(colour) }, "every wording names the clip's colour \(colour): \(wordings)")
+            all.formUnion(wordings)
+        }
+        let model = dir.appendingPathComponent("m.safetensors").path
+        let train = try CLI.run(["train", "--data", data, "--config", "tiny", "--steps", "2", "--batch", "2", "--seed", "1", "--quiet", "-o", model])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let script = """
+        import json, struct, sys
+        f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
+        print(json.dumps(json.loads(json.loads(f.read(n))["__metadata__"]["t2v.captions"])))
+        """
+        let (status, out) = try RenderCLITests.sh(["python3", "-c", script, model])
+        XCTAssertEqual(status, 0, out)
+        XCTAssertEqual(try JSONDecoder().decode([String].self, from: Data(out.utf8)), all.sorted())
+    }
 }

@@ -150,6 +150,20 @@ final class ExtractTests: XCTestCase {
         let jsonl = dir.appendingPathComponent("m.jsonl").path
         try "{\"path\": \"sub/a.weird\", \"start\": 0.25}\n".write(toFile: jsonl, atomically: true, encoding: .utf8)
         XCTAssertEqual(try ExtractInputs.expand([jsonl], isVideo: isVideo).inputs, [ExtractInput(path: a, caption: "a caption", start: 0.25)])
+        // A sidecar with several lines: the first is the caption, the others its alternatives
+        // (blank lines and surrounding spaces dropped); a manifest line may add more.
+        try "a caption\n\n  another wording \nthird\n".write(toFile: sub.appendingPathComponent("a.txt").path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ExtractInputs.expand([dir.path], isVideo: isVideo).inputs,
+                       [ExtractInput(path: a, caption: "a caption", alternatives: ["another wording", "third"])])
+        try "{\"path\": \"sub/a.weird\", \"alternatives\": [\"fourth\"]}\n{\"path\": \"sub/a.weird\", \"caption\": \"own\", \"alternatives\": [\"x\"], \"start\": 1}\n"
+            .write(toFile: jsonl, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ExtractInputs.expand([jsonl], isVideo: isVideo).inputs,
+                       [ExtractInput(path: a, caption: "a caption", alternatives: ["another wording", "third", "fourth"]),
+                        ExtractInput(path: a, caption: "own", alternatives: ["x"], start: 1)])
+        try "".write(toFile: sub.appendingPathComponent("a.txt").path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ExtractInputs.expand([dir.path], isVideo: isVideo).inputs, [ExtractInput(path: a, caption: "")],
+                       "an empty sidecar is an empty caption, not a missing one")
+        try "a caption".write(toFile: sub.appendingPathComponent("a.txt").path, atomically: true, encoding: .utf8)
         let badCSV = dir.appendingPathComponent("bad.csv").path
         try "file,caption\nx.mp4,y\n".write(toFile: badCSV, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ExtractInputs.expand([badCSV], isVideo: isVideo)) { XCTAssertTrue("\($0)".contains("'path' column"), "\($0)") }

@@ -193,6 +193,55 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try Trainer.resume(from: url).config.textNoise, 2)
     }
 
+    /// A clip with alternative captions is trained under one drawn uniformly each time it is
+    /// used; a clip without draws nothing from the stream, so single-caption runs are unchanged.
+    func testAlternativeCaptionsAreDrawnUniformly() throws {
+        let video = Self.clips()[0], prompts = Self.prompts()
+        let plain = TrainingClip(video: video, text: prompts[0])
+        var rng = Philox(seed: 9)
+        let before = rng
+        XCTAssertEqual(plain.drawingCaption(&rng).text, prompts[0])
+        XCTAssertEqual(rng, before, "nothing drawn for a clip with one caption")
+        let other = prompts[0].map { -$0 }
+        let clip = TrainingClip(video: video, text: prompts[0], tokens: [1, 2],
+                                alternatives: [CaptionCondition(text: prompts[1], tokens: [3]), CaptionCondition(text: other)])
+        var counts = [0, 0, 0]
+        for _ in 0..<3000 {
+            let drawn = clip.drawingCaption(&rng)
+            XCTAssertEqual(drawn.video, video)
+            XCTAssertTrue(drawn.alternatives.isEmpty)
+            switch drawn.text {
+            case prompts[0]: counts[0] += 1; XCTAssertEqual(drawn.tokens, [1, 2])
+            case prompts[1]: counts[1] += 1; XCTAssertEqual(drawn.tokens, [3])
+            case other: counts[2] += 1; XCTAssertEqual(drawn.tokens, [])
+            default: XCTFail("a caption the clip does not have")
+            }
+        }
+        // 1000 expected each; the binomial standard deviation is about 26.
+        for c in counts { XCTAssertEqual(Double(c), 1000, accuracy: 120, "\(counts)") }
+
+        // Trained through `train(clipCount:loadClip:)`: the same seed gives the same run, and the
+        // alternatives change it.
+        var config = TrainingConfig()
+        config.batchSize = 2
+        config.warmupSteps = 0
+        config.totalSteps = 3
+        config.conditionDropout = 0
+        config.seed = 3
+        func run(_ alternatives: Bool) throws -> [Float] {
+            var mrng = Philox(seed: 4)
+            let t = try Trainer(model: try VideoDenoiser(config: Self.small, rng: &mrng), config: config)
+            var losses = [Float]()
+            try t.train(clipCount: 2, loadClip: { i in
+                TrainingClip(video: Self.clips()[i], text: prompts[i],
+                             alternatives: alternatives ? [CaptionCondition(text: prompts[1 - i])] : [])
+            }, progress: { losses.append($0.loss); return true })
+            return losses
+        }
+        XCTAssertEqual(try run(true), try run(true))
+        XCTAssertNotEqual(try run(true), try run(false))
+    }
+
     /// `motionLossWeight`: the per-clip loss is the mean squared error plus λ times the mean
     /// squared change of the error between consecutive frames (against loops over the values),
     /// its gradient matches finite differences, an error every frame shares adds nothing to the

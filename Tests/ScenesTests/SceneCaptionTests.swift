@@ -24,6 +24,22 @@ final class SceneCaptionTests: XCTestCase {
         }
     }
 
+    /// `captionVariants`: the clip's own caption first, then every other training template of its
+    /// family expanded with the clip's attributes, each naming what the caption names.
+    func testCaptionVariantsAreEveryTrainingWordingOfTheClipsAttributes() {
+        for family in SceneFamily.allCases {
+            for seed: UInt64 in [0, 7, 1_000_000_003] {
+                let variants = Scenes.captionVariants(family: family, seed: seed)
+                XCTAssertEqual(variants.first, Scenes.caption(family: family, seed: seed))
+                XCTAssertEqual(Set(variants).count, variants.count, "no duplicates")
+                XCTAssertEqual(variants.count, SceneCaptions.templates(family).count, family.id)
+                XCTAssertTrue(Set(variants).isSubset(of: Scenes.trainingCaptions(family)), family.id)
+                let named = Scenes.namedAttributes(variants[0], family: family)
+                for v in variants { XCTAssertEqual(Scenes.namedAttributes(v, family: family) ?? named, named, "\(family.id): \(v)") }
+            }
+        }
+    }
+
     func testParaphrasesNeverAppearInTraining() {
         let training = Set(SceneFamily.allCases.flatMap { Scenes.trainingCaptions($0) }.map(normalized))
         for family in SceneFamily.allCases {

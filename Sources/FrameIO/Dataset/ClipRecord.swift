@@ -18,10 +18,15 @@ public struct ClipRecord: Codable, Sendable, Equatable, Hashable {
     public var height: Int
     /// The caption (empty when the source had none).
     public var caption: String
+    /// Other captions of the same clip, nil when it has one (a sidecar's later lines, or an input
+    /// manifest's `alternatives`). Training draws one of `caption` and these each time it uses the
+    /// clip, so that wording that varies between a clip's captions carries nothing the model
+    /// can learn; the report and `caption` users see the first.
+    public var alternatives: [String]?
 
     /// Creates a record.
     public init(shard: String, index: Int, source: String, start: Double, fps: Double,
-                frames: Int, width: Int, height: Int, caption: String) {
+                frames: Int, width: Int, height: Int, caption: String, alternatives: [String]? = nil) {
         self.shard = shard
         self.index = index
         self.source = source
@@ -31,7 +36,11 @@ public struct ClipRecord: Codable, Sendable, Equatable, Hashable {
         self.width = width
         self.height = height
         self.caption = caption
+        self.alternatives = alternatives?.isEmpty == true ? nil : alternatives
     }
+
+    /// `caption` and its alternatives, the caption first.
+    public var allCaptions: [String] { [caption] + (alternatives ?? []) }
 
     /// Identity of the clip independent of where it was stored: source and start time
     /// (rounded to microseconds). Resume and merge use it to avoid duplicates.

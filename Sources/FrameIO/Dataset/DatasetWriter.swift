@@ -42,12 +42,15 @@ public final class DatasetWriter {
         public var fps: Double
         /// Caption (may be empty).
         public var caption: String
+        /// Other captions of the clip (`ClipRecord.alternatives`).
+        public var alternatives: [String]?
         /// Creates a draft.
-        public init(source: String, start: Double, fps: Double, caption: String) {
+        public init(source: String, start: Double, fps: Double, caption: String, alternatives: [String]? = nil) {
             self.source = source
             self.start = start
             self.fps = fps
             self.caption = caption
+            self.alternatives = alternatives
         }
     }
 
@@ -156,7 +159,8 @@ public final class DatasetWriter {
             nextShard += 1
             for (i, (_, d)) in pending.enumerated() {
                 let record = ClipRecord(shard: name, index: i, source: d.source, start: d.start, fps: d.fps,
-                                        frames: frames, width: width, height: height, caption: d.caption)
+                                        frames: frames, width: width, height: height, caption: d.caption,
+                                        alternatives: d.alternatives)
                 lines.append(try DatasetManifest.jsonLine(record))
             }
             clipsWritten += pending.count

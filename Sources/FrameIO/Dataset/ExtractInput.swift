@@ -6,15 +6,20 @@ public struct ExtractInput: Sendable, Codable, Equatable, Hashable {
     public var path: String
     /// Caption; nil when none was found (the clip is kept with an empty caption and counted).
     public var caption: String?
+    /// Other captions of the same video (nil when none): a sidecar's second and later lines, or a
+    /// JSON-lines manifest's `alternatives`. Training draws one of `caption` and these each time
+    /// it uses one of the video's clips (`ClipRecord.alternatives`).
+    public var alternatives: [String]?
     /// Start of the range to use, seconds.
     public var start: Double?
     /// End of the range to use, seconds.
     public var end: Double?
 
     /// Creates an input.
-    public init(path: String, caption: String? = nil, start: Double? = nil, end: Double? = nil) {
+    public init(path: String, caption: String? = nil, alternatives: [String]? = nil, start: Double? = nil, end: Double? = nil) {
         self.path = path
         self.caption = caption
+        self.alternatives = alternatives?.isEmpty == true ? nil : alternatives
         self.start = start
         self.end = end
     }
@@ -23,8 +28,9 @@ public struct ExtractInput: Sendable, Codable, Equatable, Hashable {
 /// Turns command-line arguments into `ExtractInput`s: files, directories (recursive; a file is a
 /// video if FFmpeg can open a video stream in it, whatever its extension), and manifests
 /// (`.csv` with a header naming `path` and optionally `caption`, `start`, `end`; or `.jsonl` with
-/// those keys). Captions come from the manifest, else from a sidecar `NAME.txt` beside
-/// `NAME.ext`. Relative paths in a manifest are relative to the manifest's directory.
+/// those keys and `alternatives`). Captions come from the manifest, else from a sidecar `NAME.txt`
+/// beside `NAME.ext`: one caption a line, the first the clip's caption and any others its
+/// alternatives. Relative paths in a manifest are relative to the manifest's directory.
 public enum ExtractInputs {
     /// Files that could not be used, with the reason (reported, not fatal).
     public struct Rejected: Sendable, Equatable {
@@ -64,7 +70,7 @@ public enum ExtractInputs {
                     if file.hasSuffix(".txt"), set.contains(where: { sidecar(for: $0) == file && $0 != file }) { continue }
                     if file.hasSuffix(".csv") || file.hasSuffix(".jsonl") { continue }
                     if isVideo(file) {
-                        inputs.append(ExtractInput(path: file, caption: readSidecar(file)))
+                        inputs.append(sidecarInput(file))
                     } else {
                         rejected.append(Rejected(path: file, reason: "not a video FFmpeg can read"))
                     }
@@ -74,7 +80,7 @@ public enum ExtractInputs {
             } else if arg.hasSuffix(".jsonl") {
                 inputs += try readJSONLManifest(arg)
             } else {
-                inputs.append(ExtractInput(path: arg, caption: readSidecar(arg)))
+                inputs.append(sidecarInput(arg))
             }
         }
         // Deterministic order; the same path listed twice is one input.
@@ -88,11 +94,21 @@ public enum ExtractInputs {
         ((path as NSString).deletingPathExtension as String) + ".txt"
     }
 
-    /// The trimmed contents of the caption sidecar, or nil.
-    static func readSidecar(_ path: String) -> String? {
+    /// The captions in the sidecar, one a line (trimmed, blank lines skipped); nil without a
+    /// sidecar, and `[""]` for an empty one (a caption that is empty, not missing).
+    static func readSidecar(_ path: String) -> [String]? {
         let side = sidecar(for: path)
         guard side != path, let text = try? String(contentsOfFile: side, encoding: .utf8) else { return nil }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.isEmpty ? [""] : lines
+    }
+
+    /// `path` with the captions of its sidecar (if any).
+    static func sidecarInput(_ path: String, start: Double? = nil, end: Double? = nil) -> ExtractInput {
+        let captions = readSidecar(path)
+        return ExtractInput(path: path, caption: captions?.first, alternatives: captions.map { Array($0.dropFirst()) },
+                            start: start, end: end)
     }
 
     static func resolve(_ path: String, relativeTo manifest: String) -> String {
@@ -101,18 +117,23 @@ public enum ExtractInputs {
     }
 
     /// Parses a JSON-lines manifest: one object per line with `path` and optional `caption`,
-    /// `start`, `end`.
+    /// `alternatives` (more captions of the same video), `start`, `end`.
     static func readJSONLManifest(_ path: String) throws -> [ExtractInput] {
-        struct Line: Decodable { var path: String; var caption: String?; var start: Double?; var end: Double? }
+        struct Line: Decodable { var path: String; var caption: String?; var alternatives: [String]?; var start: Double?; var end: Double? }
         var out: [ExtractInput] = []
         let lines = try DatasetManifest.readLines(URL(fileURLWithPath: path), keepTornTail: true)
         for (n, data) in lines.enumerated() {
             guard let line = try? JSONDecoder().decode(Line.self, from: data) else {
-                throw FrameIOError.invalidArgument("\(path):\(n + 1): expected a JSON object with a string \"path\" (and optional caption, start, end)")
+                throw FrameIOError.invalidArgument("\(path):\(n + 1): expected a JSON object with a string \"path\" (and optional caption, alternatives, start, end)")
             }
-            out.append(ExtractInput(path: resolve(line.path, relativeTo: path),
-                                    caption: line.caption ?? readSidecar(resolve(line.path, relativeTo: path)),
-                                    start: line.start, end: line.end))
+            let file = resolve(line.path, relativeTo: path)
+            if let caption = line.caption {
+                out.append(ExtractInput(path: file, caption: caption, alternatives: line.alternatives, start: line.start, end: line.end))
+            } else {
+                var input = sidecarInput(file, start: line.start, end: line.end)
+                if let more = line.alternatives, !more.isEmpty { input.alternatives = (input.alternatives ?? []) + more }
+                out.append(input)
+            }
         }
         return out
     }
@@ -153,9 +174,12 @@ public enum ExtractInputs {
                 return v
             }
             let file = resolve(row[pathColumn], relativeTo: path)
-            let caption = captionColumn.flatMap { $0 < row.count ? row[$0] : nil }
-            out.append(ExtractInput(path: file, caption: caption ?? readSidecar(file),
-                                    start: try number(startColumn), end: try number(endColumn)))
+            let start = try number(startColumn), end = try number(endColumn)
+            if let caption = captionColumn.flatMap({ $0 < row.count ? row[$0] : nil }) {
+                out.append(ExtractInput(path: file, caption: caption, start: start, end: end))
+            } else {
+                out.append(sidecarInput(file, start: start, end: end))
+            }
         }
         return out
     }

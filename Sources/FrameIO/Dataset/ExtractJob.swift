@@ -107,7 +107,8 @@ public final class ExtractJob {
                 switch channels[i].take() {
                 case let .clip(bytes, start):
                     let caption = input.caption ?? ""
-                    if try writer.add(clip: bytes, .init(source: input.path, start: start, fps: options.fps, caption: caption)),
+                    if try writer.add(clip: bytes, .init(source: input.path, start: start, fps: options.fps, caption: caption,
+                                                                       alternatives: input.alternatives)),
                        input.caption == nil {
                         summary.clipsWithoutCaption += 1
                     }

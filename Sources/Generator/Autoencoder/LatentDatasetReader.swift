@@ -9,6 +9,10 @@ public final class LatentDatasetReader {
         public var caption: String
         public var shard: String
         public var index: Int
+        /// The clip's other captions (the source record's `alternatives`; empty when none).
+        public var alternatives: [String] = []
+        /// `caption` and its alternatives, the caption first.
+        public var allCaptions: [String] { [caption] + alternatives }
     }
 
     /// The folder.
@@ -48,7 +52,8 @@ public final class LatentDatasetReader {
                 throw fail(manifest.path, "line \(n + 1) has no shard and index")
             }
             guard !shard.contains("/"), !shard.hasPrefix(".") else { throw fail(manifest.path, "line \(n + 1): shard '\(shard)' is not a file name") }
-            records.append(Record(caption: object["caption"] as? String ?? "", shard: shard, index: index))
+            records.append(Record(caption: object["caption"] as? String ?? "", shard: shard, index: index,
+                                  alternatives: object["alternatives"] as? [String] ?? []))
         }
         guard !records.isEmpty else { throw fail(manifest.path, "no clips") }
         var shape: [Int]? = nil

@@ -371,8 +371,10 @@ public final class Distiller {
             let studentSteps = studentTimesteps.count
             while roundStep < roundLength {
                 guard hooks.shouldContinue() else { return .stopped }
-                let clips = try (0..<config.batchSize).map { _ in
-                    try loadClip(hooks.pickClip.map { $0(clipCount) } ?? rng.nextInt(below: clipCount))
+                var clips = [TrainingClip]()
+                for _ in 0..<config.batchSize {
+                    let i = hooks.pickClip.map { $0(clipCount) } ?? rng.nextInt(below: clipCount)
+                    clips.append(try loadClip(i).drawingCaption(&rng))
                 }
                 let loss = try trainStep(clips: clips)
                 try hooks.step?(studentSteps, roundStep, loss)

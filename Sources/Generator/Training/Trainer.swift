@@ -214,12 +214,13 @@ public final class Trainer {
         while step < end {
             let slots = imageSlots
             let indices = (0..<config.batchSize - slots).map { _ in rng.nextInt(below: clipCount) }
-            let clips = try indices.map(loadClip)
+            var clips = [TrainingClip]()
+            for i in indices { clips.append(try loadClip(i).drawingCaption(&rng)) }
             var images = [TrainingImage]()
             if slots > 0 {
                 let frames = model.config.frames, frameSize = clipSize / frames
                 for _ in 0..<slots * frames {
-                    let clip = try loadClip(rng.nextInt(below: clipCount))
+                    let clip = try loadClip(rng.nextInt(below: clipCount)).drawingCaption(&rng)
                     let k = rng.nextInt(below: frames)
                     images.append(TrainingImage(image: Array(clip.video[k * frameSize..<(k + 1) * frameSize]), text: clip.text,
                                                 tokens: clip.tokens))

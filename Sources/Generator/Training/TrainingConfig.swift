@@ -113,9 +113,37 @@ public struct TrainingClip: Sendable {
     /// only a model with `DenoiserConfig.crossAttention` reads.
     public var tokens: [Float]
 
+    /// The clip's other captions (`ClipRecord.alternatives`), embedded: training draws one of
+    /// `text` and these, uniformly, each time it uses the clip (`drawingCaption`).
+    public var alternatives: [CaptionCondition]
+
     /// Creates an example.
-    public init(video: [Float], text: [Float], tokens: [Float] = []) {
+    public init(video: [Float], text: [Float], tokens: [Float] = [], alternatives: [CaptionCondition] = []) {
         self.video = video
+        self.text = text
+        self.tokens = tokens
+        self.alternatives = alternatives
+    }
+
+    /// The clip under one of its captions drawn uniformly from `rng` (the clip as it is, drawing
+    /// nothing, when it has no alternatives: a run on single-caption data keeps its stream).
+    func drawingCaption(_ rng: inout Philox) -> TrainingClip {
+        guard !alternatives.isEmpty else { return self }
+        let k = rng.nextInt(below: alternatives.count + 1)
+        guard k > 0 else { return TrainingClip(video: video, text: text, tokens: tokens) }
+        return TrainingClip(video: video, text: alternatives[k - 1].text, tokens: alternatives[k - 1].tokens)
+    }
+}
+
+/// One caption's conditioning: its pooled text embedding and token states.
+public struct CaptionCondition: Sendable {
+    /// The pooled text embedding (`textDim` values).
+    public var text: [Float]
+    /// The token states (see `TrainingClip.tokens`).
+    public var tokens: [Float]
+
+    /// Creates a caption's conditioning.
+    public init(text: [Float], tokens: [Float] = []) {
         self.text = text
         self.tokens = tokens
     }

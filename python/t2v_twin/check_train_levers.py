@@ -33,6 +33,13 @@ lazy pack) and the tiny network, in this process, 1 to 3 steps per run:
    text, for clips (temporal stream included) and images; an eps of 0 and a pack with one
    caption are refused.
 
+6. alternative captions (a pack's `alternative_offsets` and `alternative_index`, as `pack` writes
+   for records with `alternatives`): `data.choose_captions` under `data.caption_draws` picks a
+   clip's own caption and each alternative with equal shares (within 0.02 of 30,000 draws) and a
+   clip without alternatives its own; a step on a pack whose only alternative is each clip's own
+   caption has the plain pack's loss exactly, and one with other captions another loss, the same
+   on a rerun.
+
 With --recipe, the file written by the Swift test (alphasCumprod of each beta schedule kind as
 float64 bit patterns, Min-SNR-gamma weights per prediction type as float32 bit patterns,
 `Trainer.imageSlots` for a grid of batch sizes and fractions) is compared with the twin's
@@ -316,7 +323,51 @@ def check_training(work: str) -> list[str]:
 
     # 5. the text whitening
     check_whitening(work, pack, expect)
+    # 6. alternative captions
+    check_alternatives(work, pack, expect)
     return failures
+
+
+def check_alternatives(work: str, pack: str, expect) -> None:
+    """Section 6 of the module docstring."""
+    import torch
+
+    from t2v_twin.data import caption_draws, choose_captions
+    offsets = np.array([0, 0, 2, 3], dtype=np.int64)  # clip 0: none; 1: rows 4, 5; 2: row 3
+    alternatives = np.array([4, 5, 3], dtype=np.int32)
+    index = torch.tensor([0, 1, 2], dtype=torch.int64)
+    rows = torch.tensor([0, 1, 2] * 10000)
+    u = caption_draws(torch, 3, 0, range(3), 10000)
+    chosen = choose_captions(index, offsets, alternatives, rows, u).numpy()
+    share = {c: float(np.mean(chosen[1::3] == c)) for c in (1, 4, 5)}
+    expect(bool(np.all(chosen[0::3] == 0)) and set(np.unique(chosen[2::3])) == {2, 3}
+           and all(abs(v - 1 / 3) < 0.02 for v in share.values()) and abs(float(np.mean(chosen[2::3] == 3)) - 0.5) < 0.02,
+           f"alternatives drawn uniformly: clip 1's own caption and its two alternatives {share}")
+
+    source = dict(np.load(pack))
+    n = len(source["caption_index"])
+    own = os.path.join(work, "alt-own.npz")  # each clip's only alternative is its own caption
+    np.savez_compressed(own, **source, alternative_offsets=np.arange(n + 1, dtype=np.int64),
+                        alternative_index=source["caption_index"].astype(np.int32))
+    other = os.path.join(work, "alt-other.npz")  # two other captions a clip
+    np.savez_compressed(other, **source, alternative_offsets=np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+                        alternative_index=np.array([(c + d) % 6 for c in source["caption_index"] for d in (1, 2)], dtype=np.int32))
+
+    def loss(pack_path: str, out: str) -> float | None:
+        status, text = run_train(["train", pack_path, "--cycles", "1", "--batch", "2", "--seed", "3", "--lr", "1e-3",
+                                  "--warmup", "1", "--out", os.path.join(work, out), "--print-every", "1",
+                                  "--device", "cpu", "--image-fraction", "0.5"])
+        if status != 0:
+            expect(False, f"alternatives: the run on {os.path.basename(pack_path)} exited {status}", text)
+            return None
+        with open(os.path.join(work, out, "teacher.loss.csv")) as f:
+            return float(f.read().strip().splitlines()[-1].split(",")[1])
+
+    plain, same, moved, again = loss(pack, "alt-plain"), loss(own, "alt-own"), loss(other, "alt-other"), loss(other, "alt-other-2")
+    if None not in (plain, same, moved, again):
+        expect(plain == same, f"alternatives that repeat the caption train exactly as none ({plain} and {same}): "
+                              "the draws come from a stream of their own")
+        expect(moved != plain and moved == again, f"other captions change the step ({moved} against {plain}), the same on a rerun")
 
 
 def check_whitening(work: str, pack: str, expect) -> None:

@@ -41,7 +41,7 @@ def stream_key(*parts: int) -> int:
     return h & ((1 << 63) - 1)
 
 
-DRAWS, NOISE, IMAGES, TEXT_NOISE, HIGH_NOISE = 1, 2, 5, 6, 7  # stream purposes (train)
+DRAWS, NOISE, IMAGES, TEXT_NOISE, HIGH_NOISE, CAPTION = 1, 2, 5, 6, 7, 8  # stream purposes (train)
 CROP, SCALE = 3, 4  # stream purposes (train-autoencoder)
 
 
@@ -207,6 +207,26 @@ def text_noise_draws(torch, seed: int, step: int, positions, per_position: int, 
         u.append(torch.rand(per_position, generator=g))
         z.append(torch.randn(per_position, dim, generator=g))
     return torch.cat(u), torch.cat(z)
+
+
+def caption_draws(torch, seed: int, step: int, positions, per_position: int):
+    """Which of its captions each embedding of the global-batch positions trains under (a clip
+    with alternatives): a uniform [0, 1) value per embedding, each position from its own stream."""
+    return torch.cat([torch.rand(per_position, generator=torch.Generator().manual_seed(
+        stream_key(seed, step, int(p), CAPTION))) for p in positions])
+
+
+def choose_captions(caption_index, offsets, alternatives, rows, u):
+    """The caption row each of clips `rows` trains under: its own (`caption_index`) or one of its
+    alternatives (`alternatives[offsets[r]:offsets[r + 1]]`), uniformly by `u` in [0, 1) (Swift
+    `TrainingClip.drawingCaption`: k = floor(u (n + 1)) of the clip's n + 1 captions, 0 its own)."""
+    chosen = caption_index[rows].clone()
+    for j, (r, uj) in enumerate(zip(rows.tolist(), u.tolist())):
+        lo, hi = int(offsets[r]), int(offsets[r + 1])
+        k = min(int(uj * (hi - lo + 1)), hi - lo)
+        if k > 0:
+            chosen[j] = int(alternatives[lo + k - 1])
+    return chosen
 
 
 def sample_noise(torch, seed: int, step: int, positions, shape) -> "torch.Tensor":

@@ -367,8 +367,9 @@ def cmd_pack(args) -> int:
     else:
         data = {"clips": np.stack([np.asarray(shards[r["shard"]][r["index"]]) for r in records])}
 
-    # Each distinct caption once, by the Swift encoder (TrainingData.swift); "" -> zeros.
-    captions = sorted({r["caption"] for r in records})
+    # Each distinct caption once, by the Swift encoder (TrainingData.swift); "" -> zeros. A
+    # record's alternatives (more captions of its clip) are embedded too, and listed per clip.
+    captions = sorted({c for r in records for c in [r["caption"]] + r.get("alternatives", [])})
     texts = [c for c in captions if c]
     embedded = {}
     for i in range(0, len(texts), 64):
@@ -382,7 +383,12 @@ def cmd_pack(args) -> int:
     dim = len(next(iter(embedded.values())))
     embeddings = np.stack([embedded.get(c, np.zeros(dim, np.float32)) if c else np.zeros(dim, np.float32)
                            for c in captions])
-    caption_index = np.array([captions.index(r["caption"]) for r in records], dtype=np.int32)
+    row_of = {c: i for i, c in enumerate(captions)}
+    caption_index = np.array([row_of[r["caption"]] for r in records], dtype=np.int32)
+    alternatives = [[row_of[c] for c in r.get("alternatives", [])] for r in records]
+    if any(alternatives):
+        data["alternative_offsets"] = np.cumsum([0] + [len(a) for a in alternatives]).astype(np.int64)
+        data["alternative_index"] = np.array([i for a in alternatives for i in a], dtype=np.int32)
     version = subprocess.run([args.binary, "--version"], capture_output=True, text=True).stdout.strip()
 
     cfg = load_config(args.config)
@@ -625,7 +631,7 @@ def cmd_train(args) -> int:
     import torch.distributed as dist
 
     from t2v_twin import DenoiserConfig, VideoDenoiser
-    from t2v_twin.data import (DRAWS, IMAGES, high_noise_timesteps, image_draws, open_clips, sample_noise, step_draws,
+    from t2v_twin.data import (DRAWS, IMAGES, caption_draws, choose_captions, high_noise_timesteps, image_draws, open_clips, sample_noise, step_draws,
                                text_noise_draws)
 
     rt = setup_runtime(args)
@@ -691,6 +697,12 @@ def cmd_train(args) -> int:
         raise SystemExit(f"embeddings have {emb_table.shape[1]} values, the config's textDim is {cfg['textDim']}")
     if len(caption_index) != n_clips:
         raise SystemExit(f"{args.pack}: {len(caption_index)} caption indices for {n_clips} clips")
+    # A clip with alternatives trains under one of its captions drawn each time (Swift
+    # `TrainingClip.drawingCaption`, here from a stream keyed by (seed, step, position)).
+    alt_offsets = pack["alternative_offsets"] if "alternative_offsets" in pack.files else None
+    alt_index = pack["alternative_index"] if alt_offsets is not None else None
+    if alt_offsets is not None and len(alt_offsets) != n_clips + 1:
+        raise SystemExit(f"{args.pack}: {len(alt_offsets)} alternative offsets for {n_clips} clips")
     whitening_note = "off"
     if model.textWhitening is not None:
         whitening_note = f"eps {config.textWhitening:g}, "
@@ -698,7 +710,8 @@ def cmd_train(args) -> int:
             # A new run fits the fixed whitening to the dataset's captions, as `t2v-render train`
             # does, before the optimizer and the EMA are made (neither ever sees it: it is a
             # buffer); a --resume takes the checkpoint's.
-            rows = pack["embeddings"][np.unique(pack["caption_index"])]
+            used = pack["caption_index"] if alt_index is None else np.concatenate([pack["caption_index"], alt_index])
+            rows = pack["embeddings"][np.unique(used)]
             try:
                 fitted = model.textWhitening.fit(rows, config.textWhitening)
             except ValueError as e:
@@ -743,7 +756,11 @@ def cmd_train(args) -> int:
         """The pooled text of clips `rows`: zeros where `dropped`; with --text-noise, each kept
         embedding e becomes e + s z / sqrt(D) rescaled to the norm of e, s = text_noise x U[0, 1),
         z ~ N(0, I) (Swift `Trainer.perturb`; a zero embedding stays zero)."""
-        text = emb_table[caption_index[rows].to(device)]
+        chosen = caption_index[rows]
+        if alt_offsets is not None:
+            chosen = choose_captions(caption_index, alt_offsets, alt_index, rows,
+                                     caption_draws(torch, seed, step, positions, per_position))
+        text = emb_table[chosen.to(device)]
         if text_noise > 0:
             u, z = text_noise_draws(torch, seed, step, positions, per_position, text.shape[1])
             k = u.to(device) * float(np.float32(text_noise)) / float(np.float32(math.sqrt(text.shape[1])))

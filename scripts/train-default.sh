@@ -43,6 +43,9 @@
 # default 128, the autoencoder trained on it (AE_STEPS, default 5000), the clips coded to
 # latents, and the teacher, the ablation and the students trained on the latents, each model file
 # carrying the autoencoder, docs/latent.md; 0: the 32x32 pixel-space model),
+# CAPTIONS (the corpus's `t2v-scenes render --captions` for the training split: training, one
+# training caption a clip, as shipped; all, every training wording of a clip's attributes, one of
+# which training draws each time it uses the clip),
 # BIN (a folder holding t2v-render and t2v-scenes to run instead of building the package: a
 # long run keeps its binaries while the package is rebuilt),
 # SHIP=0 (stop before copying the student into weights/: for trial runs in another WORK),
@@ -67,6 +70,7 @@ GUIDANCE_INTERVAL=${GUIDANCE_INTERVAL-}
 LR_SCHEDULE=${LR_SCHEDULE:-linear}
 GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 BASELINE=${BASELINE:-}
+CAPTIONS=${CAPTIONS:-training}
 PER_FAMILY=${PER_FAMILY:-40}
 IMAGE_FRACTION=${IMAGE_FRACTION:-0.5}
 LATENT=${LATENT:-1}
@@ -90,7 +94,7 @@ stage_done() { local now; now=$(date +%s); echo "$1 $((now - stage_started)) s" 
 # extracted at 32x32 too: the report's classifier judges every model there.
 if [ "$LATENT" = 1 ]; then RENDER_SIZE=$LATENT_SIZE; FRAME_SIZE=$LATENT_SIZE; else RENDER_SIZE=64; FRAME_SIZE=32; fi
 echo "== 1/5 corpus: $PER_FAMILY clips per family (train split) and 8 per family (held-out split), ${RENDER_SIZE}x${RENDER_SIZE}"
-"$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size "$RENDER_SIZE" --frames 16 --fps 8 --quiet
+"$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size "$RENDER_SIZE" --frames 16 --fps 8 --captions "$CAPTIONS" --quiet
 "$BIN/t2v-scenes" render -o "$WORK/heldout" --split heldout --captions training --per-family 8 --size "$RENDER_SIZE" --frames 16 --fps 8 --quiet
 stage_done corpus
 

@@ -5,7 +5,7 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext tconv-joint tconv-whiten tconv-pos pos strong strong-xattn wordings strong-wordings highnoise tconv-highnoise joint-highnoise shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext tconv-joint tconv-whiten tconv-pos pos strong strong-xattn wordings whiten-wordings strong-wordings highnoise tconv-highnoise joint-highnoise shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
@@ -51,6 +51,9 @@ for ARM in "$@"; do
         grammar) data "$WORK/grammar" "--captions grammar"; DATA=$WORK/grammar/dataset ;;
         wordings)  # each clip under every training wording of its attributes, one drawn each time it is used
             data "$WORK/wordings" "--captions all"; DATA=$WORK/wordings/dataset ;;
+        whiten-wordings)  # and the text input whitened over the training captions
+            data "$WORK/wordings" "--captions all"; DATA=$WORK/wordings/dataset
+            CONFIG=$(config_with whiten textWhitening 0.001) ;;
         strong-wordings)  # the strong arm (below) on the every-wording data
             data "$WORK/wordings" "--captions all"; DATA=$WORK/wordings/dataset
             CONFIG=$(config_with strong temporalConvolution true temporalPositions true temporalConditioning true textWhitening 0.001)

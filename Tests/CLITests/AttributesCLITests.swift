@@ -32,17 +32,12 @@ final class AttributesCLITests: XCTestCase {
     func testProbesEveryValueOfATinyModel() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attributes-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let corpus = dir.appendingPathComponent("corpus").path, data = dir.appendingPathComponent("dataset").path
-        var r = try ScenesCLI.run(["render", "-o", corpus, "--per-family", "1", "--families", "ball,car", "--size", "32",
-                                   "--frames", "16", "--fps", "8", "--quiet"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let extract = try CLI.run(["extract", corpus, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
-        XCTAssertEqual(extract.status, 0, extract.stderr)
+        let data = try ScenesCLI.renderAndExtract(in: dir, ["--per-family", "1", "--families", "ball,car"])
         let model = dir.appendingPathComponent("m.safetensors").path
         let train = try CLI.run(["train", "--data", data, "--config", "tiny", "--steps", "1", "--batch", "1", "--seed", "1", "--quiet", "-o", model])
         XCTAssertEqual(train.status, 0, train.stderr)
         let json = dir.appendingPathComponent("cells.json").path
-        r = try ScenesCLI.run(["attributes", "--model", model, "--seeds", "2", "--steps", "2", "--families", "ball,clouds",
+        let r = try ScenesCLI.run(["attributes", "--model", model, "--seeds", "2", "--steps", "2", "--families", "ball,clouds",
                                "--json", json, "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("| ball | training | red |") && r.stdout.contains("| clouds | paraphrases | left |"), r.stdout)
@@ -68,12 +63,7 @@ final class AttributesCLITests: XCTestCase {
     func testEveryWordingOfAClipReachesTheDatasetAndTheModel() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wordings-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let corpus = dir.appendingPathComponent("corpus").path, data = dir.appendingPathComponent("dataset").path
-        let r = try ScenesCLI.run(["render", "-o", corpus, "--per-family", "2", "--families", "ball", "--size", "32",
-                                   "--frames", "16", "--fps", "8", "--captions", "all", "--quiet"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let extract = try CLI.run(["extract", corpus, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
-        XCTAssertEqual(extract.status, 0, extract.stderr)
+        let data = try ScenesCLI.renderAndExtract(in: dir, ["--per-family", "2", "--families", "ball", "--captions", "all"])
         struct Record: Decodable { var source: String; var caption: String; var alternatives: [String]? }
         let lines = try String(contentsOfFile: data + "/manifest.jsonl", encoding: .utf8).split(separator: "\n")
         let records = try lines.map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }

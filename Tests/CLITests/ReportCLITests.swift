@@ -31,19 +31,15 @@ final class ReportCLITests: XCTestCase {
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-baseline-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let corpus = dir.appendingPathComponent("heldout").path, data = dir.appendingPathComponent("heldout-dataset").path
-        var r = try ScenesCLI.run(["render", "-o", corpus, "--split", "heldout", "--captions", "training", "--per-family", "1",
-                                   "--size", "32", "--frames", "16", "--fps", "8", "--quiet"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let extract = try CLI.run(["extract", corpus, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
-        XCTAssertEqual(extract.status, 0, extract.stderr)
+        let data = try ScenesCLI.renderAndExtract(in: dir, ["--split", "heldout", "--captions", "training", "--per-family", "1"],
+                                                  corpus: "heldout", dataset: "heldout-dataset")
         let model = dir.appendingPathComponent("m.safetensors").path, baseline = dir.appendingPathComponent("b.safetensors").path
         for (path, seed) in [(model, "1"), (baseline, "2")] {
             let t = try CLI.run(["train", "--data", data, "--config", "tiny", "--steps", "1", "--batch", "1", "--seed", seed, "--quiet", "-o", path])
             XCTAssertEqual(t.status, 0, t.stderr)
         }
         let report = dir.appendingPathComponent("R.md").path
-        r = try ScenesCLI.run(["report", "--quick", "--model", model, "--baseline", baseline, "--heldout", data, "--out", report])
+        let r = try ScenesCLI.run(["report", "--quick", "--model", model, "--baseline", baseline, "--heldout", data, "--out", report])
         XCTAssertEqual(r.status, 0, r.stderr)
         let md = try String(contentsOfFile: report, encoding: .utf8)
         XCTAssertTrue(md.contains("--baseline \(baseline)"), "the command line names the baseline")

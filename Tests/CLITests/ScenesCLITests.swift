@@ -43,6 +43,23 @@ enum ScenesCLI {
     }
 
     final class DataBox: @unchecked Sendable { var data = Data() }
+
+    /// `t2v-scenes render` of 16-frame 32x32 clips at 8 fps into `dir/corpus` (with `args`: families,
+    /// clips, split, captions), then `t2v-render extract` of them into `dir/dataset` at their size;
+    /// returns the dataset's path. Throws what either command printed when it fails.
+    static func renderAndExtract(in dir: URL, _ args: [String], corpus: String = "corpus", dataset: String = "dataset") throws -> String {
+        let corpusPath = dir.appendingPathComponent(corpus).path, data = dir.appendingPathComponent(dataset).path
+        let r = try run(["render", "-o", corpusPath, "--size", "32", "--frames", "16", "--fps", "8", "--quiet"] + args)
+        guard r.status == 0 else { throw CommandFailure(message: "t2v-scenes render: \(r.stderr)") }
+        let extract = try CLI.run(["extract", corpusPath, "-o", data, "--frames", "16", "--fps", "8", "--size", "32x32", "--quiet"])
+        guard extract.status == 0 else { throw CommandFailure(message: "t2v-render extract: \(extract.stderr)") }
+        return data
+    }
+
+    struct CommandFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
 }
 
 /// The `t2v-scenes` tool end to end: files, manifest, resuming, captions, sheet, errors.

@@ -169,10 +169,7 @@ final class TrainingTests: XCTestCase {
         // One step with and without: the same stream, other embeddings, so another loss; the
         // configuration (with the scale) comes back from a checkpoint.
         let clips = Self.clips(), prompts = Self.prompts()
-        var config = TrainingConfig()
-        config.batchSize = 2
-        config.warmupSteps = 0
-        config.totalSteps = 2
+        var config = Self.twoStepConfig()
         config.conditionDropout = 0
         config.seed = 3
         func step(_ noise: Float?) throws -> (Float, Trainer) {
@@ -222,9 +219,7 @@ final class TrainingTests: XCTestCase {
 
         // Trained through `train(clipCount:loadClip:)`: the same seed gives the same run, and the
         // alternatives change it.
-        var config = TrainingConfig()
-        config.batchSize = 2
-        config.warmupSteps = 0
+        var config = Self.twoStepConfig()
         config.totalSteps = 3
         config.conditionDropout = 0
         config.seed = 3

@@ -5,7 +5,9 @@
 # direction, training captions and held-out paraphrases, SEEDS clips each with the same noise
 # seeds, read from the pixels).
 #
-#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext tconv-joint tconv-whiten tconv-pos pos strong strong-xattn wordings whiten-wordings strong-wordings highnoise tconv-highnoise joint-highnoise shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200
+#   bash scripts/attribute-study.sh ARM [ARM...]     # arms: baseline xattn ttext tconv tconv-ttext tconv-joint tconv-whiten tconv-pos pos strong strong-xattn highnoise tconv-highnoise joint-highnoise shift-1 shift-2 dropout0.2 motion1 whiten grammar joint corpus200,
+#   and wordings or ARM-wordings (e.g. strong-wordings): that arm with each clip under every training wording of its
+#   attributes, one drawn each time it is used (`t2v-scenes render --captions all`)
 #
 # Every arm: the shipped 32x32 DenoiserConfig, STEPS steps, batch 4, peak lr 1e-3, warm-up 50,
 # seed 1, on 40 clips a family (the default corpus's clips of those families; corpus200: 200).
@@ -46,18 +48,15 @@ for ARM in "$@"; do
     CONFIG=samples/default-model.json
     FLAGS=""
     FRACTION=0  # clips only, as every arm but joint trains (train's default is 0.5)
+    BASE=$ARM  # the arm's recipe; ARM-wordings trains it on the every-wording data
     case "$ARM" in
+        wordings) BASE=baseline ;;
+        grammar-wordings | corpus200-wordings) echo "$ARM: ${ARM%-wordings} brings its own data; it has no -wordings form" >&2; exit 2 ;;
+        *-wordings) BASE=${ARM%-wordings} ;;
+    esac
+    case "$BASE" in
         baseline) ;;
         grammar) data "$WORK/grammar" "--captions grammar"; DATA=$WORK/grammar/dataset ;;
-        wordings)  # each clip under every training wording of its attributes, one drawn each time it is used
-            data "$WORK/wordings" "--captions all"; DATA=$WORK/wordings/dataset ;;
-        whiten-wordings)  # and the text input whitened over the training captions
-            data "$WORK/wordings" "--captions all"; DATA=$WORK/wordings/dataset
-            CONFIG=$(config_with whiten textWhitening 0.001) ;;
-        strong-wordings)  # the strong arm (below) on the every-wording data
-            data "$WORK/wordings" "--captions all"; DATA=$WORK/wordings/dataset
-            CONFIG=$(config_with strong temporalConvolution true temporalPositions true temporalConditioning true textWhitening 0.001)
-            FLAGS="--high-noise-fraction 0.5 --high-noise-from 0.98" ;;
         joint) FRACTION=0.5 ;;
         corpus200) data "$WORK/corpus200" "" 200; DATA=$WORK/corpus200/dataset ;;
         dropout0.2) FLAGS="--condition-dropout 0.2" ;;
@@ -82,10 +81,14 @@ for ARM in "$@"; do
         tconv-highnoise) CONFIG=$(config_with tconv temporalConvolution true); FLAGS="--high-noise-fraction 0.5" ;;
         joint-highnoise) FRACTION=0.5; FLAGS="--high-noise-fraction 0.5" ;;
         shift-1 | shift-2)  # the cosine schedule's log-SNR shifted towards noise by 1 or 2
-            CONFIG=$(config_with "$ARM" schedule \
-                "{\"betaSchedule\": {\"shiftedCosine\": {\"maxBeta\": 0.999, \"logSNRShift\": ${ARM#shift}}}, \"trainSteps\": 1000}") ;;
+            CONFIG=$(config_with "$BASE" schedule \
+                "{\"betaSchedule\": {\"shiftedCosine\": {\"maxBeta\": 0.999, \"logSNRShift\": ${BASE#shift}}}, \"trainSteps\": 1000}") ;;
         *) echo "unknown arm $ARM" >&2; exit 2 ;;
     esac
+    if [ "$BASE" != "$ARM" ]; then
+        data "$WORK/wordings" "--captions all"
+        DATA=$WORK/wordings/dataset
+    fi
     data "$WORK/base" ""
     OUT=$WORK/$ARM
     train_arm "$OUT" "$ARM" --data "$DATA" --config "$CONFIG" --steps "$STEPS" --batch 4 --lr 1e-3 \

@@ -37,6 +37,11 @@
 # LR_SCHEDULE (distillation's learning rate within a round: linear, as shipped, or
 # constant, as before), GUIDANCE_STEPS (steps of a guidance stage before halving, Meng et al.'s
 # stage 1; 0 = the guidance is distilled in the first halving round, as shipped),
+# FAMILY_CLIPS (families rendered with more training clips than PER_FAMILY, e.g. "ball=120
+# car=120 clouds=120": the families whose attributes the words must bind get more of the
+# teacher's batches; empty, as shipped, = PER_FAMILY for every family),
+# TEACHER_FLAGS (further `train` flags for the teacher only, e.g. "--high-noise-fraction 0.5
+# --high-noise-from 0.98"; empty as shipped),
 # IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0.5
 # as shipped; docs/experiments/objects.md),
 # LATENT (1, the default: the latent model, the corpus rendered and extracted at LATENT_SIZE,
@@ -72,6 +77,8 @@ GUIDANCE_STEPS=${GUIDANCE_STEPS:-0}
 BASELINE=${BASELINE:-}
 CAPTIONS=${CAPTIONS:-training}
 PER_FAMILY=${PER_FAMILY:-40}
+FAMILY_CLIPS=${FAMILY_CLIPS:-}
+TEACHER_FLAGS=${TEACHER_FLAGS:-}
 IMAGE_FRACTION=${IMAGE_FRACTION:-0.5}
 LATENT=${LATENT:-1}
 LATENT_SIZE=${LATENT_SIZE:-128}
@@ -95,6 +102,10 @@ stage_done() { local now; now=$(date +%s); echo "$1 $((now - stage_started)) s" 
 if [ "$LATENT" = 1 ]; then RENDER_SIZE=$LATENT_SIZE; FRAME_SIZE=$LATENT_SIZE; else RENDER_SIZE=64; FRAME_SIZE=32; fi
 echo "== 1/5 corpus: $PER_FAMILY clips per family (train split) and 8 per family (held-out split), ${RENDER_SIZE}x${RENDER_SIZE}"
 "$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size "$RENDER_SIZE" --frames 16 --fps 8 --captions "$CAPTIONS" --quiet
+for spec in $FAMILY_CLIPS; do  # FAMILY=N: that family's clips 0..<N (the first PER_FAMILY are already there)
+    [[ "$spec" =~ ^[a-z]+=[0-9]+$ ]] || { echo "error: FAMILY_CLIPS entry '$spec' is not FAMILY=COUNT (e.g. ball=120)" >&2; exit 1; }
+    "$BIN/t2v-scenes" render -o "$WORK/corpus" --families "${spec%%=*}" --per-family "${spec#*=}" --size "$RENDER_SIZE" --frames 16 --fps 8 --captions "$CAPTIONS" --quiet
+done
 "$BIN/t2v-scenes" render -o "$WORK/heldout" --split heldout --captions training --per-family 8 --size "$RENDER_SIZE" --frames 16 --fps 8 --quiet
 stage_done corpus
 
@@ -130,7 +141,7 @@ echo "== 3/5 train the teacher: cosine cycles ending at steps $CYCLES"
 CKPT="$WORK/teacher.ckpt.safetensors"
 teacher_cycle() { # $1 total steps, $2 output, $3 extra flags
     "$BIN/t2v-render" train $PFLAG --data "$TRAIN_DATA" $AE_FLAG --config "$CONFIG" --steps "$1" \
-        --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 --image-fraction "$IMAGE_FRACTION" $3 \
+        --batch 4 --lr "$LR" --warmup 50 --checkpoint-every 25 --seed 1 --image-fraction "$IMAGE_FRACTION" $TEACHER_FLAGS $3 \
         --checkpoint "$CKPT" --log "$WORK/teacher.loss.csv" --plot "$WORK/teacher.loss.png" -o "$2"
 }
 FIRST=1

@@ -79,6 +79,9 @@ CAPTIONS=${CAPTIONS:-training}
 PER_FAMILY=${PER_FAMILY:-40}
 FAMILY_CLIPS=${FAMILY_CLIPS:-}
 TEACHER_FLAGS=${TEACHER_FLAGS:-}
+for spec in $FAMILY_CLIPS; do
+    [[ "$spec" =~ ^[a-z]+=[0-9]+$ ]] || { echo "error: FAMILY_CLIPS entry '$spec' is not FAMILY=COUNT (e.g. ball=120)" >&2; exit 1; }
+done
 IMAGE_FRACTION=${IMAGE_FRACTION:-0.5}
 LATENT=${LATENT:-1}
 LATENT_SIZE=${LATENT_SIZE:-128}
@@ -103,7 +106,6 @@ if [ "$LATENT" = 1 ]; then RENDER_SIZE=$LATENT_SIZE; FRAME_SIZE=$LATENT_SIZE; el
 echo "== 1/5 corpus: $PER_FAMILY clips per family (train split) and 8 per family (held-out split), ${RENDER_SIZE}x${RENDER_SIZE}"
 "$BIN/t2v-scenes" render -o "$WORK/corpus" --per-family "$PER_FAMILY" --size "$RENDER_SIZE" --frames 16 --fps 8 --captions "$CAPTIONS" --quiet
 for spec in $FAMILY_CLIPS; do  # FAMILY=N: that family's clips 0..<N (the first PER_FAMILY are already there)
-    [[ "$spec" =~ ^[a-z]+=[0-9]+$ ]] || { echo "error: FAMILY_CLIPS entry '$spec' is not FAMILY=COUNT (e.g. ball=120)" >&2; exit 1; }
     "$BIN/t2v-scenes" render -o "$WORK/corpus" --families "${spec%%=*}" --per-family "${spec#*=}" --size "$RENDER_SIZE" --frames 16 --fps 8 --captions "$CAPTIONS" --quiet
 done
 "$BIN/t2v-scenes" render -o "$WORK/heldout" --split heldout --captions training --per-family 8 --size "$RENDER_SIZE" --frames 16 --fps 8 --quiet

@@ -15,7 +15,9 @@ struct EvalAutoencoder: ParsableCommand {
         as `ffmpeg -lavfi psnr/ssim` does, per group of clips and over all. Groups: by the source \
         file's name up to its last '-' (the corpus's FAMILY-SEED.mp4), by caption, or none. \
         --sheet writes, for the first clip of each group, two frames of the original beside the \
-        reconstruction.
+        reconstruction. --reconstructions writes every decoded clip as a dataset of its own (the \
+        same sources and captions), so that the judges that read datasets (`t2v-scenes track`, \
+        `t2v-render eval`) can compare what the autoencoder keeps of each clip with the original.
         """)
 
     enum Grouping: String, ExpressibleByArgument, CaseIterable { case sourcePrefix = "source-prefix", caption, none }
@@ -35,6 +37,9 @@ struct EvalAutoencoder: ParsableCommand {
     @Option(help: "Contact sheet PNG: per group, two frames of the original, then the same two reconstructed.")
     var sheet: String?
 
+    @Option(help: "Write the reconstructed clips as a dataset in this new directory (created whole at the end).")
+    var reconstructions: String?
+
     @Flag(help: "Print the scores as JSON on stdout.")
     var json = false
 
@@ -47,6 +52,9 @@ struct EvalAutoencoder: ParsableCommand {
 
     func run() throws {
         if let sheet { try OutputPath.check(sheet, option: "--sheet", streams: false) }
+        if let reconstructions, FileManager.default.fileExists(atPath: reconstructions) {
+            throw CommandError("--reconstructions \(reconstructions) already exists; choose a new directory (the dataset is written whole)")
+        }
         let model: VideoAutoencoder
         do { model = try VideoAutoencoder.load(from: URL(fileURLWithPath: autoencoder)).model } catch { throw CommandError(CommandError.text(error)) }
         let loader: DatasetLoader
@@ -57,6 +65,18 @@ struct EvalAutoencoder: ParsableCommand {
         let bar = ProgressBar(total: count, label: "eval-autoencoder", unit: "clips", quiet: quiet)
         var evaluation = ReconstructionEvaluation(autoencoder: model)
         var tiles: [String: [RGBFrame]] = [:]
+        // The reconstructions go to a sibling temporary directory, renamed into place once complete.
+        var writer: DatasetWriter?
+        var partial: URL?
+        if let reconstructions {
+            let target = URL(fileURLWithPath: reconstructions)
+            let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())")
+            do { writer = try DatasetWriter(directory: temporary, frames: frames, width: width, height: height) } catch {
+                throw CommandError("--reconstructions \(reconstructions): \(CommandError.text(error))")
+            }
+            partial = temporary
+        }
+        defer { if let partial { try? FileManager.default.removeItem(at: partial) } }
         for i in 0..<count {
             if interrupted.isSet { throw CommandError("interrupted after \(i) of \(count) clips; nothing was written") }
             let record = loader.records[i]
@@ -66,6 +86,16 @@ struct EvalAutoencoder: ParsableCommand {
             do { decoded = try evaluation.add(clip, frames: frames, height: height, width: width, group: name) } catch {
                 throw CommandError("\(data): clip \(i): \(CommandError.text(error))")
             }
+            if let writer {
+                let size = 3 * height * width
+                var bytes = [UInt8]()
+                bytes.reserveCapacity(frames * size)
+                for k in 0..<frames {
+                    bytes += try RGBFrame(width: width, height: height, planar: Array(decoded[(k * size)..<((k + 1) * size)])).packedRGB
+                }
+                try writer.add(clip: bytes, .init(source: record.source, start: record.start, fps: record.fps,
+                                                 caption: record.caption, alternatives: record.alternatives))
+            }
             if sheet != nil, tiles[name] == nil {
                 let size = 3 * height * width, picks = [0, frames / 2]
                 let frame = { (v: [Float], k: Int) in try RGBFrame(width: width, height: height, planar: Array(v[(k * size)..<((k + 1) * size)])) }
@@ -74,6 +104,14 @@ struct EvalAutoencoder: ParsableCommand {
             bar.update(i + 1)
         }
         let scores = evaluation.scores
+        if let writer, let partial, let reconstructions {
+            do {
+                try writer.close()
+                try FileManager.default.moveItem(at: partial, to: URL(fileURLWithPath: reconstructions))
+            } catch {
+                throw CommandError("writing the reconstructions to \(reconstructions) failed: \(CommandError.text(error))")
+            }
+        }
         if let sheet {
             let frames = tiles.keys.sorted().flatMap { tiles[$0]! }
             do { try PNGImage.write(try ContactSheet(columns: 4).compose(frames), to: sheet) } catch {

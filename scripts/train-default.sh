@@ -45,8 +45,7 @@
 # IMAGE_FRACTION (the teacher's `train --image-fraction`: joint image-video training, default 0.5
 # as shipped; docs/experiments/objects.md),
 # LATENT (1, the default: the latent model, the corpus rendered and extracted at LATENT_SIZE,
-# default 128, the autoencoder trained on it (AE_STEPS, default 5000; AE_CROP_CANDIDATES, its
-# `train-autoencoder --crop-candidates`, default 1), the clips coded to
+# default 128, the autoencoder trained on it (AE_STEPS, default 5000), the clips coded to
 # latents, and the teacher, the ablation and the students trained on the latents, each model file
 # carrying the autoencoder, docs/latent.md; 0: the 32x32 pixel-space model),
 # CAPTIONS (the corpus's `t2v-scenes render --captions` for the training split: training, one
@@ -87,7 +86,6 @@ IMAGE_FRACTION=${IMAGE_FRACTION:-0.5}
 LATENT=${LATENT:-1}
 LATENT_SIZE=${LATENT_SIZE:-128}
 AE_STEPS=${AE_STEPS:-5000}
-AE_CROP_CANDIDATES=${AE_CROP_CANDIDATES:-1}
 SHIP=${SHIP:-1}
 PRECISION=${PRECISION:-}
 PFLAG=${PRECISION:+--precision $PRECISION}
@@ -125,7 +123,7 @@ if [ "$LATENT" = 1 ]; then
         RESUME=""
         [ -f "$WORK/ae.ckpt.safetensors" ] && RESUME="--resume"
         "$BIN/t2v-render" train-autoencoder $PFLAG --data "$WORK/dataset" -o "$WORK/ae.safetensors" --steps "$AE_STEPS" --batch 8 \
-            --crop $((LATENT_SIZE < 64 ? LATENT_SIZE : 64)) --crop-candidates "$AE_CROP_CANDIDATES" --checkpoint-every 250 --seed 1 $RESUME
+            --crop $((LATENT_SIZE < 64 ? LATENT_SIZE : 64)) --checkpoint-every 250 --seed 1 $RESUME
     fi
     stage_done autoencoder
     # The manifest is written last: a folder with one is complete; an interrupted one is redone.

@@ -41,9 +41,6 @@ struct TrainAutoencoder: ParsableCommand {
     @Option(help: "Side of the square training crops in pixels, a multiple of the downsampling factor. (default: 64, or the frame size when smaller)")
     var crop: Int?
 
-    @Option(help: "Crop positions drawn in each frame; the most detailed (largest deviation from its own mean colour) is trained on, so small objects are not drowned by flat background. (default: 1, a uniform random crop)")
-    var cropCandidates: Int?
-
     @Option(help: "Peak learning rate (AdamW).")
     var lr: Float = 5e-4
 
@@ -88,7 +85,6 @@ struct TrainAutoencoder: ParsableCommand {
         guard warmup >= 0, checkpointEvery >= 1 else { throw ValidationError("--warmup must be >= 0 and --checkpoint-every >= 1") }
         guard !extend || resume else { throw ValidationError("--extend only applies with --resume") }
         if let crop, crop < 1 { throw ValidationError("--crop must be positive") }
-        if let cropCandidates, cropCandidates < 1 { throw ValidationError("--crop-candidates must be at least 1, got \(cropCandidates)") }
         if let latentChannels, ![4, 8].contains(latentChannels) { throw ValidationError("--latent-channels must be 4 or 8, got \(latentChannels)") }
         if let channels, Self.parseChannels(channels) == nil {
             throw ValidationError("--channels must be positive integers separated by commas, e.g. 32,64,128; got '\(channels)'")
@@ -105,7 +101,6 @@ struct TrainAutoencoder: ParsableCommand {
         var tc = AutoencoderTrainingConfig()
         tc.batchSize = batch
         tc.crop = crop ?? min(tc.crop, min(height, width) / f * f)
-        tc.cropCandidates = cropCandidates ?? tc.cropCandidates
         tc.learningRate = lr
         tc.warmupSteps = min(warmup, steps)
         tc.totalSteps = steps
@@ -136,9 +131,6 @@ struct TrainAutoencoder: ParsableCommand {
         }
         if let crop, crop != trainer.config.crop {
             throw CommandError("checkpoint \(path) trains on \(trainer.config.crop)-pixel crops, not \(crop); resume without --crop")
-        }
-        if let cropCandidates, cropCandidates != trainer.config.cropCandidates {
-            throw CommandError("checkpoint \(path) trains on the best of \(trainer.config.cropCandidates) crop positions, not \(cropCandidates); resume without --crop-candidates")
         }
         return trainer
     }

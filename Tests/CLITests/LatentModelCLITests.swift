@@ -107,4 +107,32 @@ final class LatentModelCLITests: XCTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("denoiser"), bad.stderr)
     }
+
+    func testEvalAutoencoderWritesTheReconstructionsAsADataset() throws {
+        let recon = "recon-\(UUID().uuidString)"
+        let r = try CLI.run(["eval-autoencoder", "--autoencoder", path("ae.safetensors"), "--data", path("ds"),
+                             "--reconstructions", path(recon), "-q"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        func records(_ dir: String) throws -> [[String: Any]] {
+            try String(contentsOfFile: path(dir) + "/manifest.jsonl", encoding: .utf8).split(separator: "\n").map {
+                try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+        let (original, decoded) = (try records("ds"), try records(recon))
+        XCTAssertEqual(decoded.count, original.count)
+        for key in ["caption", "source", "frames", "width", "height"] {
+            XCTAssertEqual(decoded.map { "\($0[key] ?? "")" }, original.map { "\($0[key] ?? "")" }, key)
+        }
+        // The decoded dataset is what eval-autoencoder reads: coding it again scores it like any dataset.
+        XCTAssertEqual(try CLI.run(["eval-autoencoder", "--autoencoder", path("ae.safetensors"), "--data", path(recon), "-q"]).status, 0)
+        // An existing directory is refused before any work, and left as it was.
+        let again = try CLI.run(["eval-autoencoder", "--autoencoder", path("ae.safetensors"), "--data", path("ds"),
+                                 "--reconstructions", path(recon), "-q"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("already exists"), again.stderr)
+        XCTAssertEqual(try records(recon).count, original.count)
+        let folder = URL(fileURLWithPath: path(recon)).deletingLastPathComponent().path
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".partial-") }
+        XCTAssertEqual(leftovers, [])
+    }
 }

@@ -241,38 +241,6 @@ final class AutoencoderTests: XCTestCase {
         }
     }
 
-    /// A small object on a flat field, as the ball family's clips are: a uniform crop of a quarter
-    /// of the frame's side misses it most of the time; the most detailed of several candidate
-    /// positions nearly always holds it.
-    func testCropCandidatesSteerCropsToTheObject() throws {
-        let (frames, side, crop) = (2, 64, 16)
-        let plane = side * side
-        var clip = [Float](repeating: 0.2, count: frames * 3 * plane)
-        for t in 0..<frames {
-            for y in 40..<48 { for x in 10..<18 { clip[(t * 3 + 1) * plane + y * side + x] = 0.9 } }
-        }
-        func holdsObject(_ batch: Tensor, _ b: Int) -> Bool {
-            let v = batch.toArray(), n = crop * crop
-            return (0..<n).contains { v[(b * 3 + 1) * n + $0] > 0.5 }
-        }
-        func share(candidates: Int) throws -> Double {
-            var rng = Philox(seed: 8)
-            var config = AutoencoderTrainingConfig()
-            config.batchSize = 64
-            config.crop = crop
-            config.cropCandidates = candidates
-            let trainer = try AutoencoderTrainer(model: try VideoAutoencoder(config: .tiny, rng: &rng), config: config)
-            let batch = try trainer.randomCrops(clipCount: 1, clipShape: (frames, side, side), loadClip: { _ in clip })
-            return Double((0..<64).filter { holdsObject(batch, $0) }.count) / 64
-        }
-        let uniform = try share(candidates: 1), steered = try share(candidates: 16)
-        XCTAssertLessThan(uniform, 0.35, "a uniform 16-pixel crop of a 64-pixel frame holds an 8-pixel square about 17% of the time")
-        XCTAssertGreaterThan(steered, 0.85, "the best of 16 positions should hold the square")
-        var bad = AutoencoderTrainingConfig()
-        bad.cropCandidates = 0
-        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("cropCandidates"), "\($0)") }
-    }
-
     func testResumeContinuesBitForBit() throws {
         let shape = (frames: 3, height: 16, width: 12)
         let clips = Self.clips(count: 3, frames: shape.frames, height: shape.height, width: shape.width)

@@ -99,8 +99,7 @@ public final class AutoencoderTrainer {
     }
 
     /// A batch of `config.batchSize` crops `[N, 3, crop, crop]`, each from a random frame of a
-    /// random clip at a random position (the most detailed of `config.cropCandidates` positions),
-    /// drawn from the trainer's stream.
+    /// random clip at a random position, drawn from the trainer's stream.
     func randomCrops(clipCount: Int, clipShape shape: ClipShape, loadClip: (Int) throws -> [Float]) throws -> Tensor {
         let c = model.config.imageChannels, s = config.crop, plane = shape.height * shape.width
         let clipSize = shape.frames * c * plane
@@ -108,18 +107,10 @@ public final class AutoencoderTrainer {
         for b in 0..<config.batchSize {
             let index = rng.nextInt(below: clipCount)
             let frame = rng.nextInt(below: shape.frames)
-            var top = rng.nextInt(below: shape.height - s + 1), left = rng.nextInt(below: shape.width - s + 1)
+            let top = rng.nextInt(below: shape.height - s + 1), left = rng.nextInt(below: shape.width - s + 1)
             let clip = try loadClip(index)
             guard clip.count == clipSize else {
                 throw TrainingError.badClip(index: index, message: "has \(clip.count) values, expected \(shape.frames) frames of \(c)x\(shape.height)x\(shape.width) = \(clipSize)")
-            }
-            if config.cropCandidates > 1 {
-                var best = Self.deviation(clip, frame: frame, channels: c, shape: shape, top: top, left: left, side: s)
-                for _ in 1..<config.cropCandidates {
-                    let t = rng.nextInt(below: shape.height - s + 1), l = rng.nextInt(below: shape.width - s + 1)
-                    let d = Self.deviation(clip, frame: frame, channels: c, shape: shape, top: t, left: l, side: s)
-                    if d > best { (best, top, left) = (d, t, l) }
-                }
             }
             for ch in 0..<c {
                 let src = (frame * c + ch) * plane, dst = (b * c + ch) * s * s
@@ -130,23 +121,6 @@ public final class AutoencoderTrainer {
             }
         }
         return Tensor(shape: [config.batchSize, c, s, s], data: data)
-    }
-
-    /// Mean absolute deviation of a crop's values from the crop's own per-channel means: near 0 for
-    /// flat background, larger where an object or an edge is in the crop.
-    static func deviation(_ clip: [Float], frame: Int, channels c: Int, shape: ClipShape, top: Int, left: Int, side s: Int) -> Double {
-        let plane = shape.height * shape.width
-        var total = 0.0
-        for ch in 0..<c {
-            let base = (frame * c + ch) * plane
-            var sum: Float = 0
-            for y in 0..<s { let row = base + (top + y) * shape.width + left; for x in 0..<s { sum += clip[row + x] } }
-            let mean = sum / Float(s * s)
-            var dev: Float = 0
-            for y in 0..<s { let row = base + (top + y) * shape.width + left; for x in 0..<s { dev += abs(clip[row + x] - mean) } }
-            total += Double(dev)
-        }
-        return total / Double(c * s * s)
     }
 
     /// Trains until `config.totalSteps` (or `steps` more steps) on crops of `clipCount` clips that

@@ -5,11 +5,6 @@ public struct AutoencoderTrainingConfig: Sendable, Codable, Equatable {
     /// Side of the square random crop taken from each frame, in pixels (a multiple of the
     /// autoencoder's downsampling factor, at most the frames' height and width).
     public var crop: Int = 64
-    /// Crop positions drawn in each chosen frame; the one whose pixels deviate most from the
-    /// crop's own mean colour (mean absolute deviation over its channels) is trained on. 1 = a
-    /// uniformly random crop. More than one steers the crops toward the frame's objects (a small
-    /// ball, a headlight) and away from flat background, which a uniform crop mostly shows.
-    public var cropCandidates: Int = 1
     /// Peak AdamW learning rate.
     public var learningRate: Float = 5e-4
     /// Learning rate at the end of the cosine decay.
@@ -40,7 +35,7 @@ public struct AutoencoderTrainingConfig: Sendable, Codable, Equatable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case batchSize, crop, cropCandidates, learningRate, minimumLearningRate, warmupSteps, totalSteps, weightDecay, gradientClip
+        case batchSize, crop, learningRate, minimumLearningRate, warmupSteps, totalSteps, weightDecay, gradientClip
         case emaDecay, gradientWeight, klWeight, checkpointEvery, seed, precision
     }
 
@@ -50,7 +45,6 @@ public struct AutoencoderTrainingConfig: Sendable, Codable, Equatable {
         let d = AutoencoderTrainingConfig()
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
         crop = try c.decodeIfPresent(Int.self, forKey: .crop) ?? d.crop
-        cropCandidates = try c.decodeIfPresent(Int.self, forKey: .cropCandidates) ?? d.cropCandidates
         learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
         minimumLearningRate = try c.decodeIfPresent(Float.self, forKey: .minimumLearningRate) ?? d.minimumLearningRate
         warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
@@ -74,7 +68,6 @@ public struct AutoencoderTrainingConfig: Sendable, Codable, Equatable {
         }
         guard batchSize > 0 else { throw TrainingError.invalidConfig("batchSize must be positive") }
         guard crop > 0 else { throw TrainingError.invalidConfig("crop must be positive") }
-        guard cropCandidates >= 1 else { throw TrainingError.invalidConfig("cropCandidates must be at least 1, got \(cropCandidates)") }
         guard learningRate > 0, learningRate.isFinite, minimumLearningRate >= 0 else {
             throw TrainingError.invalidConfig("learning rates must be positive")
         }

@@ -1,27 +1,14 @@
 #!/usr/bin/env python3
 """What an autoencoder keeps of the ball's colour: reads `t2v-scenes track --json` of a ball
 dataset and of its reconstructions (`t2v-render eval-autoencoder --reconstructions`), and prints,
-per named colour, the clips whose ball the tracker's colour judge reads in that colour (majority
-over the frames where it finds the ball, in at least half of them, as the report's judge does)
-before and after coding. With the dataset's manifest.jsonl and a seed SPLIT, clips whose corpus
+per named colour, the clips whose ball the report's colour judge reads in that colour (the
+`named` and `read` fields track writes for each clip) before and after coding. With the dataset's manifest.jsonl and a seed SPLIT, clips whose corpus
 seed (FAMILY-SEED.mp4) is below SPLIT (those the autoencoder trained on) are counted apart from
 the rest (unseen).
 
 Usage: python3 scripts/ae_colour.py ORIGINAL.track.jsonl RECONSTRUCTED.track.jsonl [MANIFEST.jsonl SPLIT]
 """
 import collections, json, re, sys
-
-def majority(r):
-    found = [d[3] for d in r["detections"] if d]
-    if len(found) < len(r["detections"]) / 2:
-        return "none"
-    return collections.Counter(found).most_common(1)[0][0]
-
-def named(caption):
-    for c in ("red", "green", "blue", "yellow"):
-        if re.search(r"\b%s\b" % c, caption):
-            return c
-    return None
 
 a = [json.loads(l) for l in open(sys.argv[1])]
 b = [json.loads(l) for l in open(sys.argv[2])]
@@ -35,14 +22,14 @@ if len(sys.argv) > 4:
 rows = collections.defaultdict(lambda: [0, 0, 0, collections.Counter()])
 for part, x, y in zip(parts, a, b):
     assert x["caption"] == y["caption"], "the two files list clips in another order"
-    want = named(x["caption"])
+    want = x["named"]
     if want is None:
         continue
     row = rows[(part, want)]
     row[0] += 1
-    row[1] += majority(x) == want
-    row[2] += majority(y) == want
-    row[3][majority(y)] += 1
+    row[1] += x["read"] == want
+    row[2] += y["read"] == want
+    row[3][y["read"] or "none"] += 1
 print("| clips | named colour | clips | original read right | reconstruction read right | reconstruction read as |")
 print("|---|---|---|---|---|---|")
 for (part, want), (n, ok_a, ok_b, reads) in sorted(rows.items()):

@@ -65,6 +65,8 @@ struct EvalAutoencoder: ParsableCommand {
         let bar = ProgressBar(total: count, label: "eval-autoencoder", unit: "clips", quiet: quiet)
         var evaluation = ReconstructionEvaluation(autoencoder: model)
         var tiles: [String: [RGBFrame]] = [:]
+        let frameSize = 3 * height * width
+        let frame = { (v: [Float], k: Int) in try RGBFrame(width: width, height: height, planar: Array(v[(k * frameSize)..<((k + 1) * frameSize)])) }
         // The reconstructions go to a sibling temporary directory, renamed into place once complete.
         var writer: DatasetWriter?
         var partial: URL?
@@ -87,18 +89,12 @@ struct EvalAutoencoder: ParsableCommand {
                 throw CommandError("\(data): clip \(i): \(CommandError.text(error))")
             }
             if let writer {
-                let size = 3 * height * width
-                var bytes = [UInt8]()
-                bytes.reserveCapacity(frames * size)
-                for k in 0..<frames {
-                    bytes += try RGBFrame(width: width, height: height, planar: Array(decoded[(k * size)..<((k + 1) * size)])).packedRGB
-                }
+                let bytes = try (0..<frames).flatMap { try frame(decoded, $0).packedRGB }
                 try writer.add(clip: bytes, .init(source: record.source, start: record.start, fps: record.fps,
                                                  caption: record.caption, alternatives: record.alternatives))
             }
             if sheet != nil, tiles[name] == nil {
-                let size = 3 * height * width, picks = [0, frames / 2]
-                let frame = { (v: [Float], k: Int) in try RGBFrame(width: width, height: height, planar: Array(v[(k * size)..<((k + 1) * size)])) }
+                let picks = [0, frames / 2]
                 tiles[name] = try picks.map { try frame(clip, $0) } + picks.map { try frame(decoded, $0) }
             }
             bar.update(i + 1)

@@ -15,7 +15,7 @@ struct TrackCommand: ParsableCommand {
     @Argument(help: "Dataset directory (from t2v-render extract of t2v-scenes render output).")
     var dataset: String
 
-    @Flag(help: "One JSON line per clip (family, caption, per-frame detections) instead of the summary.")
+    @Flag(help: "One JSON line per clip (family, caption, the attribute it names and the one the judge reads, per-frame detections) instead of the summary.")
     var json = false
 
     func run() throws {
@@ -41,7 +41,13 @@ struct TrackCommand: ParsableCommand {
                         d.map { String(format: "[%.4f,%.4f,%d%@]", $0.x, $0.y, $0.area, $0.color.map { ",\"\($0.rawValue)\"" } ?? "") } ?? "null"
                     }
                     let caption = data.captions[idx[k]].replacingOccurrences(of: "\"", with: "\\\"")
-                    print("{\"family\":\"\(family.id)\",\"caption\":\"\(caption)\",\"detections\":[\(dets.joined(separator: ","))]}")
+                    // The attribute the caption names and the one the judge reads (the ball's colour, else the direction).
+                    let (named, read) = family == .ball
+                        ? (j.named[k]?.ballColor?.rawValue, j.readColor(k)?.rawValue)
+                        : (j.named[k]?.direction?.rawValue, j.readDirection(k)?.rawValue)
+                    func quoted(_ v: String?) -> String { v.map { "\"\($0)\"" } ?? "null" }
+                    print("{\"family\":\"\(family.id)\",\"caption\":\"\(caption)\",\"named\":\(quoted(named)),\"read\":\(quoted(read)),"
+                          + "\"detections\":[\(dets.joined(separator: ","))]}")
                 }
                 continue
             }

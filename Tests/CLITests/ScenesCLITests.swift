@@ -203,6 +203,27 @@ final class ScenesCLITests: XCTestCase {
         XCTAssertTrue(blocked.stderr.contains(file.path), blocked.stderr)
     }
 
+    func testTrackJSONNamesTheCaptionsAttributeAndTheJudgesRead() throws {
+        let data = try ScenesCLI.renderAndExtract(in: dir, ["--families", "ball,car", "--per-family", "4", "--captions", "training"])
+        let r = try ScenesCLI.run(["track", data, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = try r.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(lines.count, 8)
+        for line in lines {
+            let family = try XCTUnwrap(line["family"] as? String), caption = try XCTUnwrap(line["caption"] as? String)
+            let named = line["named"] as? String, read = line["read"] as? String
+            XCTAssertEqual(try XCTUnwrap(line["detections"] as? [Any]).count, 16)
+            // The named value is a word of the caption (a colour for the ball, a direction for the car), and on
+            // real clips the judge reads what the caption names.
+            if let named {
+                XCTAssertTrue(caption.contains(named), "\(family): '\(named)' not in '\(caption)'")
+                XCTAssertTrue(family == "ball" ? ["red", "green", "blue", "yellow"].contains(named) : ["left", "right"].contains(named))
+                XCTAssertEqual(read, named, "\(family): \(caption)")
+            }
+        }
+        XCTAssertTrue(lines.contains { ($0["family"] as? String) == "ball" && $0["named"] is String })
+    }
+
     func testHelpListsSubcommands() throws {
         let r = try ScenesCLI.run(["--help"])
         XCTAssertEqual(r.status, 0, r.stderr)

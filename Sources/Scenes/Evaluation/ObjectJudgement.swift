@@ -52,14 +52,23 @@ public struct ObjectJudgement: Sendable {
         }.count
     }
 
+    /// The ball's colour the judge reads in clip `k`: the majority over the frames where the ball is
+    /// found, for a clip that draws it (nil otherwise).
+    public func readColor(_ k: Int) -> BallColor? {
+        tracks[k].presence >= Self.drawnPresence ? tracks[k].majorityColor : nil
+    }
+
+    /// The direction the judge reads the object travelling in clip `k` (nil: too little travel).
+    public func readDirection(_ k: Int) -> SceneDirection? { tracks[k].direction() }
+
     /// (matching, judged): among clips whose caption names a ball colour, those that draw the
     /// ball in that colour (majority over the frames where it is found).
     public var colorMatches: (matching: Int, judged: Int) {
         var ok = 0, total = 0
-        for (t, a) in zip(tracks, named) {
+        for (k, a) in named.enumerated() {
             guard let want = a?.ballColor else { continue }
             total += 1
-            if t.presence >= Self.drawnPresence, t.majorityColor == want { ok += 1 }
+            if readColor(k) == want { ok += 1 }
         }
         return (ok, total)
     }
@@ -68,10 +77,10 @@ public struct ObjectJudgement: Sendable {
     /// travels that way.
     public var directionMatches: (matching: Int, judged: Int) {
         var ok = 0, total = 0
-        for (t, a) in zip(tracks, named) {
+        for (k, a) in named.enumerated() {
             guard let want = a?.direction else { continue }
             total += 1
-            if t.direction() == want { ok += 1 }
+            if readDirection(k) == want { ok += 1 }
         }
         return (ok, total)
     }
